@@ -1,0 +1,190 @@
+"""The ``roost`` command line: a lazy click group.
+
+Core commands are imported only when invoked (``CORE_COMMANDS`` maps names
+to modules); plugin commands (``command.*`` entry points) are loaded only
+for an unknown name, ``--help`` and completion. Errors become one stderr
+line (or the JSON error envelope) and a semantic exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from .. import __version__
+from ..context import RoostContext
+from ..errors import ExitCode, RoostError, ValidationError
+
+CORE_COMMANDS: dict[str, str] = {
+    "list": "roost_core.cli.profiles_cmds:list_cmd",
+    "add": "roost_core.cli.profiles_cmds:add_cmd",
+    "remove": "roost_core.cli.profiles_cmds:remove_cmd",
+    "rename": "roost_core.cli.profiles_cmds:rename_cmd",
+    "snapshot": "roost_core.cli.profiles_cmds:snapshot_cmd",
+    "plugins": "roost_core.cli.plugins_cmd:plugins_cmd",
+    "config": "roost_core.cli.config_cmd:config_group",
+}
+
+
+def _context_settings() -> dict[str, Any]:
+    return {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class RoostGroup(click.Group):
+    """Root group: lazy core commands, plugin commands on demand, Forma error handling."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands(ctx)
+        return sorted(set(CORE_COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands:
+            return self.commands[name]
+        if name in CORE_COMMANDS:
+            module, _, attr = CORE_COMMANDS[name].partition(":")
+            command = getattr(importlib.import_module(module), attr)
+            self.add_command(command, name)
+            return command
+        self._load_plugin_commands(ctx)
+        return self.commands.get(name)
+
+    def _load_plugin_commands(self, ctx: click.Context) -> None:
+        if getattr(self, "_plugins_loaded", False):
+            return
+        self._plugins_loaded = True
+        rctx = ctx.find_object(RoostContext)
+        if rctx is None:
+            return
+        # A plugin may attach to the core "config" group, so make it real first.
+        self.get_command(ctx, "config")
+        try:
+            rctx.host.add_commands(self)
+        except RoostError as err:
+            rctx.warn(err.message)
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        head = argv[: argv.index("--")] if "--" in argv else argv
+        rctx = extra.pop("obj", None) or RoostContext()
+        rctx.out.json_mode = rctx.out.json_mode or "--json" in head
+        rctx.debug = rctx.debug or "--debug" in head or rctx.env.get("CLAUDE_LB_DEBUG", "") not in ("", "0")
+        code = _run(self, argv, prog_name or "roost", complete_var, rctx, extra)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _run(group: RoostGroup, argv: list[str], prog_name: str, complete_var: str | None,
+         rctx: RoostContext, extra: dict[str, Any]) -> int:
+    try:
+        result = click.Group.main(group, argv, prog_name, complete_var, standalone_mode=False,
+                                  obj=rctx, **extra)
+        return result if isinstance(result, int) else 0
+    except RoostError as err:
+        rctx.out.error(err)
+        return int(err.exit_code)
+    except _NO_ARGS_IS_HELP as exc:  # bare "roost": help is the answer, not an error
+        rctx.out.say(exc.ctx.get_help() if exc.ctx else str(exc))
+        return 0
+    except click.UsageError as exc:
+        err = ValidationError(exc.format_message(), details={"usage": True})
+        if rctx.out.json_mode:
+            rctx.out.error(err)
+        else:
+            hint = f"\nTry '{exc.ctx.command_path} --help' for help." if exc.ctx else ""
+            rctx.out.say(f"roost: error: {exc.format_message()}{hint}")
+        return int(ExitCode.VALIDATION)
+    except click.ClickException as exc:
+        rctx.out.error(RoostError(exc.format_message()))
+        return int(ExitCode.UNEXPECTED)
+    except click.exceptions.Abort:
+        rctx.out.say("roost: aborted")
+        return 130
+    except KeyboardInterrupt:
+        rctx.out.say("roost: interrupted")
+        return 130
+    except BrokenPipeError:
+        _silence_broken_pipe()
+        return 0
+    except Exception as exc:  # a bug: say so, traceback only on request
+        if rctx.debug:
+            traceback.print_exc()
+        rctx.out.error(RoostError(f"unexpected {type(exc).__name__}: {exc}"
+                                  + ("" if rctx.debug else " (run with --debug for a traceback)")))
+        return int(ExitCode.UNEXPECTED)
+
+
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", None) or getattr(
+    click.exceptions, "NoArgsIsHelp", ())
+
+
+def _silence_broken_pipe() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _disable_plugins(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    if value:
+        rctx = ctx.ensure_object(RoostContext)
+        rctx.disabled_plugins = tuple(rctx.disabled_plugins) + tuple(value)
+    return value
+
+
+def _set_team(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        ctx.ensure_object(RoostContext).team = value
+    return value
+
+
+def json_flag(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.ensure_object(RoostContext).out.json_mode = True
+    return value
+
+
+def _completion_option(flag: str, install: bool):
+    def callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if not value or ctx.resilient_parsing:
+            return
+        from .completion import install_completion, show_completion
+
+        (install_completion if install else show_completion)(ctx)
+        ctx.exit(0)
+
+    return click.option(flag, is_flag=True, expose_value=False, is_eager=True, callback=callback,
+                        help=("Install shell completion for the current shell." if install
+                              else "Print the shell completion script."))
+
+
+@click.group(cls=RoostGroup, context_settings=_context_settings(),
+             help="Pick the healthiest Claude Code OAuth profile.\n\n"
+                  "stdout carries data (--json gives the {data, meta} envelope); "
+                  "tables, warnings and errors go to stderr. Exit codes: 0 ok, 1 unexpected, "
+                  "2 auth required, 3 not found, 4 validation, 5 forbidden, 6 rate limited, "
+                  "7 conflict/lease held, 8 timeout, 9 unavailable.")
+@click.version_option(__version__, "--version", "-V", prog_name="roost", message="%(prog)s %(version)s")
+@click.option("--json", "json_mode", is_flag=True, expose_value=False, callback=json_flag,
+              help="Print the {data, meta} envelope on stdout.")
+@click.option("--debug", is_flag=True, expose_value=False, help="Show tracebacks for unexpected errors.")
+@click.option("--team", metavar="NAME", expose_value=False, callback=_set_team,
+              help="Apply [teams.NAME] from config.toml (or $CLAUDE_LB_TEAM).")
+@click.option("--disable-plugin", "disable_plugin", metavar="NAME", multiple=True, expose_value=False,
+              callback=_disable_plugins, help="Do not load this plugin (repeatable).")
+@_completion_option("--install-completion", install=True)
+@_completion_option("--show-completion", install=False)
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    ctx.ensure_object(RoostContext)
+
+
+def main() -> None:
+    cli.main(prog_name="roost")

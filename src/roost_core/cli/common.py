@@ -1,0 +1,67 @@
+"""Pieces every command shares: the --json flag, the RoostContext, profile completion."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import click
+
+from ..context import RoostContext
+
+
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    from . import json_flag
+
+    return click.option("--json", "json_mode", is_flag=True, expose_value=False, callback=json_flag,
+                        help="Print the {data, meta} envelope on stdout.")(func)
+
+
+pass_roost = click.make_pass_decorator(RoostContext, ensure=True)
+
+
+def complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Profile names for shell completion (never fails: completion must stay quiet)."""
+    from click.shell_completion import CompletionItem
+
+    from ..profiles import discover
+
+    try:
+        rctx = ctx.find_object(RoostContext) or RoostContext()
+        return [CompletionItem(p.name) for p in discover(rctx.paths) if p.name.startswith(incomplete)]
+    except Exception:
+        return []
+
+
+def duration_type() -> click.ParamType:
+    return DURATION
+
+
+class DurationType(click.ParamType):
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        from ..durations import parse_duration
+
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DURATION = DurationType()
+
+
+class PercentType(click.ParamType):
+    name = "pct"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not 0 <= number <= 1000:
+            self.fail(f"{value!r} is not a percentage (0-1000)", param, ctx)
+        return number
+
+
+PERCENT = PercentType()

@@ -1,0 +1,28 @@
+"""``roost plugins``: what is loaded, from which distribution, providing what."""
+
+from __future__ import annotations
+
+import click
+
+from ..context import RoostContext
+from .common import json_option, pass_roost
+
+
+@click.command("plugins")
+@json_option
+@pass_roost
+def plugins_cmd(rctx: RoostContext) -> None:
+    """List every plugin, its distribution and version, and what it provides."""
+    infos = rctx.host.plugin_infos()
+    rows = [{"name": i.name, "dist": i.dist, "version": i.version, "kinds": sorted(set(i.kinds)),
+             "provides": {k: sorted(v) for k, v in i.provides.items()}, "status": i.status, "error": i.error}
+            for i in infos]
+    lines = []
+    for row in rows:
+        provided = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(row["provides"].items()))
+        what = provided or ", ".join(row["kinds"])
+        dist = f"{row['dist']} {row['version']}" if row["dist"] else "-"
+        extra = f"  [{row['status']}: {row['error']}]" if row["error"] else (
+            f"  [{row['status']}]" if row["status"] != "loaded" else "")
+        lines.append(f"{row['name']:<22} {dist:<18} {what}{extra}")
+    rctx.out.emit(rows, {"count": len(rows), "failures": len(rctx.host.failures)}, text="\n".join(lines))

@@ -1,0 +1,151 @@
+"""Profile management: list, add, remove, rename, snapshot."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import click
+
+from .. import healthcache, lastpick
+from ..atomic import atomic_write, ensure_private_dir
+from ..context import RoostContext
+from ..credentials import Credentials, CredentialsError
+from ..errors import Conflict, NotFound, ValidationError
+from ..names import validate_name
+from ..paths import default_add_source
+from ..profiles import CREDENTIALS_FILE, DEFAULT_PROFILE, discover, get_profile, profile_dir
+from .common import complete_profiles, json_option, pass_roost
+
+SNAPSHOT_WARNING = ("Snapshot written. roost will NEVER touch this file: it is not refreshed "
+                    "and stops working when its access token expires{expiry}.")
+
+
+@click.command("list")
+@json_option
+@pass_roost
+def list_cmd(rctx: RoostContext) -> None:
+    """Names of discovered profiles (sorted)."""
+    names = [p.name for p in discover(rctx.paths)]
+    rctx.out.emit(names, {"count": len(names), "profiles_dir": str(rctx.paths.profiles_tree)},
+                  text="\n".join(names))
+
+
+def _read_source(path: Path) -> tuple[bytes, Credentials]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise NotFound(f"no credentials file at {path} (sign in with 'claude login' first, "
+                       "or pass --from PATH)", details={"path": str(path)}) from None
+    except OSError as exc:
+        raise ValidationError(f"cannot read {path}: {exc.strerror}") from None
+    return data, Credentials.parse(data, str(path))
+
+
+@click.command("add")
+@click.argument("name")
+@click.option("--from", "source", type=click.Path(dir_okay=False, path_type=Path),
+              help="Credentials file to import (default ~/.claude/.credentials.json).")
+@click.option("--force", is_flag=True, help="Overwrite an existing profile of that name.")
+@json_option
+@pass_roost
+def add_cmd(rctx: RoostContext, name: str, source: Path | None, force: bool) -> None:
+    """Import a credentials file as profile NAME (copied, never moved)."""
+    target_dir = profile_dir(rctx.paths, name)
+    source = (source or default_add_source()).expanduser()
+    data, creds = _read_source(source)
+    if not creds.oauth:
+        raise CredentialsError(f"{source} holds no claudeAiOauth login; sign in with 'claude login' first")
+    target = target_dir / CREDENTIALS_FILE
+    if target.exists() and not force:
+        raise Conflict(f"profile {name!r} already exists; use --force to overwrite it",
+                       details={"profile": name})
+    ensure_private_dir(rctx.paths.profiles_tree)
+    ensure_private_dir(target_dir)
+    atomic_write(target, data, 0o600)
+    healthcache.drop(rctx, name)
+    result = {"name": name, "path": str(target), "plan": creds.plan, "expires_at": creds.expires_at_iso(),
+              "source": str(source)}
+    rctx.out.emit(result, {"overwritten": force}, text=name)
+    rctx.out.say(f"Added profile {name!r} from {source}.")
+
+
+def _tree_profile(rctx: RoostContext, name: str):
+    profile = get_profile(rctx.paths, name)
+    if name == DEFAULT_PROFILE and profile.directory.parent != rctx.paths.profiles_tree:
+        raise ValidationError("profile 'default' is the $CLAUDE_CONFIG_DIR fallback; "
+                              "roost does not move or delete it")
+    return profile
+
+
+@click.command("remove")
+@click.argument("name", shell_complete=complete_profiles)
+@json_option
+@pass_roost
+def remove_cmd(rctx: RoostContext, name: str) -> None:
+    """Delete a profile directory and drop its cached health."""
+    profile = _tree_profile(rctx, name)
+    from .. import leases
+
+    leases.ensure_not_leased(rctx, name)
+    shutil.rmtree(profile.directory)
+    healthcache.drop(rctx, name)
+    lastpick.clear_if(rctx, name)
+    rctx.out.emit({"name": name, "removed": str(profile.directory)}, {}, text=name)
+    rctx.out.say(f"Removed profile {name!r}.")
+
+
+@click.command("rename")
+@click.argument("old", shell_complete=complete_profiles)
+@click.argument("new")
+@click.option("--force", is_flag=True, help="Replace an existing destination profile.")
+@json_option
+@pass_roost
+def rename_cmd(rctx: RoostContext, old: str, new: str, force: bool) -> None:
+    """Rename a profile (atomic directory move; cached health is reset)."""
+    validate_name(new)
+    profile = _tree_profile(rctx, old)
+    destination = profile_dir(rctx.paths, new)
+    if old == new:
+        raise ValidationError("old and new names are the same")
+    from .. import leases
+
+    leases.ensure_not_leased(rctx, old)
+    if destination.exists() or destination.is_symlink():
+        if not force:
+            raise Conflict(f"profile {new!r} already exists; use --force to replace it",
+                           details={"profile": new})
+        leases.ensure_not_leased(rctx, new)
+        if destination.is_dir() and not destination.is_symlink():
+            shutil.rmtree(destination)
+        else:
+            destination.unlink()
+    os.rename(profile.directory, destination)
+    healthcache.drop(rctx, old, new)
+    lastpick.clear_if(rctx, old)
+    rctx.out.emit({"old": old, "new": new, "path": str(destination)}, {"replaced": force}, text=new)
+    rctx.out.say(f"Renamed profile {old!r} to {new!r}.")
+
+
+@click.command("snapshot")
+@click.argument("name", shell_complete=complete_profiles)
+@click.argument("out_path", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@pass_roost
+def snapshot_cmd(rctx: RoostContext, name: str, out_path: Path) -> None:
+    """Copy a profile's live credentials to OUT_PATH, once (0600; never kept fresh)."""
+    profile = get_profile(rctx.paths, name)
+    data = rctx.state.read_credentials(profile)
+    creds = Credentials.parse(data, f"profile {name!r}")
+    out_path = out_path.expanduser()
+    live = {os.path.realpath(p.credentials_path) for p in discover(rctx.paths)}
+    if os.path.realpath(out_path) in live:
+        raise ValidationError("refusing to write a snapshot over a live profile's credentials")
+    if not out_path.parent.is_dir():
+        raise NotFound(f"directory {out_path.parent} does not exist")
+    atomic_write(out_path, data, 0o600)
+    expiry = creds.expires_at_iso()
+    rctx.out.emit({"name": name, "path": str(out_path), "expires_at": expiry}, {"leased": False},
+                  text=str(out_path))
+    rctx.out.say(SNAPSHOT_WARNING.format(expiry=f" ({expiry})" if expiry else ""))

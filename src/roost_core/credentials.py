@@ -1,0 +1,119 @@
+"""Reading and rewriting Claude Code credentials files.
+
+The file is Claude Code's, not ours: unknown keys are kept byte-for-byte in
+meaning, ``scopes`` is never dropped, and a file we cannot parse is never
+rewritten. Tokens only leave this module redacted, except to the HTTP layer.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from .errors import RoostError, ValidationError
+from .records import TokenGrant
+
+OAUTH_KEY = "claudeAiOauth"
+
+
+def redact(token: str | None) -> str:
+    """At most the last 4 characters of a token: ``…abcd``."""
+    if not token:
+        return "(none)"
+    return "…" + token[-4:] if len(token) > 8 else "…"
+
+
+class CredentialsError(RoostError):
+    """A credentials file that cannot be used (missing, unreadable, malformed)."""
+
+    exit_code = ValidationError.exit_code
+
+
+@dataclass
+class Credentials:
+    """A parsed credentials file: the whole document plus typed views of the OAuth part."""
+
+    document: dict[str, Any]
+
+    @classmethod
+    def parse(cls, data: bytes, where: str = "credentials") -> "Credentials":
+        try:
+            document = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise CredentialsError(f"{where}: not valid JSON ({type(exc).__name__})") from None
+        if not isinstance(document, dict):
+            raise CredentialsError(f"{where}: expected a JSON object")
+        oauth = document.get(OAUTH_KEY)
+        if oauth is not None and not isinstance(oauth, dict):
+            raise CredentialsError(f"{where}: {OAUTH_KEY} is not an object")
+        return cls(document)
+
+    @property
+    def oauth(self) -> dict[str, Any]:
+        oauth = self.document.get(OAUTH_KEY)
+        return oauth if isinstance(oauth, dict) else {}
+
+    def _str(self, key: str) -> str | None:
+        value = self.oauth.get(key)
+        return value if isinstance(value, str) and value else None
+
+    @property
+    def access_token(self) -> str | None:
+        return self._str("accessToken")
+
+    @property
+    def refresh_token(self) -> str | None:
+        return self._str("refreshToken")
+
+    @property
+    def plan(self) -> str | None:
+        return self._str("subscriptionType")
+
+    @property
+    def expires_at_ms(self) -> int | None:
+        value = self.oauth.get("expiresAt")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        value = int(value)
+        # A seconds value (10 digits) is a unit mix-up seen in the wild; read it as seconds.
+        return value * 1000 if 0 < value < 10**11 else value
+
+    def expires_at_iso(self) -> str | None:
+        ms = self.expires_at_ms
+        if ms is None:
+            return None
+        return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+    def seconds_to_expiry(self, now: float | None = None) -> float | None:
+        ms = self.expires_at_ms
+        if ms is None:
+            return None
+        return ms / 1000 - (time.time() if now is None else now)
+
+    def is_expired(self, now: float | None = None, margin_s: float = 0.0) -> bool:
+        """Past expiresAt (a missing expiry never expires, as in Claude Code; 0 is expired)."""
+        remaining = self.seconds_to_expiry(now)
+        return remaining is not None and remaining <= margin_s
+
+    def with_grant(self, grant: TokenGrant, now: float | None = None) -> "Credentials":
+        """A copy holding ``grant``, every other field untouched (anthropic-api.md 3.3)."""
+        document = json.loads(json.dumps(self.document))
+        oauth = dict(document.get(OAUTH_KEY) or {})
+        oauth["accessToken"] = grant.access_token
+        if grant.refresh_token:
+            oauth["refreshToken"] = grant.refresh_token
+        now_s = time.time() if now is None else now
+        oauth["expiresAt"] = int(now_s * 1000 + grant.expires_in * 1000)
+        if grant.scope:
+            oauth["scopes"] = grant.scope.split()
+        document[OAUTH_KEY] = oauth
+        return Credentials(document)
+
+    def dumps(self) -> bytes:
+        return (json.dumps(self.document, indent=2) + "\n").encode("utf-8")
+
+    def __repr__(self) -> str:
+        return f"Credentials(access={redact(self.access_token)}, refresh={redact(self.refresh_token)})"

@@ -1,0 +1,40 @@
+"""Durations as the CLI accepts them: a bare number of seconds, or N with s/m/h/d/w."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
+
+
+def parse_duration(text: str | float | int) -> float:
+    """Seconds in ``text`` ("90", "30m", "1.5h"); ValueError when it is not a duration."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if text < 0:
+            raise ValueError(f"negative duration: {text}")
+        return float(text)
+    match = _PATTERN.match(str(text))
+    if not match:
+        raise ValueError(f"not a duration: {text!r} (use seconds, or a number with s, m, h, d or w)")
+    number, unit = match.groups()
+    return float(number) * _UNITS[(unit or "s").lower()]
+
+
+def format_duration(seconds: float | None) -> str:
+    """Compact human form: 45s, 12m, 2h 14m, 3d 4h."""
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    if seconds < 0:
+        return "-" + format_duration(-seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, _ = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h" if hours else f"{days}d"

@@ -1,0 +1,121 @@
+"""roost's plugin API: every hook a plugin may implement.
+
+Built-in features (the six strategies, the Anthropic probe, the taxonomy,
+the status page, the usage log, trace, ...) are plugins using exactly these
+hooks. Conventions:
+
+* Registry hooks (``roost_register_*``) return one object or a list of them;
+  the core calls each plugin's impl separately so a failing plugin is named
+  and skipped instead of breaking the call.
+* Hooks are called with keyword arguments; an impl may accept any subset of
+  them (pluggy's opt-in arguments), so arguments are added, never renamed.
+* Run-time hooks receive ``ctx`` (a RoostContext): resolved settings, paths,
+  the clock, the state backend and the output streams.
+
+Added in 0.5.0 unless noted. docs/PLUGINS.md documents each with an example.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from . import PROJECT_NAME
+
+if TYPE_CHECKING:
+    import click
+
+    from .context import RoostContext
+    from .interfaces import (DoctorCheck, ProbeSource, Renderer, StateBackend, StatusFeed,
+                             Strategy, TokenRefresher)
+    from .records import Classification, HealthRecord, ProbeOutcome, Profile
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+
+
+@hookspec
+def roost_register_strategies() -> "Strategy | list[Strategy]":
+    """Return pick strategies (objects with ``name``, ``summary``, ``rank``).
+
+    Called when a command needs a strategy: by name for ``--strategy NAME``,
+    all of them for ``--help``, completion and the unknown-name error.
+    All results are collected; a name provided twice is an error naming both
+    plugins.
+    """
+
+
+@hookspec
+def roost_register_probe_sources() -> "ProbeSource | list[ProbeSource]":
+    """Return probe sources (``name`` and ``async probe(profile, access_token, client, ctx)``).
+
+    The configured ``probe_source`` (default ``anthropic``) probes every
+    profile. ``client`` is a shared ``httpx.AsyncClient``. All results collected.
+    """
+
+
+@hookspec
+def roost_register_token_refreshers() -> "TokenRefresher | list[TokenRefresher]":
+    """Return token refreshers (``name`` and ``refresh(refresh_token, ctx) -> TokenGrant``).
+
+    The core holds every lock and does every file write; a refresher only
+    talks to the token endpoint. All results collected.
+    """
+
+
+@hookspec(firstresult=True)
+def roost_classify(profile: "Profile", outcome: "ProbeOutcome", now: float,
+                   ctx: "RoostContext") -> "Classification | None":
+    """Map a probe outcome to one of the eight health states.
+
+    firstresult: the first non-None answer wins. The built-in taxonomy is
+    ``trylast``, so a site plugin can claim outcomes it understands (an
+    internal gateway's 403, say) and return None for everything else.
+    ``now`` is epoch seconds.
+    """
+
+
+@hookspec
+def roost_probe_completed(profile: "Profile", outcome: "ProbeOutcome",
+                          record: "HealthRecord", ctx: "RoostContext") -> None:
+    """Observe a finished live probe (after classification and caching).
+
+    Called for each impl separately; an exception becomes a warning. The
+    usage log is built on this hook. Not called for ``probe --raw``.
+    """
+
+
+@hookspec
+def roost_register_renderers() -> "Renderer | list[Renderer]":
+    """Return renderers: how views are drawn for people (rich tables) or other formats.
+
+    The JSON envelope stays in the core; renderers never write JSON.
+    """
+
+
+@hookspec
+def roost_register_status_feeds() -> "StatusFeed | list[StatusFeed]":
+    """Return platform status feeds (status.claude.com is the built-in one)."""
+
+
+@hookspec
+def roost_register_doctor_checks() -> "DoctorCheck | list[DoctorCheck]":
+    """Return doctor checks (``name``, ``needs_network``, ``run(ctx)``)."""
+
+
+@hookspec
+def roost_register_state_backends() -> "StateBackend | list[StateBackend] | Any":
+    """Return state backends, or factories ``f(ctx) -> StateBackend`` with a ``name``.
+
+    ``[state] backend = "NAME"`` in config.toml chooses one; ``files`` is the
+    built-in default.
+    """
+
+
+@hookspec
+def roost_register_commands(cli: "click.Group") -> None:
+    """Add click commands or groups to the root ``cli`` (or to its ``config`` group).
+
+    Called only when the CLI needs commands that are not core ones (an
+    unknown name, ``--help``, completion).
+    """

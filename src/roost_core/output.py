@@ -1,0 +1,70 @@
+"""stdout is data, stderr is for people.
+
+``Output`` writes the ``{data, meta}`` envelope (or plain lines) to stdout
+and messages to stderr. It never imports rich: rich tables come from the
+renderer plugins, which receive the same data the JSON mode prints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from .errors import RoostError
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    if hasattr(obj, "isoformat"):
+        return obj.isoformat()
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    if hasattr(obj, "__fspath__"):
+        return os.fspath(obj)
+    return str(obj)
+
+
+def dumps(payload: Any) -> str:
+    return json.dumps(payload, default=_default, ensure_ascii=False)
+
+
+@dataclass
+class Output:
+    json_mode: bool = False
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    quiet: bool = False
+
+    @property
+    def color(self) -> bool:
+        """Colour only on a terminal and without NO_COLOR."""
+        return "NO_COLOR" not in os.environ and self.stderr.isatty()
+
+    def emit(self, data: Any, meta: dict[str, Any] | None = None, text: str | None = None) -> None:
+        """The command's result: the envelope in JSON mode, else ``text`` (if any) on stdout."""
+        if self.json_mode:
+            self.stdout.write(dumps({"data": data, "meta": meta or {}}) + "\n")
+        elif text is not None:
+            self.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+        self.stdout.flush()
+
+    def error(self, err: RoostError, meta: dict[str, Any] | None = None) -> None:
+        if self.json_mode:
+            body = {"code": err.code, "message": err.message, "details": err.details}
+            self.stdout.write(dumps({"error": body, "meta": meta or {}}) + "\n")
+            self.stdout.flush()
+        else:
+            self.say(f"roost: error: {err.message}")
+
+    def say(self, message: str) -> None:
+        """A line for people on stderr."""
+        self.stderr.write(message.rstrip("\n") + "\n")
+        self.stderr.flush()
+
+    def warn(self, message: str) -> None:
+        if not self.quiet:
+            self.say(f"roost: warning: {message}")

@@ -1,0 +1,50 @@
+"""Where roost reads and writes (contract section 2). Pure functions of the environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+CONFIG_DIR_NAME = "claude-lb"
+
+
+def config_dir(env: Mapping[str, str]) -> Path:
+    """``$XDG_CONFIG_HOME/claude-lb`` or ``~/.config/claude-lb``; ``%APPDATA%\\claude-lb`` on Windows."""
+    if sys.platform == "win32":
+        import platformdirs
+
+        return Path(platformdirs.user_config_dir(CONFIG_DIR_NAME, appauthor=False, roaming=True))
+    xdg = env.get("XDG_CONFIG_HOME")
+    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".config"
+    return base / CONFIG_DIR_NAME
+
+
+def profiles_tree(env: Mapping[str, str]) -> Path:
+    override = env.get("CLAUDE_LB_PROFILES_DIR")
+    return Path(override).expanduser() if override else Path.home() / ".claude-profiles"
+
+
+def default_add_source() -> Path:
+    return Path.home() / ".claude" / ".credentials.json"
+
+
+@dataclass(frozen=True)
+class Paths:
+    config_dir: Path
+    profiles_tree: Path
+    single_profile_dir: Path | None  # $CLAUDE_CONFIG_DIR, the "default" fallback
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> "Paths":
+        single = env.get("CLAUDE_CONFIG_DIR")
+        return cls(config_dir(env), profiles_tree(env), Path(single).expanduser() if single else None)
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / "config.toml"
+
+    def state_file(self, name: str) -> Path:
+        return self.config_dir / name

@@ -1,0 +1,52 @@
+"""Profile discovery: ``<tree>/<name>/.credentials.json``, sorted by name.
+
+Directories without credentials, invalid names and claude's ``*.lock``
+directories are skipped silently. ``$CLAUDE_CONFIG_DIR`` with a direct
+credentials file adds the single-profile fallback ``default``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .errors import NotFound
+from .names import is_valid_name, validate_name
+from .paths import Paths
+from .records import Profile
+
+DEFAULT_PROFILE = "default"
+CREDENTIALS_FILE = ".credentials.json"
+
+
+def discover(paths: Paths) -> list[Profile]:
+    found: dict[str, Profile] = {}
+    try:
+        names = os.listdir(paths.profiles_tree)
+    except OSError:
+        names = []
+    for name in names:
+        if not is_valid_name(name):
+            continue
+        directory = paths.profiles_tree / name
+        if (directory / CREDENTIALS_FILE).is_file():
+            found[name] = Profile(name, directory)
+    single = paths.single_profile_dir
+    if single is not None and DEFAULT_PROFILE not in found and (single / CREDENTIALS_FILE).is_file():
+        found[DEFAULT_PROFILE] = Profile(DEFAULT_PROFILE, single)
+    return [found[name] for name in sorted(found)]
+
+
+def get_profile(paths: Paths, name: str) -> Profile:
+    """The named profile, VALIDATION for a bad name, NOT_FOUND when absent."""
+    validate_name(name)
+    for profile in discover(paths):
+        if profile.name == name:
+            return profile
+    raise NotFound(f"unknown profile {name!r}", details={"profile": name,
+                   "available": [p.name for p in discover(paths)]})
+
+
+def profile_dir(paths: Paths, name: str) -> Path:
+    """Where a (possibly new) profile of this name lives; the name is validated first."""
+    return paths.profiles_tree / validate_name(name)

@@ -1,0 +1,264 @@
+"""Dataclasses every plugin exchanges with the core.
+
+Plain records only: no I/O here, so any module can import them cheaply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+
+class Health(str, Enum):
+    """The eight health states of a profile (seed: "Health taxonomy")."""
+
+    OK = "ok"
+    RATE_LIMITED = "rate_limited"
+    SESSION_LIMIT = "session_limit"
+    WEEKLY_LIMIT = "weekly_limit"
+    AUTH_EXPIRED = "auth_expired"
+    AUTH_DEAD = "auth_dead"
+    NETWORK_ERROR = "network_error"
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+THROTTLED = frozenset({Health.RATE_LIMITED, Health.SESSION_LIMIT, Health.WEEKLY_LIMIT})
+AUTH_BAD = frozenset({Health.AUTH_DEAD, Health.AUTH_EXPIRED})
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One discovered OAuth profile: ``<tree>/<name>/.credentials.json``."""
+
+    name: str
+    directory: Path
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.directory / ".credentials.json"
+
+
+@dataclass
+class Usage:
+    """Utilisation figures parsed from a usage body (all optional: Pro/Team give none)."""
+
+    session_pct: float | None = None
+    weekly_pct: float | None = None
+    sonnet_pct: float | None = None
+    opus_pct: float | None = None
+    overage_pct: float | None = None
+    session_resets_at: str | None = None
+    weekly_resets_at: str | None = None
+    overage_enabled: bool | None = None
+    overage: dict[str, Any] | None = None
+    # Model-scoped weekly limits: [{"model": "opus", "percent": 12.0, "resets_at": iso|None, "kind": ...}]
+    model_limits: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ProbeOutcome:
+    """What one probe saw, before classification. Never holds a whole token."""
+
+    source: str
+    url: str = ""
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    # Transport failure kind ("timeout", "connect", "dns", "tls", "protocol", "too_large", ...)
+    error: str | None = None
+    error_detail: str | None = None
+    elapsed_s: float = 0.0
+    # The request as sent, bearer redacted to its last 4 characters (for trace).
+    request: dict[str, Any] = field(default_factory=dict)
+    # True when no request was made because the stored token is past expiresAt.
+    local_expired: bool = False
+
+    def json(self) -> Any:
+        """The body parsed as JSON, or None when it is not JSON."""
+        import json
+
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+
+@dataclass
+class Classification:
+    """A classifier's verdict on a probe outcome."""
+
+    health: Health
+    # Seconds this verdict stays valid; None means until something changes it
+    # (auth_dead: a refresh or a new login, seen through the file's mtime).
+    ttl_s: float | None
+    usage: Usage | None = None
+    error: str | None = None
+    retry_after_s: float | None = None
+    reasons: list[str] = field(default_factory=list)
+    classifier: str = ""
+
+
+@dataclass
+class HealthRecord:
+    """A profile's health as shown by status/show/probe/pick (contract section 3)."""
+
+    name: str
+    health: Health
+    plan: str | None = None
+    session_pct: float | None = None
+    weekly_pct: float | None = None
+    sonnet_pct: float | None = None
+    opus_pct: float | None = None
+    overage_pct: float | None = None
+    session_resets_at: str | None = None
+    weekly_resets_at: str | None = None
+    expires_at: str | None = None
+    error: str | None = None
+    checked_at: str | None = None
+    retry_after_s: float | None = None
+    overage_enabled: bool | None = None
+    model_limits: list[dict[str, Any]] = field(default_factory=list)
+    valid_until: str | None = None
+    stale: bool = False
+    last_good_at: str | None = None
+    source: str = "probe"  # "probe" | "cache" | "local"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["health"] = self.health.value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "HealthRecord":
+        known = {f for f in cls.__dataclass_fields__}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        kwargs["health"] = Health(kwargs.get("health", "unknown"))
+        return cls(**kwargs)
+
+
+@dataclass
+class Candidate:
+    """A profile that survived the filter ladder, as a strategy sees it."""
+
+    record: HealthRecord
+    index: int  # position in discovery order (sorted by name)
+
+    @property
+    def name(self) -> str:
+        return self.record.name
+
+
+@dataclass
+class LastPick:
+    name: str
+    at: datetime
+    strategy: str | None = None
+
+
+@dataclass
+class PickRequest:
+    """Everything a strategy may consult besides the candidates. No I/O allowed."""
+
+    strategy: str
+    now: datetime
+    last_pick: LastPick | None = None
+    stickiness_s: float = 300.0
+    count: int = 1
+    model: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Scored:
+    candidate: Candidate
+    score: float | None = None
+    note: str = ""
+
+
+@dataclass
+class Ranking:
+    """A strategy's answer: candidates in preference order, best first."""
+
+    order: list[Scored]
+    rationale: str
+
+
+@dataclass
+class PickResult:
+    name: str
+    health: Health
+    strategy: str
+    rationale: str
+    record: HealthRecord | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "health": self.health.value,
+                "strategy": self.strategy, "rationale": self.rationale}
+
+
+@dataclass
+class PlatformStatus:
+    """The folded status-page view (seed: meta.platform_status)."""
+
+    indicator: str | None = None
+    description: str | None = None
+    active_incidents: list[dict[str, Any]] = field(default_factory=list)
+    degraded_components: list[dict[str, Any]] = field(default_factory=list)
+    fetched_at: str | None = None
+    age_seconds: float | None = None
+    fetch_error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def is_clean(self) -> bool:
+        return not self.active_incidents and not self.degraded_components and self.indicator in (None, "none")
+
+
+@dataclass
+class TokenGrant:
+    """A successful refresh response, normalised."""
+
+    access_token: str
+    refresh_token: str | None
+    expires_in: float
+    scope: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # never show tokens
+        return f"TokenGrant(access=…{self.access_token[-4:]}, expires_in={self.expires_in})"
+
+
+@dataclass
+class CheckResult:
+    """One doctor finding."""
+
+    name: str
+    level: str  # "ok" | "warn" | "fail" | "skip"
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class AuditEvent:
+    """One picks.log line (format in docs/SPEC.md)."""
+
+    ts: str
+    event: str  # "pick" | "exec" | "refresh" ...
+    profile: str
+    strategy: str = ""
+    rc: int | None = None
+    duration_s: float | None = None
+    argv0: str = ""
+    pid: int = 0
+    note: str = ""

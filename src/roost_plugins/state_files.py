@@ -1,0 +1,166 @@
+"""The built-in ``files`` state backend: everything under the config dir.
+
+* JSON documents ``<config>/<name>.json``, rewritten atomically under a
+  per-document filelock; a corrupt one is reported and rebuilt.
+* Named locks: filelocks in ``<config>/locks/`` (hashed names, 0700 dir).
+* Line logs appended with one O_APPEND write per record; rotation to
+  ``<log>.1`` happens under a lock after re-checking the size.
+* Credentials: the profile's own ``.credentials.json`` (0600, dir 0700).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from roost_core import hookimpl
+from roost_core.atomic import atomic_write, ensure_private_dir
+from roost_core.errors import Conflict, RoostError
+
+MAX_DOC_BYTES = 16 * 1024 * 1024
+
+
+def _lock_file_name(name: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:40]
+    return f"{safe}.{hashlib.sha256(name.encode()).hexdigest()[:12]}.lock"
+
+
+class FilesBackend:
+    name = "files"
+
+    def __init__(self, config_dir: Path, warn: Callable[[str], None]):
+        self.config_dir = config_dir
+        self._warn = warn
+
+    # -- documents -----------------------------------------------------------
+    def _doc_path(self, name: str) -> Path:
+        return self.config_dir / f"{name}.json"
+
+    def read_doc(self, name: str) -> dict[str, Any]:
+        path = self._doc_path(name)
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_DOC_BYTES + 1)
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            self._warn(f"{path.name} is unreadable ({exc.strerror}); treating it as empty")
+            return {}
+        problem = None
+        if len(raw) > MAX_DOC_BYTES:
+            problem = "too large"
+        else:
+            try:
+                data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+                problem = f"not valid JSON: {type(exc).__name__}"
+            else:
+                if isinstance(data, dict):
+                    return data
+                problem = "not a JSON object"
+        self._warn(f"{path.name} is corrupt ({problem}); rebuilding it")
+        return {}
+
+    def update_doc(self, name: str, fn: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
+        with self.lock(f"doc:{name}", timeout=10.0):
+            data = self.read_doc(name)
+            result = fn(data)
+            new = data if result is None else result
+            ensure_private_dir(self.config_dir)
+            atomic_write(self._doc_path(name), (json.dumps(new, indent=1, sort_keys=True) + "\n").encode(), 0o600)
+            return new
+
+    # -- locks -----------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, name: str, timeout: float) -> Iterator[None]:
+        from filelock import FileLock, Timeout
+
+        lock_dir = ensure_private_dir(self.config_dir / "locks")
+        lock = FileLock(str(lock_dir / _lock_file_name(name)), timeout=timeout, mode=0o600)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise Conflict(f"another roost process holds the {name.split(':')[0]} lock "
+                           f"(waited {timeout:g}s); retry later", details={"lock": name}) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    # -- logs ------------------------------------------------------------------
+    def append_line(self, log: str, line: str, max_bytes: int | None = None) -> None:
+        ensure_private_dir(self.config_dir)
+        path = self.config_dir / log
+        if max_bytes:
+            self._rotate_if_needed(path, log, max_bytes)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            size = os.fstat(fd).st_size
+            # Start on a fresh line if a killed writer left a torn tail.
+            lead = b"\n" if size and os.pread(fd, 1, size - 1) != b"\n" else b""
+            record = lead + line.encode("utf-8") + b"\n"
+            written = os.write(fd, record)
+            if written != len(record):
+                raise RoostError(f"short write to {path.name} ({written} of {len(record)} bytes)")
+        except OSError as exc:
+            raise RoostError(f"cannot append to {path}: {exc.strerror}") from None
+        finally:
+            os.close(fd)
+
+    def _rotate_if_needed(self, path: Path, log: str, max_bytes: int) -> None:
+        try:
+            if path.stat().st_size < max_bytes:
+                return
+        except FileNotFoundError:
+            return
+        with self.lock(f"rotate:{log}", timeout=10.0):
+            try:
+                if path.stat().st_size < max_bytes:
+                    return  # another process rotated while we waited
+            except FileNotFoundError:
+                return
+            os.replace(path, path.with_name(path.name + ".1"))
+
+    def iter_lines(self, log: str) -> Iterator[str]:
+        path = self.config_dir / log
+        for candidate in (path.with_name(path.name + ".1"), path):
+            try:
+                with open(candidate, "r", encoding="utf-8", errors="replace") as handle:
+                    for line in handle:
+                        if line.endswith("\n"):
+                            yield line
+            except FileNotFoundError:
+                continue
+
+    def log_path(self, log: str) -> Path:
+        return self.config_dir / log
+
+    # -- credentials -----------------------------------------------------------
+    def read_credentials(self, profile: Any) -> bytes:
+        with open(profile.credentials_path, "rb") as handle:
+            return handle.read(MAX_DOC_BYTES)
+
+    def write_credentials(self, profile: Any, data: bytes) -> None:
+        ensure_private_dir(profile.directory)
+        atomic_write(profile.credentials_path, data, 0o600)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+class FilesBackendFactory:
+    name = "files"
+
+    def open(self, ctx: Any) -> FilesBackend:
+        return FilesBackend(ctx.paths.config_dir, ctx.warn)
+
+
+@hookimpl
+def roost_register_state_backends():
+    return FilesBackendFactory()

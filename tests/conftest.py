@@ -1,0 +1,127 @@
+"""Shared fixtures: an isolated roost environment, profiles, the real executable, the fake server.
+
+Every test gets its own HOME, profiles tree and config dir; nothing touches
+the user's real files or the internet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOST = str(Path(sys.executable).parent / "roost")
+TOKEN_PREFIX_ACCESS = "sk-ant-oat01-"
+TOKEN_PREFIX_REFRESH = "sk-ant-ort01-"
+
+
+def canary(kind: str, name: str) -> str:
+    """A recognisable 40+ character fake token (reliability tests scan for its slices)."""
+    prefix = TOKEN_PREFIX_ACCESS if kind == "access" else TOKEN_PREFIX_REFRESH
+    return f"{prefix}{kind[:3]}{name}CANARY" + "x" * 24
+
+
+@dataclass
+class RoostEnv:
+    """An isolated roost world rooted at a tmp dir."""
+
+    root: Path
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def home(self) -> Path:
+        return self.root / "home"
+
+    @property
+    def profiles(self) -> Path:
+        return self.root / "profiles"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "xdg" / "claude-lb"
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("CLAUDE_") and k not in ("XDG_CONFIG_HOME", "NO_COLOR")}
+        env.update({
+            "HOME": str(self.home),
+            "CLAUDE_LB_PROFILES_DIR": str(self.profiles),
+            "XDG_CONFIG_HOME": str(self.root / "xdg"),
+            "COLUMNS": "120",
+            # Unreachable by default: a test that forgets the fake server fails fast.
+            "CLAUDE_LB_API_BASE": "http://127.0.0.1:9",
+            "CLAUDE_LB_TOKEN_URL": "http://127.0.0.1:9/v1/oauth/token",
+            "CLAUDE_LB_STATUS_URL": "http://127.0.0.1:9/api/v2/summary.json",
+        })
+        env.update(self.extra)
+        env.update(overrides)
+        return env
+
+    def make_profile(self, name: str, *, access: str | None = None, refresh: str | None = None,
+                     expires_in: float = 8 * 3600, plan: str | None = "max",
+                     extra: dict[str, Any] | None = None, document: dict[str, Any] | None = None) -> Path:
+        """Write ``<tree>/<name>/.credentials.json`` (0600) and return its path."""
+        directory = self.profiles / name
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if document is None:
+            oauth = {
+                "accessToken": access or canary("access", name),
+                "refreshToken": refresh or canary("refresh", name),
+                "expiresAt": int((time.time() + expires_in) * 1000),
+                "scopes": ["user:inference", "user:profile", "user:sessions:claude_code"],
+                "subscriptionType": plan,
+                "rateLimitTier": "default_claude_max_20x",
+            }
+            document = {"claudeAiOauth": oauth, "mcpOAuth": {"keep": "me"}, **(extra or {})}
+        path = directory / ".credentials.json"
+        path.write_text(json.dumps(document, indent=2))
+        os.chmod(path, 0o600)
+        return path
+
+    def credentials(self, name: str) -> dict[str, Any]:
+        return json.loads((self.profiles / name / ".credentials.json").read_text())
+
+    def run(self, *args: str, env: dict[str, str] | None = None, input: str | None = None,
+            timeout: float = 60, **overrides: str) -> subprocess.CompletedProcess:
+        """Run the real ``roost`` executable."""
+        return subprocess.run([ROOST, *args], env=env or self.env(**overrides), input=input,
+                              capture_output=True, text=True, timeout=timeout)
+
+    def run_json(self, *args: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+        proc = self.run(*args, "--json", **kwargs)
+        assert "Traceback" not in proc.stderr, proc.stderr
+        try:
+            return proc.returncode, json.loads(proc.stdout)
+        except ValueError:
+            raise AssertionError(f"stdout is not JSON (rc={proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+
+
+@pytest.fixture
+def roost_env(tmp_path: Path) -> RoostEnv:
+    world = RoostEnv(tmp_path)
+    world.home.mkdir()
+    return world
+
+
+@pytest.fixture
+def fake():
+    """A running fake Anthropic on 127.0.0.1 (usage, token and status endpoints)."""
+    from roost_plugins.fakeserver import FakeAnthropic
+
+    with FakeAnthropic() as server:
+        yield server
+
+
+@pytest.fixture
+def world(roost_env: RoostEnv, fake) -> RoostEnv:
+    """roost_env pointed at the fake server."""
+    roost_env.extra.update(fake.env())
+    roost_env.fake = fake  # type: ignore[attr-defined]
+    return roost_env
