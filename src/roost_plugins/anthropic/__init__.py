@@ -1,0 +1,1 @@
+"""The Anthropic OAuth endpoints: usage probe and token refresher."""

@@ -1,0 +1,1 @@
+"""Probe source: GET /api/oauth/usage (to be filled by the health work)."""

@@ -1,0 +1,1 @@
+"""roost demo (to be filled by the integration work)."""

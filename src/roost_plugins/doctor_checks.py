@@ -1,0 +1,1 @@
+"""Built-in doctor checks (to be filled by the integration work)."""

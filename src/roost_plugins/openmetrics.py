@@ -1,0 +1,1 @@
+"""OpenMetrics renderer for status (to be filled by the observability work)."""

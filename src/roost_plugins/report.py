@@ -1,0 +1,1 @@
+"""roost report (to be filled by the observability work)."""

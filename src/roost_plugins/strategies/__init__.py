@@ -1,0 +1,1 @@
+"""The six built-in pick strategies, one module each."""

@@ -1,0 +1,1 @@
+"""Pick strategy (to be filled by the pick work)."""

@@ -1,0 +1,1 @@
+"""The eight-state classifier (to be filled by the health work)."""

@@ -1,0 +1,1 @@
+"""roost top (to be filled by the observability work)."""

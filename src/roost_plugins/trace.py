@@ -1,0 +1,1 @@
+"""roost trace (to be filled by the health work)."""

@@ -1,0 +1,1 @@
+"""Opt-in usage log (to be filled by the observability work)."""
