@@ -629,22 +629,20 @@ def test_main_serves_script_until_interrupted(tmp_path):
     script = tmp_path / "fleet.json"
     script.write_text(json.dumps(SCRIPT))
     env = dict(os.environ, PYTHONPATH=str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-m", "roost_plugins.fakeserver", "--port", "0",
-                             "--script", str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
-    try:
-        base = proc.stdout.readline().strip()
-        assert base.startswith("http://127.0.0.1:")
-        resp = httpx.get(base + "/api/oauth/usage", headers={"Authorization": "Bearer A1", "User-Agent": UA})
-        assert resp.json()["five_hour"]["utilization"] == 5.0
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(5) == 0
-        stderr = proc.stderr.read()
-        assert "CLAUDE_LB_TOKEN_URL=" in stderr and "Traceback" not in stderr
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    cmd = [sys.executable, "-m", "roost_plugins.fakeserver", "--port", "0", "--script", str(script)]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
+        try:
+            base = proc.stdout.readline().strip()
+            assert base.startswith("http://127.0.0.1:")
+            resp = httpx.get(base + "/api/oauth/usage", headers={"Authorization": "Bearer A1", "User-Agent": UA})
+            assert resp.json()["five_hour"]["utilization"] == 5.0
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(5) == 0
+            stderr = proc.stderr.read()
+            assert "CLAUDE_LB_TOKEN_URL=" in stderr and "Traceback" not in stderr
+        finally:
+            if proc.poll() is None:
+                proc.kill()
 
 
 # --------------------------------------------------------------------------- #

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import secrets
 import socket
+import socketserver
 import sys
 import threading
 import time
@@ -367,7 +368,7 @@ class FakeAnthropic:
         form = _parse_form(headers.get("content-type", ""), body)
         refresh = form.get("refresh_token")
         label = self._count_post(refresh)
-        behaviour = self.token_behaviour.get(label) if label else None
+        behaviour = self.token_behaviour.get(label) if label is not None else None
         behaviour = behaviour or TokenBehaviour()
         if behaviour.delay_s and self._wait(behaviour.delay_s):
             return Reply.dropped()
@@ -482,12 +483,16 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = True
     block_on_close = False
-    request_queue_size = 128
-    allow_reuse_address = True
+    request_queue_size = 128  # 50 simultaneous connects must not hit SYN retries
 
     def __init__(self, address, handler, fake: FakeAnthropic):
         self.fake = fake
         super().__init__(address, handler)
+
+    def server_bind(self) -> None:
+        """Skip HTTPServer's ``getfqdn`` lookup: a reverse DNS query can take seconds."""
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
 
     def handle_error(self, request, client_address) -> None:
         """Clients hanging up (or stop() cutting them off) are normal here."""
