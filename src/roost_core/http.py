@@ -1,0 +1,130 @@
+"""HTTP for every roost request: a total deadline, a body cap, no redirects.
+
+httpx's timeouts bound each step, not the whole request (a server dripping
+one byte per interval never trips them), so every request here runs under
+one overall deadline and reads at most ``max_bytes`` of (decompressed) body.
+Transport problems never raise: they come back as ``HttpResult.error``,
+with ``sent`` telling whether the request had fully left (an ambiguous
+outcome for a refresh). httpx is imported inside functions only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from .errors import ValidationError
+
+if TYPE_CHECKING:
+    import httpx
+
+MAX_BODY = 1 << 20
+
+
+@dataclass
+class HttpResult:
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    error: str | None = None  # timeout | connect | dns | tls | protocol | too_large
+    error_detail: str | None = None
+    elapsed_s: float = 0.0
+    sent: bool = False
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(url: str, what: str) -> str:
+    """``url`` if it is https, or http to a loopback address; VALIDATION otherwise."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return url
+    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+        return url
+    raise ValidationError(f"{what} must be https:// (or http:// on loopback): {url!r}",
+                          details={"url": url})
+
+
+def make_async_client(ctx: Any = None, max_connections: int = 16) -> "httpx.AsyncClient":
+    import httpx
+
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    return httpx.AsyncClient(verify=True, follow_redirects=False, limits=limits, timeout=None)
+
+
+def _classify_exception(exc: BaseException) -> tuple[str, str]:
+    import httpx
+
+    text = f"{type(exc).__name__}: {exc}"[:300]
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError, httpx.TimeoutException)):
+        return "timeout", text
+    if isinstance(exc, httpx.ConnectError):
+        lowered = text.lower()
+        if "name or service" in lowered or "name resolution" in lowered or "nodename" in lowered:
+            return "dns", text
+        if "ssl" in lowered or "certificate" in lowered:
+            return "tls", text
+        return "connect", text
+    return "protocol", text
+
+
+async def request_async(client: "httpx.AsyncClient", method: str, url: str, *, headers: dict[str, str],
+                        deadline_s: float, max_bytes: int = MAX_BODY, json: Any = None,
+                        data: Any = None) -> HttpResult:
+    """One request, finished within ``deadline_s`` whatever the server does."""
+    import httpx
+
+    result = HttpResult()
+    started = time.monotonic()
+
+    async def trace(event: str, info: dict[str, Any]) -> None:
+        if event.endswith("send_request_body.complete"):
+            result.sent = True
+
+    try:
+        async with asyncio.timeout(deadline_s):
+            request = client.build_request(method, url, headers=headers, json=json, data=data,
+                                           extensions={"trace": trace})
+            response = await client.send(request, stream=True)
+            result.sent = True
+            try:
+                result.status = response.status_code
+                result.headers = {k.lower(): v for k, v in response.headers.items()}
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > max_bytes:
+                        result.error, result.error_detail = "too_large", f"body over {max_bytes} bytes"
+                        break
+                result.body = bytes(body[:max_bytes])
+            finally:
+                await response.aclose()
+    except (httpx.HTTPError, TimeoutError, OSError) as exc:
+        result.error, result.error_detail = _classify_exception(exc)
+        if isinstance(exc, httpx.ConnectError) or isinstance(exc, httpx.ConnectTimeout):
+            result.sent = False
+    result.elapsed_s = time.monotonic() - started
+    return result
+
+
+def request_sync(method: str, url: str, *, headers: dict[str, str], deadline_s: float,
+                 max_bytes: int = MAX_BODY, json: Any = None, data: Any = None) -> HttpResult:
+    """The same request from synchronous code (a fresh client, one overall deadline)."""
+
+    async def once() -> HttpResult:
+        async with make_async_client(max_connections=1) as client:
+            return await request_async(client, method, url, headers=headers, deadline_s=deadline_s,
+                                       max_bytes=max_bytes, json=json, data=data)
+
+    return asyncio.run(once())
