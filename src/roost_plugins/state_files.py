@@ -80,7 +80,7 @@ class FilesBackend:
     def lock(self, name: str, timeout: float) -> Iterator[None]:
         from filelock import FileLock, Timeout
 
-        lock_dir = ensure_private_dir(self.config_dir / "locks")
+        lock_dir = ensure_private_dir(ensure_private_dir(self.config_dir) / "locks")
         lock = FileLock(str(lock_dir / _lock_file_name(name)), timeout=timeout, mode=0o600)
         try:
             lock.acquire()
@@ -98,7 +98,7 @@ class FilesBackend:
         path = self.config_dir / log
         if max_bytes:
             self._rotate_if_needed(path, log, max_bytes)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             size = os.fstat(fd).st_size
             # Start on a fresh line if a killed writer left a torn tail.
