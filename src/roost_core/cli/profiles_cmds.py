@@ -18,7 +18,7 @@ from ..paths import default_add_source
 from ..profiles import CREDENTIALS_FILE, DEFAULT_PROFILE, discover, get_profile, profile_dir
 from .common import complete_profiles, json_option, pass_roost
 
-SNAPSHOT_WARNING = ("Snapshot written. roost will NEVER touch this file: it is not refreshed "
+SNAPSHOT_WARNING = ("Snapshot written. roost will NEVER touch this file. It is not refreshed "
                     "and stops working when its access token expires{expiry}.")
 
 
