@@ -125,3 +125,28 @@ def world(roost_env: RoostEnv, fake) -> RoostEnv:
     roost_env.extra.update(fake.env())
     roost_env.fake = fake  # type: ignore[attr-defined]
     return roost_env
+
+
+def make_plugin_venv(tmp_path: Path, *packages: Path) -> Path:
+    """A throwaway venv that sees roost (via a .pth onto this venv) plus ``packages`` installed offline.
+
+    Returns the venv's python. Third-party plugins are installed exactly as
+    users would (pip, entry points), without touching the main test venv.
+    """
+    import site
+    import sysconfig
+
+    venv = tmp_path / "plugin-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    ours = [sysconfig.get_paths()["purelib"], *site.getsitepackages()]
+    # "import" lines in a .pth run at start-up; addsitedir also honours the main venv's own
+    # .pth files (roost's editable-install finder).
+    lines = [f"import site; site.addsitedir({d!r})" for d in dict.fromkeys(ours)]
+    (Path(purelib) / "roost-main-venv.pth").write_text("\n".join(lines) + "\n")
+    for package in packages:
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                        "--no-index", str(package)], check=True, capture_output=True, text=True)
+    return python
