@@ -28,6 +28,19 @@ CORE_COMMANDS: dict[str, str] = {
     "snapshot": "roost_core.cli.profiles_cmds:snapshot_cmd",
     "plugins": "roost_core.cli.plugins_cmd:plugins_cmd",
     "config": "roost_core.cli.config_cmd:config_group",
+    "probe": "roost_core.cli.health_cmds:probe_cmd",
+    "status": "roost_core.cli.health_cmds:status_cmd",
+    "show": "roost_core.cli.health_cmds:show_cmd",
+    "invalidate": "roost_core.cli.health_cmds:invalidate_cmd",
+    "pick": "roost_core.cli.pick_cmds:pick_cmd",
+    "which": "roost_core.cli.pick_cmds:which_cmd",
+    "refresh": "roost_core.cli.refresh_cmd:refresh_cmd",
+    "exec": "roost_core.cli.exec_cmd:exec_cmd",
+    "history": "roost_core.cli.history_cmds:history_cmd",
+    "stats": "roost_core.cli.history_cmds:stats_cmd",
+    "doctor": "roost_core.cli.doctor_cmd:doctor_cmd",
+    "update": "roost_core.cli.update_cmd:update_cmd",
+    "shellinit": "roost_core.cli.shellinit_cmd:shellinit_cmd",
 }
 
 
@@ -40,14 +53,21 @@ class RoostGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands(ctx)
-        return sorted(set(CORE_COMMANDS) | set(self.commands))
+        names = set(self.commands) | {n for n in CORE_COMMANDS if self.get_command(ctx, n) is not None}
+        return sorted(names)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.commands:
             return self.commands[name]
         if name in CORE_COMMANDS:
             module, _, attr = CORE_COMMANDS[name].partition(":")
-            command = getattr(importlib.import_module(module), attr)
+            try:
+                command = getattr(importlib.import_module(module), attr)
+            except (ModuleNotFoundError, AttributeError) as exc:
+                if getattr(exc, "name", module) not in (module, attr, None):
+                    raise
+                return None  # a command module that is not part of this build
+
             self.add_command(command, name)
             return command
         self._load_plugin_commands(ctx)
