@@ -78,3 +78,21 @@ class Timeout(RoostError):
 
 class Unavailable(RoostError):
     exit_code = ExitCode.UNAVAILABLE
+
+
+# -- token refresh outcomes (raised by TokenRefresher plugins, mapped by roost_core.refresh) --
+
+class RefreshRejected(AuthRequired):
+    """The token endpoint refused the grant (400 invalid_grant): spent, revoked or expired."""
+
+
+class RefreshNotAttempted(Unavailable):
+    """Nothing was consumed: a 429, a request-format 400, a connect failure. Safe to retry later.
+
+    ``details["reason"]`` says which ("rate_limited", "request_rejected", "connect", ...);
+    ``details["retry_after_s"]`` is set for a 429.
+    """
+
+
+class RefreshAmbiguous(Timeout):
+    """The request went out but no usable answer came back: the grant may have been spent."""
