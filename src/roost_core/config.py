@@ -68,6 +68,7 @@ SETTINGS: dict[str, Setting] = {
     "lock_stale": Setting(60.0, parse_duration, env="CLAUDE_LB_LOCK_STALE"),
     "lock_wait": Setting(20.0, parse_duration, env="CLAUDE_LB_LOCK_WAIT"),
     "refresh_deadline": Setting(15.0, parse_duration, env="CLAUDE_LB_REFRESH_DEADLINE"),
+    "refresh_min_interval": Setting(30.0, parse_duration, env="CLAUDE_LB_REFRESH_MIN_INTERVAL"),
     "picks_log_max_bytes": Setting(10 * 1024 * 1024, int, env="CLAUDE_LB_PICKS_LOG_MAX_BYTES"),
     "state_backend": Setting("files", str, env="CLAUDE_LB_STATE_BACKEND"),
 }
