@@ -1,1 +1,22 @@
-"""Pick strategy (to be filled by the pick work)."""
+"""first-healthy: the first candidate in discovery order (profile name). Deterministic for tests."""
+
+from __future__ import annotations
+
+from roost_core import hookimpl
+from roost_core.records import Candidate, PickRequest, Ranking, Scored
+
+from ._scoring import in_discovery_order
+
+
+class FirstHealthy:
+    name = "first-healthy"
+    summary = "First ok profile in discovery order (sorted by name)."
+
+    def rank(self, candidates: list[Candidate], request: PickRequest) -> Ranking:
+        order = [Scored(c, None, f"position {i + 1}") for i, c in enumerate(in_discovery_order(candidates))]
+        return Ranking(order, "first-healthy: first ok in discovery order")
+
+
+@hookimpl
+def roost_register_strategies():
+    return FirstHealthy()
