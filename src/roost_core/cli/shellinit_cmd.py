@@ -1,0 +1,126 @@
+"""``roost shellinit``: a ``claude`` shell function that runs claude through ``roost exec``.
+
+The function resolves the real claude binary with the shell's own "files
+only" lookup (``type -P`` in bash, ``whence -p`` in zsh, ``command -s`` in
+fish, ``Get-Command -CommandType Application`` in PowerShell), so it can
+never call itself, and hands the absolute path to ``roost exec``, which
+spawns it with the arguments untouched (``"$@"``, ``$argv``, ``@args``).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from ..context import RoostContext
+from ..errors import ValidationError
+from ..shells import SHELLS, detect_shell, normalize_shell
+from .common import json_option, pass_roost
+
+HEADER = ("roost shellinit ({shell}): every `claude` runs as `roost exec --auto-refresh -- claude ...`.\n"
+          "Bypass once with `{bypass}`; remove the shellinit line from your shell rc to revert.")
+
+_POSIX_BODY = """\
+{comment}
+function claude {{
+    local __roost_claude
+    __roost_claude="$({lookup} claude)"
+    if [ -z "$__roost_claude" ]; then
+        printf '%s\\n' "claude: command not found (wrapper from roost shellinit)" >&2
+        return 127
+    fi
+    command {roost} exec --auto-refresh -- "$__roost_claude" "$@"
+}}
+"""
+
+_FISH_BODY = """\
+{comment}
+function claude --description 'claude through roost exec --auto-refresh (roost shellinit)'
+    set -l __roost_claude (command -s claude)
+    if test -z "$__roost_claude"
+        echo "claude: command not found (wrapper from roost shellinit)" >&2
+        return 127
+    end
+    command {roost} exec --auto-refresh -- $__roost_claude[1] $argv
+end
+"""
+
+_PWSH_BODY = """\
+{comment}
+function claude {{
+    $__roostClaude = Get-Command -Name claude -CommandType Application -ErrorAction SilentlyContinue |
+        Select-Object -First 1
+    if (-not $__roostClaude) {{
+        Write-Error 'claude: command not found (wrapper from roost shellinit)'
+        $global:LASTEXITCODE = 127
+        return
+    }}
+    $__roostExe = {roost}
+    & $__roostExe exec --auto-refresh -- $__roostClaude.Source @args
+}}
+"""
+
+
+def roost_executable() -> str:
+    """The roost the wrapper should run: this one if its path is known, else ``roost`` from PATH."""
+    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+    if argv0 is not None and argv0.name in ("roost", "roost.exe") and argv0.is_file():
+        return os.path.abspath(argv0)
+    return shutil.which("roost") or "roost"
+
+
+def _fish_quote(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _pwsh_quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _comment(shell: str) -> str:
+    bypass = {"bash": "command claude ...", "zsh": "command claude ...", "fish": "command claude ...",
+              "pwsh": "& (Get-Command claude -CommandType Application) ..."}[shell]
+    return "\n".join("# " + line for line in HEADER.format(shell=shell, bypass=bypass).splitlines())
+
+
+def wrapper_script(shell: str, roost: str) -> str:
+    """The shell code defining ``claude`` for ``shell`` (one of SHELLS)."""
+    comment = _comment(shell)
+    if shell in ("bash", "zsh"):
+        lookup = "type -P" if shell == "bash" else "whence -p"
+        return _POSIX_BODY.format(comment=comment, lookup=lookup, roost=shlex.quote(roost))
+    if shell == "fish":
+        return _FISH_BODY.format(comment=comment, roost=_fish_quote(roost))
+    if shell == "pwsh":
+        if os.path.isabs(roost):
+            exe = _pwsh_quote(roost)
+        else:  # a bare name: the application, never a function of the same name
+            exe = f"(Get-Command -Name {_pwsh_quote(roost)} -CommandType Application | Select-Object -First 1).Source"
+        return _PWSH_BODY.format(comment=comment, roost=exe)
+    raise ValidationError(f"unsupported shell {shell!r}; choose one of {', '.join(SHELLS)}")
+
+
+@click.command("shellinit")
+@click.option("--shell", "shell", type=click.Choice([*SHELLS, "powershell"], case_sensitive=False),
+              help="Shell to emit code for (default: detected from the parent process, then $SHELL).")
+@click.option("--roost-path", "roost_path", metavar="PATH",
+              help="roost executable the wrapper runs (default: this roost, else `roost` on PATH).")
+@json_option
+@pass_roost
+def shellinit_cmd(rctx: RoostContext, shell: str | None, roost_path: str | None) -> None:
+    """Print a `claude` wrapper function: eval "$(roost shellinit)" (bash/zsh),
+    roost shellinit | source (fish), roost shellinit | Out-String | Invoke-Expression (pwsh)."""
+    chosen = normalize_shell(shell) if shell else detect_shell(rctx.env)
+    if chosen is None:
+        raise ValidationError("cannot detect your shell (parent process and $SHELL are not bash, zsh, "
+                              "fish or pwsh); pass --shell bash|zsh|fish|pwsh",
+                              details={"shells": list(SHELLS)})
+    roost = roost_path or roost_executable()
+    script = wrapper_script(chosen, roost)
+    rctx.out.emit({"shell": chosen, "roost": roost, "script": script}, {"detected": shell is None},
+                  text=script)
