@@ -1,0 +1,524 @@
+"""roost pick: the filter ladder, strategy dispatch, explain rows and exit codes.
+
+The ladder lives here, strategies only rank (docs/SPEC.md "pick"):
+
+1. health: auth_dead/auth_expired and throttled profiles are excluded; ok
+   profiles are candidates; network_error/unknown ones are candidates ranked
+   after every ok one (a throttled record whose reset time has passed counts
+   as unknown: it was not re-probed);
+2. ``--avoid``; 3. ``--max-cost``; 4. ``--require-ok``; 5. ``--model``;
+6. the strategy ranks the ok candidates, then the uncertain ones;
+7. ``--count`` takes the first N; 8. ``--fallback`` when nothing survived.
+
+No strategy is special-cased: each is looked up by name in the plugin host.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from . import audit, lastpick
+from .errors import AuthRequired, Forbidden, RateLimited, RoostError, Unavailable, ValidationError
+from .names import validate_name
+from .profiles import discover
+from .records import (AUTH_BAD, THROTTLED, AuditEvent, Candidate, Health, HealthRecord, LastPick,
+                      PickRequest, PickResult, Profile, Ranking, Scored)
+
+if TYPE_CHECKING:
+    from .context import RoostContext
+
+EXPORT_VAR = "AXIOM_CLAUDE_PROFILE"
+UNCERTAIN = frozenset({Health.NETWORK_ERROR, Health.UNKNOWN})
+USER_FILTERS = frozenset({"avoid", "max-cost", "model"})
+
+
+@dataclass
+class PickOptions:
+    """Every pick flag as given on the command line (None/False/() = not given)."""
+
+    strategy: str | None = None
+    count: int = 1
+    avoid: tuple[str, ...] = ()
+    max_cost: float | None = None
+    require_ok: bool = False
+    fallback: str | None = None
+    warn_at: float | None = None
+    stickiness: float | None = None
+    model: str | None = None
+    auto_refresh: bool = False
+    explain: bool = False
+    no_cache: bool = False
+
+
+@dataclass
+class PickOutcome:
+    results: list[PickResult]
+    strategy: str
+    rationale: str
+    explain: list[dict]
+    warnings: list[str]
+    fallback_used: bool = False
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The options after settings precedence: flag > env > team > file > default."""
+
+    strategy: str
+    avoid: tuple[str, ...]
+    max_cost: float | None
+    require_ok: bool
+    fallback: str | None
+    warn_at: float | None
+    stickiness_s: float
+    count: int
+    model: str | None
+
+
+def resolve(ctx: "RoostContext", options: PickOptions) -> Resolved:
+    settings = ctx.settings
+    if options.count < 1:
+        raise ValidationError(f"--count must be at least 1 (got {options.count})")
+    avoid = tuple(settings.get("avoid", tuple(options.avoid) or None))
+    for name in avoid:
+        validate_name(name, "--avoid profile name")
+    fallback = settings.get("fallback", options.fallback)
+    if fallback is not None:
+        validate_name(fallback, "--fallback profile name")
+    model = options.model.strip() if options.model is not None else None
+    if options.model is not None and not model:
+        raise ValidationError("--model needs a model name (e.g. opus, sonnet)")
+    return Resolved(
+        strategy=settings.get("strategy", options.strategy),
+        avoid=avoid,
+        max_cost=settings.get("max_cost", options.max_cost),
+        require_ok=bool(settings.get("require_ok", True if options.require_ok else None)),
+        fallback=fallback,
+        warn_at=settings.get("warn_at", options.warn_at),
+        stickiness_s=float(settings.get("stickiness", options.stickiness)),
+        count=options.count,
+        model=model,
+    )
+
+
+# -- the ladder (pure) -----------------------------------------------------------
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def recovery_time(record: HealthRecord) -> datetime | None:
+    """When a throttled profile should be usable again, if known."""
+    if record.health is Health.SESSION_LIMIT:
+        return _parse_time(record.session_resets_at) or _parse_time(record.valid_until)
+    if record.health is Health.WEEKLY_LIMIT:
+        return _parse_time(record.weekly_resets_at) or _parse_time(record.valid_until)
+    if record.health is Health.RATE_LIMITED:
+        checked = _parse_time(record.checked_at)
+        if checked is not None and record.retry_after_s:
+            return checked + timedelta(seconds=record.retry_after_s)
+        return _parse_time(record.valid_until)
+    return None
+
+
+def _health_rung(record: HealthRecord, opts: Resolved, now: datetime) -> str | None:
+    if record.health in AUTH_BAD:
+        return f"health={record.health.value}"
+    if record.health in THROTTLED:
+        until = recovery_time(record)
+        if until is None or until > now:
+            return f"health={record.health.value}" + (f" until {_iso(until)}" if until else "")
+    return None
+
+
+def _avoid_rung(record: HealthRecord, opts: Resolved, now: datetime) -> str | None:
+    return "avoid (--avoid)" if record.name in opts.avoid else None
+
+
+def _cost_rung(record: HealthRecord, opts: Resolved, now: datetime) -> str | None:
+    # Profiles without overage data are never gated: there is no cost signal.
+    if opts.max_cost is None or record.overage_pct is None or record.overage_pct < opts.max_cost:
+        return None
+    return f"overage {record.overage_pct:g}% >= --max-cost {opts.max_cost:g}%"
+
+
+def _require_ok_rung(record: HealthRecord, opts: Resolved, now: datetime) -> str | None:
+    return f"not ok: {record.health.value} (--require-ok)" if opts.require_ok and record.health is not Health.OK else None
+
+
+def model_usage(record: HealthRecord, model: str) -> list[tuple[str, float]]:
+    """(label, percent) of every weekly limit this record reports for ``model``.
+
+    ``opus``/``sonnet`` read the flat per-model windows; any name is also
+    matched against the ``limits`` list, whole display name or one word of it
+    (``opus`` matches "Claude Opus 4.7"), case-insensitively.
+    """
+    wanted = " ".join(model.lower().split())
+    found: list[tuple[str, float]] = []
+    flat = {"opus": record.opus_pct, "sonnet": record.sonnet_pct}
+    if flat.get(wanted) is not None:
+        found.append((wanted, float(flat[wanted])))
+    for limit in record.model_limits or []:
+        label = str(limit.get("model") or "")
+        words = re.split(r"[^a-z0-9.]+", label.lower())
+        percent = limit.get("percent")
+        if isinstance(percent, (int, float)) and (" ".join(label.lower().split()) == wanted or wanted in words):
+            found.append((label, float(percent)))
+    return found
+
+
+def _model_rung(record: HealthRecord, opts: Resolved, now: datetime) -> str | None:
+    if opts.model is None:
+        return None
+    full = [(label, pct) for label, pct in model_usage(record, opts.model) if pct >= 100]
+    if not full:
+        return None
+    label, pct = full[0]
+    return f"{label} weekly limit at {pct:g}% (--model {opts.model})"
+
+
+Rung = Callable[[HealthRecord, Resolved, datetime], "str | None"]
+LADDER: tuple[tuple[str, Rung], ...] = (
+    ("health", _health_rung), ("avoid", _avoid_rung), ("max-cost", _cost_rung),
+    ("require-ok", _require_ok_rung), ("model", _model_rung),
+)
+
+
+@dataclass
+class Decision:
+    """What the ladder and the strategy made of the records."""
+
+    ranked: list[Scored]
+    rationale: str
+    excluded: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (rung, reason)
+    had_candidates: bool = False
+    uncertain_only: bool = False
+
+
+def first_exclusion(record: HealthRecord, opts: Resolved, now: datetime) -> tuple[str, str] | None:
+    for rung, check in LADDER:
+        reason = check(record, opts, now)
+        if reason is not None:
+            return rung, reason
+    return None
+
+
+def _call_strategy(strategy: Any, tier: list[Candidate], request: PickRequest) -> Ranking:
+    try:
+        ranking = strategy.rank(list(tier), request)
+        order = list(ranking.order)
+        rationale = str(ranking.rationale)
+    except Exception as exc:  # a plugin's bug: the user asked for it by name, so fail clearly
+        raise RoostError(f"strategy {strategy.name!r} failed: {type(exc).__name__}: {exc}",
+                         details={"strategy": strategy.name}) from None
+    allowed = {id(c) for c in tier}
+    seen: set[int] = set()
+    clean: list[Scored] = []
+    for item in order:  # keep only real candidates, once each
+        scored = item if isinstance(item, Scored) else Scored(item)
+        if id(scored.candidate) in allowed and id(scored.candidate) not in seen:
+            seen.add(id(scored.candidate))
+            clean.append(scored)
+    return Ranking(clean, rationale)
+
+
+def decide(records: list[HealthRecord], opts: Resolved, strategy: Any, request: PickRequest) -> Decision:
+    """Run the ladder over ``records`` (discovery order) and rank the survivors. No I/O."""
+    excluded: dict[str, tuple[str, str]] = {}
+    ok_tier: list[Candidate] = []
+    uncertain: list[Candidate] = []
+    for index, record in enumerate(records):
+        hit = first_exclusion(record, opts, request.now)
+        if hit is not None:
+            excluded[record.name] = hit
+        else:
+            (ok_tier if record.health is Health.OK else uncertain).append(Candidate(record, index))
+    rankings = [_call_strategy(strategy, tier, request) for tier in (ok_tier, uncertain) if tier]
+    ranked = [s for ranking in rankings for s in ranking.order]
+    rationale = rankings[0].rationale if rankings else ""
+    uncertain_only = not ok_tier and bool(uncertain)
+    if uncertain_only:
+        rationale += "; no ok profile, so picking among network_error/unknown"
+    return Decision(ranked, rationale, excluded, bool(ok_tier or uncertain), uncertain_only)
+
+
+# -- failures and their exit codes -----------------------------------------------
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def _earliest(records: Iterable[HealthRecord]) -> str | None:
+    times = [t for t in (recovery_time(r) for r in records) if t is not None]
+    return _iso(min(times)) if times else None
+
+
+def diagnose(records: list[HealthRecord], decision: Decision, opts: Resolved, tree: str,
+             strategy: str) -> RoostError:
+    """The error for "nothing can be picked", following the seed's exit codes."""
+    details: dict[str, Any] = {"strategy": strategy, "profiles": {r.name: r.health.value for r in records}}
+    if not records:
+        return Unavailable(f"no profiles found in {tree} (import one with 'roost add NAME')",
+                           details={**details, "reason": "no_profiles"})
+    if opts.require_ok:
+        return Forbidden("no profile is ok (--require-ok); see 'roost status'",
+                         details={**details, "reason": "require_ok_none", "earliest_recovery_at": _earliest(records)})
+    if decision.had_candidates:
+        return Unavailable(f"strategy {strategy!r} ranked none of the candidates",
+                           details={**details, "reason": "strategy_declined"})
+    considered = [r for r in records if decision.excluded.get(r.name, ("", ""))[0] not in USER_FILTERS]
+    if not considered:
+        return Unavailable("no profile left after --avoid/--max-cost/--model",
+                           details={**details, "reason": "all_filtered"})
+    healths = {r.health for r in considered}
+    earliest = _earliest(considered)
+    when = f"; earliest recovery {earliest}" if earliest else ""
+    if healths <= AUTH_BAD:
+        fix = ("run 'roost refresh --expired' (or pick --auto-refresh)" if healths == {Health.AUTH_EXPIRED}
+               else "run 'roost refresh --expired' or 'claude login'")
+        reason = "all_auth_expired" if healths == {Health.AUTH_EXPIRED} else "all_auth_dead"
+        return AuthRequired(f"every profile needs authentication ({', '.join(sorted(h.value for h in healths))}); {fix}",
+                            details={**details, "reason": reason})
+    if healths == {Health.WEEKLY_LIMIT}:
+        return Unavailable(f"every profile has exhausted its weekly limit{when}",
+                           details={**details, "reason": "all_weekly_limit", "earliest_recovery_at": earliest})
+    if healths & {Health.RATE_LIMITED, Health.SESSION_LIMIT}:  # some profile recovers soon: back off
+        return RateLimited(f"every usable profile is throttled{when}; back off and retry",
+                           details={**details, "reason": "all_throttled", "earliest_recovery_at": earliest})
+    return Unavailable("no profile can be picked (each is auth-bad, exhausted or filtered out); see 'roost status'",
+                       details={**details, "reason": "all_terminal", "earliest_recovery_at": earliest})
+
+
+# -- explain rows ------------------------------------------------------------------
+
+@dataclass
+class ExplainRow:
+    profile: str
+    health: str
+    status: str  # "chosen" | "candidate" | "excluded"
+    score: float | None = None
+    reason: str = ""  # why excluded, or the strategy's note
+    rank: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def explain_rows(records: list[HealthRecord], decision: Decision, chosen: list[str],
+                 notes: dict[str, str], fallback: str | None = None) -> list[dict[str, Any]]:
+    ranks = {s.candidate.name: (i + 1, s) for i, s in enumerate(decision.ranked)}
+    rows = []
+    for record in records:
+        name = record.name
+        status = "chosen" if name in chosen else "candidate" if name in ranks else "excluded"
+        rank, scored = ranks.get(name, (None, None))
+        reason = scored.note if scored else decision.excluded.get(name, ("", "not ranked"))[1]
+        if scored and record.health in THROTTLED:
+            reason = "; ".join(filter(None, [f"{record.health.value} reset time passed, not re-probed", reason]))
+        if name in notes:
+            reason = f"{reason} ({notes[name]})" if reason else notes[name]
+        if name == fallback:
+            reason = f"fallback (--fallback); {reason}" if reason else "fallback (--fallback)"
+        rows.append(ExplainRow(name, record.health.value, status, scored.score if scored else None,
+                               reason, rank).to_dict())
+    return rows
+
+
+def explain_cell(row: dict[str, Any]) -> str:
+    """The "Score / why" cell: the score (and note) of a ranked row, else the reason."""
+    if row.get("score") is not None:
+        cell = f"score={row['score']:.2f}"
+        return f"{cell} · {row['reason']}" if row.get("reason") else cell
+    return row.get("reason") or "—"
+
+
+def show_explain(ctx: "RoostContext", strategy: str, rationale: str, rows: list[dict[str, Any]]) -> None:
+    """The decision tree on stderr (text mode); JSON mode folds ``rows`` into the envelope instead."""
+    from .render import plain_table, render
+
+    data = {"strategy": strategy, "rationale": rationale, "rows": rows}
+    if render(ctx, "explain", data, {}):
+        return
+    status = {"chosen": "<- chosen"}
+    table = plain_table(["Profile", "Status", "Score / why"],
+                        [[r["profile"], status.get(r["status"], r["status"]), explain_cell(r)] for r in rows])
+    ctx.out.say(f"Pick decision (strategy={strategy})\n{table}\nRationale: {rationale}")
+
+
+# -- I/O around the pure core --------------------------------------------------------
+
+def _load_records(ctx: "RoostContext", profiles: list[Profile], *, force: bool, offline: bool) -> list[HealthRecord]:
+    """One record per profile, in discovery order (a missing one reads as unknown)."""
+    if not profiles:
+        return []
+    from .probe import get_records
+
+    got = get_records(ctx, profiles, force=force, offline=offline)
+    found = {r.name: r for r in (got.values() if isinstance(got, dict) else got)}
+    return [found.get(p.name) or HealthRecord(p.name, Health.UNKNOWN, error="no health record", source="local")
+            for p in profiles]
+
+
+def _has_refresh_token(ctx: "RoostContext", profile: Profile) -> bool:
+    from .credentials import Credentials
+
+    try:
+        return bool(Credentials.parse(ctx.state.read_credentials(profile)).refresh_token)
+    except (OSError, RoostError):
+        return False
+
+
+def _auto_refresh(ctx: "RoostContext", profiles: list[Profile], records: list[HealthRecord],
+                  notes: dict[str, str], say: Callable[[str], None]) -> list[HealthRecord]:
+    """Refresh auth_expired profiles that hold a refresh token; a failure only leaves them excluded."""
+    by_name = {p.name: p for p in profiles}
+    targets = []
+    for record in records:
+        if record.health is not Health.AUTH_EXPIRED or record.name not in by_name:
+            continue
+        if _has_refresh_token(ctx, by_name[record.name]):
+            targets.append(by_name[record.name])
+        else:
+            notes[record.name] = "no refresh token for --auto-refresh"
+    if not targets:
+        return records
+    from .refresh import refresh_profile
+
+    refreshed = []
+    for profile in targets:
+        try:
+            refresh_profile(ctx, profile)
+        except RoostError as err:
+            notes[profile.name] = f"auto-refresh failed: {err.message}"
+            say(f"auto-refresh of {profile.name} failed: {err.message}")
+        else:
+            refreshed.append(profile)
+    fresh = {r.name: r for r in _load_records(ctx, refreshed, force=True, offline=False)}
+    for name in fresh:
+        notes[name] = "refreshed by --auto-refresh"
+    return [fresh.get(r.name, r) for r in records]
+
+
+def _warn_at(results: list[PickResult], threshold: float | None) -> list[str]:
+    messages = []
+    for result in results if threshold is not None else []:
+        record = result.record
+        hot = [f"{label} {pct:g}%" for label, pct in
+               (("session", record.session_pct if record else None), ("weekly", record.weekly_pct if record else None))
+               if pct is not None and pct >= threshold]
+        if hot:
+            messages.append(f"{result.name} is at {' and '.join(hot)} (--warn-at {threshold:g}%)")
+    return messages
+
+
+def _record_side_effects(ctx: "RoostContext", results: list[PickResult], strategy: str, now: float,
+                         elapsed: float, *, log: bool, fallback: bool, say: Callable[[str], None]) -> None:
+    """last-pick.json for the primary pick, one picks.log line per returned profile."""
+    at = datetime.fromtimestamp(now, tz=timezone.utc)
+    try:
+        lastpick.write(ctx, LastPick(results[0].name, at, strategy))
+    except (RoostError, OSError) as exc:  # stickiness is a hint: never fail the pick for it
+        say(f"could not update last-pick.json: {getattr(exc, 'message', exc)}")
+    if log:
+        for position, result in enumerate(results, 1):
+            note = " ".join(filter(None, ["fallback" if fallback else "",
+                                          f"rank={position}/{len(results)}" if len(results) > 1 else ""]))
+            _append(ctx, AuditEvent(audit.utc_now_iso(now), "pick", result.name, strategy, None,
+                                    round(elapsed, 3), "", os.getpid(), note), say)
+
+
+def _append(ctx: "RoostContext", event: AuditEvent, say: Callable[[str], None]) -> None:
+    try:
+        audit.append(ctx, event)
+    except (RoostError, OSError) as exc:
+        say(f"could not append to picks.log: {getattr(exc, 'message', exc)}")
+
+
+def run_pick(ctx: "RoostContext", options: PickOptions, *, side_effects: bool = True, log: bool = True,
+             offline: bool = False, records: list[HealthRecord] | None = None) -> PickOutcome:
+    """Pick per ``options``; raise the seed's RoostError when nothing can be picked.
+
+    ``side_effects=False`` (which, exec --dry-run) writes neither picks.log nor
+    last-pick.json; ``log=False`` (exec) updates last-pick.json only;
+    ``offline`` never probes. ``records`` replaces the health lookup (tests).
+    """
+    started = time.monotonic()
+    opts = resolve(ctx, options)
+    strategy = ctx.host.get("strategy", opts.strategy, "strategy")
+    profiles = discover(ctx.paths)
+    warnings: list[str] = []
+
+    def say(message: str) -> None:
+        warnings.append(message)
+        ctx.warn(message)
+
+    names = {p.name for p in profiles}
+    for name in options.avoid:
+        if name not in names:
+            say(f"--avoid {name}: no such profile")
+    notes: dict[str, str] = {}
+    if records is None:
+        records = _load_records(ctx, profiles, force=options.no_cache, offline=offline)
+    if options.auto_refresh and not offline:
+        records = _auto_refresh(ctx, profiles, records, notes, say)
+    now = ctx.now()
+    request = PickRequest(strategy=strategy.name, now=datetime.fromtimestamp(now, tz=timezone.utc),
+                          last_pick=lastpick.read(ctx), stickiness_s=opts.stickiness_s, count=opts.count,
+                          model=opts.model, options=ctx.plugin_config(strategy.name))
+    decision = decide(records, opts, strategy, request)
+    chosen = decision.ranked[:opts.count]
+    results = [PickResult(s.candidate.name, s.candidate.record.health, strategy.name, decision.rationale,
+                          s.candidate.record) for s in chosen]
+    rationale, fallback_used = decision.rationale, False
+    if not results:
+        error = diagnose(records, decision, opts, str(ctx.paths.profiles_tree), strategy.name)
+        fallback = _usable_fallback(records, opts, say)
+        if fallback is None:
+            rows = explain_rows(records, decision, [], notes)
+            if options.explain:
+                error.details["explain"] = rows
+                if not ctx.out.json_mode:
+                    show_explain(ctx, strategy.name, error.message, rows)
+            if side_effects and log:
+                _append(ctx, AuditEvent(audit.utc_now_iso(now), "pick", "", strategy.name, int(error.exit_code),
+                                        round(time.monotonic() - started, 3), "", os.getpid(), error.code), say)
+            raise error
+        rationale, fallback_used = f"fallback: {error.message}", True
+        say(f"no profile could be picked ({error.message}); using --fallback {fallback.name}")
+        results = [PickResult(fallback.name, fallback.health, strategy.name, rationale, fallback)]
+    elif decision.uncertain_only:
+        say(f"no profile is ok; picked {results[0].name} ({results[0].health.value})")
+    for message in _warn_at(results, opts.warn_at):
+        say(message)
+    rows = explain_rows(records, decision, [r.name for r in results], notes,
+                        results[0].name if fallback_used else None)
+    if options.explain and not ctx.out.json_mode:
+        show_explain(ctx, strategy.name, rationale, rows)
+    if side_effects:
+        _record_side_effects(ctx, results, strategy.name, now, time.monotonic() - started,
+                             log=log, fallback=fallback_used, say=say)
+    return PickOutcome(results, strategy.name, rationale, rows, warnings, fallback_used)
+
+
+def _usable_fallback(records: list[HealthRecord], opts: Resolved, say: Callable[[str], None]) -> HealthRecord | None:
+    """The --fallback record, honoured only if it exists and is not avoided (typos must not succeed)."""
+    if opts.fallback is None:
+        return None
+    record = next((r for r in records if r.name == opts.fallback), None)
+    if record is None:
+        say(f"--fallback {opts.fallback} ignored: no such profile")
+    elif opts.fallback in opts.avoid:
+        say(f"--fallback {opts.fallback} ignored: it is also in --avoid")
+        return None
+    return record
