@@ -9,7 +9,26 @@ from ..context import RoostContext
 from .common import json_option, pass_roost
 
 
-@click.group("config", invoke_without_command=True)
+class ConfigGroup(click.Group):
+    """Plugins attach subcommands here (``config usage-log``): load them on a miss, and for help."""
+
+    def _load_plugins(self, ctx: click.Context) -> None:
+        root = ctx.find_root()
+        loader = getattr(root.command, "_load_plugin_commands", None)
+        if loader is not None:
+            loader(root)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands:
+            self._load_plugins(ctx)
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugins(ctx)
+        return super().list_commands(ctx)
+
+
+@click.group("config", cls=ConfigGroup, invoke_without_command=True)
 @json_option
 @click.pass_context
 def config_group(ctx: click.Context) -> None:
