@@ -153,6 +153,8 @@ class _CountingFile:
 
 
 def _patch_httpx(module, points: _Points) -> None:
+    # httpx checks the stream's type, so the watcher must be an AsyncByteStream.
+    watched = type("WatchedStream", (_WatchedStream, module.AsyncByteStream), {})
     transport = module.AsyncHTTPTransport
     raw_async = transport.handle_async_request
 
@@ -160,7 +162,7 @@ def _patch_httpx(module, points: _Points) -> None:
         points.hit("send", f"{request.method} {request.url.path}")
         response = await raw_async(self, request)
         points.hit("recv", str(response.status_code))
-        response.stream = _WatchedStream(response.stream, points)
+        response.stream = watched(response.stream, points)
         return response
 
     transport.handle_async_request = handle_async_request
