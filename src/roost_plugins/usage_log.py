@@ -1,1 +1,191 @@
-"""Opt-in usage log (to be filled by the observability work)."""
+"""The opt-in usage log: one JSON line per successful probe in ``<config>/usage-log.ndjson``.
+
+Built on the ``roost_probe_completed`` observer hook, so it sees exactly the
+live probes (never cache reads). Enabled by the marker file
+``<config>/usage-log.enabled`` (``roost config usage-log on``), by
+``CLAUDE_LB_USAGE_LOG=1|true|yes|on`` or by ``usage_log = true`` in
+config.toml. Each record is written with the state backend's single-write
+append, so concurrent roost processes never interleave lines; the log is never
+rotated (``truncate()`` empties it). ``roost report`` reads it.
+
+Public API: ``is_enabled(ctx)``, ``record_for(record, now)``, ``read(ctx)``,
+``truncate(ctx=None)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from roost_core import hookimpl
+
+if TYPE_CHECKING:
+    from roost_core.context import RoostContext
+    from roost_core.records import HealthRecord, ProbeOutcome, Profile
+
+USAGE_LOG = "usage-log.ndjson"
+MARKER = "usage-log.enabled"
+METRICS = ("session_pct", "weekly_pct", "sonnet_pct", "opus_pct", "overage_pct")
+RESETS = ("session_resets_at", "weekly_resets_at")
+# Health states that come from a 200 usage body, i.e. a probe that measured something.
+MEASURED = frozenset({"ok", "session_limit", "weekly_limit"})
+
+
+@dataclass(frozen=True)
+class UsageLogState:
+    enabled: bool
+    source: str | None  # "marker" | "environment" | "config" | None
+    marker: bool
+    environment: bool
+    config: bool
+
+
+def marker_path(ctx: "RoostContext") -> Path:
+    return ctx.paths.config_dir / MARKER
+
+
+def log_path(ctx: "RoostContext") -> Path:
+    locate = getattr(ctx.state, "log_path", None)
+    return Path(locate(USAGE_LOG)) if locate else ctx.paths.config_dir / USAGE_LOG
+
+
+def state(ctx: "RoostContext") -> UsageLogState:
+    """Whether the log is on, and which switch turned it on (any one is enough)."""
+    from roost_core.config import TRUTHY
+
+    marker = marker_path(ctx).is_file()
+    environment = ctx.env.get("CLAUDE_LB_USAGE_LOG", "").strip().lower() in TRUTHY
+    config = not environment and bool(ctx.settings.get("usage_log"))
+    source = "marker" if marker else "environment" if environment else "config" if config else None
+    return UsageLogState(source is not None, source, marker, environment, config)
+
+
+def is_enabled(ctx: "RoostContext") -> bool:
+    return state(ctx).enabled
+
+
+def record_for(record: "HealthRecord", now: float) -> dict[str, Any]:
+    """The usage-log line for one probe result (shape in docs/SPEC.md, section observe)."""
+    from roost_core.audit import utc_now_iso
+
+    health = getattr(record.health, "value", record.health)
+    line: dict[str, Any] = {"ts": utc_now_iso(now), "profile": record.name, "health": health}
+    line.update({name: getattr(record, name) for name in METRICS + RESETS})
+    return line
+
+
+def is_measurement(outcome: "ProbeOutcome", record: "HealthRecord") -> bool:
+    """A successful probe: an HTTP 200 usage body that the classifier read."""
+    health = getattr(record.health, "value", record.health)
+    return outcome.error is None and outcome.status == 200 and not outcome.local_expired and health in MEASURED
+
+
+@hookimpl
+def roost_probe_completed(profile: "Profile", outcome: "ProbeOutcome", record: "HealthRecord",
+                          ctx: "RoostContext") -> None:
+    if not is_measurement(outcome, record) or not is_enabled(ctx):
+        return
+    line = json.dumps(record_for(record, ctx.now()), separators=(",", ":"), sort_keys=False)
+    ctx.state.append_line(USAGE_LOG, line)
+
+
+def read(ctx: "RoostContext") -> Iterator[dict[str, Any]]:
+    """Every well-formed record, oldest first; malformed lines are skipped."""
+    for line in ctx.state.iter_lines(USAGE_LOG):
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(item, dict) and isinstance(item.get("profile"), str) and isinstance(item.get("ts"), str):
+            yield item
+
+
+def truncate(ctx: "RoostContext | None" = None) -> int:
+    """Empty the usage log in place; returns the number of bytes dropped.
+
+    Truncating (not replacing) the file keeps concurrent writers safe: their
+    O_APPEND writes land at the new end.
+    """
+    if ctx is None:
+        from roost_core.context import RoostContext
+
+        ctx = RoostContext()
+    path = log_path(ctx)
+    try:
+        size = path.stat().st_size
+        os.truncate(path, 0)
+    except FileNotFoundError:
+        return 0
+    return size
+
+
+# -- roost config usage-log on|off|status -------------------------------------------
+
+def _status_data(ctx: "RoostContext") -> dict[str, Any]:
+    current = state(ctx)
+    path = log_path(ctx)
+    size, records = 0, 0
+    if path.is_file():
+        size = path.stat().st_size
+        with open(path, "rb") as handle:
+            records = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    return {"enabled": current.enabled, "source": current.source, "marker": current.marker,
+            "environment": current.environment, "config": current.config,
+            "marker_path": str(marker_path(ctx)), "path": str(path), "bytes": size, "records": records}
+
+
+def set_marker(ctx: "RoostContext", on: bool) -> None:
+    from roost_core.atomic import atomic_write, ensure_private_dir
+
+    path = marker_path(ctx)
+    if on:
+        ensure_private_dir(ctx.paths.config_dir)
+        if not path.is_file():
+            atomic_write(path, b"", 0o600)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _source_label(data: dict[str, Any]) -> str:
+    return {"marker": f"marker {data['marker_path']}", "environment": "CLAUDE_LB_USAGE_LOG",
+            "config": "usage_log in config.toml"}.get(data["source"] or "", "")
+
+
+def _describe(data: dict[str, Any]) -> str:
+    if not data["enabled"]:
+        return "Usage log is off (turn it on with 'roost config usage-log on')."
+    return f"Usage log is on ({_source_label(data)}): {data['records']} record(s) in {data['path']}."
+
+
+def build_command():
+    import click
+
+    from roost_core.cli.common import json_option, pass_roost
+
+    @click.command("usage-log")
+    @click.argument("action", type=click.Choice(["on", "off", "status"]), default="status")
+    @json_option
+    @pass_roost
+    def usage_log_cmd(rctx: "RoostContext", action: str) -> None:
+        """Turn the per-probe usage log on or off, or show its state (default: status)."""
+        if action != "status":
+            set_marker(rctx, action == "on")
+        data = _status_data(rctx)
+        if action == "off" and data["enabled"]:
+            rctx.warn(f"the marker is gone, but the log stays on through {_source_label(data)}")
+        rctx.out.emit(data, {"action": action}, text="on" if data["enabled"] else "off")
+        if not rctx.out.json_mode:
+            rctx.out.say(_describe(data))
+
+    return usage_log_cmd
+
+
+@hookimpl
+def roost_register_commands(cli: Any) -> None:
+    config = cli.commands.get("config")
+    if config is None or not hasattr(config, "add_command"):
+        return  # no core config group in this build: nothing to attach to
+    config.add_command(build_command())
