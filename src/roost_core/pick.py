@@ -219,6 +219,8 @@ def _call_strategy(strategy: Any, tier: list[Candidate], request: PickRequest) -
         ranking = strategy.rank(list(tier), request)
         order = list(ranking.order)
         rationale = str(ranking.rationale)
+    except RoostError:  # a strategy may reject its own config with a proper exit code
+        raise
     except Exception as exc:  # a plugin's bug: the user asked for it by name, so fail clearly
         raise RoostError(f"strategy {strategy.name!r} failed: {type(exc).__name__}: {exc}",
                          details={"strategy": strategy.name}) from None
