@@ -1,1 +1,442 @@
-"""Built-in doctor checks (to be filled by the integration work)."""
+"""The built-in ``roost doctor`` checks (plugin ``core``, entry point ``doctor.core``).
+
+Each check is a small object (``name``, ``needs_network``, ``level``,
+``run(ctx)``) returning one or more CheckResults with level ok / warn /
+fail / skip. A check never raises for a broken setup: finding it is its job.
+Nothing here writes anything or spends a profile's probe budget; the
+network checks send one unauthenticated request each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import subprocess
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from roost_core import __version__, hookimpl
+from roost_core.records import CheckResult
+
+STATE_DOCS = ("health.json", "last-pick.json", "leases.json", "platform-status.json")
+STATE_LOGS = ("picks.log", "usage-log.ndjson")
+MAX_STATE_BYTES = 16 * 1024 * 1024
+NETWORK_DEADLINE_S = 3.0
+USAGE_PATH = "/api/oauth/usage"
+KEYCHAIN_PREFIX = "Claude Code-credentials-"
+
+
+@dataclass(frozen=True)
+class Check:
+    """A doctor check built from a function; ``level`` is the worst it may report."""
+
+    name: str
+    func: Callable[[Any], "CheckResult | list[CheckResult]"]
+    needs_network: bool = False
+    level: str = "fail"
+
+    def run(self, ctx: Any) -> "CheckResult | list[CheckResult]":
+        return self.func(ctx)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _writable_dir(path: Path) -> bool:
+    return os.access(path, os.W_OK | os.X_OK)
+
+
+def _settings(ctx: Any) -> Any:
+    """The resolved settings, or env-only ones when config.toml is broken (config-file reports that)."""
+    from roost_core.config import Settings
+    from roost_core.errors import RoostError
+
+    try:
+        return ctx.settings
+    except RoostError:
+        return Settings({}, ctx.env, None, ctx.paths.config_file)
+
+
+def _ago(seconds: float) -> str:
+    seconds = abs(int(seconds))
+    if seconds < 120:
+        return f"{seconds}s"
+    if seconds < 7200:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h {seconds % 3600 // 60}m"
+    return f"{seconds // 86400}d"
+
+
+# -- environment, config -----------------------------------------------------
+
+
+def check_environment(ctx: Any) -> CheckResult:
+    details = {"version": __version__, "python": sys.version.split()[0], "platform": sys.platform,
+               "executable": sys.executable, "config_dir": str(ctx.paths.config_dir),
+               "profiles_dir": str(ctx.paths.profiles_tree)}
+    return CheckResult("environment", "ok", f"roost {__version__} on Python {details['python']} ({sys.platform})",
+                       details)
+
+
+def check_config_dir(ctx: Any) -> CheckResult:
+    path = ctx.paths.config_dir
+    details = {"path": str(path)}
+    if not path.exists():
+        parent = next((p for p in path.parents if p.exists()), None)
+        if parent is None or not _writable_dir(parent):
+            return CheckResult("config-dir", "fail", f"{path} does not exist and cannot be created "
+                               f"({parent} is not writable)", details)
+        return CheckResult("config-dir", "ok", f"{path} does not exist yet; roost creates it (0700) on first use",
+                           details)
+    if not path.is_dir():
+        return CheckResult("config-dir", "fail", f"{path} is not a directory", details)
+    if not _writable_dir(path):
+        return CheckResult("config-dir", "fail", f"{path} is not writable: roost cannot keep its cache, "
+                           "picks.log or locks there", details)
+    mode = _mode(path)
+    details["mode"] = f"{mode:04o}"
+    if mode & 0o077:
+        return CheckResult("config-dir", "warn", f"{path} is mode {mode:04o}; roost keeps it private "
+                           f"(chmod 700 {path})", details)
+    return CheckResult("config-dir", "ok", f"{path} (0700, writable)", details)
+
+
+def _known_config_keys() -> set[str]:
+    from roost_core.config import SETTINGS
+
+    keys = {k for k, spec in SETTINGS.items() if spec.section is None}
+    return keys | {spec.section for spec in SETTINGS.values() if spec.section} | {"plugins", "teams", "state"}
+
+
+def check_config_file(ctx: Any) -> CheckResult:
+    from roost_core.config import SETTINGS, Settings, load_config_file
+    from roost_core.errors import RoostError
+
+    path = ctx.paths.config_file
+    details: dict[str, Any] = {"path": str(path)}
+    if not path.exists():
+        return CheckResult("config-file", "ok", f"no {path.name} (built-in defaults)", details)
+    try:
+        data = load_config_file(path)
+        settings = Settings.load(path, ctx.env, getattr(ctx, "team", None))
+    except RoostError as err:
+        return CheckResult("config-file", "fail", err.message, details)
+    bad = []
+    for key in SETTINGS:
+        try:
+            settings.get(key)
+        except RoostError as err:
+            bad.append(err.message)
+    if bad:
+        details["errors"] = bad
+        return CheckResult("config-file", "fail", "; ".join(bad), details)
+    unknown = sorted(set(data) - _known_config_keys())
+    if unknown:
+        details["unknown_keys"] = unknown
+        return CheckResult("config-file", "warn", f"{path.name} parses, but these keys mean nothing to roost "
+                           f"(typo?): {', '.join(unknown)}", details)
+    return CheckResult("config-file", "ok", f"{path} parses", details)
+
+
+# -- profiles ------------------------------------------------------------------
+
+
+def check_profiles_dir(ctx: Any) -> CheckResult:
+    from roost_core.profiles import discover
+
+    tree = ctx.paths.profiles_tree
+    profiles = discover(ctx.paths)
+    details: dict[str, Any] = {"path": str(tree), "profiles": [p.name for p in profiles]}
+    hint = "sign in with `claude login`, then `roost add NAME`"
+    if tree.exists() and not tree.is_dir():
+        return CheckResult("profiles-dir", "fail", f"{tree} is not a directory", details)
+    if not profiles:
+        return CheckResult("profiles-dir", "fail", f"no profiles under {tree}: {hint}", details)
+    names = ", ".join(p.name for p in profiles)
+    if tree.is_dir():
+        mode = _mode(tree)
+        details["mode"] = f"{mode:04o}"
+        if mode & 0o077:
+            return CheckResult("profiles-dir", "warn", f"{len(profiles)} profile(s) ({names}); {tree} is mode "
+                               f"{mode:04o}, keep it private (chmod 700 {tree})", details)
+    return CheckResult("profiles-dir", "ok", f"{len(profiles)} profile(s) in {tree}: {names}", details)
+
+
+def _credential_findings(creds: Any, now: float, name: str) -> tuple[list[str], list[str], list[str]]:
+    """(fail, warn, note) sentences about a parsed credentials file."""
+    fails: list[str] = []
+    warns: list[str] = []
+    notes: list[str] = []
+    if not creds.oauth:
+        fails.append("no claudeAiOauth login in the file")
+        return fails, warns, notes
+    if not creds.access_token:
+        fails.append("no access token")
+    remaining = creds.seconds_to_expiry(now)
+    refreshable = bool(creds.refresh_token)
+    if remaining is None:
+        warns.append("no expiresAt: roost cannot tell when the token expires")
+    elif remaining <= 0 and not refreshable:
+        fails.append(f"token expired {_ago(remaining)} ago and there is no refresh token: sign in again")
+    elif remaining <= 0:
+        warns.append(f"token expired {_ago(remaining)} ago; `roost refresh {name}` "
+                     "(or pick/exec --auto-refresh) renews it")
+    else:
+        notes.append(f"token valid for {_ago(remaining)}")
+        if not refreshable:
+            warns.append("no refresh token: the login cannot be renewed and dies at expiry")
+    if refreshable and (remaining is None or remaining > 0):
+        notes.append("refreshable")
+    scopes = creds.oauth.get("scopes")
+    if isinstance(scopes, list) and scopes and "user:inference" not in scopes:
+        warns.append("scopes lack user:inference: Claude Code treats this login as signed out")
+    return fails, warns, notes
+
+
+def check_one_profile(profile: Any, now: float) -> CheckResult:
+    from roost_core.credentials import Credentials, CredentialsError
+
+    name = f"profile:{profile.name}"
+    path = profile.credentials_path
+    details: dict[str, Any] = {"path": str(path)}
+    fails: list[str] = []
+    warns: list[str] = []
+    notes: list[str] = []
+    try:
+        file_mode, dir_mode = _mode(path), _mode(profile.directory)
+        data = path.read_bytes()
+    except OSError as exc:
+        return CheckResult(name, "fail", f"cannot read {path}: {exc.strerror}", details)
+    details.update(mode=f"{file_mode:04o}", dir_mode=f"{dir_mode:04o}", symlink=path.is_symlink())
+    if file_mode & 0o077:
+        warns.append(f"credentials file is mode {file_mode:04o}, readable by others (chmod 600 {path})")
+    if dir_mode & 0o077:
+        warns.append(f"profile directory is mode {dir_mode:04o} (chmod 700 {profile.directory})")
+    try:
+        creds = Credentials.parse(data, str(path))
+    except CredentialsError as err:
+        return CheckResult(name, "fail", f"{err.message}; roost never rewrites a file it cannot parse "
+                           f"(re-import with `roost add {profile.name} --force --from FILE`)", details)
+    details.update(plan=creds.plan, expires_at=creds.expires_at_iso(), has_refresh_token=bool(creds.refresh_token),
+                   expired=creds.is_expired(now))
+    f, w, n = _credential_findings(creds, now, profile.name)
+    fails += f
+    warns += w
+    notes += n
+    level = "fail" if fails else "warn" if warns else "ok"
+    plan = creds.plan or "unknown plan"
+    message = "; ".join(fails + warns) if level != "ok" else f"{plan}, " + ", ".join(notes or ["parses"])
+    return CheckResult(name, level, message, details)
+
+
+def keychain_service(directory: Path) -> str:
+    """Claude Code's macOS keychain item for ``CLAUDE_CONFIG_DIR=directory``."""
+    text = unicodedata.normalize("NFC", str(directory))
+    return KEYCHAIN_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+
+
+def keychain_has_item(service: str) -> bool:
+    """True when the login keychain holds ``service`` (macOS ``security``; never reads the secret)."""
+    try:
+        proc = subprocess.run(["security", "find-generic-password", "-s", service],
+                              capture_output=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return proc.returncode == 0
+
+
+def check_orphan_dir(directory: Path, platform: str = sys.platform,
+                     keychain: Callable[[str], bool] = keychain_has_item) -> CheckResult:
+    """A directory in the tree without ``.credentials.json``: explained, never "delete it"."""
+    name = f"profile:{directory.name}"
+    details: dict[str, Any] = {"path": str(directory), "credentials": "missing"}
+    if platform == "darwin":
+        service = keychain_service(directory)
+        details["keychain_item"] = service
+        if keychain(service):
+            details["keychain"] = "present"
+            return CheckResult(name, "warn", (
+                f"{directory} has no .credentials.json, but the macOS keychain holds {service!r} for it: "
+                "Claude Code moved this login into the keychain. roost reads only the file, so it skips "
+                "this profile; the login is safe, keep the directory. Sign in there again with "
+                f"`CLAUDE_CONFIG_DIR={directory} claude login` (or `roost add {directory.name} --force "
+                "--from FILE`) to bring the file back."), details)
+    return CheckResult(name, "warn", (
+        f"{directory} has no .credentials.json, so roost skips it. To use it, sign in there with "
+        f"`CLAUDE_CONFIG_DIR={directory} claude login` or import a file with "
+        f"`roost add {directory.name} --force --from FILE`."), details)
+
+
+def _orphan_dirs(tree: Path, known: set[str]) -> list[Path]:
+    from roost_core.names import is_valid_name
+
+    try:
+        entries = sorted(tree.iterdir())
+    except OSError:
+        return []
+    return [p for p in entries if p.is_dir() and is_valid_name(p.name) and p.name not in known
+            and not (p / ".credentials.json").exists()]
+
+
+def check_profiles(ctx: Any) -> list[CheckResult]:
+    from roost_core.profiles import discover
+
+    profiles = discover(ctx.paths)
+    now = ctx.now()
+    results = [check_one_profile(p, now) for p in profiles]
+    results += [check_orphan_dir(d) for d in _orphan_dirs(ctx.paths.profiles_tree, {p.name for p in profiles})]
+    return results or [CheckResult("profiles", "skip", "no profiles to check")]
+
+
+# -- state, plugins, filesystem ------------------------------------------------
+
+
+def _check_state_doc(path: Path) -> CheckResult:
+    name = f"state:{path.name}"
+    details: dict[str, Any] = {"path": str(path)}
+    if not path.exists():
+        return CheckResult(name, "ok", "not created yet", details)
+    if not (os.access(path, os.W_OK) and _writable_dir(path.parent)):
+        return CheckResult(name, "fail", f"{path} is not writable: roost cannot update it", details)
+    try:
+        size = path.stat().st_size
+        if size > MAX_STATE_BYTES:
+            return CheckResult(name, "warn", f"{path.name} is {size} bytes (corrupt?); roost treats it as "
+                               "empty and rebuilds it", details)
+        doc = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError) as exc:
+        return CheckResult(name, "warn", f"{path.name} is corrupt ({type(exc).__name__}); roost warns, treats it "
+                           "as empty and rebuilds it on the next write", details)
+    if not isinstance(doc, dict):
+        return CheckResult(name, "warn", f"{path.name} is not a JSON object; roost rebuilds it on the next write",
+                           details)
+    return CheckResult(name, "ok", f"valid JSON, writable ({size} bytes)", details)
+
+
+def _check_state_log(path: Path) -> CheckResult | None:
+    if not path.exists():
+        return None
+    name = f"state:{path.name}"
+    if not (os.access(path, os.W_OK) and _writable_dir(path.parent)):
+        return CheckResult(name, "fail", f"{path} is not writable: roost cannot append to it", {"path": str(path)})
+    return CheckResult(name, "ok", f"writable ({path.stat().st_size} bytes)", {"path": str(path)})
+
+
+def check_state_files(ctx: Any) -> list[CheckResult]:
+    backend = _settings(ctx).get("state_backend")
+    if backend != "files":
+        return [CheckResult("state-files", "skip", f"state lives in the {backend!r} backend, not in files")]
+    directory = ctx.paths.config_dir
+    results = [_check_state_doc(directory / doc) for doc in STATE_DOCS]
+    results += [r for r in (_check_state_log(directory / log) for log in STATE_LOGS) if r is not None]
+    return results
+
+
+def check_plugins(ctx: Any) -> list[CheckResult]:
+    from roost_core.errors import RoostError
+    from roost_core.plugins import ANY_KIND
+
+    host = ctx.host
+    try:
+        infos = host.plugin_infos()  # imports every entry point and calls every registry hook
+    except RoostError as err:
+        return [CheckResult("plugins", "fail", err.message)]
+    results = []
+    for failure in host.failures:
+        builtin = failure.dist == "roost"
+        results.append(CheckResult(f"plugin:{failure.plugin}", "fail" if builtin else "warn", failure.message(),
+                                   {"dist": failure.dist, "version": failure.version, "builtin": builtin}))
+    for entry in host.entries:
+        if entry.kind == ANY_KIND:
+            results.append(CheckResult(f"plugin:{entry.plugin}", "warn", (
+                f"entry point {entry.entry_name!r} has no <kind>. prefix, so it loads with every command; "
+                "name it e.g. 'strategy.NAME'"), {"dist": entry.dist}))
+    loaded = [i.name for i in infos if i.status == "loaded"]
+    disabled = [i.name for i in infos if i.status == "disabled"]
+    summary = f"{len(loaded)} plugin(s) loaded" + (f", disabled: {', '.join(disabled)}" if disabled else "")
+    level = "fail" if any(r.level == "fail" for r in results) else "warn" if results else "ok"
+    if level != "ok":
+        summary += f"; {len(results)} problem(s)"
+    return [CheckResult("plugins", level, summary, {"loaded": loaded, "disabled": disabled}), *results]
+
+
+def check_filesystem(ctx: Any) -> list[CheckResult]:
+    from roost_core.mounts import filesystem_of, network_kind
+
+    results = []
+    for label, path in (("profiles tree", ctx.paths.profiles_tree), ("config dir", ctx.paths.config_dir)):
+        name = f"filesystem:{'profiles' if label == 'profiles tree' else 'config'}"
+        mount = filesystem_of(path)
+        if mount is None:
+            results.append(CheckResult(name, "skip", "no mount table here (/proc/self/mountinfo)"))
+            continue
+        details = {"path": str(path), "fstype": mount.fstype, "mount_point": mount.mount_point,
+                   "source": mount.source}
+        kind = network_kind(mount.fstype)
+        if kind is None:
+            results.append(CheckResult(name, "ok", f"{label} is on a local filesystem ({mount.fstype})", details))
+            continue
+        results.append(CheckResult(name, "warn", (
+            f"{label} {path} is on {mount.fstype} ({mount.source}), a {kind} filesystem: file locks do not "
+            "reach other machines, and a refresh token works once. Let ONE machine refresh these "
+            "credentials (no refresh cron or --auto-refresh elsewhere)."), details))
+    return results
+
+
+# -- network -------------------------------------------------------------------
+
+
+def _reach(name: str, what: str, url: str, ctx: Any) -> CheckResult:
+    from roost_core.errors import RoostError
+    from roost_core.http import check_endpoint, request_sync
+
+    details: dict[str, Any] = {"url": url}
+    try:
+        check_endpoint(url, what)
+    except RoostError as err:
+        return CheckResult(name, "fail", err.message, details)
+    headers = {"User-Agent": _settings(ctx).get("user_agent"), "Accept": "application/json"}
+    result = request_sync("GET", url, headers=headers, deadline_s=NETWORK_DEADLINE_S, max_bytes=64 * 1024)
+    details.update(status=result.status, error=result.error, elapsed_s=round(result.elapsed_s, 3))
+    if result.error:
+        why = f"{result.error}: {result.error_detail}" if result.error_detail else result.error
+        return CheckResult(name, "fail", f"cannot reach {url} ({why})", details)
+    if result.status is not None and result.status >= 500:
+        return CheckResult(name, "warn", f"{url} is reachable but answers HTTP {result.status}", details)
+    return CheckResult(name, "ok", f"{url} reachable (HTTP {result.status} without credentials, "
+                       f"{result.elapsed_s * 1000:.0f} ms)", details)
+
+
+def check_usage_endpoint(ctx: Any) -> CheckResult:
+    base = str(_settings(ctx).get("api_base")).rstrip("/")
+    return _reach("usage-endpoint", "usage endpoint", base + USAGE_PATH, ctx)
+
+
+def check_token_endpoint(ctx: Any) -> CheckResult:
+    return _reach("token-endpoint", "token endpoint", str(_settings(ctx).get("token_url")), ctx)
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("environment", check_environment),
+    Check("config-dir", check_config_dir),
+    Check("config-file", check_config_file),
+    Check("profiles-dir", check_profiles_dir),
+    Check("profiles", check_profiles),
+    Check("state-files", check_state_files),
+    Check("plugins", check_plugins),
+    Check("filesystem", check_filesystem, level="warn"),
+    Check("usage-endpoint", check_usage_endpoint, needs_network=True),
+    Check("token-endpoint", check_token_endpoint, needs_network=True),
+)
+
+
+@hookimpl
+def roost_register_doctor_checks():
+    return list(CHECKS)
