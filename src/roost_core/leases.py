@@ -2,16 +2,23 @@
 
 Stored in the "leases" document (leases.json for files): {"leases": {id: entry}}.
 An entry expires at its TTL, or earlier when its holder is provably dead on
-this host (same boot id, and the pid is gone or now belongs to another process).
+this host (same boot id, and the pid is gone or now belongs to another
+process). The holder is the ``roost exec`` process and, once started, its
+child: the lease stays live while either runs, so a SIGKILLed roost whose
+child still runs keeps protecting the child until the TTL.
+
+Malformed entries are dropped with a warning (the next write rebuilds the
+file); a corrupt file is reported and rebuilt by the state backend.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 import socket
-from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import MISSING, asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .errors import LeaseHeld
 
@@ -55,51 +62,99 @@ class Lease:
     acquired_at: float
     expires_at: float
     command: str = ""
+    child_pid: int | None = None
+    child_start: str | None = None
+
+    def _provably_gone(self, pid: int | None, start: str | None) -> bool:
+        return pid is None or start is None or process_start(pid) != start
 
     def holder_dead(self) -> bool:
+        """True only with proof: same host and boot, and neither roost nor its child still runs."""
         if self.host != socket.gethostname() or not self.boot_id or self.boot_id != boot_id():
             return False
-        return process_start(self.pid) != self.proc_start
+        if self.proc_start is None:
+            return False  # no start time recorded (not Linux): only the TTL can end it
+        return self._provably_gone(self.pid, self.proc_start) and \
+            self._provably_gone(self.child_pid, self.child_start)
 
     def live(self, now: float) -> bool:
         return now < self.expires_at and not self.holder_dead()
 
 
-def _parse(doc: dict[str, Any]) -> dict[str, Lease]:
+_TYPES: dict[str, tuple[type, ...]] = {
+    "id": (str,), "profile": (str,), "pid": (int,), "host": (str,), "boot_id": (str, type(None)),
+    "proc_start": (str, type(None)), "acquired_at": (int, float), "expires_at": (int, float),
+    "command": (str,), "child_pid": (int, type(None)), "child_start": (str, type(None)),
+}
+_REQUIRED = {f.name for f in fields(Lease) if f.default is MISSING}
+
+
+def _entry(raw: Any) -> Lease | None:
+    """A Lease from one stored entry, or None when it is malformed."""
+    if not isinstance(raw, dict) or not _REQUIRED <= raw.keys():
+        return None
+    values = {k: raw[k] for k in _TYPES if k in raw}
+    for key, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, _TYPES[key]):
+            return None
+    if not all(math.isfinite(values[k]) for k in ("acquired_at", "expires_at")):
+        return None
+    return Lease(**values)
+
+
+def _parse(doc: dict[str, Any], warn: Any = None) -> dict[str, Lease]:
     raw = doc.get("leases")
+    if raw is not None and not isinstance(raw, dict):
+        raw = {}
+        bad = 1
+    else:
+        bad = 0
     out = {}
-    for key, entry in (raw.items() if isinstance(raw, dict) else []):
-        try:
-            out[key] = Lease(**entry)
-        except TypeError:
+    for key, value in (raw or {}).items():
+        lease = _entry(value)
+        if lease is None or lease.id != key:
+            bad += 1
             continue
+        out[key] = lease
+    if bad and warn is not None:
+        warn(f"leases.json: dropped {bad} malformed lease entr{'y' if bad == 1 else 'ies'}")
     return out
 
 
 def active(ctx: "RoostContext", profile: str | None = None) -> list[Lease]:
     now = ctx.now()
-    leases = [lease for lease in _parse(ctx.state.read_doc(DOC)).values() if lease.live(now)]
+    leases = [lease for lease in _parse(ctx.state.read_doc(DOC), ctx.warn).values() if lease.live(now)]
     return [lease for lease in leases if profile is None or lease.profile == profile]
 
 
 def ensure_not_leased(ctx: "RoostContext", profile: str) -> None:
-    held = active(ctx, profile)
+    ensure_none_leased(ctx, [profile])
+
+
+def ensure_none_leased(ctx: "RoostContext", profiles: Iterable[str]) -> None:
+    """LEASE_HELD (exit 7) if any of ``profiles`` has a live lease (one read of the document)."""
+    wanted = list(profiles)
+    held = [lease for lease in active(ctx) if lease.profile in wanted]
     if held:
         lease = held[0]
-        raise LeaseHeld(f"profile {profile!r} is leased by a running roost exec (pid {lease.pid}, "
-                        f"{int(lease.expires_at - ctx.now())}s left); retry after it exits",
-                        details={"profile": profile, "pid": lease.pid, "expires_at": lease.expires_at})
+        raise LeaseHeld(f"profile {lease.profile!r} is leased by a running roost exec (pid {lease.pid}, "
+                        f"{max(0, int(lease.expires_at - ctx.now()))}s left); retry after it exits",
+                        details={"profile": lease.profile, "pid": lease.pid, "expires_at": lease.expires_at})
 
 
 def acquire(ctx: "RoostContext", profile: str, ttl_s: float, command: str = "", pid: int | None = None) -> Lease:
-    """Add a lease (expired entries are pruned in the same write)."""
+    """Add a lease (expired entries are pruned in the same write).
+
+    To exclude a refresh in flight, call this while holding the profile's
+    refresh lock (roost_core.refresh.refresh_lock).
+    """
     pid = os.getpid() if pid is None else pid
     now = ctx.now()
     lease = Lease(secrets.token_hex(8), profile, pid, socket.gethostname(), boot_id(), process_start(pid),
                   now, now + ttl_s, command)
 
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
-        kept = {k: asdict(v) for k, v in _parse(doc).items() if v.live(now)}
+        kept = {k: asdict(v) for k, v in _parse(doc, ctx.warn).items() if v.live(now)}
         kept[lease.id] = asdict(lease)
         return {"leases": kept}
 
@@ -107,11 +162,24 @@ def acquire(ctx: "RoostContext", profile: str, ttl_s: float, command: str = "", 
     return lease
 
 
+def set_child(ctx: "RoostContext", lease_id: str, child_pid: int) -> None:
+    """Record the child process: the lease then lives while either roost or the child runs."""
+    start = process_start(child_pid)
+
+    def edit(doc: dict[str, Any]) -> dict[str, Any]:
+        kept = {k: asdict(v) for k, v in _parse(doc, ctx.warn).items()}
+        if lease_id in kept:
+            kept[lease_id].update(child_pid=child_pid, child_start=start)
+        return {"leases": kept}
+
+    ctx.state.update_doc(DOC, edit)
+
+
 def release(ctx: "RoostContext", lease_id: str) -> None:
     now = ctx.now()
 
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
-        kept = {k: asdict(v) for k, v in _parse(doc).items() if v.live(now) and k != lease_id}
+        kept = {k: asdict(v) for k, v in _parse(doc, ctx.warn).items() if v.live(now) and k != lease_id}
         return {"leases": kept}
 
     ctx.state.update_doc(DOC, edit)

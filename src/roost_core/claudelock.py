@@ -1,0 +1,203 @@
+"""Claude Code's own refresh locks, honoured by roost (anthropic-api.md "The short of it" 7).
+
+Before refreshing, claude takes two proper-lockfile locks: the directory
+``<config dir>/.oauth_refresh.lock`` and then the legacy ``<realpath(config
+dir)>.lock``. Each is an atomic ``mkdir`` whose holder touches its mtime every
+5 s. roost takes the same directories, in the same order, for every refresh.
+
+A lock is stale only when its mtime is older than the stale window
+(``lock_stale``, 60 s by default: what current claude builds use) or more than
+60 s in the future (a clock jump, claude-code #95739). A live lock is never
+taken: we wait, and past the deadline the caller gets CONFLICT. A stale lock
+is taken over by renaming it to a unique tombstone first, so of two takers
+only one wins the rename.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .errors import Conflict, RoostError
+
+LOCK_DIR_NAME = ".oauth_refresh.lock"
+HEARTBEAT_S = 5.0
+FUTURE_SLACK_S = 60.0
+POLL_MIN_S = 0.05
+POLL_MAX_S = 0.5
+
+
+def lock_paths(profile_dir: Path, credentials_path: Path | None = None) -> list[Path]:
+    """The lock directories claude would create for this profile, in claude's order.
+
+    If the credentials file is a symlink into another directory, that
+    directory's pair comes next: a claude using it as its config dir refreshes
+    the same file.
+    """
+    dirs = [Path(profile_dir)]
+    if credentials_path is not None:
+        real_parent = Path(os.path.realpath(credentials_path)).parent
+        if str(real_parent) != os.path.realpath(profile_dir):
+            dirs.append(real_parent)
+    paths: list[Path] = []
+    for directory in dirs:
+        for path in (directory / LOCK_DIR_NAME, Path(os.path.realpath(directory) + ".lock")):
+            if path not in paths:
+                paths.append(path)
+    return paths
+
+
+def is_stale(mtime: float, now: float, stale_s: float) -> bool:
+    """Older than the stale window, or implausibly far in the future."""
+    return mtime < now - stale_s or mtime > now + FUTURE_SLACK_S
+
+
+@dataclass
+class _Held:
+    path: Path
+    ident: tuple[int, int]  # (st_dev, st_ino) of the directory we created
+
+
+@dataclass
+class ClaudeLocks:
+    """Take every lock directory in ``paths`` (in order); heartbeat them while held."""
+
+    paths: list[Path]
+    stale_s: float = 60.0
+    heartbeat_s: float = HEARTBEAT_S
+    clock: Callable[[], float] = time.time  # wall clock: lock mtimes are wall-clock times
+    warn: Callable[[str], None] = lambda message: None
+    held: list[_Held] = field(default_factory=list)
+    compromised: bool = False  # a held directory was removed or replaced by someone else
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def acquire(self, deadline: float) -> None:
+        """Take every lock before ``deadline`` (time.monotonic), else CONFLICT and hold nothing."""
+        try:
+            for path in self.paths:
+                self._take(path, deadline)
+        except BaseException:
+            self.release()
+            raise
+        self._thread = threading.Thread(target=self._beat, name="roost-claude-lock-heartbeat", daemon=True)
+        self._thread.start()
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+            self._thread = None
+        for held in reversed(self.held):
+            if _ident(held.path) == held.ident:
+                try:
+                    os.rmdir(held.path)
+                except OSError:
+                    pass
+        self.held.clear()
+
+    def __enter__(self) -> "ClaudeLocks":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    # -- taking one lock -----------------------------------------------------
+    def _take(self, path: Path, deadline: float) -> None:
+        pause = POLL_MIN_S
+        while True:
+            ident = self._try_take(path)
+            if ident is not None:
+                self.held.append(_Held(path, ident))
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Conflict(f"claude is refreshing this profile (lock {path} is held); retry later",
+                               details={"lock": str(path)})
+            time.sleep(min(pause, remaining))
+            pause = min(pause * 2, POLL_MAX_S)
+
+    def _try_take(self, path: Path) -> tuple[int, int] | None:
+        """Our directory's identity when we created it, or None when it is held."""
+        ident = _mkdir(path)
+        if ident is not None:
+            return ident
+        try:
+            stat = os.lstat(path)
+        except FileNotFoundError:
+            return _mkdir(path)  # released meanwhile
+        if not is_stale(stat.st_mtime, self.clock(), self.stale_s):
+            return None
+        if not self._take_over(path, (stat.st_dev, stat.st_ino)):
+            return None
+        return _mkdir(path)
+
+    def _take_over(self, path: Path, seen: tuple[int, int]) -> bool:
+        """Move a stale lock aside (atomically: one taker wins) and delete it."""
+        tomb = path.with_name(f".{path.name}.roost-stale-{secrets.token_hex(4)}")
+        try:
+            os.rename(path, tomb)
+        except OSError:
+            return False
+        try:
+            stat = os.lstat(tomb)
+            if (stat.st_dev, stat.st_ino) != seen and not is_stale(stat.st_mtime, self.clock(), self.stale_s):
+                # Someone replaced it with a live lock between our look and the rename: put it back.
+                if not os.path.lexists(path):
+                    try:
+                        os.rename(tomb, path)
+                        return False
+                    except OSError:
+                        pass
+            if os.path.isdir(tomb) and not os.path.islink(tomb):
+                shutil.rmtree(tomb, ignore_errors=True)
+            else:
+                os.unlink(tomb)
+        except OSError:
+            pass
+        self.warn(f"took over a stale claude refresh lock {path}")
+        return True
+
+    # -- heartbeat -----------------------------------------------------------
+    def _beat(self) -> None:
+        while not self._stop.wait(self.heartbeat_s):
+            self.touch()
+
+    def touch(self) -> None:
+        """Refresh every held directory's mtime, noticing one that is no longer ours."""
+        for held in self.held:
+            if _ident(held.path) != held.ident:
+                self.compromised = True
+                continue
+            try:
+                os.utime(held.path)
+            except OSError:
+                self.compromised = True
+
+
+def _mkdir(path: Path) -> tuple[int, int] | None:
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.EEXIST:
+            return None
+        raise RoostError(f"cannot create the refresh lock {path}: {exc.strerror}",
+                         details={"lock": str(path)}) from None
+    return _ident(path)
+
+
+def _ident(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = os.lstat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)

@@ -1,0 +1,131 @@
+"""roost refresh: trade a profile's refresh token for a new grant (engine: roost_core.refresh)."""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+import click
+
+from ..context import RoostContext
+from ..durations import format_duration
+from ..errors import ExitCode, LeaseHeld, RoostError, ValidationError
+from ..profiles import discover, get_profile
+from ..records import Profile
+from .common import DURATION, complete_profiles, json_option, pass_roost
+
+# Most severe first: the code a multi-profile run exits with when several profiles failed.
+SEVERITY = (ExitCode.UNEXPECTED, ExitCode.AUTH_REQUIRED, ExitCode.TIMEOUT, ExitCode.VALIDATION,
+            ExitCode.NOT_FOUND, ExitCode.CONFLICT, ExitCode.RATE_LIMITED, ExitCode.UNAVAILABLE,
+            ExitCode.FORBIDDEN)
+STATUS_TEXT = {"refreshed": "refreshed", "already_fresh": "already fresh",
+               "skipped_leased": "skipped (leased by a running roost exec)",
+               "skipped_not_due": "skipped (not due)", "error": "failed"}
+
+
+@click.command("refresh")
+@click.argument("name", required=False, shell_complete=complete_profiles)
+@click.option("--all", "all_profiles", is_flag=True, help="Refresh every discovered profile.")
+@click.option("--expired", is_flag=True, help="Refresh profiles whose token is past expiry.")
+@click.option("--soon", type=DURATION, metavar="DURATION",
+              help="Refresh expired profiles and those expiring within DURATION (30m, 1h, 2d, or seconds).")
+@click.option("--jitter", type=DURATION, metavar="S", default=0.0,
+              help="Wait a random 0..S seconds before each refresh (spreads cron runs).")
+@json_option
+@pass_roost
+def refresh_cmd(rctx: RoostContext, name: str | None, all_profiles: bool, expired: bool,
+                soon: float | None, jitter: float) -> int:
+    """Refresh OAuth tokens: one profile, --all, --expired or --soon DURATION.
+
+    One refresh per credentials file at a time across all processes; a leased
+    profile is never rotated (LEASE_HELD, exit 7, for a named profile; skipped
+    and reported with --all/--expired/--soon).
+    """
+    selectors = [s for s, given in (("NAME", name is not None), ("--all", all_profiles),
+                                    ("--expired/--soon", expired or soon is not None)) if given]
+    if not selectors:
+        raise ValidationError("nothing to refresh: give a profile NAME, --all, --expired or --soon DURATION")
+    if len(selectors) > 1:
+        raise ValidationError(f"choose one of NAME, --all, --expired/--soon (got {' and '.join(selectors)})")
+    if name is not None:
+        return _refresh_one(rctx, name, jitter)
+    window = soon if soon is not None else 0.0
+    return _refresh_many(rctx, force=all_profiles, window=None if all_profiles else window, jitter=jitter)
+
+
+def _pause(jitter: float) -> None:
+    if jitter > 0:
+        time.sleep(random.uniform(0, jitter))
+
+
+def _refresh_one(rctx: RoostContext, name: str, jitter: float) -> int:
+    from ..refresh import refresh_profile
+
+    profile = get_profile(rctx.paths, name)
+    _pause(jitter)
+    result = refresh_profile(rctx, profile, force=True).to_dict()
+    rctx.out.emit(result, {"profile": name}, text=_line(result))
+    rctx.out.say(_sentence(result))
+    return 0
+
+
+def _refresh_many(rctx: RoostContext, *, force: bool, window: float | None, jitter: float) -> int:
+    profiles = discover(rctx.paths)
+    if not profiles:
+        rctx.warn(f"no profiles found under {rctx.paths.profiles_tree}")
+    results = [_refresh_listed(rctx, profile, force=force, window=window, jitter=jitter) for profile in profiles]
+    codes = {r["error"]["exit_code"] for r in results if r["status"] == "error"}
+    code = next((int(c) for c in SEVERITY if c in codes), 0)
+    meta = {"selector": "all" if force else ("soon" if window else "expired"), "soon_s": window or None,
+            "counts": {status: sum(r["status"] == status for r in results) for status in STATUS_TEXT},
+            "exit_code": code}
+    rctx.out.emit(results, meta, text="\n".join(_line(r) for r in results))
+    for result in results:
+        rctx.out.say(_sentence(result))
+    return code
+
+
+def _refresh_listed(rctx: RoostContext, profile: Profile, *, force: bool, window: float | None,
+                    jitter: float) -> dict[str, Any]:
+    """One profile of a multi-profile run: failures become an entry, never an abort."""
+    from ..refresh import RefreshResult, is_due, read_credentials, refresh_profile
+
+    try:
+        if not force:
+            creds = read_credentials(rctx, profile)
+            if not is_due(creds, rctx.now(), window):
+                return RefreshResult(profile.name, "skipped_not_due", creds.expires_at_iso(), "not due").to_dict()
+        _pause(jitter)
+        return refresh_profile(rctx, profile, force=force, due_within_s=window).to_dict()
+    except LeaseHeld as err:
+        return {"name": profile.name, "status": "skipped_leased", "expires_at": None, "detail": err.message}
+    except RoostError as err:
+        return {"name": profile.name, "status": "error", "expires_at": None, "detail": err.message,
+                "error": {"code": err.code, "message": err.message, "details": err.details,
+                          "exit_code": int(err.exit_code)}}
+
+
+def _line(result: dict[str, Any]) -> str:
+    """The data line for people's stdout: name, status, expiry."""
+    return "\t".join([result["name"], result["status"], result.get("expires_at") or "-"])
+
+
+def _sentence(result: dict[str, Any]) -> str:
+    status = STATUS_TEXT.get(result["status"], result["status"])
+    text = f"{result['name']}: {status}"
+    if result["status"] == "error" or (result.get("detail") and result["status"] != "refreshed"):
+        text += f": {result['detail']}"
+    if result["status"] == "refreshed" and result.get("expires_at"):
+        text += f" (expires {result['expires_at']}{_in(result['expires_at'])})"
+    return text
+
+
+def _in(iso: str) -> str:
+    from datetime import datetime
+
+    try:
+        remaining = datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() - time.time()
+    except ValueError:
+        return ""
+    return f", in {format_duration(remaining)}"

@@ -1,0 +1,408 @@
+"""The refresh engine: one refresh per credentials file at a time, across every process.
+
+A refresh token is single-use: two POSTs with it cost the user the profile.
+So (docs/SPEC.md, section refresh):
+
+1. read and validate the file; refuse a leased profile;
+2. take roost's filelock for the file (keyed on its realpath, so symlinked
+   profiles share it), then claude's two mkdir locks, all within
+   ``lock_wait`` (longer than the POST deadline) or CONFLICT;
+3. finish a refresh a killed run completed (the pending file), then re-read:
+   if the tokens changed since step 1, another process refreshed, no POST;
+4. check the lease again under the lock (exec adds leases under it too);
+5. POST through the refresher plugin, with SIGINT/SIGTERM deferred until the
+   answer is on disk;
+6. write the pending file (fsync), replace the credentials atomically, drop
+   the pending file, invalidate the health cache, release the locks.
+
+A failed refresh writes nothing. The locking lives in small functions
+(``refresh_lock``, ``claude_locks``) so an in-process test can replace them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from . import healthcache, leases
+from .atomic import atomic_write, fsync_dir, remove_stale_temps
+from .claudelock import ClaudeLocks, lock_paths
+from .credentials import Credentials, CredentialsError
+from .errors import (Conflict, NotFound, RateLimited, RefreshAmbiguous, RefreshNotAttempted,
+                     RefreshRejected, RoostError, ValidationError)
+from .profiles import discover
+
+if TYPE_CHECKING:
+    from .context import RoostContext
+    from .records import Profile
+
+PENDING_SUFFIX = ".roost-pending"
+PENDING_KEY = "roostPending"  # top-level marker inside a pending file, stripped when applied
+RECENT_DOC = "refreshes"  # refreshes.json: what roost itself last wrote, per credentials file
+RECENT_KEEP_S = 86400.0
+MIN_LOCK_TIMEOUT_S = 0.01
+
+REFRESHED = "refreshed"
+ALREADY_FRESH = "already_fresh"
+SKIPPED_LEASED = "skipped_leased"
+SKIPPED_NOT_DUE = "skipped_not_due"
+
+
+@dataclass
+class RefreshResult:
+    name: str
+    status: str  # refreshed | already_fresh | skipped_leased | skipped_not_due
+    expires_at: str | None
+    detail: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# -- reading ------------------------------------------------------------------
+
+def read_credentials(ctx: "RoostContext", profile: "Profile") -> Credentials:
+    """The parsed file; NOT_FOUND when missing, VALIDATION when unreadable or malformed."""
+    try:
+        data = ctx.state.read_credentials(profile)
+    except FileNotFoundError:
+        raise NotFound(f"profile {profile.name!r} has no credentials file",
+                       details={"profile": profile.name}) from None
+    except OSError as exc:
+        raise ValidationError(f"cannot read the credentials of {profile.name!r}: {exc.strerror}",
+                              details={"profile": profile.name}) from None
+    creds = Credentials.parse(data, f"profile {profile.name!r}")
+    if not creds.oauth:
+        raise CredentialsError(f"profile {profile.name!r} holds no claudeAiOauth login",
+                               details={"profile": profile.name})
+    return creds
+
+
+def _require_refresh_token(creds: Credentials, name: str) -> str:
+    token = creds.refresh_token
+    if not token:
+        raise ValidationError(f"profile {name!r} has no refresh token (a setup-token login cannot be "
+                              "refreshed; sign in again with claude login)", details={"profile": name})
+    return token
+
+
+def is_due(creds: Credentials, now: float, within_s: float | None) -> bool:
+    """Expired, or expiring within ``within_s`` seconds (None or 0: expired only)."""
+    return creds.is_expired(now, margin_s=within_s or 0.0)
+
+
+def _identity(creds: Credentials) -> tuple[str | None, str | None]:
+    return creds.access_token, creds.refresh_token
+
+
+def _digest(token: str | None) -> str:
+    return hashlib.sha256((token or "").encode()).hexdigest()[:32]
+
+
+def aliases(ctx: "RoostContext", profile: "Profile") -> list[str]:
+    """Every profile name whose credentials are this file (symlinks), this one first."""
+    real = os.path.realpath(profile.credentials_path)
+    names = [p.name for p in discover(ctx.paths)
+             if p.name != profile.name and os.path.realpath(p.credentials_path) == real]
+    return [profile.name, *names]
+
+
+# -- locks (small on purpose: in-process tests replace them) ---------------------
+
+def refresh_lock_name(profile: "Profile") -> str:
+    return "refresh:" + os.path.realpath(profile.credentials_path)
+
+
+def refresh_lock(ctx: "RoostContext", profile: "Profile", timeout: float) -> Any:
+    """roost's cross-process lock for this credentials file (exec takes it to add a lease)."""
+    return ctx.state.lock(refresh_lock_name(profile), timeout=max(timeout, MIN_LOCK_TIMEOUT_S))
+
+
+@contextlib.contextmanager
+def claude_locks(ctx: "RoostContext", profile: "Profile", deadline: float) -> Iterator[ClaudeLocks]:
+    locks = ClaudeLocks(lock_paths(profile.directory, profile.credentials_path),
+                        stale_s=ctx.settings.get("lock_stale"), warn=ctx.warn)
+    locks.acquire(deadline)
+    try:
+        yield locks
+    finally:
+        locks.release()
+
+
+@contextlib.contextmanager
+def hold_refresh_locks(ctx: "RoostContext", profile: "Profile", deadline: float) -> Iterator[ClaudeLocks]:
+    """roost's filelock, then claude's lock directories, all before ``deadline`` (monotonic)."""
+    with refresh_lock(ctx, profile, deadline - time.monotonic()):
+        with claude_locks(ctx, profile, deadline) as locks:
+            yield locks
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM/SIGHUP until the block ends, then deliver them.
+
+    Between the POST and the write, the new refresh token exists only in
+    memory; an interrupt there would lose it. The wait is bounded by the
+    POST deadline. Only the main thread can install handlers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous: dict[int, Any] = {}
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is None:
+            continue
+        old = signal.getsignal(sig)
+        if old is None:
+            continue  # a handler installed outside Python: leave it alone
+        previous[sig] = old
+        signal.signal(sig, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+        for sig in dict.fromkeys(received):
+            signal.raise_signal(sig)
+
+
+# -- the pending file -------------------------------------------------------------
+
+def pending_path(profile: "Profile") -> Path:
+    target = Path(os.path.realpath(profile.credentials_path))
+    return target.with_name(target.name + PENDING_SUFFIX)
+
+
+def _write_pending(profile: "Profile", new: Credentials, replaces: str | None, now: float) -> Path:
+    document = dict(new.document)
+    document[PENDING_KEY] = {"replaces": _digest(replaces), "at": now}
+    path = pending_path(profile)
+    atomic_write(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"), 0o600)
+    return path
+
+
+def _drop_pending(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return
+    fsync_dir(path.parent)
+
+
+def recover_pending(ctx: "RoostContext", profile: "Profile") -> bool:
+    """Persist a grant a killed run had read but maybe not written. Call it under the locks.
+
+    The pending file is applied only while the credentials file still holds
+    the refresh token it replaces; otherwise it is obsolete and removed.
+    True when the credentials file was rewritten.
+    """
+    path = pending_path(profile)
+    remove_stale_temps(path)
+    remove_stale_temps(profile.credentials_path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return False
+    try:
+        pending = Credentials.parse(data, "pending refresh")
+        marker = pending.document.get(PENDING_KEY)
+        if not isinstance(marker, dict) or not isinstance(marker.get("replaces"), str) or not pending.access_token:
+            raise CredentialsError("pending refresh: no marker")
+    except CredentialsError:
+        os.replace(path, path.with_name(path.name + ".bad"))
+        ctx.warn(f"{path.name} for {profile.name!r} was unusable; kept as {path.name}.bad")
+        return False
+    current = read_credentials(ctx, profile)
+    if _digest(current.refresh_token) != marker["replaces"]:
+        _drop_pending(path)  # already applied, or the file moved on since
+        return False
+    document = {k: v for k, v in pending.document.items() if k != PENDING_KEY}
+    ctx.state.write_credentials(profile, Credentials(document).dumps())
+    _drop_pending(path)
+    ctx.warn(f"finished a refresh of {profile.name!r} that an interrupted roost run had completed")
+    _after_write(ctx, profile, Credentials(document))
+    return True
+
+
+def recover(ctx: "RoostContext", profile: "Profile") -> bool:
+    """``recover_pending`` with the locks taken (for doctor and friends)."""
+    if not pending_path(profile).exists():
+        return False
+    with hold_refresh_locks(ctx, profile, time.monotonic() + ctx.settings.get("lock_wait")):
+        return recover_pending(ctx, profile)
+
+
+# -- roost's own recent refreshes ---------------------------------------------------
+
+def _recent_key(profile: "Profile") -> str:
+    return os.path.realpath(profile.credentials_path)
+
+
+def _recently_refreshed(ctx: "RoostContext", profile: "Profile", creds: Credentials) -> float | None:
+    """Seconds since roost wrote exactly this grant, if within ``refresh_min_interval``."""
+    window = ctx.settings.get("refresh_min_interval")
+    if not window:
+        return None
+    files = ctx.state.read_doc(RECENT_DOC).get("files")
+    entry = files.get(_recent_key(profile)) if isinstance(files, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    at, expires = entry.get("at"), entry.get("expires_at_ms")
+    if not isinstance(at, (int, float)) or isinstance(at, bool) or expires != creds.expires_at_ms:
+        return None
+    if entry.get("access_last4") != (creds.access_token or "")[-4:]:
+        return None
+    age = ctx.now() - at
+    return age if 0 <= age < window else None
+
+
+def _note_refreshed(ctx: "RoostContext", profile: "Profile", creds: Credentials) -> None:
+    now = ctx.now()
+
+    def edit(doc: dict[str, Any]) -> dict[str, Any]:
+        files = doc.get("files") if isinstance(doc.get("files"), dict) else {}
+        files = {k: v for k, v in files.items()
+                 if isinstance(v, dict) and isinstance(v.get("at"), (int, float)) and now - v["at"] < RECENT_KEEP_S}
+        files[_recent_key(profile)] = {"profile": profile.name, "at": now, "expires_at_ms": creds.expires_at_ms,
+                                       "access_last4": (creds.access_token or "")[-4:]}
+        return {"version": 1, "files": files}
+
+    ctx.state.update_doc(RECENT_DOC, edit)
+
+
+def _after_write(ctx: "RoostContext", profile: "Profile", new: Credentials) -> None:
+    """Bookkeeping after the credentials are on disk: failures here are only warnings."""
+    try:
+        healthcache.drop(ctx, *aliases(ctx, profile))
+        _note_refreshed(ctx, profile, new)
+    except (RoostError, OSError) as exc:
+        ctx.warn(f"refreshed {profile.name!r} but could not update roost's state: "
+                 f"{getattr(exc, 'message', None) or exc}")
+
+
+# -- the refresh ----------------------------------------------------------------
+
+def refresh_profile(ctx: "RoostContext", profile: "Profile", *, force: bool = True,
+                    due_within_s: float | None = None) -> RefreshResult:
+    """Refresh one profile (see the module docstring). ``force=False`` refreshes only when due."""
+    before = read_credentials(ctx, profile)
+    _require_refresh_token(before, profile.name)
+    if not force and not is_due(before, ctx.now(), due_within_s):
+        return RefreshResult(profile.name, SKIPPED_NOT_DUE, before.expires_at_iso(), "not due")
+    names = aliases(ctx, profile)
+    leases.ensure_none_leased(ctx, names)
+    refresher = ctx.host.get("refresher", ctx.settings.get("refresher"), "token refresher")
+    deadline = time.monotonic() + ctx.settings.get("lock_wait")
+    with hold_refresh_locks(ctx, profile, deadline) as locks:
+        recover_pending(ctx, profile)
+        current = read_credentials(ctx, profile)
+        if _identity(current) != _identity(before):
+            return RefreshResult(profile.name, ALREADY_FRESH, current.expires_at_iso(),
+                                 "refreshed by another process meanwhile")
+        if not force and not is_due(current, ctx.now(), due_within_s):
+            return RefreshResult(profile.name, SKIPPED_NOT_DUE, current.expires_at_iso(), "not due")
+        age = _recently_refreshed(ctx, profile, current) if force else None
+        if age is not None:
+            return RefreshResult(profile.name, ALREADY_FRESH, current.expires_at_iso(),
+                                 f"refreshed by roost {age:.0f}s ago")
+        leases.ensure_none_leased(ctx, names)
+        token = _require_refresh_token(current, profile.name)
+        if locks.compromised:
+            raise Conflict(f"claude took its refresh lock for {profile.name!r} back; retry later",
+                           details={"profile": profile.name})
+        return _post_and_write(ctx, profile, current, token, refresher)
+
+
+def _post_and_write(ctx: "RoostContext", profile: "Profile", current: Credentials, token: str,
+                    refresher: Any) -> RefreshResult:
+    with signals_deferred():
+        try:
+            grant = refresher.refresh(token, ctx)
+        except RefreshRejected as exc:
+            return _rejected(ctx, profile, current, exc)
+        except RefreshAmbiguous as exc:
+            return _ambiguous(ctx, profile, current, exc)
+        except RefreshNotAttempted as exc:
+            raise _not_attempted(profile, exc) from None
+        new = current.with_grant(grant, now=ctx.now())
+        _persist(ctx, profile, new, token)
+    _after_write(ctx, profile, new)
+    return RefreshResult(profile.name, REFRESHED, new.expires_at_iso())
+
+
+def _persist(ctx: "RoostContext", profile: "Profile", new: Credentials, replaces: str) -> None:
+    """Pending file first (a kill after this point loses nothing), then the credentials."""
+    try:
+        pending = _write_pending(profile, new, replaces, ctx.now())
+    except OSError:
+        pending = None  # no room for the pending copy: still try the credentials themselves
+    try:
+        ctx.state.write_credentials(profile, new.dumps())
+    except OSError as exc:
+        kept = (f"the new tokens are kept in {pending} and the next refresh of {profile.name!r} "
+                "will finish the write") if pending else "the new tokens could not be saved anywhere"
+        raise RefreshAmbiguous(f"profile {profile.name!r} was refreshed but its credentials file could "
+                               f"not be written ({exc.strerror}); {kept}",
+                               details={"profile": profile.name, "needs_check": True,
+                                        "reason": "write_failed"}) from None
+    if pending is not None:
+        _drop_pending(pending)
+
+
+def _changed_meanwhile(ctx: "RoostContext", profile: "Profile", current: Credentials) -> Credentials | None:
+    """The file's content if someone else replaced the tokens while we were asking."""
+    try:
+        latest = read_credentials(ctx, profile)
+    except RoostError:
+        return None
+    return latest if _identity(latest) != _identity(current) else None
+
+
+def _rejected(ctx: "RoostContext", profile: "Profile", current: Credentials,
+              exc: RefreshRejected) -> RefreshResult:
+    latest = _changed_meanwhile(ctx, profile, current)
+    if latest is not None:
+        return RefreshResult(profile.name, ALREADY_FRESH, latest.expires_at_iso(),
+                             "another party rotated the token meanwhile")
+    _drop_health(ctx, profile)
+    raise RefreshRejected(
+        f"profile {profile.name!r}: the refresh token was rejected (invalid_grant); it is spent or "
+        "revoked. Sign in again with claude login and re-import it (roost add NAME --force)",
+        details={"profile": profile.name, "health": "auth_dead", **exc.details})
+
+
+def _ambiguous(ctx: "RoostContext", profile: "Profile", current: Credentials,
+               exc: RefreshAmbiguous) -> RefreshResult:
+    latest = _changed_meanwhile(ctx, profile, current)
+    if latest is not None:
+        return RefreshResult(profile.name, ALREADY_FRESH, latest.expires_at_iso(),
+                             "another party rotated the token meanwhile")
+    _drop_health(ctx, profile)
+    raise RefreshAmbiguous(
+        f"profile {profile.name!r} needs a check: {exc.message}. Its credentials file was left as it "
+        f"was; if the server rotated the token, the profile must be signed in again (roost probe "
+        f"{profile.name} tells)", details={"profile": profile.name, "needs_check": True, **exc.details})
+
+
+def _not_attempted(profile: "Profile", exc: RefreshNotAttempted) -> RoostError:
+    details = {"profile": profile.name, **exc.details}
+    message = f"profile {profile.name!r} was not refreshed: {exc.message}"
+    if exc.details.get("reason") == "rate_limited":
+        return RateLimited(message, details=details)
+    return RefreshNotAttempted(message, details=details)
+
+
+def _drop_health(ctx: "RoostContext", profile: "Profile") -> None:
+    try:
+        healthcache.drop(ctx, *aliases(ctx, profile))
+    except (RoostError, OSError):
+        pass
