@@ -1,1 +1,146 @@
-"""roost report (to be filled by the observability work)."""
+"""``roost report``: per-profile figures of one metric from the usage log.
+
+Reads ``usage-log.ndjson`` (see roost_plugins.usage_log) in one streaming
+pass, keeping per profile only the (time, value, window reset) points of the
+chosen metric. Figures: samples, min, max, avg, latest; ``--sparkline`` adds
+the series as bars, ``--project`` the burn-rate ETA of the current window
+(roost_plugins.forecast). The same rows feed ``--json`` and the rich table.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable
+
+from roost_core import hookimpl
+
+from . import forecast, usage_log
+from .forecast import Point, parse_epoch
+
+if TYPE_CHECKING:
+    from roost_core.context import RoostContext
+
+METRICS = usage_log.METRICS
+DEFAULT_METRIC = "weekly_pct"
+
+
+def collect(records: Iterable[dict[str, Any]], metric: str, since: float | None = None,
+            profile: str | None = None) -> dict[str, list[Point]]:
+    """Points of ``metric`` per profile (time-ordered); a profile with only nulls gets []."""
+    reset_field = forecast.RESET_FIELD[metric]
+    series: dict[str, list[Point]] = {}
+    for item in records:
+        name = item["profile"]
+        if profile is not None and name != profile:
+            continue
+        t = parse_epoch(item.get("ts"))
+        if t is None or (since is not None and t < since):
+            continue
+        points = series.setdefault(name, [])
+        value = item.get(metric)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            resets = parse_epoch(item.get(reset_field)) if reset_field else None
+            points.append(Point(t, float(value), resets))
+    for points in series.values():
+        points.sort(key=lambda p: p.t)
+    return series
+
+
+def _iso(epoch: float | None) -> str | None:
+    from roost_core.audit import utc_now_iso
+
+    return None if epoch is None else utc_now_iso(epoch)
+
+
+def projection_dict(projection: forecast.Projection) -> dict[str, Any]:
+    per_hour = projection.slope_per_hour
+    return {"status": projection.status, "label": projection.label,
+            "eta_s": None if projection.eta_s is None else round(projection.eta_s, 1),
+            "eta_at": _iso(projection.eta_at),
+            "slope_per_hour": None if per_hour is None else round(per_hour, 4),
+            "window_samples": projection.window_samples, "window_start": _iso(projection.window_start)}
+
+
+def profile_row(name: str, points: list[Point], now: float, sparkline: bool, project: bool) -> dict[str, Any]:
+    values = [p.value for p in points]
+    row: dict[str, Any] = {"profile": name, "samples": len(values),
+                           "min": min(values, default=None), "max": max(values, default=None),
+                           "avg": round(sum(values) / len(values), 2) if values else None,
+                           "latest": values[-1] if values else None,
+                           "first_at": _iso(points[0].t) if points else None,
+                           "latest_at": _iso(points[-1].t) if points else None,
+                           "sparkline": None, "projection": None}
+    if sparkline:
+        from .sparkline import sparkline as bars
+
+        row["sparkline"] = bars(values)
+    if project:
+        row["projection"] = projection_dict(forecast.project(points, now=now))
+    return row
+
+
+def build_report(records: Iterable[dict[str, Any]], metric: str, now: float, *, since_s: float | None = None,
+                 profile: str | None = None, sparkline: bool = False, project: bool = False) -> list[dict[str, Any]]:
+    since = None if since_s is None else now - since_s
+    series = collect(records, metric, since, profile)
+    return [profile_row(name, series[name], now, sparkline, project) for name in sorted(series)]
+
+
+def _empty_hint(ctx: "RoostContext", enabled: bool, filtered: bool) -> str:
+    if not enabled:
+        return ("No usage samples. The usage log is off: turn it on with 'roost config usage-log on' "
+                "(or CLAUDE_LB_USAGE_LOG=1), then every successful probe adds a sample.")
+    return "No usage samples" + (" match the filters." if filtered else " yet: run 'roost probe' to record some.")
+
+
+def run_report(rctx: "RoostContext", metric: str, since: float | None, profile: str | None,
+               sparkline: bool, project: bool) -> None:
+    from roost_core.names import validate_name
+
+    if profile is not None:
+        validate_name(profile)
+    rows = build_report(usage_log.read(rctx), metric, rctx.now(), since_s=since, profile=profile,
+                        sparkline=sparkline, project=project)
+    log_state = usage_log.state(rctx)
+    meta = {"metric": metric, "count": len(rows), "since_s": since, "profile": profile,
+            "sparkline": sparkline, "project": project, "usage_log_enabled": log_state.enabled,
+            "log": str(usage_log.log_path(rctx))}
+    if rctx.out.json_mode:
+        rctx.out.emit(rows, meta)
+        return
+    if not rows:
+        rctx.out.say(_empty_hint(rctx, log_state.enabled, bool(since or profile)))
+        return
+    from roost_core.render import plain_table, render
+
+    if not render(rctx, "report", rows, meta):
+        headers = ["profile", "samples", "min", "max", "avg", "latest"]
+        rctx.out.say(plain_table(headers, [[r[h] for h in headers] for r in rows]))
+
+
+def build_command():
+    import click
+
+    from roost_core.cli.common import DURATION, complete_profiles, json_option, pass_roost
+
+    @click.command("report")
+    @click.option("--metric", type=click.Choice(METRICS), default=DEFAULT_METRIC, show_default=True,
+                  help="Which usage figure to aggregate.")
+    @click.option("--since", type=DURATION, metavar="DURATION",
+                  help="Only samples newer than this (30m, 1h, 2d, 1w, or seconds).")
+    @click.option("--profile", metavar="NAME", shell_complete=complete_profiles, help="Only this profile.")
+    @click.option("--sparkline", is_flag=True, help="Add a Unicode sparkline of the series.")
+    @click.option("--project", is_flag=True,
+                  help="Linear burn-rate fit over the current window: ETA to 100%.")
+    @json_option
+    @pass_roost
+    def report_cmd(rctx: "RoostContext", metric: str, since: float | None, profile: str | None,
+                   sparkline: bool, project: bool) -> None:
+        """Per-profile min/max/avg/latest of a usage metric from the opt-in usage log."""
+        run_report(rctx, metric, since, profile, sparkline, project)
+
+    return report_cmd
+
+
+@hookimpl
+def roost_register_commands(cli: Any) -> None:
+    cli.add_command(build_command())
