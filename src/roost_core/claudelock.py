@@ -62,7 +62,9 @@ def is_stale(mtime: float, now: float, stale_s: float) -> bool:
 @dataclass
 class _Held:
     path: Path
-    ident: tuple[int, int]  # (st_dev, st_ino) of the directory we created
+    # (st_dev, st_ino, st_ctime_ns) of our directory as of our last touch: inode numbers are
+    # reused at once after an rmdir, so the change time tells a replacement apart.
+    ident: tuple[int, int, int]
 
 
 @dataclass
@@ -124,7 +126,7 @@ class ClaudeLocks:
             time.sleep(min(pause, remaining))
             pause = min(pause * 2, POLL_MAX_S)
 
-    def _try_take(self, path: Path) -> tuple[int, int] | None:
+    def _try_take(self, path: Path) -> tuple[int, int, int] | None:
         """Our directory's identity when we created it, or None when it is held."""
         ident = _mkdir(path)
         if ident is not None:
@@ -135,11 +137,11 @@ class ClaudeLocks:
             return _mkdir(path)  # released meanwhile
         if not is_stale(stat.st_mtime, self.clock(), self.stale_s):
             return None
-        if not self._take_over(path, (stat.st_dev, stat.st_ino)):
+        if not self._take_over(path):
             return None
         return _mkdir(path)
 
-    def _take_over(self, path: Path, seen: tuple[int, int]) -> bool:
+    def _take_over(self, path: Path) -> bool:
         """Move a stale lock aside (atomically: one taker wins) and delete it."""
         tomb = path.with_name(f".{path.name}.roost-stale-{secrets.token_hex(4)}")
         try:
@@ -148,7 +150,7 @@ class ClaudeLocks:
             return False
         try:
             stat = os.lstat(tomb)
-            if (stat.st_dev, stat.st_ino) != seen and not is_stale(stat.st_mtime, self.clock(), self.stale_s):
+            if not is_stale(stat.st_mtime, self.clock(), self.stale_s):
                 # Someone replaced it with a live lock between our look and the rename: put it back.
                 if not os.path.lexists(path):
                     try:
@@ -180,9 +182,11 @@ class ClaudeLocks:
                 os.utime(held.path)
             except OSError:
                 self.compromised = True
+                continue
+            held.ident = _ident(held.path) or held.ident
 
 
-def _mkdir(path: Path) -> tuple[int, int] | None:
+def _mkdir(path: Path) -> tuple[int, int, int] | None:
     try:
         os.mkdir(path, 0o700)
     except FileExistsError:
@@ -195,9 +199,9 @@ def _mkdir(path: Path) -> tuple[int, int] | None:
     return _ident(path)
 
 
-def _ident(path: Path) -> tuple[int, int] | None:
+def _ident(path: Path) -> tuple[int, int, int] | None:
     try:
         stat = os.lstat(path)
     except OSError:
         return None
-    return (stat.st_dev, stat.st_ino)
+    return (stat.st_dev, stat.st_ino, stat.st_ctime_ns)

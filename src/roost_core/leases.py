@@ -65,17 +65,19 @@ class Lease:
     child_pid: int | None = None
     child_start: str | None = None
 
-    def _provably_gone(self, pid: int | None, start: str | None) -> bool:
-        return pid is None or start is None or process_start(pid) != start
+    @staticmethod
+    def _gone(pid: int | None, start: str | None) -> bool:
+        """No such process, or the pid now belongs to a process started at another time."""
+        if pid is None:
+            return True
+        now_start = process_start(pid)
+        return now_start is None or (start is not None and now_start != start)
 
     def holder_dead(self) -> bool:
         """True only with proof: same host and boot, and neither roost nor its child still runs."""
         if self.host != socket.gethostname() or not self.boot_id or self.boot_id != boot_id():
             return False
-        if self.proc_start is None:
-            return False  # no start time recorded (not Linux): only the TTL can end it
-        return self._provably_gone(self.pid, self.proc_start) and \
-            self._provably_gone(self.child_pid, self.child_start)
+        return self._gone(self.pid, self.proc_start) and self._gone(self.child_pid, self.child_start)
 
     def live(self, now: float) -> bool:
         return now < self.expires_at and not self.holder_dead()

@@ -1,0 +1,123 @@
+"""Claude-style mkdir locks: which directories, waiting, staleness, takeover, heartbeat."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from roost_core.claudelock import LOCK_DIR_NAME, ClaudeLocks, is_stale, lock_paths
+from roost_core.errors import Conflict
+
+
+@pytest.fixture
+def profile_dir(tmp_path):
+    directory = tmp_path / "tree" / "work"
+    directory.mkdir(parents=True)
+    (directory / ".credentials.json").write_text("{}")
+    return directory
+
+
+def test_lock_paths_are_claudes_pair_in_claudes_order(profile_dir):
+    assert lock_paths(profile_dir, profile_dir / ".credentials.json") == [
+        profile_dir / LOCK_DIR_NAME, profile_dir.parent / "work.lock"]
+
+
+def test_legacy_lock_uses_the_realpath_of_a_symlinked_profile_dir(tmp_path, profile_dir):
+    link = tmp_path / "tree" / "alias"
+    link.symlink_to(profile_dir)
+    assert lock_paths(link)[1] == profile_dir.parent / "work.lock"
+
+
+def test_symlinked_credentials_add_the_target_dirs_pair(tmp_path, profile_dir):
+    home = tmp_path / "home" / ".claude"
+    home.mkdir(parents=True)
+    (home / ".credentials.json").write_text("{}")
+    creds = profile_dir / ".credentials.json"
+    creds.unlink()
+    creds.symlink_to(home / ".credentials.json")
+    assert lock_paths(profile_dir, creds)[2:] == [home / LOCK_DIR_NAME, home.parent / ".claude.lock"]
+
+
+@pytest.mark.parametrize("age,stale", [(0, False), (59, False), (61, True), (-59, False), (-61, True)])
+def test_staleness_rule(age, stale):
+    assert is_stale(1000.0 - age, 1000.0, 60.0) is stale
+
+
+def test_acquire_creates_and_release_removes(profile_dir):
+    locks = ClaudeLocks(lock_paths(profile_dir))
+    locks.acquire(time.monotonic() + 1)
+    assert all(p.is_dir() for p in locks.paths)
+    locks.release()
+    assert not any(p.exists() for p in locks.paths)
+
+
+def test_a_live_lock_is_never_taken(profile_dir):
+    held = profile_dir / LOCK_DIR_NAME
+    held.mkdir()
+    locks = ClaudeLocks(lock_paths(profile_dir), stale_s=60)
+    started = time.monotonic()
+    with pytest.raises(Conflict) as info:
+        locks.acquire(started + 0.4)
+    assert 0.35 < time.monotonic() - started < 1.5
+    assert str(held) in info.value.message
+    assert held.is_dir() and not (profile_dir.parent / "work.lock").exists()  # nothing half-held
+
+
+def test_waits_for_a_lock_released_within_the_deadline(profile_dir):
+    import threading
+
+    held = profile_dir.parent / "work.lock"
+    held.mkdir()
+    threading.Timer(0.3, held.rmdir).start()
+    locks = ClaudeLocks(lock_paths(profile_dir))
+    locks.acquire(time.monotonic() + 5)
+    assert held.is_dir()
+    locks.release()
+
+
+@pytest.mark.parametrize("offset", [-120, +120])
+def test_stale_or_future_lock_is_taken_over(profile_dir, offset):
+    held = profile_dir / LOCK_DIR_NAME
+    held.mkdir()
+    os.utime(held, (time.time() + offset, time.time() + offset))
+    warnings: list[str] = []
+    locks = ClaudeLocks(lock_paths(profile_dir), stale_s=60, warn=warnings.append)
+    locks.acquire(time.monotonic() + 1)
+    assert abs(held.stat().st_mtime - time.time()) < 5
+    assert warnings and "stale" in warnings[0]
+    assert [p for p in profile_dir.iterdir() if "roost-stale" in p.name] == []
+    locks.release()
+
+
+def test_stale_window_comes_from_the_caller(profile_dir):
+    held = profile_dir / LOCK_DIR_NAME
+    held.mkdir()
+    os.utime(held, (time.time() - 20, time.time() - 20))
+    with pytest.raises(Conflict):
+        ClaudeLocks(lock_paths(profile_dir), stale_s=60).acquire(time.monotonic() + 0.2)
+    ClaudeLocks(lock_paths(profile_dir), stale_s=10).acquire(time.monotonic() + 0.2)
+
+
+def test_heartbeat_keeps_our_lock_fresh(profile_dir):
+    locks = ClaudeLocks(lock_paths(profile_dir), heartbeat_s=0.05)
+    locks.acquire(time.monotonic() + 1)
+    first = [p.stat().st_mtime_ns for p in locks.paths]
+    time.sleep(0.3)
+    assert all(p.stat().st_mtime_ns > m for p, m in zip(locks.paths, first))
+    assert not locks.compromised
+    locks.release()
+    assert not any(p.exists() for p in locks.paths)
+
+
+def test_a_lock_replaced_under_us_is_compromised_and_not_removed(profile_dir):
+    locks = ClaudeLocks(lock_paths(profile_dir), heartbeat_s=60)
+    locks.acquire(time.monotonic() + 1)
+    first = locks.paths[0]
+    first.rmdir()
+    first.mkdir()  # someone else's now
+    locks.touch()
+    assert locks.compromised
+    locks.release()
+    assert first.is_dir()
