@@ -1,31 +1,138 @@
 """The health cache document ("health" in the state backend; health.json for files).
 
-Shape: {"version": 1, "profiles": {name: entry}}; entries are written by the
-probe engine (see probe.py). Here: the operations other commands need.
+Shape (docs/SPEC.md, health)::
+
+    {"version": 1,
+     "profiles": {name: entry},            # the last verdict per profile
+     "probes":   {name: [epoch, ...]},     # probe times in the last hour (the budget)
+     "inflight": {name: epoch}}            # a process is probing it until then
+
+    entry = {"record": HealthRecord dict, "usage": Usage dict | None,
+             "reasons": [...], "checked_at": epoch, "valid_until": epoch | None,
+             "cred_mtime_ns": int | None, "backoff": n, "last_good": {"usage", "at"} | None}
+
+The budget lives beside the entries, not in them, so ``invalidate``/``drop``
+(and a refresh) forget the verdict but not how often the endpoint was asked.
+Entries are written by the probe engine (roost_core.probe); this module
+holds the format and the operations other commands need.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .records import HealthRecord
+
 if TYPE_CHECKING:
     from .context import RoostContext
 
 DOC = "health"
+VERSION = 1
+BUDGET_WINDOW_S = 3600.0
+BACKOFF_BASE_S = 30.0
+BACKOFF_CAP_S = 480.0
 
 
-def entries(ctx: "RoostContext") -> dict[str, dict[str, Any]]:
-    profiles = ctx.state.read_doc(DOC).get("profiles")
-    return profiles if isinstance(profiles, dict) else {}
+def _section(doc: dict[str, Any], key: str) -> dict[str, Any]:
+    value = doc.get(key)
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def read(ctx: "RoostContext") -> dict[str, Any]:
+    """The whole document (corrupt or missing reads as empty)."""
+    return ctx.state.read_doc(DOC)
+
+
+def entries(ctx: "RoostContext", doc: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Entries by profile name (only well-formed ones)."""
+    profiles = _section(read(ctx) if doc is None else doc, "profiles")
+    return {name: entry for name, entry in profiles.items() if isinstance(entry, dict)}
 
 
 def drop(ctx: "RoostContext", *names: str) -> None:
-    """Forget cached health for these profiles (the next probe re-classifies)."""
+    """Forget cached health for these profiles (the next probe re-classifies).
+
+    The probe budget is kept: the endpoint still remembers those requests.
+    """
 
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
-        profiles = doc.get("profiles") if isinstance(doc.get("profiles"), dict) else {}
+        profiles, inflight = _section(doc, "profiles"), _section(doc, "inflight")
         for name in names:
             profiles.pop(name, None)
-        return {**doc, "version": 1, "profiles": profiles}
+            inflight.pop(name, None)
+        return {**doc, "version": VERSION, "profiles": profiles, "inflight": inflight}
 
     ctx.state.update_doc(DOC, edit)
+
+
+def drop_all(ctx: "RoostContext") -> list[str]:
+    """Forget every cached verdict; returns the names that had one."""
+    dropped: list[str] = []
+
+    def edit(doc: dict[str, Any]) -> dict[str, Any]:
+        dropped.extend(sorted(_section(doc, "profiles")))
+        return {**doc, "version": VERSION, "profiles": {}, "inflight": {}}
+
+    ctx.state.update_doc(DOC, edit)
+    return dropped
+
+
+# -- validity --------------------------------------------------------------------
+
+def is_valid(entry: dict[str, Any] | None, now: float, cred_mtime_ns: int | None) -> bool:
+    """Still true: the TTL has not passed and the credentials file is the one probed."""
+    if not entry or not isinstance(entry.get("record"), dict):
+        return False
+    if entry.get("cred_mtime_ns") != cred_mtime_ns:
+        return False
+    until = entry.get("valid_until")
+    return until is None or (isinstance(until, (int, float)) and now < until)
+
+
+def record_of(entry: dict[str, Any] | None) -> HealthRecord | None:
+    """The cached HealthRecord, or None when the entry is missing or damaged."""
+    if not entry or not isinstance(entry.get("record"), dict):
+        return None
+    try:
+        return HealthRecord.from_dict(entry["record"])
+    except (TypeError, ValueError):
+        return None
+
+
+# -- budget and backoff ----------------------------------------------------------------
+
+def probe_times(doc: dict[str, Any], name: str, now: float, window_s: float = BUDGET_WINDOW_S) -> list[float]:
+    """This profile's probe times inside the rolling window, oldest first."""
+    times = _section(doc, "probes").get(name)
+    if not isinstance(times, list):
+        return []
+    return sorted(t for t in times if isinstance(t, (int, float)) and now - window_s < t <= now + 60)
+
+
+def budget(doc: dict[str, Any], name: str, now: float, limit: int,
+           window_s: float = BUDGET_WINDOW_S) -> dict[str, Any]:
+    """``{used, limit, window_s}`` for status --json meta (and ``resets_in_s`` when spent)."""
+    times = probe_times(doc, name, now, window_s)
+    use: dict[str, Any] = {"used": len(times), "limit": limit, "window_s": int(window_s)}
+    if len(times) >= limit and times:
+        use["resets_in_s"] = round(max(0.0, times[len(times) - limit] + window_s - now), 1)
+    return use
+
+
+def over_budget(doc: dict[str, Any], name: str, now: float, limit: int) -> bool:
+    return len(probe_times(doc, name, now)) >= limit
+
+
+def with_probe_times(doc: dict[str, Any], stamps: dict[str, list[float]], now: float) -> dict[str, list[float]]:
+    """The ``probes`` section with ``stamps`` added and times outside the window pruned."""
+    probes = {}
+    for name in set(_section(doc, "probes")) | set(stamps):
+        times = probe_times(doc, name, now) + list(stamps.get(name, ()))
+        if times:
+            probes[name] = sorted(times)
+    return probes
+
+
+def backoff_delay(failures: int, base: float = BACKOFF_BASE_S, cap: float = BACKOFF_CAP_S) -> float:
+    """network_error TTL after ``failures`` consecutive failures: 30, 60, 120, 240, 480 s (cap)."""
+    return min(base * 2 ** min(max(failures, 1) - 1, 16), max(cap, base))

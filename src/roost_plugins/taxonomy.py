@@ -1,1 +1,158 @@
-"""The eight-state classifier (to be filled by the health work)."""
+"""The eight-state classifier (seed: "Health taxonomy"), as a trylast roost_classify.
+
+Order, first match wins: network exception -> local expiry (no request was
+made) -> HTTP 200 with utilisation -> 401 -> 403 scope check -> 429 ->
+unknown. Every verdict carries the reasons trace and --explain print.
+TTLs: ok 5 min; rate_limited retry-after or 60 s; session/weekly limit until
+the window's resets_at; auth_dead and auth_expired until the credentials
+file changes (ttl None); network_error 30 s (the engine doubles it per
+consecutive failure); unknown 60 s.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from typing import Any
+
+from roost_core import hookimpl
+from roost_core.records import Classification, Health, ProbeOutcome
+
+NAME = "taxonomy"
+OK_TTL = 300.0
+RATE_LIMIT_TTL = 60.0
+NETWORK_TTL = 30.0
+UNKNOWN_TTL = 60.0
+# A limit whose resets_at is missing gets the ok TTL; one already past is re-probed soon.
+NO_RESET_TTL = OK_TTL
+PAST_RESET_TTL = 60.0
+MAX_MESSAGE = 200
+# Transport failures (roost_core.http); other outcome errors (a body over the cap, a broken
+# probe source) are answers roost could not read, so they classify as unknown.
+NETWORK_ERRORS = frozenset({"timeout", "connect", "dns", "tls", "protocol"})
+
+
+def _verdict(health: Health, ttl: float | None, *reasons: str, **fields: Any) -> Classification:
+    return Classification(health, ttl, reasons=list(reasons), classifier=NAME, **fields)
+
+
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """Seconds from a Retry-After header (delta or HTTP-date); None when absent, 0 or unparsable.
+
+    ``0`` means "no information" on this endpoint (anthropic-api.md 1.5), not "retry now".
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment is None or moment.tzinfo is None:
+            return None
+        seconds = moment.timestamp() - now
+    if seconds != seconds or seconds <= 0 or seconds == float("inf"):
+        return None
+    return float(seconds)
+
+
+def _api_error(body: Any) -> tuple[str | None, str | None]:
+    """(error.type, error.message) from the API error envelope, when there is one."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        kind, message = error.get("type"), error.get("message")
+        return (kind if isinstance(kind, str) else None,
+                " ".join(message.split())[:MAX_MESSAGE] if isinstance(message, str) else None)
+    return None, None
+
+
+def _flat_text(outcome: ProbeOutcome) -> str:
+    """The body with whitespace collapsed, lower-cased (the 403 message sometimes wraps)."""
+    return " ".join(outcome.body.decode("utf-8", "replace").split()).lower()
+
+
+def is_scope_403(outcome: ProbeOutcome) -> bool:
+    text = _flat_text(outcome)
+    return ("permission_error" in text or "scope" in text) and "user:profile" in text
+
+
+def _until(resets_at: str | None, now: float, what: str) -> tuple[float, str]:
+    from roost_plugins.anthropic.usage import to_epoch
+
+    epoch = to_epoch(resets_at)
+    if epoch is None:
+        return NO_RESET_TTL, f"{what}.resets_at missing: re-check in {NO_RESET_TTL:.0f}s"
+    if epoch <= now:
+        return PAST_RESET_TTL, f"{what}.resets_at {resets_at} already passed: re-check in {PAST_RESET_TTL:.0f}s"
+    return epoch - now, f"blocked until {what}.resets_at {resets_at}"
+
+
+def classify_200(outcome: ProbeOutcome, now: float) -> Classification:
+    from roost_plugins.anthropic.usage import parse_usage
+
+    usage = parse_usage(outcome.json())
+    if usage is None:
+        return _verdict(Health.UNKNOWN, UNKNOWN_TTL, "HTTP 200 but the body is not a JSON object",
+                        error="malformed usage body")
+    # Weekly first: when both windows are spent, the weekly reset is when the profile is usable again.
+    if usage.weekly_pct is not None and usage.weekly_pct >= 100:
+        ttl, why = _until(usage.weekly_resets_at, now, "seven_day")
+        return _verdict(Health.WEEKLY_LIMIT, ttl, f"HTTP 200 with seven_day.utilization={usage.weekly_pct:g} >= 100",
+                        why, usage=usage, error="weekly limit reached")
+    if usage.session_pct is not None and usage.session_pct >= 100:
+        ttl, why = _until(usage.session_resets_at, now, "five_hour")
+        return _verdict(Health.SESSION_LIMIT, ttl, f"HTTP 200 with five_hour.utilization={usage.session_pct:g} >= 100",
+                        why, usage=usage, error="session limit reached")
+    figures = ", ".join(f"{k}={v:g}" for k, v in (("five_hour", usage.session_pct), ("seven_day", usage.weekly_pct))
+                        if v is not None) or "no utilisation figures"
+    return _verdict(Health.OK, OK_TTL, f"HTTP 200 with {figures} (all < 100)", f"ok for {OK_TTL:.0f}s",
+                    usage=usage)
+
+
+def classify_outcome(outcome: ProbeOutcome, now: float) -> Classification:
+    """The seed's eight-state mapping of one probe outcome."""
+    if outcome.error in NETWORK_ERRORS:
+        detail = f": {outcome.error_detail}" if outcome.error_detail else ""
+        return _verdict(Health.NETWORK_ERROR, NETWORK_TTL, f"transport failure ({outcome.error}){detail}",
+                        error=f"network error: {outcome.error}")
+    if outcome.local_expired:
+        return _verdict(Health.AUTH_EXPIRED, None, "stored expiresAt is in the past; no request was made",
+                        "valid until the credentials file changes (roost refresh)", error="access token expired")
+    if outcome.error == "too_large":
+        return _verdict(Health.UNKNOWN, UNKNOWN_TTL, f"HTTP {outcome.status}: response body over the size cap",
+                        error="response too large")
+    if outcome.error:
+        detail = f": {outcome.error_detail}" if outcome.error_detail else ""
+        return _verdict(Health.UNKNOWN, UNKNOWN_TTL, f"probe failed ({outcome.error}){detail}",
+                        error=f"probe failed: {outcome.error}")
+    status = outcome.status
+    if status == 200:
+        return classify_200(outcome, now)
+    kind, message = _api_error(outcome.json())
+    said = f" ({kind}: {message})" if kind or message else ""
+    if status == 401:
+        return _verdict(Health.AUTH_DEAD, None, f"HTTP 401{said}", "dead until a new login or refresh changes the file",
+                        error=message or "authentication failed")
+    if status == 403 and is_scope_403(outcome):
+        return _verdict(Health.OK, OK_TTL, "HTTP 403 scope requirement user:profile: the token works for "
+                        "inference but cannot read usage", "ok with no usage figures", error=None)
+    if status == 403 and "revoked" in _flat_text(outcome):
+        return _verdict(Health.AUTH_DEAD, None, f"HTTP 403 token revoked{said}", error=message or "token revoked")
+    if status == 429:
+        header = outcome.headers.get("retry-after")
+        seconds = retry_after_seconds(header, now)
+        why = (f"retry-after {header!r} -> {seconds:.0f}s" if seconds is not None
+               else f"retry-after {header!r} gives no information: default {RATE_LIMIT_TTL:.0f}s")
+        seconds = seconds if seconds is not None else RATE_LIMIT_TTL
+        return _verdict(Health.RATE_LIMITED, seconds, f"HTTP 429{said}", why,
+                        error=f"rate limited; retry in {seconds:.0f}s", retry_after_s=seconds)
+    what = f"HTTP {status}" if status is not None else "no response"
+    return _verdict(Health.UNKNOWN, UNKNOWN_TTL, f"{what}{said}: not a known answer",
+                    error=f"{what}{': ' + message if message else ''}")
+
+
+@hookimpl(trylast=True)
+def roost_classify(outcome: ProbeOutcome, now: float) -> Classification:
+    return classify_outcome(outcome, now)

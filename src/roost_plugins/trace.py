@@ -1,1 +1,101 @@
-"""roost trace (to be filled by the health work)."""
+"""``roost trace <name>``: one full probe, dumped for a bug report.
+
+The request envelope (URL, headers with the bearer cut to its last 4
+characters), the raw response (status, headers, body) and the classifier's
+decision with its reasons. Redaction holds in text and JSON alike: the
+engine already cuts every token it knows (and anything shaped like one) out
+of the response, and the dump is scrubbed once more before it is printed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from roost_core import hookimpl
+
+
+def _response(outcome: Any) -> dict[str, Any] | None:
+    if outcome is None:
+        return None
+    body: Any = outcome.json()
+    return {"status": outcome.status, "headers": dict(outcome.headers),
+            "body": body if body is not None else outcome.body.decode("utf-8", "replace"),
+            "json": body is not None, "error": outcome.error, "error_detail": outcome.error_detail,
+            "elapsed_s": round(outcome.elapsed_s, 4)}
+
+
+def trace_data(ctx: Any, name: str, timeout: float | None) -> dict[str, Any]:
+    from roost_core.probe import probe_traced
+    from roost_core.profiles import get_profile
+
+    profile = get_profile(ctx.paths, name)
+    outcome, verdict, record = probe_traced(ctx, profile, timeout=timeout)
+    return {
+        "profile": name,
+        "request": outcome.request if outcome is not None else None,
+        "response": _response(outcome),
+        "note": None if outcome is not None else "no request was made: the verdict is local",
+        "classification": {"health": verdict.health.value, "ttl_s": verdict.ttl_s, "error": verdict.error,
+                           "retry_after_s": verdict.retry_after_s, "classifier": verdict.classifier,
+                           "reasons": list(verdict.reasons),
+                           "session_resets_at": record.session_resets_at,
+                           "weekly_resets_at": record.weekly_resets_at},
+        "record": record.to_dict(),
+    }
+
+
+def scrub_deep(value: Any, secrets: tuple[str, ...]) -> Any:
+    """Every string in a JSON-like value, tokens cut to their last 4 characters."""
+    from roost_core.probe import scrub
+
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {scrub_deep(k, secrets): scrub_deep(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_deep(v, secrets) for v in value]
+    return value
+
+
+def _secrets(ctx: Any, name: str) -> tuple[str, ...]:
+    from roost_core.probe import read_local
+    from roost_core.profiles import get_profile
+
+    return read_local(ctx, get_profile(ctx.paths, name)).secrets
+
+
+def run_trace(ctx: Any, name: str, timeout: float | None) -> None:
+    from roost_core.errors import ValidationError
+    from roost_core.render import render
+
+    if timeout is not None and timeout <= 0:
+        raise ValidationError("--timeout must be more than 0 seconds")
+    data = scrub_deep(trace_data(ctx, name, timeout), _secrets(ctx, name))
+    if not ctx.out.json_mode and not render(ctx, "trace", data, {}):
+        import json
+
+        ctx.out.say(json.dumps(data, indent=2, ensure_ascii=False))
+    ctx.out.emit(data, {"redacted": True}, text=data["classification"]["health"])
+
+
+def build_command() -> Any:
+    import click
+
+    from roost_core.cli.common import DURATION, complete_profiles, json_option, pass_roost
+
+    @click.command("trace")
+    @click.argument("name", shell_complete=complete_profiles)
+    @click.option("--timeout", type=DURATION, default=None, metavar="DURATION",
+                  help="Probe deadline (default 5s, setting 'timeout').")
+    @json_option
+    @pass_roost
+    def trace_cmd(rctx: Any, name: str, timeout: float | None) -> None:
+        """Probe NAME once; dump request, response and the classifier's reasoning (token redacted)."""
+        run_trace(rctx, name, timeout)
+
+    return trace_cmd
+
+
+@hookimpl
+def roost_register_commands(cli: Any) -> None:
+    cli.add_command(build_command())

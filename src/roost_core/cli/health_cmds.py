@@ -1,0 +1,249 @@
+"""Health commands: probe, status, show, invalidate.
+
+Each builds one data structure for --json and for people; tables go to
+stderr through the renderer plugins, the one-line summary to stdout.
+``probe`` and ``status`` exit 0 whatever health they report: reporting is
+their job.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import click
+
+from .. import healthcache
+from ..context import RoostContext
+from ..errors import ValidationError
+from ..profiles import discover, get_profile
+from ..records import Health, HealthRecord
+from .common import DURATION, complete_profiles, json_option, pass_roost
+
+STATE_ORDER = [h.value for h in Health]
+
+
+def _timeout(value: float | None) -> float | None:
+    if value is not None and value <= 0:
+        raise ValidationError("--timeout must be more than 0 seconds")
+    return value
+
+
+timeout_option = click.option("--timeout", type=DURATION, default=None, metavar="DURATION",
+                              help="Per-probe deadline (default 5s, setting 'timeout').")
+
+
+def counts(records: list[HealthRecord]) -> dict[str, int]:
+    found = {state: 0 for state in STATE_ORDER}
+    for record in records:
+        found[record.health.value] += 1
+    return found
+
+
+def summary_line(records: list[HealthRecord]) -> str:
+    """``3 profiles: 2 ok, 1 rate_limited`` (states in taxonomy order, zeros left out)."""
+    noun = "profile" if len(records) == 1 else "profiles"
+    parts = [f"{n} {state}" for state, n in counts(records).items() if n]
+    return f"{len(records)} {noun}" + (": " + ", ".join(parts) if parts else "")
+
+
+def health_meta(ctx: RoostContext, records: list[HealthRecord], profiles: list[Any]) -> dict[str, Any]:
+    from ..probe import budget_meta
+
+    sources: dict[str, int] = {}
+    for record in records:
+        sources[record.source] = sources.get(record.source, 0) + 1
+    return {"count": len(records), **counts(records), "sources": sources,
+            "budget": budget_meta(ctx, profiles)}
+
+
+def _say_no_profiles(ctx: RoostContext) -> None:
+    ctx.warn(f"no profiles found in {ctx.paths.profiles_tree} (import one with 'roost add NAME')")
+
+
+def show_table(ctx: RoostContext, view: str, data: list[dict[str, Any]], meta: dict[str, Any]) -> None:
+    """The people's table on stderr: the renderer plugin, or a plain one without it."""
+    from ..platform import header_line
+    from ..render import plain_table, render
+
+    if render(ctx, view, data, meta):
+        return
+    line = header_line(meta.get("platform_status"))
+    if line:
+        ctx.out.say(line)
+    rows = [[r["name"], r["plan"], r["health"], r["session_pct"], r["weekly_pct"], r["weekly_resets_at"]]
+            for r in data]
+    ctx.out.say(plain_table(["Profile", "Plan", "Health", "Session", "Weekly", "Resets"], rows))
+
+
+class _Background:
+    """Run one call on a thread while the probes run (the status page adds no latency)."""
+
+    def __init__(self, fn: Any) -> None:
+        self.result: Any = None
+        self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
+        self._thread.start()
+
+    def _run(self, fn: Any) -> None:
+        self.result = fn()
+
+    def join(self) -> Any:
+        self._thread.join()
+        return self.result
+
+
+def _platform_fetcher(ctx: RoostContext, refresh: bool) -> _Background:
+    from ..platform import platform_status
+
+    # Resolve plugins and state here, on this thread: the plugin host is not thread-safe.
+    ctx.host.get("feed", ctx.settings.get("status_feed"), "status feed")
+    _ = ctx.state
+    return _Background(lambda: platform_status(ctx, refresh=refresh))
+
+
+@click.command("status")
+@click.option("--no-cache", "--refresh", "no_cache", is_flag=True,
+              help="Ignore the cache: re-probe every profile (over budget too) and refetch the status page.")
+@click.option("--no-platform-status", is_flag=True, help="Skip the status.claude.com fetch.")
+@timeout_option
+@click.option("--format", "fmt", default="text", show_default=True, metavar="FORMAT",
+              help="text (table on stderr), or a renderer plugin's format on stdout, e.g. openmetrics.")
+@json_option
+@pass_roost
+def status_cmd(rctx: RoostContext, no_cache: bool, no_platform_status: bool, timeout: float | None,
+               fmt: str) -> None:
+    """Health of every profile: cached where fresh, probed where not."""
+    from ..probe import get_records
+
+    timeout = _timeout(timeout)
+    if fmt != "text" and not rctx.out.json_mode:
+        from ..render import find_renderer, formats_for
+
+        if find_renderer(rctx, "status", fmt) is None:
+            raise ValidationError(f"unknown --format {fmt!r}; available: {', '.join(formats_for(rctx, 'status'))}")
+    profiles = discover(rctx.paths)
+    if not profiles:
+        _say_no_profiles(rctx)
+    platform = None if no_platform_status else _platform_fetcher(rctx, no_cache)
+    records = get_records(rctx, profiles, force=no_cache, timeout=timeout)
+    data = [r.to_dict() for r in records]
+    meta = health_meta(rctx, records, profiles)
+    meta["platform_status"] = platform.join().to_dict() if platform else None
+    if rctx.out.json_mode:
+        rctx.out.emit(data, meta)
+    elif fmt != "text":
+        from ..render import render
+
+        render(rctx, "status", {"profiles": data}, meta, fmt=fmt)
+    else:
+        show_table(rctx, "status", data, meta)
+        rctx.out.emit(data, meta, text=summary_line(records))
+
+
+@click.command("probe")
+@click.argument("name", required=False, shell_complete=complete_profiles)
+@click.option("--raw", is_flag=True, help="Print the untouched usage body: no classification, no cache write.")
+@click.option("--force", is_flag=True, help="Probe even a profile whose hourly probe budget is spent.")
+@timeout_option
+@json_option
+@pass_roost
+def probe_cmd(rctx: RoostContext, name: str | None, raw: bool, force: bool, timeout: float | None) -> None:
+    """Live-probe every profile (or NAME), concurrently, and cache the verdicts."""
+    import asyncio
+
+    from ..probe import probe_many
+
+    timeout = _timeout(timeout)
+    profiles = [get_profile(rctx.paths, name)] if name else discover(rctx.paths)
+    if not profiles:
+        _say_no_profiles(rctx)
+    if raw:
+        _probe_raw(rctx, profiles, timeout)
+        return
+    records = asyncio.run(probe_many(rctx, profiles, force=force, timeout=timeout)) if profiles else []
+    data = [r.to_dict() for r in records]
+    meta = health_meta(rctx, records, profiles)
+    if not rctx.out.json_mode:
+        show_table(rctx, "probe", data, meta)
+    rctx.out.emit(data, meta, text=summary_line(records))
+
+
+def _probe_raw(rctx: RoostContext, profiles: list[Any], timeout: float | None) -> None:
+    from ..probe import probe_raw_many
+
+    results = probe_raw_many(rctx, profiles, timeout=timeout) if profiles else []
+    if rctx.out.json_mode:
+        # The parsed body is enough when it is JSON; the text is kept only for non-JSON answers.
+        shown = [{k: v for k, v in r.items() if k != "text" or not r["json"]} for r in results]
+        rctx.out.emit(shown, {"count": len(results), "raw": True})
+        return
+    for result in results:
+        status = f"HTTP {result['status']}" if result["status"] is not None else f"no answer ({result['error']})"
+        rctx.out.say(f"── {result['name']}: {status} in {result['elapsed_s']:.2f}s  {result['url'] or ''}".rstrip())
+        rctx.out.emit(None, None, text=result["text"])
+
+
+def show_data(ctx: RoostContext, record: HealthRecord) -> dict[str, Any]:
+    """A record plus everything cached about it: usage detail, overage block, verdict reasons, budget."""
+    from ..probe import budget_meta, read_local
+
+    entry = healthcache.entries(ctx).get(record.name) or {}
+    usage = entry.get("usage") if isinstance(entry.get("usage"), dict) else {}
+    local = read_local(ctx, get_profile(ctx.paths, record.name))
+    creds = local.creds
+    checked = entry.get("checked_at")
+    return {
+        **record.to_dict(),
+        "overage": usage.get("overage"),
+        "reasons": entry.get("reasons") or [],
+        "classifier": entry.get("classifier"),
+        "cache": {"checked_at_epoch": checked, "age_s": round(ctx.now() - checked, 1)
+                  if isinstance(checked, (int, float)) else None,
+                  "backoff": entry.get("backoff", 0), "last_probe": entry.get("outcome"),
+                  "budget": budget_meta(ctx, [local.profile])[record.name]},
+        "credentials": {"path": str(local.profile.credentials_path), "problem": local.problem,
+                        "scopes": creds.oauth.get("scopes") if creds else None,
+                        "rate_limit_tier": creds.oauth.get("rateLimitTier") if creds else None,
+                        "has_refresh_token": bool(creds and creds.refresh_token)},
+    }
+
+
+@click.command("show")
+@click.argument("name", shell_complete=complete_profiles)
+@click.option("--offline", is_flag=True, help="Never probe; show what the cache and the file say.")
+@json_option
+@pass_roost
+def show_cmd(rctx: RoostContext, name: str, offline: bool) -> None:
+    """Full detail for one profile (usage, overage, model-scoped limits, why)."""
+    from ..probe import get_records
+
+    profile = get_profile(rctx.paths, name)
+    record = get_records(rctx, [profile], offline=offline)[0]
+    data = show_data(rctx, record)
+    if not rctx.out.json_mode:
+        from ..render import render
+
+        if not render(rctx, "show", data, {}):
+            rctx.out.say("\n".join(f"{k}: {v}" for k, v in data.items()))
+    rctx.out.emit(data, {}, text=record.health.value)
+
+
+@click.command("invalidate")
+@click.argument("name", required=False, shell_complete=complete_profiles)
+@click.option("--all", "all_", is_flag=True, help="Drop every profile's cache entry.")
+@json_option
+@pass_roost
+def invalidate_cmd(rctx: RoostContext, name: str | None, all_: bool) -> None:
+    """Drop a profile's cached health (the next status or pick re-probes it)."""
+    if bool(name) == all_:
+        raise ValidationError("give a profile NAME or --all")
+    if all_:
+        dropped = healthcache.drop_all(rctx)
+    else:
+        get_profile(rctx.paths, name)
+        dropped = [name] if name in healthcache.entries(rctx) else []
+        healthcache.drop(rctx, name)
+    names = dropped if all_ else [name]
+    rctx.out.emit({"invalidated": names, "had_entry": dropped}, {"count": len(names)}, text="\n".join(names))
+    if not rctx.out.json_mode:
+        rctx.out.say(f"Dropped cached health for {', '.join(map(repr, names)) or 'no profile'}.")

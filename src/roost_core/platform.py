@@ -1,0 +1,108 @@
+"""The platform-status cache: a StatusFeed's answer kept in ``platform-status.json``.
+
+A fetch is reused for the feed's TTL (60 s by default), a miss fetches with
+a 2 s timeout, and when a fetch fails the last good answer is returned anyway
+(with ``fetch_error`` set and its age): going dark during an actual incident
+would defeat the point. The feed plugin only fetches and folds; caching lives
+here so every feed gets it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import RoostError
+from .records import PlatformStatus
+
+if TYPE_CHECKING:
+    from .context import RoostContext
+
+DOC = "platform-status"
+DEFAULT_TTL_S = 60.0
+MISS_TIMEOUT_S = 2.0
+STORED_FIELDS = ("indicator", "description", "active_incidents", "degraded_components", "fetched_at")
+
+
+def _cache_key(ctx: "RoostContext", feed: Any) -> str:
+    # The URL is part of the key: pointing roost elsewhere must not serve the old page's answer.
+    return f"{feed.name} {ctx.settings.get('status_url')}"
+
+
+def _from_doc(doc: dict[str, Any], key: str) -> tuple[PlatformStatus, float] | None:
+    stored, at = doc.get("status"), doc.get("fetched_at_epoch")
+    if doc.get("key") != key or not isinstance(stored, dict) or not isinstance(at, (int, float)):
+        return None
+    try:
+        status = PlatformStatus(**{k: stored.get(k) for k in STORED_FIELDS})
+    except TypeError:
+        return None
+    status.active_incidents = [i for i in status.active_incidents or [] if isinstance(i, dict)]
+    status.degraded_components = [c for c in status.degraded_components or [] if isinstance(c, dict)]
+    return status, float(at)
+
+
+def _aged(status: PlatformStatus, fetched: float, now: float, error: str | None = None) -> PlatformStatus:
+    status.age_seconds = round(max(0.0, now - fetched), 1)
+    status.fetch_error = error
+    return status
+
+
+def _store(ctx: "RoostContext", key: str, status: PlatformStatus, now: float) -> None:
+    payload = {"version": 1, "key": key, "fetched_at_epoch": now,
+               "status": {k: getattr(status, k) for k in STORED_FIELDS}}
+    try:
+        ctx.state.update_doc(DOC, lambda _old: payload)
+    except RoostError as err:
+        ctx.warn(f"could not write the platform-status cache: {err.message}")
+
+
+def platform_status(ctx: "RoostContext", *, refresh: bool = False,
+                    timeout: float = MISS_TIMEOUT_S) -> PlatformStatus:
+    """The configured feed's status: cached within its TTL, else fetched; stale on a failed fetch.
+
+    ``refresh`` fetches even when the cache is fresh (``status --no-cache``, doctor).
+    Never raises for a feed failure: it is reported in ``fetch_error``.
+    """
+    feed = ctx.host.get("feed", ctx.settings.get("status_feed"), "status feed")
+    ttl = float(getattr(feed, "ttl_s", None) or DEFAULT_TTL_S)
+    key, now = _cache_key(ctx, feed), ctx.now()
+    cached = _from_doc(ctx.state.read_doc(DOC), key)
+    if cached and not refresh and now - cached[1] < ttl:
+        return _aged(*cached, now)
+    try:
+        fresh = feed.fetch(ctx, timeout)
+        error = fresh.fetch_error if isinstance(fresh, PlatformStatus) else "feed returned no PlatformStatus"
+    except RoostError as err:
+        error = err.message
+    except Exception as exc:  # a feed plugin's bug must not break `status`
+        error = f"{type(exc).__name__}: {exc}"
+    if error is None:
+        _store(ctx, key, fresh, now)
+        return _aged(fresh, now, now)
+    if cached:
+        return _aged(*cached, now, error=error)
+    return PlatformStatus(fetch_error=error)
+
+
+def incident_text(incident: dict[str, Any]) -> str:
+    return f"incident: '{incident.get('name')}' ({incident.get('status')}, {incident.get('impact')})"
+
+
+def header_line(status: PlatformStatus | dict[str, Any] | None) -> str | None:
+    """The one line shown above the status table, or None when everything is clean.
+
+    ``· Anthropic: <description> incident: '<name>' (<status>, <impact>)``, then any
+    degraded components, then the data's age when it comes from a failed refresh.
+    """
+    if isinstance(status, dict):
+        status = PlatformStatus(**{k: v for k, v in status.items() if k in PlatformStatus.__dataclass_fields__})
+    if status is None or status.is_clean or (status.fetched_at is None and status.fetch_error):
+        return None
+    parts = [f"· Anthropic: {status.description or status.indicator or 'status unknown'}"]
+    parts += [incident_text(i) for i in status.active_incidents]
+    parts += [f"degraded: {c.get('name')} ({c.get('status')})" for c in status.degraded_components]
+    if status.fetch_error and status.age_seconds is not None:
+        from .durations import format_duration
+
+        parts.append(f"[as of {format_duration(status.age_seconds)} ago; refresh failed]")
+    return " ".join(parts)

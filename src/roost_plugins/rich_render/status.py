@@ -1,0 +1,178 @@
+"""``roost status`` / ``probe`` tables and ``roost show`` detail, drawn on stderr.
+
+They receive exactly the data --json prints: a list of profile records (or
+``{"profiles": [...]}``) with the status meta, and show's detail dict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from roost_core.durations import format_duration
+
+from .console import health_style, stderr_console
+
+
+def _epoch(iso: str | None) -> float | None:
+    from roost_plugins.anthropic.usage import to_epoch
+
+    return to_epoch(iso)
+
+
+def until(iso: str | None, now: float) -> str:
+    """``2h 14m`` from now (``due`` once passed, ``—`` when unknown)."""
+    moment = _epoch(iso)
+    if moment is None:
+        return "—"
+    return "due" if moment <= now else format_duration(moment - now)
+
+
+def pct(value: float | None) -> Any:
+    from rich.text import Text
+
+    if value is None:
+        return Text("—", style="dim")
+    style = "red" if value >= 100 else "yellow" if value >= 80 else ""
+    return Text(f"{value:.0f}%", style=style)
+
+
+def health_cell(record: dict[str, Any], now: float) -> Any:
+    from rich.text import Text
+
+    text = Text(record["health"], style=health_style(record["health"]))
+    checked = _epoch(record.get("checked_at"))
+    if record.get("stale") and checked is not None:
+        text.append(f" (stale {format_duration(now - checked)})", style="dim")
+    elif record.get("stale"):
+        text.append(" (stale)", style="dim")
+    return text
+
+
+def resets_cell(record: dict[str, Any], now: float) -> str:
+    health = record["health"]
+    if health == "rate_limited" and record.get("retry_after_s") is not None:
+        checked = _epoch(record.get("checked_at")) or now
+        return f"retry in {format_duration(max(0.0, checked + record['retry_after_s'] - now))}"
+    if health == "session_limit":
+        return f"session in {until(record.get('session_resets_at'), now)}"
+    if health == "weekly_limit":
+        return f"weekly in {until(record.get('weekly_resets_at'), now)}"
+    if health in ("auth_dead", "auth_expired"):
+        return "roost refresh" if health == "auth_expired" else "claude login"
+    session, weekly = record.get("session_resets_at"), record.get("weekly_resets_at")
+    if session is None and weekly is None:
+        return "—"
+    return f"{until(session, now)} / {until(weekly, now)}"
+
+
+def overage_cell(record: dict[str, Any]) -> Any:
+    from rich.text import Text
+
+    if record.get("overage_enabled") is False:
+        return Text("off", style="dim")
+    return pct(record.get("overage_pct")) if record.get("overage_enabled") else Text("—", style="dim")
+
+
+def records_of(data: Any) -> list[dict[str, Any]]:
+    return list(data.get("profiles", [])) if isinstance(data, dict) else list(data)
+
+
+def status_table(records: list[dict[str, Any]], now: float) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    overage = any(r.get("overage_enabled") for r in records)
+    table = Table(box=box.SQUARE)
+    for header in ("Profile", "Plan", "Health", "Session", "Weekly", *(["Overage"] if overage else []),
+                   "Resets (5h / 7d)"):
+        table.add_column(header, justify="right" if header in ("Session", "Weekly", "Overage") else "left")
+    for record in records:
+        row = [record["name"], record.get("plan") or "—", health_cell(record, now),
+               pct(record.get("session_pct")), pct(record.get("weekly_pct"))]
+        if overage:
+            row.append(overage_cell(record))
+        row.append(resets_cell(record, now))
+        table.add_row(*row)
+    return table
+
+
+def render_status(data: Any, meta: dict[str, Any], ctx: Any) -> None:
+    from roost_core.platform import header_line
+
+    console = stderr_console(ctx)
+    line = header_line(meta.get("platform_status"))
+    if line:
+        console.print(line, style="yellow", markup=False, highlight=False, soft_wrap=True)
+    console.print(status_table(records_of(data), ctx.now()))
+
+
+def _row(grid: Any, label: str, value: Any) -> None:
+    grid.add_row(label, value if value not in (None, "") else "—")
+
+
+def _usage_rows(grid: Any, data: dict[str, Any], now: float) -> None:
+    _row(grid, "Session (5h)", f"{_num(data.get('session_pct'))}  resets in {until(data.get('session_resets_at'), now)}")
+    _row(grid, "Weekly (7d)", f"{_num(data.get('weekly_pct'))}  resets in {until(data.get('weekly_resets_at'), now)}")
+    _row(grid, "Sonnet (7d)", _num(data.get("sonnet_pct")))
+    _row(grid, "Opus (7d)", _num(data.get("opus_pct")))
+    block = data.get("overage")
+    if isinstance(block, dict):
+        spent = f"{block.get('used_credits')} of {block.get('monthly_limit')} {block.get('currency') or ''}".strip()
+        state = "enabled" if block.get("is_enabled") else "disabled"
+        reason = f" ({block['disabled_reason']})" if block.get("disabled_reason") else ""
+        _row(grid, "Overage", f"{state}{reason}  {_num(data.get('overage_pct'))}  spent {spent} (minor units)")
+    else:
+        _row(grid, "Overage", "no data")
+
+
+def _num(value: Any) -> str:
+    return "—" if value is None else f"{value:g}%"
+
+
+def _model_limits(limits: list[dict[str, Any]], now: float) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title="Model-scoped limits", title_justify="left", box=box.SQUARE)
+    for header in ("Model", "Kind", "Used", "Resets in", "Binding"):
+        table.add_column(header)
+    for limit in limits:
+        table.add_row(str(limit.get("model")), str(limit.get("kind") or "—"), _num(limit.get("percent")),
+                      until(limit.get("resets_at"), now), "yes" if limit.get("is_active") else "")
+    return table
+
+
+def render_show(data: dict[str, Any], meta: dict[str, Any], ctx: Any) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    console, now = stderr_console(ctx), ctx.now()
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    _row(grid, "Profile", data["name"])
+    _row(grid, "Health", health_cell(data, now))
+    _row(grid, "Error", data.get("error"))
+    _row(grid, "Plan", data.get("plan"))
+    _row(grid, "Token expires", f"{data.get('expires_at') or '—'} (in {until(data.get('expires_at'), now)})")
+    cache = data.get("cache") or {}
+    age = cache.get("age_s")
+    _row(grid, "Checked", f"{data.get('checked_at') or 'never'}" + (f" ({format_duration(age)} ago, "
+                                                                   f"{data.get('source')})" if age is not None else ""))
+    _row(grid, "Valid until", data.get("valid_until") or ("until the file changes" if data.get("checked_at") else None))
+    if data.get("last_good_at"):
+        _row(grid, "Figures from", f"{data['last_good_at']} (last good reading; stale)")
+    _usage_rows(grid, data, now)
+    budget = cache.get("budget") or {}
+    if budget:
+        _row(grid, "Probe budget", f"{budget.get('used')}/{budget.get('limit')} in the last hour")
+    if cache.get("backoff"):
+        _row(grid, "Backoff", f"{cache['backoff']} network error(s) in a row")
+    creds = data.get("credentials") or {}
+    if creds.get("problem"):
+        _row(grid, "Credentials", Text(creds["problem"], style="red"))
+    console.print(grid)
+    if data.get("model_limits"):
+        console.print(_model_limits(data["model_limits"], now))
+    if data.get("reasons"):
+        console.print(Text("Why: " + "; ".join(data["reasons"]), style="dim"))
