@@ -150,3 +150,42 @@ def make_plugin_venv(tmp_path: Path, *packages: Path) -> Path:
         subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
                         "--no-index", str(package)], check=True, capture_output=True, text=True)
     return python
+
+
+# -- health: in-process contexts with a settable clock ---------------------------------
+
+@dataclass
+class FakeClock:
+    """A clock tests move by hand (RoostContext.clock); starts at the real time."""
+
+    now: float = field(default_factory=time.time)
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def health_ctx(roost_env):
+    """``make(**env) -> RoostContext`` over roost_env (API at https://api.test), one shared FakeClock.
+
+    Several contexts over one config dir behave like several roost processes.
+    ``make.clock`` moves time; ``make.stderr(ctx)`` reads what a context said.
+    """
+    import io
+
+    from roost_core.context import RoostContext
+    from roost_core.output import Output
+
+    clock = FakeClock()
+
+    def make(**overrides: str) -> RoostContext:
+        env = roost_env.env(CLAUDE_LB_API_BASE="https://api.test",
+                            CLAUDE_LB_STATUS_URL="https://status.test/api/v2/summary.json", **overrides)
+        return RoostContext(env=env, out=Output(stdout=io.StringIO(), stderr=io.StringIO()), clock=clock)
+
+    make.clock = clock  # type: ignore[attr-defined]
+    make.stderr = lambda ctx: ctx.out.stderr.getvalue()  # type: ignore[attr-defined]
+    return make
