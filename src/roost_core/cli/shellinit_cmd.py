@@ -90,6 +90,8 @@ def _comment(shell: str) -> str:
 
 def wrapper_script(shell: str, roost: str) -> str:
     """The shell code defining ``claude`` for ``shell`` (one of SHELLS)."""
+    if shell not in SHELLS:
+        raise ValidationError(f"unsupported shell {shell!r}; choose one of {', '.join(SHELLS)}")
     comment = _comment(shell)
     if shell in ("bash", "zsh"):
         lookup = "type -P" if shell == "bash" else "whence -p"
@@ -97,12 +99,12 @@ def wrapper_script(shell: str, roost: str) -> str:
     if shell == "fish":
         return _FISH_BODY.format(comment=comment, roost=_fish_quote(roost))
     if shell == "pwsh":
-        if os.path.isabs(roost):
+        if "/" in roost or "\\" in roost:  # a path (Windows or POSIX), used as is
             exe = _pwsh_quote(roost)
         else:  # a bare name: the application, never a function of the same name
             exe = f"(Get-Command -Name {_pwsh_quote(roost)} -CommandType Application | Select-Object -First 1).Source"
         return _PWSH_BODY.format(comment=comment, roost=exe)
-    raise ValidationError(f"unsupported shell {shell!r}; choose one of {', '.join(SHELLS)}")
+    raise AssertionError(shell)
 
 
 @click.command("shellinit")
