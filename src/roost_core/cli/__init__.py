@@ -94,10 +94,11 @@ class RoostGroup(click.Group):
         rctx = extra.pop("obj", None) or RoostContext()
         rctx.out.json_mode = rctx.out.json_mode or "--json" in head
         rctx.debug = rctx.debug or "--debug" in head or rctx.env.get("CLAUDE_LB_DEBUG", "") not in ("", "0")
-        if os.environ.get(complete_var or "_ROOST_COMPLETE"):  # a shell asks: add roost's PowerShell class
+        if os.environ.get(complete_var or "_ROOST_COMPLETE"):  # a shell is completing: stay quiet
             from .completion import register_shells
 
-            register_shells()
+            register_shells()  # roost's PowerShell protocol class
+            rctx.out.quiet = True  # plugin warnings would garble the user's prompt
         code = _run(self, argv, prog_name or "roost", complete_var, rctx, extra)
         if standalone_mode:
             sys.exit(code)
