@@ -189,3 +189,20 @@ def health_ctx(roost_env):
     make.clock = clock  # type: ignore[attr-defined]
     make.stderr = lambda ctx: ctx.out.stderr.getvalue()  # type: ignore[attr-defined]
     return make
+
+
+def make_dist_on_path(root: Path, dist: str, modules: dict[str, str], entry_points: dict[str, str]) -> Path:
+    """A plugin "installed" as a bare dist-info beside its modules: put ``root`` on PYTHONPATH.
+
+    importlib.metadata finds ``<dist>-0.1.dist-info`` on sys.path like any
+    installed distribution, so a test plugin needs no pip and no venv.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    for name, source in modules.items():
+        (root / f"{name}.py").write_text(source)
+    info = root / f"{dist.replace('-', '_')}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
+    lines = "".join(f"{name} = {value}\n" for name, value in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[roost.plugins]\n{lines}")
+    return root
