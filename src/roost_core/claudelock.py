@@ -7,15 +7,17 @@ dir)>.lock``. Each is an atomic ``mkdir`` whose holder touches its mtime every
 
 A lock is stale only when its mtime is older than the stale window
 (``lock_stale``, 60 s by default: what current claude builds use) or more than
-60 s in the future (a clock jump, claude-code #95739). A live lock is never
-taken: we wait, and past the deadline the caller gets CONFLICT. A stale lock
-is taken over by renaming it to a unique tombstone first, so of two takers
-only one wins the rename.
+60 s in the future (a clock jump, claude-code #95739), or when roost itself
+made it and its holder is provably dead on this host (``owner_dead``). A live
+lock is never taken: we wait, and past the deadline the caller gets CONFLICT.
+A stale lock is taken over by renaming it to a unique tombstone first, so of
+two takers only one wins the rename.
 """
 
 from __future__ import annotations
 
 import errno
+import json
 import os
 import secrets
 import shutil
@@ -26,12 +28,14 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import Conflict, RoostError
+from .leases import boot_id, process_start
 
 LOCK_DIR_NAME = ".oauth_refresh.lock"
 HEARTBEAT_S = 5.0
 FUTURE_SLACK_S = 60.0
 POLL_MIN_S = 0.05
 POLL_MAX_S = 0.5
+OWNER_XATTR = "user.roost.lock-owner"
 
 
 def lock_paths(profile_dir: Path, credentials_path: Path | None = None) -> list[Path]:
@@ -135,11 +139,14 @@ class ClaudeLocks:
             stat = os.lstat(path)
         except FileNotFoundError:
             return _mkdir(path)  # released meanwhile
-        if not is_stale(stat.st_mtime, self.clock(), self.stale_s):
+        if not self._reclaimable(path, stat.st_mtime):
             return None
         if not self._take_over(path):
             return None
         return _mkdir(path)
+
+    def _reclaimable(self, path: Path, mtime: float) -> bool:
+        return is_stale(mtime, self.clock(), self.stale_s) or owner_dead(path)
 
     def _take_over(self, path: Path) -> bool:
         """Move a stale lock aside (atomically: one taker wins) and delete it."""
@@ -150,7 +157,7 @@ class ClaudeLocks:
             return False
         try:
             stat = os.lstat(tomb)
-            if not is_stale(stat.st_mtime, self.clock(), self.stale_s):
+            if not self._reclaimable(tomb, stat.st_mtime):
                 # Someone replaced it with a live lock between our look and the rename: put it back.
                 if not os.path.lexists(path):
                     try:
@@ -196,7 +203,36 @@ def _mkdir(path: Path) -> tuple[int, int, int] | None:
             return None
         raise RoostError(f"cannot create the refresh lock {path}: {exc.strerror}",
                          details={"lock": str(path)}) from None
+    _mark_owner(path)
     return _ident(path)
+
+
+def _mark_owner(path: Path) -> None:
+    """Tag our lock directory with who holds it (an xattr: the directory stays empty for claude).
+
+    A roost killed while holding the lock leaves the directory behind; the
+    next roost reclaims it at once when the tag proves the holder dead on
+    this host, instead of waiting out the stale window. Where the filesystem
+    has no user xattrs, only the stale window applies.
+    """
+    owner = {"pid": os.getpid(), "start": process_start(os.getpid()), "boot": boot_id()}
+    try:
+        os.setxattr(path, OWNER_XATTR, json.dumps(owner).encode(), follow_symlinks=False)
+    except (OSError, AttributeError):
+        pass
+
+
+def owner_dead(path: Path) -> bool:
+    """True when roost tagged this lock and its holder provably no longer runs on this host."""
+    try:
+        owner = json.loads(os.getxattr(path, OWNER_XATTR, follow_symlinks=False))
+    except (OSError, AttributeError, ValueError):
+        return False
+    if not isinstance(owner, dict) or not isinstance(owner.get("pid"), int) or not owner.get("start"):
+        return False
+    if not owner.get("boot") or owner["boot"] != boot_id():
+        return False
+    return process_start(owner["pid"]) != owner["start"]
 
 
 def _ident(path: Path) -> tuple[int, int, int] | None:

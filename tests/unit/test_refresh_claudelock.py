@@ -121,3 +121,26 @@ def test_a_lock_replaced_under_us_is_compromised_and_not_removed(profile_dir):
     assert locks.compromised
     locks.release()
     assert first.is_dir()
+
+
+def test_a_lock_left_by_a_killed_roost_is_reclaimed_at_once(profile_dir):
+    import subprocess
+    import sys
+
+    script = ("import sys, time; from pathlib import Path; from roost_core.claudelock import ClaudeLocks, lock_paths;"
+              "ClaudeLocks(lock_paths(Path(sys.argv[1]))).acquire(time.monotonic() + 1)")  # exits holding them
+    subprocess.run([sys.executable, "-c", script, str(profile_dir)], check=True)
+    assert all(p.is_dir() for p in lock_paths(profile_dir))
+    started = time.monotonic()
+    locks = ClaudeLocks(lock_paths(profile_dir), stale_s=60)
+    locks.acquire(started + 5)
+    assert time.monotonic() - started < 1
+    locks.release()
+
+
+def test_a_lock_of_a_live_roost_is_not_reclaimed(profile_dir):
+    first = ClaudeLocks(lock_paths(profile_dir))
+    first.acquire(time.monotonic() + 1)
+    with pytest.raises(Conflict):
+        ClaudeLocks(lock_paths(profile_dir)).acquire(time.monotonic() + 0.3)
+    first.release()

@@ -1,0 +1,217 @@
+"""roost refresh through the real executable against the fake token endpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from conftest import canary
+from roost_core import leases
+from roost_core.context import RoostContext
+from roost_plugins.fakeserver import TokenBehaviour
+
+
+def _account(world, name: str, **kwargs) -> None:
+    world.make_profile(name, **kwargs)
+    oauth = world.credentials(name)["claudeAiOauth"]
+    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"])
+
+
+def _raw(world, name: str) -> bytes:
+    return (world.profiles / name / ".credentials.json").read_bytes()
+
+
+def assert_no_secrets(world, *texts: str) -> None:
+    """No 8-character slice of any profile's canary tokens in output (last 4 characters are fine)."""
+    for name in os.listdir(world.profiles):
+        for kind in ("access", "refresh"):
+            token = canary(kind, name)
+            for text in texts:
+                for i in range(len(token) - 8):
+                    assert token[i:i + 8] not in text, f"{kind} token of {name} leaked"
+
+
+def test_refresh_one_profile(world):
+    _account(world, "a", extra={"other": [1, 2]})
+    rc, out = world.run_json("refresh", "a")
+    assert rc == 0 and out["data"]["status"] == "refreshed" and out["data"]["name"] == "a"
+    creds = world.credentials("a")
+    assert creds["claudeAiOauth"]["refreshToken"] == world.fake.live_refresh_token("a")
+    assert creds["claudeAiOauth"]["accessToken"] == world.fake.live_access_token("a")
+    assert creds["other"] == [1, 2] and creds["mcpOAuth"] == {"keep": "me"}
+    assert creds["claudeAiOauth"]["subscriptionType"] == "max"
+    assert stat.S_IMODE((world.profiles / "a" / ".credentials.json").stat().st_mode) == 0o600
+    assert out["data"]["expires_at"].startswith("20")
+    assert world.fake.token_posts == 1 and world.fake.reuse_count == 0
+    assert sorted(os.listdir(world.profiles)) == ["a"]  # claude's lock dirs are gone again
+    assert sorted(os.listdir(world.profiles / "a")) == [".credentials.json"]
+
+
+def test_refresh_text_output_and_no_secrets(world):
+    _account(world, "a")
+    proc = world.run("refresh", "a")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("a\trefreshed\t") and "a: refreshed" in proc.stderr
+    assert_no_secrets(world, proc.stdout, proc.stderr)
+    for path in world.config.rglob("*"):
+        if path.is_file():
+            assert_no_secrets(world, path.read_text(errors="replace"))
+
+
+@pytest.mark.parametrize("args", [(), ("a", "--all"), ("--all", "--expired"), ("a", "--soon", "1h")])
+def test_no_or_conflicting_target_is_validation(world, args):
+    _account(world, "a")
+    rc, out = world.run_json("refresh", *args)
+    assert rc == 4 and out["error"]["code"] == "VALIDATION"
+    assert world.fake.token_posts == 0
+
+
+def test_unknown_and_invalid_names(world):
+    assert world.run("refresh", "nobody").returncode == 3
+    assert world.run("refresh", "../x").returncode == 4
+    assert world.run("refresh", "--soon", "soonish").returncode == 4
+
+
+def test_leased_profile_is_never_rotated(world):
+    _account(world, "a")
+    _account(world, "b")
+    before = _raw(world, "a")
+    ctx = RoostContext(env=world.env())
+    leases.acquire(ctx, "a", 600)  # held by this (live) test process
+    rc, out = world.run_json("refresh", "a")
+    assert rc == 7 and out["error"]["code"] == "LEASE_HELD"
+    assert _raw(world, "a") == before and world.fake.token_posts == 0
+    rc, out = world.run_json("refresh", "--all")
+    assert rc == 0
+    statuses = {r["name"]: r["status"] for r in out["data"]}
+    assert statuses == {"a": "skipped_leased", "b": "refreshed"}
+    assert _raw(world, "a") == before and world.fake.token_posts_for("a") == 0
+
+
+def test_expired_and_soon_select_by_expiry(world):
+    _account(world, "expired", expires_in=-60)
+    _account(world, "soon", expires_in=600)
+    _account(world, "later", expires_in=7200)
+    rc, out = world.run_json("refresh", "--expired")
+    assert rc == 0
+    assert {r["name"]: r["status"] for r in out["data"]} == {
+        "expired": "refreshed", "later": "skipped_not_due", "soon": "skipped_not_due"}
+    rc, out = world.run_json("refresh", "--soon", "30m", "--jitter", "0.05")
+    assert {r["name"]: r["status"] for r in out["data"]} == {
+        "expired": "skipped_not_due", "later": "skipped_not_due", "soon": "refreshed"}
+    assert out["meta"]["selector"] == "soon" and out["meta"]["soon_s"] == 1800
+    assert world.fake.token_posts == 2
+
+
+def test_out_of_band_rotation_is_adopted_not_auth_dead(world):
+    _account(world, "a")
+
+    def someone_else_refreshes(label: str) -> None:
+        access, refresh = world.fake.rotate_out_of_band(label)
+        world.make_profile("a", access=access, refresh=refresh)
+
+    world.fake.set_token_behaviour("a", TokenBehaviour(before_commit=someone_else_refreshes))
+    rc, out = world.run_json("refresh", "a")
+    assert rc == 0 and out["data"]["status"] == "already_fresh"
+    assert world.credentials("a")["claudeAiOauth"]["refreshToken"] == world.fake.live_refresh_token("a")
+
+
+def test_rejected_token_still_on_disk_is_auth_dead_and_untouched(world):
+    _account(world, "a")
+    world.fake.rotate_out_of_band("a")  # the file's refresh token is now spent
+    before = _raw(world, "a")
+    rc, out = world.run_json("refresh", "a")
+    assert rc == 2 and out["error"]["code"] == "AUTH_REQUIRED"
+    assert out["error"]["details"]["health"] == "auth_dead"
+    assert _raw(world, "a") == before
+
+
+def test_response_lost_after_commit_needs_a_check(world):
+    _account(world, "a")
+    world.fake.set_token_behaviour("a", TokenBehaviour(drop_after_commit=True))
+    before = _raw(world, "a")
+    rc, out = world.run_json("refresh", "a")
+    assert rc == 8 and out["error"]["details"]["needs_check"] is True
+    assert "needs a check" in out["error"]["message"]
+    assert _raw(world, "a") == before and world.fake.token_posts == 1
+
+
+def test_slow_endpoint_ends_by_the_deadline(world):
+    import time
+
+    _account(world, "a")
+    world.fake.set_token_behaviour("a", TokenBehaviour(delay_s=30))
+    before = _raw(world, "a")
+    started = time.monotonic()
+    proc = world.run("refresh", "a", CLAUDE_LB_REFRESH_DEADLINE="1")
+    assert proc.returncode == 8 and time.monotonic() - started < 5
+    assert _raw(world, "a") == before
+
+
+def test_429_is_rate_limited_and_spends_nothing(world):
+    _account(world, "a")
+    world.fake.set_token_behaviour("a", TokenBehaviour(status_override=429))
+    before = _raw(world, "a")
+    rc, out = world.run_json("refresh", "a")
+    assert rc == 6 and out["error"]["code"] == "RATE_LIMITED"
+    assert _raw(world, "a") == before
+    assert out["error"]["details"]["retry_after_s"] > 0
+
+
+@pytest.mark.parametrize("body", [b"<html>bad gateway</html>", b'{"access_token": ""}',
+                                  b'{"access_token": "sk-ant-oat01-x", "expires_in": "abc"}',
+                                  b'{"access_token": "sk-ant-oat01-x", "expires_in": -5}'])
+def test_invalid_200_writes_nothing(world, body):
+    _account(world, "a")
+    world.fake.set_token_behaviour("a", TokenBehaviour(status_override=200, body_override=body))
+    before = _raw(world, "a")
+    proc = world.run("refresh", "a")
+    assert proc.returncode == 8 and "Traceback" not in proc.stderr
+    assert _raw(world, "a") == before
+
+
+def test_multi_profile_exit_code_is_the_most_severe(world):
+    _account(world, "good")
+    _account(world, "dead")
+    world.fake.rotate_out_of_band("dead")
+    rc, out = world.run_json("refresh", "--all")
+    assert rc == 2
+    by_name = {r["name"]: r for r in out["data"]}
+    assert by_name["good"]["status"] == "refreshed"
+    assert by_name["dead"]["status"] == "error" and by_name["dead"]["error"]["code"] == "AUTH_REQUIRED"
+
+
+def test_profile_without_refresh_token_is_validation(world):
+    world.make_profile("setup", document={"claudeAiOauth": {"accessToken": "sk-ant-oat01-setup-token-xxxxxxxx",
+                                                            "expiresAt": 1, "scopes": ["user:inference"]}})
+    rc, out = world.run_json("refresh", "setup")
+    assert rc == 4 and "no refresh token" in out["error"]["message"]
+
+
+def test_corrupt_credentials_are_never_rewritten(world):
+    world.make_profile("a")
+    path = world.profiles / "a" / ".credentials.json"
+    path.write_bytes(b'{"claudeAiOauth": {"accessToken": "sk-ant-oat01-x"')
+    proc = world.run("refresh", "a")
+    assert proc.returncode == 4 and "Traceback" not in proc.stderr
+    assert path.read_bytes() == b'{"claudeAiOauth": {"accessToken": "sk-ant-oat01-x"'
+
+
+def test_redirect_is_not_followed(world):
+    _account(world, "a")
+    world.fake.set_token_behaviour("a", TokenBehaviour(status_override=307))
+    proc = world.run("refresh", "a")
+    assert proc.returncode in (8, 9) and world.fake.token_posts == 1
+
+
+def test_refresh_drops_the_cache_entry(world):
+    _account(world, "a")
+    _account(world, "b")
+    world.config.mkdir(parents=True)
+    (world.config / "health.json").write_text(json.dumps({"version": 1, "profiles": {"a": {"health": "auth_expired"},
+                                                                                     "b": {"health": "ok"}}}))
+    assert world.run("refresh", "a").returncode == 0
+    assert set(json.loads((world.config / "health.json").read_text())["profiles"]) == {"b"}
