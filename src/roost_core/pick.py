@@ -400,7 +400,8 @@ def _auto_refresh(ctx: "RoostContext", profiles: list[Profile], records: list[He
     refreshed = []
     for profile in targets:
         try:
-            refresh_profile(ctx, profile)
+            # force=False: under the refresh lock a token another process just renewed is left alone.
+            refresh_profile(ctx, profile, force=False)
         except RoostError as err:
             notes[profile.name] = f"auto-refresh failed: {err.message}"
             say(f"auto-refresh of {profile.name} failed: {err.message}")
