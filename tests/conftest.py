@@ -182,8 +182,9 @@ def health_ctx(roost_env):
     clock = FakeClock()
 
     def make(**overrides: str) -> RoostContext:
-        env = roost_env.env(CLAUDE_LB_API_BASE="https://api.test",
-                            CLAUDE_LB_STATUS_URL="https://status.test/api/v2/summary.json", **overrides)
+        endpoints = {"CLAUDE_LB_API_BASE": "https://api.test",
+                     "CLAUDE_LB_STATUS_URL": "https://status.test/api/v2/summary.json"}
+        env = roost_env.env(**{**endpoints, **overrides})
         return RoostContext(env=env, out=Output(stdout=io.StringIO(), stderr=io.StringIO()), clock=clock)
 
     make.clock = clock  # type: ignore[attr-defined]

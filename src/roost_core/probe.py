@@ -130,8 +130,6 @@ def read_local(ctx: "RoostContext", profile: Profile) -> Local:
     except CredentialsError as err:
         local.problem = err.message
         return local
-    if not local.creds.access_token:
-        local.problem = "no access token in the credentials file (sign in again with 'claude login')"
     return local
 
 
@@ -164,12 +162,24 @@ def build_record(local: Local, health: Health, *, usage: Usage | None = None, er
 
 
 def local_verdict(ctx: "RoostContext", local: Local, now: float, *, classify: bool) -> Classification | None:
-    """The verdict that needs no request: unusable credentials, or a token past expiresAt."""
+    """The verdict that needs no request: unusable credentials, or a token past expiresAt.
+
+    A file without an access token but with a refresh token (a failed write, expiresAt 0)
+    is auth_expired: a refresh may still recover it. Without either it is auth_dead.
+    """
     if local.problem:
         return Classification(Health.AUTH_DEAD, None, error=local.problem, classifier="engine",
                               reasons=[f"local: {local.problem}; no request was made"])
-    if not local.expired(now):
+    if not local.expired(now) and local.token:
         return None
+    if not local.expired(now):
+        if not (local.creds and local.creds.refresh_token):
+            why = "no access token in the credentials file (sign in again with 'claude login')"
+            return Classification(Health.AUTH_DEAD, None, error=why, classifier="engine",
+                                  reasons=[f"local: {why}; no request was made"])
+        return Classification(Health.AUTH_EXPIRED, None, error="no access token (a refresh may recover it)",
+                              classifier="engine", reasons=["local: no access token but a refresh token; "
+                                                            "no request was made"])
     if classify:
         outcome = ProbeOutcome(source="local", local_expired=True)
         verdict = ctx.host.classify(profile=local.profile, outcome=outcome, now=now, ctx=ctx)
@@ -575,10 +585,10 @@ async def _raw_all(ctx: "RoostContext", profiles: list[Profile], timeout: float 
 
     async def one(profile: Profile) -> dict[str, Any]:
         local = read_local(ctx, profile)
-        if local.problem:
+        if local.problem or not local.token:
             return {"name": profile.name, "url": None, "status": None, "headers": {}, "body": None,
-                    "json": False, "text": "", "error": "credentials", "error_detail": local.problem, "elapsed_s": 0.0,
-                    "request": {}}
+                    "json": False, "text": "", "error": "credentials", "elapsed_s": 0.0, "request": {},
+                    "error_detail": local.problem or "no access token in the credentials file"}
         async with gate:
             return raw_result(profile.name, await _call_source(ctx, source, local, client, deadline))
 

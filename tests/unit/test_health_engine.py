@@ -1,0 +1,404 @@
+"""The probe engine against respx: cache validity, budget, backoff, 429 memory, 401 re-read, fan-out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+
+import httpx
+import pytest
+import respx
+
+from conftest import canary
+from roost_core import healthcache
+from roost_core.probe import cached_records, get_records, probe_many, probe_raw, probe_traced
+from roost_core.profiles import discover, get_profile
+from roost_core.records import Health
+
+USAGE_URL = "https://api.test/api/oauth/usage"
+
+
+def ok_body(session=10.0, weekly=20.0, **extra):
+    return {"five_hour": {"utilization": session, "resets_at": "2099-01-01T00:00:00Z"},
+            "seven_day": {"utilization": weekly, "resets_at": "2099-01-02T00:00:00Z"}, **extra}
+
+
+class Api:
+    """Per-token answers for the usage endpoint; records every bearer it sees."""
+
+    def __init__(self, router: respx.MockRouter):
+        self.answers: dict[str, object] = {}
+        self.calls: list[str] = []
+        self.requests: list[httpx.Request] = []
+        self.in_flight = self.max_in_flight = 0
+        self.delay = 0.0
+        router.get(USAGE_URL).mock(side_effect=self.handle)
+
+    def count(self, name: str) -> int:
+        return self.calls.count(canary("access", name))
+
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        token = request.headers["authorization"].removeprefix("Bearer ")
+        self.calls.append(token)
+        self.requests.append(request)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            answer = self.answers.get(token, httpx.Response(200, json=ok_body()))
+            if callable(answer):
+                answer = await answer()
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        finally:
+            self.in_flight -= 1
+
+    def set(self, name: str, answer: object) -> None:
+        self.answers[canary("access", name)] = answer
+
+
+@pytest.fixture
+def api():
+    with respx.mock(assert_all_called=False) as router:
+        yield Api(router)
+
+
+def profiles(roost_env, *names, **kw):
+    for name in names:
+        roost_env.make_profile(name, **kw)
+    return discover(health_paths(roost_env))
+
+
+def health_paths(roost_env):
+    from roost_core.paths import Paths
+
+    return Paths.from_env(roost_env.env())
+
+
+def one(records, name):
+    return next(r for r in records if r.name == name)
+
+
+def test_cold_then_warm_cache(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a", "b")
+    ctx = health_ctx()
+    first = get_records(ctx, ps)
+    assert [r.name for r in first] == ["a", "b"] and {r.source for r in first} == {"probe"}
+    assert first[0].health is Health.OK and first[0].session_pct == 10.0 and first[0].plan == "max"
+    again = get_records(health_ctx(), ps)
+    assert {r.source for r in again} == {"cache"} and len(api.calls) == 2
+    assert [r.to_dict()["health"] for r in cached_records(health_ctx(), ps)] == ["ok", "ok"]
+
+
+def test_request_headers(roost_env, health_ctx, api):
+    get_records(health_ctx(), profiles(roost_env, "a"))
+    headers = api.requests[0].headers
+    assert headers["anthropic-beta"] == "oauth-2025-04-20"
+    assert headers["user-agent"].startswith("claude-code/")
+    assert headers["accept"] == "application/json" and headers["content-type"] == "application/json"
+
+
+def test_records_follow_the_given_order(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a", "b", "c")
+    order = [ps[2], ps[0], ps[1]]
+    assert [r.name for r in get_records(health_ctx(), order)] == ["c", "a", "b"]
+
+
+def test_ttl_expiry_reprobes(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a")
+    get_records(health_ctx(), ps)
+    health_ctx.clock.advance(299)
+    assert get_records(health_ctx(), ps)[0].source == "cache"
+    health_ctx.clock.advance(2)
+    assert get_records(health_ctx(), ps)[0].source == "probe" and api.count("a") == 2
+
+
+def test_credentials_mtime_change_invalidates(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a")
+    get_records(health_ctx(), ps)
+    path = roost_env.profiles / "a" / ".credentials.json"
+    os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns + 1_000_000))
+    assert get_records(health_ctx(), ps)[0].source == "probe" and api.count("a") == 2
+
+
+def test_valid_entry_capped_at_token_expiry(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a", expires_in=120)
+    record = get_records(health_ctx(), ps)[0]
+    assert record.health is Health.OK
+    health_ctx.clock.advance(121)
+    records = get_records(health_ctx(), ps)
+    assert records[0].health is Health.AUTH_EXPIRED and api.count("a") == 1
+    assert cached_records(health_ctx(), ps)[0].health is Health.AUTH_EXPIRED
+
+
+def test_local_expiry_and_unusable_credentials_make_no_request(roost_env, health_ctx, api):
+    roost_env.make_profile("old", expires_in=-60)
+    roost_env.make_profile("empty", document={"claudeAiOauth": {"accessToken": "", "expiresAt": 0}})
+    roost_env.make_profile("mcp-only", document={"mcpOAuth": {}})
+    roost_env.make_profile("no-access", document={"claudeAiOauth": {"refreshToken": canary("refresh", "n")}})
+    (roost_env.profiles / "broken").mkdir()
+    (roost_env.profiles / "broken" / ".credentials.json").write_text("{not json")
+    ps = discover(health_paths(roost_env))
+    records = {r.name: r for r in get_records(health_ctx(), ps)}
+    assert records["old"].health is Health.AUTH_EXPIRED and records["old"].error == "access token expired"
+    assert records["empty"].health is Health.AUTH_EXPIRED  # expiresAt 0 is long past
+    assert records["no-access"].health is Health.AUTH_EXPIRED and "refresh" in records["no-access"].error
+    assert records["mcp-only"].health is Health.AUTH_DEAD and "no access token" in records["mcp-only"].error
+    assert records["broken"].health is Health.AUTH_DEAD and "not valid JSON" in records["broken"].error
+    assert api.calls == []
+
+
+def test_never_probed_offline(roost_env, health_ctx, api):
+    records = get_records(health_ctx(), profiles(roost_env, "a"), offline=True)
+    assert records[0].health is Health.UNKNOWN and records[0].error == "not probed yet" and api.calls == []
+
+
+def test_stale_cached_record_offline(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a")
+    get_records(health_ctx(), ps)
+    health_ctx.clock.advance(600)
+    record = cached_records(health_ctx(), ps)[0]
+    assert record.health is Health.OK and record.stale and record.source == "cache"
+
+
+@pytest.mark.parametrize("failures,expected", [(1, 30), (2, 60), (3, 120), (4, 240), (5, 480), (6, 480), (9, 480)])
+def test_backoff_delays(failures, expected):
+    assert healthcache.backoff_delay(failures) == expected
+
+
+def test_network_error_backoff_doubles_then_success_resets(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a")
+    api.set("a", httpx.ConnectError("refused"))
+    seen = []
+    for _ in range(6):
+        record = get_records(health_ctx(), ps)[0]
+        assert record.health is Health.NETWORK_ERROR
+        entry = healthcache.entries(health_ctx())["a"]
+        delay = entry["valid_until"] - entry["checked_at"]
+        seen.append(round(delay))
+        health_ctx.clock.advance(delay - 1)
+        assert get_records(health_ctx(), ps)[0].source == "cache"  # still backing off
+        health_ctx.clock.advance(1.5)
+    assert seen == [30, 60, 120, 240, 480, 480]
+    api.set("a", httpx.Response(200, json=ok_body()))
+    assert get_records(health_ctx(), ps)[0].health is Health.OK
+    assert healthcache.entries(health_ctx())["a"]["backoff"] == 0
+    api.set("a", httpx.ConnectError("refused"))
+    health_ctx.clock.advance(301)
+    get_records(health_ctx(), ps)
+    entry = healthcache.entries(health_ctx())["a"]
+    assert entry["backoff"] == 1 and round(entry["valid_until"] - entry["checked_at"]) == 30
+
+
+def test_timeout_bounds_every_probe(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "slow", "fast")
+
+    async def never():
+        await asyncio.sleep(30)
+
+    api.set("slow", never)
+    started = time.monotonic()
+    records = get_records(health_ctx(), ps, timeout=0.3)
+    assert time.monotonic() - started < 2.0
+    assert one(records, "slow").health is Health.NETWORK_ERROR and one(records, "fast").health is Health.OK
+
+
+def test_429_keeps_last_good_usage_as_stale(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a")
+    get_records(health_ctx(), ps)
+    good_at = health_ctx.clock.now
+    api.set("a", httpx.Response(429, headers={"retry-after": "0"}, json={"error": {"type": "rate_limit_error"}}))
+    health_ctx.clock.advance(400)
+    record = get_records(health_ctx(), ps)[0]
+    assert record.health is Health.RATE_LIMITED and record.retry_after_s == 60
+    assert record.stale and record.session_pct == 10.0 and record.weekly_pct == 20.0
+    from roost_plugins.anthropic.usage import to_epoch
+
+    assert to_epoch(record.last_good_at) == pytest.approx(good_at, abs=1)
+    cached = get_records(health_ctx(), ps)[0]
+    assert cached.source == "cache" and cached.stale and cached.last_good_at == record.last_good_at
+
+
+def test_429_without_history_has_no_figures(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a")
+    api.set("a", httpx.Response(429, headers={"retry-after": "42"}))
+    record = get_records(health_ctx(), ps)[0]
+    assert record.health is Health.RATE_LIMITED and record.retry_after_s == 42 and record.session_pct is None
+    assert not record.stale and record.last_good_at is None
+
+
+def test_401_rereads_rotated_token_and_reprobes_once(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a")
+    rotated = "sk-ant-oat01-ROTATEDbyanotherprocess0000000000"
+
+    async def rotate_then_401():
+        roost_env.make_profile("a", access=rotated)
+        return httpx.Response(401, json={"type": "error", "error": {"type": "authentication_error"}})
+
+    api.set("a", rotate_then_401)
+    api.answers[rotated] = httpx.Response(200, json=ok_body(session=55.0))
+    record = get_records(health_ctx(), ps)[0]
+    assert record.health is Health.OK and record.session_pct == 55.0
+    assert api.calls == [canary("access", "a"), rotated]
+    reasons = healthcache.entries(health_ctx())["a"]["reasons"]
+    assert "re-probed once" in reasons[0]
+    assert healthcache.budget(healthcache.read(health_ctx()), "a", health_ctx.clock.now, 20)["used"] == 2
+    # The entry is bound to the new file, so it stays valid.
+    assert get_records(health_ctx(), ps)[0].source == "cache"
+
+
+def test_401_with_unchanged_token_is_auth_dead(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a")
+    api.set("a", httpx.Response(401, json={"error": {"type": "authentication_error", "message": "Invalid"}}))
+    record = get_records(health_ctx(), ps)[0]
+    assert record.health is Health.AUTH_DEAD and api.count("a") == 1 and record.valid_until is None
+    health_ctx.clock.advance(10 * 86400)
+    assert get_records(health_ctx(), ps, offline=True)[0].health is Health.AUTH_DEAD
+
+
+def test_budget_spent_serves_cache_then_force_probes(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a")
+    for _ in range(3):
+        assert get_records(health_ctx(CLAUDE_LB_PROBE_BUDGET="3"), ps)[0].source == "probe"
+        health_ctx.clock.advance(301)
+    ctx = health_ctx(CLAUDE_LB_PROBE_BUDGET="3")
+    record = get_records(ctx, ps)[0]
+    assert record.source == "cache" and record.stale and api.count("a") == 3
+    said = health_ctx.stderr(ctx)
+    assert "probe budget spent for 'a' (3/3 probes in the last hour" in said and "ago" in said
+    forced = health_ctx(CLAUDE_LB_PROBE_BUDGET="3")
+    assert get_records(forced, ps, force=True)[0].source == "probe" and api.count("a") == 4
+    assert "over its probe budget" in health_ctx.stderr(forced)
+    # The window rolls: an hour after the first probes, probing resumes.
+    health_ctx.clock.advance(3600)
+    assert get_records(health_ctx(CLAUDE_LB_PROBE_BUDGET="3"), ps)[0].source == "probe"
+
+
+def test_live_probe_respects_budget_unless_forced(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a")
+    for _ in range(2):
+        asyncio.run(probe_many(health_ctx(CLAUDE_LB_PROBE_BUDGET="2"), ps))
+    ctx = health_ctx(CLAUDE_LB_PROBE_BUDGET="2")
+    assert asyncio.run(probe_many(ctx, ps))[0].source == "cache" and api.count("a") == 2
+    assert asyncio.run(probe_many(health_ctx(CLAUDE_LB_PROBE_BUDGET="2"), ps, force=True))[0].source == "probe"
+
+
+def test_budget_is_shared_and_survives_invalidate(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a")
+    asyncio.run(probe_many(health_ctx(), ps))
+    healthcache.drop(health_ctx(), "a")
+    asyncio.run(probe_many(health_ctx(), ps))
+    doc = healthcache.read(health_ctx())
+    assert healthcache.budget(doc, "a", health_ctx.clock.now, 20) == {"used": 2, "limit": 20, "window_s": 3600}
+
+
+def test_live_probe_ignores_ttl_and_backoff(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a")
+    api.set("a", httpx.ConnectError("down"))
+    get_records(health_ctx(), ps)
+    api.set("a", httpx.Response(200, json=ok_body()))
+    assert asyncio.run(probe_many(health_ctx(), ps))[0].health is Health.OK
+
+
+def test_concurrency_is_bounded_on_one_client(roost_env, health_ctx, api):
+    ps = profiles(roost_env, *[f"p{i:02d}" for i in range(12)])
+    api.delay = 0.05
+    records = get_records(health_ctx(CLAUDE_LB_PROBE_CONCURRENCY="3"), ps)
+    assert len(records) == 12 and all(r.health is Health.OK for r in records)
+    assert api.max_in_flight == 3
+
+
+def test_fan_out_is_concurrent(roost_env, health_ctx, api):
+    ps = profiles(roost_env, *[f"p{i:02d}" for i in range(32)])
+    api.delay = 0.1
+    started = time.monotonic()
+    get_records(health_ctx(), ps)
+    assert time.monotonic() - started < 1.0  # 2 waves of 16, not 32 sequential probes
+
+
+def test_observer_notified_after_cache_write(roost_env, health_ctx, api):
+    from roost_core import hookimpl
+    from roost_core.plugins import PluginHost
+
+    seen = []
+
+    class Observer:
+        @hookimpl
+        def roost_probe_completed(self, profile, outcome, record, ctx):
+            seen.append((profile.name, outcome.status, record.health, "a" in healthcache.entries(ctx)))
+
+    ctx = health_ctx()
+    ctx.host_override = PluginHost(plugins=[("observer-test", Observer())])
+    for entry in ctx.host_override.entries:
+        pass
+    get_records(ctx, profiles(roost_env, "a"))
+    assert seen == [("a", 200, Health.OK, True)]
+
+
+def test_probe_raw_writes_nothing(roost_env, health_ctx, api):
+    p = profiles(roost_env, "a")[0]
+    api.set("a", httpx.Response(200, content=b'{"five_hour": null,  "odd_new_key": 1}'))
+    result = probe_raw(health_ctx(), p)
+    assert result["status"] == 200 and result["text"] == '{"five_hour": null,  "odd_new_key": 1}'
+    assert result["body"] == {"five_hour": None, "odd_new_key": 1}
+    assert not (roost_env.config / "health.json").exists()
+
+
+def test_echoed_token_is_redacted_everywhere(roost_env, health_ctx, api):
+    p = profiles(roost_env, "a")[0]
+    token = canary("access", "a")
+    api.set("a", httpx.Response(500, headers={"x-echo": token},
+                                json={"error": {"type": "api_error", "message": f"bad token {token}"}}))
+    outcome, verdict, record = probe_traced(health_ctx(), p)
+    dumped = json.dumps([outcome.body.decode(), outcome.headers, verdict.error, verdict.reasons, record.to_dict(),
+                         outcome.request])
+    assert token not in dumped and token[-4:] in dumped
+    assert token not in (roost_env.config / "health.json").read_text()
+    assert outcome.request["headers"]["Authorization"] == "Bearer …" + token[-4:]
+
+
+def test_corrupt_cache_is_rebuilt_with_a_warning(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a")
+    roost_env.config.mkdir(parents=True)
+    (roost_env.config / "health.json").write_text('{"profiles": {"a": ')
+    ctx = health_ctx()
+    assert get_records(ctx, ps)[0].health is Health.OK
+    assert "health.json is corrupt" in health_ctx.stderr(ctx)
+    assert json.loads((roost_env.config / "health.json").read_text())["profiles"]["a"]["record"]["health"] == "ok"
+
+
+def test_processes_merge_their_entries(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a", "b")
+    get_records(health_ctx(), [ps[0]])
+    get_records(health_ctx(), [ps[1]])
+    assert set(healthcache.entries(health_ctx())) == {"a", "b"}
+
+
+def test_waits_for_a_probe_in_flight_elsewhere(roost_env, health_ctx, api):
+    import threading
+
+    ps = profiles(roost_env, "a")
+    other = health_ctx()
+    now = health_ctx.clock.now
+    other.state.update_doc("health", lambda d: {**d, "inflight": {"a": now + 5}})
+
+    def finish_elsewhere():
+        time.sleep(0.3)
+        asyncio.run(probe_many(health_ctx(), ps))
+
+    thread = threading.Thread(target=finish_elsewhere)
+    thread.start()
+    record = get_records(health_ctx(), ps)[0]
+    thread.join()
+    assert record.health is Health.OK and record.source == "cache" and api.count("a") == 1
+
+
+def test_unknown_profile_is_not_found(roost_env):
+    from roost_core.errors import NotFound
+
+    with pytest.raises(NotFound):
+        get_profile(health_paths(roost_env), "ghost")

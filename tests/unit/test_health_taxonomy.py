@@ -1,0 +1,122 @@
+"""The eight-state classifier: every state, its TTL, and the seed's order."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+
+import pytest
+
+from roost_core.records import Health, ProbeOutcome
+from roost_plugins.anthropic.usage import iso_utc
+from roost_plugins.taxonomy import classify_outcome, retry_after_seconds, roost_classify
+
+NOW = 1_790_000_000.0
+
+
+def outcome(status=200, body=None, headers=None, **kw) -> ProbeOutcome:
+    raw = body if isinstance(body, bytes) else json.dumps(body if body is not None else {}).encode()
+    return ProbeOutcome("anthropic", status=status, body=raw, headers=headers or {}, **kw)
+
+
+def usage(session=10.0, weekly=20.0, session_reset=NOW + 3600, weekly_reset=NOW + 86400):
+    def window(u, r):
+        return {"utilization": u, "resets_at": iso_utc(r) if isinstance(r, float) else r}
+    return {"five_hour": window(session, session_reset), "seven_day": window(weekly, weekly_reset)}
+
+
+def test_ok_five_minutes():
+    verdict = classify_outcome(outcome(body=usage()), NOW)
+    assert verdict.health is Health.OK and verdict.ttl_s == 300
+    assert verdict.usage.session_pct == 10.0 and verdict.error is None and verdict.reasons
+
+
+def test_session_limit_until_its_reset():
+    verdict = classify_outcome(outcome(body=usage(session=100.0)), NOW)
+    assert verdict.health is Health.SESSION_LIMIT
+    assert verdict.ttl_s == pytest.approx(3600, abs=1)
+
+
+def test_weekly_limit_until_its_reset_and_wins_over_session():
+    verdict = classify_outcome(outcome(body=usage(session=100.0, weekly=100.0)), NOW)
+    assert verdict.health is Health.WEEKLY_LIMIT
+    assert verdict.ttl_s == pytest.approx(86400, abs=1)
+
+
+@pytest.mark.parametrize("reset,ttl", [(None, 300), (NOW - 10, 60)])
+def test_limit_with_missing_or_past_reset(reset, ttl):
+    verdict = classify_outcome(outcome(body=usage(session=100.0, session_reset=reset)), NOW)
+    assert verdict.health is Health.SESSION_LIMIT and verdict.ttl_s == ttl
+
+
+def test_auth_dead_on_401_manual_ttl():
+    body = {"type": "error", "error": {"type": "authentication_error", "message": "Invalid authentication credentials"}}
+    verdict = classify_outcome(outcome(401, body), NOW)
+    assert verdict.health is Health.AUTH_DEAD and verdict.ttl_s is None
+    assert verdict.error == "Invalid authentication credentials"
+
+
+@pytest.mark.parametrize("message", ["OAuth token does not meet scope requirement user:profile",
+                                     "OAuth token does not meet scope requirement\n    user:profile"])
+def test_403_scope_is_ok_without_usage(message):
+    body = {"type": "error", "error": {"type": "permission_error", "message": message}}
+    verdict = classify_outcome(outcome(403, body), NOW)
+    assert verdict.health is Health.OK and verdict.usage is None and verdict.ttl_s == 300
+
+
+def test_403_revoked_is_auth_dead_and_other_403_unknown():
+    revoked = classify_outcome(outcome(403, b"OAuth token has been revoked"), NOW)
+    assert revoked.health is Health.AUTH_DEAD
+    other = classify_outcome(outcome(403, {"error": {"type": "permission_error", "message": "nope"}}), NOW)
+    assert other.health is Health.UNKNOWN and other.ttl_s == 60
+
+
+@pytest.mark.parametrize("header,seconds", [
+    (None, 60), ("0", 60), ("junk", 60), ("-5", 60), ("30", 30), ("1600", 1600), ("2.5", 2.5),
+])
+def test_429_retry_after(header, seconds):
+    headers = {"retry-after": header} if header is not None else {}
+    verdict = classify_outcome(outcome(429, {"error": {"type": "rate_limit_error"}}, headers), NOW)
+    assert verdict.health is Health.RATE_LIMITED
+    assert verdict.ttl_s == seconds and verdict.retry_after_s == seconds
+
+
+def test_429_retry_after_http_date():
+    date = email.utils.formatdate(NOW + 120, usegmt=True)
+    assert retry_after_seconds(date, NOW) == pytest.approx(120, abs=1)
+    assert retry_after_seconds(email.utils.formatdate(NOW - 120, usegmt=True), NOW) is None
+
+
+@pytest.mark.parametrize("error", ["timeout", "connect", "dns", "tls", "protocol"])
+def test_network_error_thirty_seconds(error):
+    verdict = classify_outcome(ProbeOutcome("anthropic", error=error, error_detail="x"), NOW)
+    assert verdict.health is Health.NETWORK_ERROR and verdict.ttl_s == 30
+
+
+def test_local_expiry_needs_no_response():
+    verdict = classify_outcome(ProbeOutcome("local", local_expired=True), NOW)
+    assert verdict.health is Health.AUTH_EXPIRED and verdict.ttl_s is None
+
+
+def test_order_network_exception_before_local_expiry_before_status():
+    both = ProbeOutcome("anthropic", error="timeout", local_expired=True, status=200)
+    assert classify_outcome(both, NOW).health is Health.NETWORK_ERROR
+    expired_with_body = outcome(200, usage(), local_expired=True)
+    assert classify_outcome(expired_with_body, NOW).health is Health.AUTH_EXPIRED
+
+
+@pytest.mark.parametrize("status,body", [(500, {"type": "error", "error": {"type": "api_error"}}),
+                                         (529, {}), (404, b"<html>"), (200, b"not json{"), (200, b"[1,2]"),
+                                         (302, b"")])
+def test_unknown_sixty_seconds(status, body):
+    verdict = classify_outcome(outcome(status, body), NOW)
+    assert verdict.health is Health.UNKNOWN and verdict.ttl_s == 60
+
+
+def test_body_over_cap_and_broken_source_are_unknown():
+    assert classify_outcome(outcome(200, b"{", error="too_large"), NOW).health is Health.UNKNOWN
+    assert classify_outcome(ProbeOutcome("x", error="plugin", error_detail="boom"), NOW).health is Health.UNKNOWN
+
+
+def test_hook_is_trylast():
+    assert roost_classify.roost_impl["trylast"] is True

@@ -1,0 +1,106 @@
+"""Usage-body parsing: nulls, missing windows, unknown fields, ISO and epoch resets, limits[], overage."""
+
+from __future__ import annotations
+
+import pytest
+
+from roost_plugins.anthropic.usage import normalise_time, parse_usage, to_epoch
+
+MAX_BODY = {
+    "five_hour": {"utilization": 37.0, "resets_at": "2026-05-04T14:00:00.412233+00:00"},
+    "seven_day": {"utilization": 62.0, "resets_at": "2026-05-08T09:00:00.412251+00:00"},
+    "seven_day_oauth_apps": None,
+    "seven_day_opus": None,
+    "seven_day_sonnet": {"utilization": 12.0, "resets_at": "2026-05-08T09:00:00.412260+00:00"},
+    "iguana_necktie": None,
+    "extra_usage": {"is_enabled": True, "monthly_limit": 5000, "used_credits": 1250.0, "utilization": 25.0,
+                    "currency": "USD"},
+}
+
+
+def test_max_body_every_field():
+    usage = parse_usage(MAX_BODY)
+    assert (usage.session_pct, usage.weekly_pct, usage.sonnet_pct, usage.opus_pct) == (37.0, 62.0, 12.0, None)
+    assert usage.session_resets_at == "2026-05-04T14:00:00.412233Z"
+    assert usage.weekly_resets_at == "2026-05-08T09:00:00.412251Z"
+    assert usage.overage_pct == 25.0 and usage.overage_enabled is True
+    assert usage.overage == {"is_enabled": True, "monthly_limit": 5000, "used_credits": 1250.0,
+                             "utilization": 25.0, "currency": "USD"}
+
+
+def test_pro_team_nulls_and_missing_windows():
+    usage = parse_usage({"five_hour": None, "extra_usage": None})
+    assert usage.session_pct is None and usage.weekly_pct is None and usage.session_resets_at is None
+    assert usage.overage is None and usage.overage_enabled is None and usage.overage_pct is None
+    assert parse_usage({}).weekly_pct is None
+
+
+def test_fresh_window_has_null_reset_and_disabled_overage():
+    usage = parse_usage({"five_hour": {"utilization": 0.0, "resets_at": None},
+                         "seven_day": {"utilization": 8.0, "resets_at": "2026-05-10T17:00:00.000312+00:00"},
+                         "extra_usage": {"is_enabled": False, "monthly_limit": None, "used_credits": None,
+                                         "utilization": None}})
+    assert usage.session_pct == 0.0 and usage.session_resets_at is None
+    assert usage.overage_enabled is False and usage.overage_pct is None
+
+
+def test_unknown_fields_and_odd_values_are_ignored():
+    body = {"five_hour": {"utilization": "lots", "resets_at": 12, "new": 1}, "seven_day": {"utilization": True},
+            "tangelo": {"utilization": 99}, "spend": {"used": {"amount_minor": 3}}, "limits": "nope"}
+    usage = parse_usage(body)
+    assert usage.session_pct is None and usage.weekly_pct is None and usage.model_limits == []
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("2026-05-04T14:00:00+00:00", "2026-05-04T14:00:00Z"),
+    ("2026-05-04T14:00:00Z", "2026-05-04T14:00:00Z"),
+    ("2026-05-04T16:00:00+02:00", "2026-05-04T14:00:00Z"),
+    (1777903200, "2026-05-04T14:00:00Z"),
+    (1777903200000, "2026-05-04T14:00:00Z"),
+    (1777903200.5, "2026-05-04T14:00:00.500000Z"),
+    ("not a time", None), (None, None), (True, None), ("", None),
+])
+def test_resets_at_iso_and_epoch(value, expected):
+    assert normalise_time(value) == expected
+
+
+def test_to_epoch_naive_is_utc():
+    assert to_epoch("2026-05-04T14:00:00") == to_epoch("2026-05-04T14:00:00Z") == 1777903200
+
+
+def test_limits_fill_missing_flat_windows_and_give_model_limits():
+    body = {
+        "five_hour": None,
+        "limits": [
+            {"kind": "session", "group": "session", "percent": 11, "resets_at": 1777903200, "scope": None,
+             "is_active": True},
+            {"kind": "weekly_all", "group": "weekly", "percent": 9, "resets_at": "2026-07-14T08:00:00Z"},
+            {"kind": "weekly_scoped", "percent": 100, "resets_at": 1777903200,
+             "scope": {"model": {"id": None, "display_name": "ExampleModel"}, "surface": None}, "is_active": True},
+            "junk",
+        ],
+    }
+    usage = parse_usage(body)
+    assert usage.session_pct == 11.0 and usage.session_resets_at == "2026-05-04T14:00:00Z"
+    assert usage.weekly_pct == 9.0 and usage.weekly_resets_at == "2026-07-14T08:00:00Z"
+    assert usage.model_limits == [{"model": "ExampleModel", "percent": 100.0, "resets_at": "2026-05-04T14:00:00Z",
+                                   "kind": "weekly_scoped", "is_active": True}]
+
+
+def test_flat_window_wins_over_limits():
+    body = {"five_hour": {"utilization": 40.0, "resets_at": None},
+            "limits": [{"kind": "session", "percent": 90, "resets_at": None, "scope": None}]}
+    assert parse_usage(body).session_pct == 40.0
+
+
+def test_overage_pct_from_credits_when_utilization_missing():
+    usage = parse_usage({"extra_usage": {"is_enabled": True, "monthly_limit": 31000, "used_credits": 31280.0,
+                                         "currency": "AUD", "disabled_reason": "out_of_credits"}})
+    assert usage.overage_pct == pytest.approx(100.903, abs=0.01)
+    assert usage.overage["disabled_reason"] == "out_of_credits"
+    assert parse_usage({"extra_usage": {"is_enabled": True, "monthly_limit": 0, "used_credits": 5}}).overage_pct is None
+
+
+@pytest.mark.parametrize("body", [None, [], "text", 3])
+def test_not_an_object(body):
+    assert parse_usage(body) is None
