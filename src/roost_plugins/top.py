@@ -1,1 +1,220 @@
-"""roost top (to be filled by the observability work)."""
+"""``roost top``: the status table, redrawn every ``--interval`` seconds.
+
+Each tick asks the probe engine for records exactly as ``roost status`` does
+(``roost_core.probe.get_records`` in its cache-first mode), so cache TTLs,
+the hourly probe budget and the network-error backoff all still apply: a
+short interval redraws often but probes no more than ``status`` would.
+
+On a terminal it is a rich Live view on the alternate screen; the first
+Ctrl+C finishes the tick in progress and exits 0 with the terminal restored
+(a second one stops at once). When stdout is not a terminal it prints the
+table again each tick (``--json``: one ``{data, meta}`` line per tick), so it
+can be piped or logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import signal
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from roost_core import hookimpl
+
+if TYPE_CHECKING:
+    from roost_core.context import RoostContext
+
+MIN_INTERVAL_S = 0.5
+MAX_WARNINGS_SHOWN = 5
+
+
+@dataclass
+class Frame:
+    """One tick's worth of what top shows: the status data and meta, plus warnings seen."""
+
+    data: list[dict[str, Any]]
+    meta: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def captured_warnings(ctx: "RoostContext") -> Iterator[io.StringIO]:
+    """Hold stderr lines written during a tick so they are drawn in the frame, not over it."""
+    buffer, original = io.StringIO(), ctx.out.stderr
+    ctx.out.stderr = buffer
+    try:
+        yield buffer
+    finally:
+        ctx.out.stderr = original
+
+
+def snapshot(ctx: "RoostContext", platform: bool) -> Frame:
+    """What ``roost status`` would show right now (probing only where the cache is not valid)."""
+    from roost_core.audit import utc_now_iso
+    from roost_core.cli.health_cmds import health_meta
+    from roost_core.probe import get_records
+    from roost_core.profiles import discover
+
+    with captured_warnings(ctx) as buffer:
+        profiles = discover(ctx.paths)
+        records = get_records(ctx, profiles)
+        meta = health_meta(ctx, records, profiles)
+        meta["platform_status"] = _platform(ctx) if platform else None
+    meta["updated_at"] = utc_now_iso(ctx.now())
+    meta["summary"] = _summary(records)
+    if not profiles:
+        buffer.write(f"roost: warning: no profiles found in {ctx.paths.profiles_tree}\n")
+    return Frame([r.to_dict() for r in records], meta, [w for w in buffer.getvalue().splitlines() if w])
+
+
+def _platform(ctx: "RoostContext") -> dict[str, Any] | None:
+    from roost_core.platform import platform_status
+
+    return platform_status(ctx).to_dict()
+
+
+def _summary(records: list[Any]) -> str:
+    from roost_core.cli.health_cmds import summary_line
+
+    return summary_line(records)
+
+
+def render_frame(frame: Frame, ctx: "RoostContext", interval: float) -> Any:
+    """The renderable for one tick: a header, the status table (shared with ``status``), the summary."""
+    from rich.console import Group
+    from rich.text import Text
+
+    from roost_core.platform import header_line
+    from roost_plugins.rich_render.status import records_of, status_table
+
+    parts: list[Any] = [Text(f"roost top · every {interval:g}s · updated {frame.meta['updated_at'][11:19]}Z · "
+                             "Ctrl+C to quit", style="bold")]
+    line = header_line(frame.meta.get("platform_status"))
+    if line:
+        parts.append(Text(line, style="yellow"))
+    parts.append(status_table(records_of(frame.data), ctx.now()))
+    parts.append(Text(frame.meta["summary"]))
+    parts += [Text(w, style="dim") for w in frame.warnings[-MAX_WARNINGS_SHOWN:]]
+    return Group(*parts)
+
+
+class StopOnInterrupt:
+    """SIGINT handling for the loop: the first Ctrl+C asks to stop after this tick, the second stops now."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._previous: Any = None
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        self.event.set()
+
+    def __enter__(self) -> "StopOnInterrupt":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; True when asked to stop."""
+        return self.event.wait(seconds)
+
+
+def run_loop(tick: Callable[[], None], interval: float, iterations: int | None, stop: StopOnInterrupt) -> int:
+    """Call ``tick`` every ``interval`` seconds until stopped; returns how many ticks ran."""
+    done = 0
+    while not stop.event.is_set():
+        tick()
+        done += 1
+        if iterations is not None and done >= iterations:
+            break
+        if stop.wait(interval):
+            break
+    return done
+
+
+def _stdout_console(ctx: "RoostContext", terminal: bool) -> Any:
+    from rich.console import Console
+
+    if terminal:
+        return Console(file=ctx.out.stdout, no_color="NO_COLOR" in ctx.env, force_terminal=True,
+                       highlight=False, emoji=False)
+    try:
+        width = int(ctx.env.get("COLUMNS", "")) or 120
+    except ValueError:
+        width = 120
+    return Console(file=ctx.out.stdout, no_color=True, force_terminal=False, width=width,
+                   highlight=False, emoji=False)
+
+
+def run_live(ctx: "RoostContext", interval: float, iterations: int | None, platform: bool) -> None:
+    from rich.live import Live
+
+    console = _stdout_console(ctx, terminal=True)
+    with StopOnInterrupt() as stop, Live(console=console, screen=True, auto_refresh=False,
+                                         redirect_stdout=False, redirect_stderr=False) as live:
+        def tick() -> None:
+            live.update(render_frame(snapshot(ctx, platform), ctx, interval), refresh=True)
+
+        run_loop(tick, interval, iterations, stop)
+
+
+def run_plain(ctx: "RoostContext", interval: float, iterations: int | None, platform: bool) -> None:
+    console = None if ctx.out.json_mode else _stdout_console(ctx, terminal=False)
+
+    def tick() -> None:
+        frame = snapshot(ctx, platform)
+        for warning in frame.warnings:
+            ctx.out.say(warning)
+        if console is None:
+            ctx.out.emit(frame.data, frame.meta)
+        else:
+            console.print(render_frame(frame, ctx, interval))
+            console.print()
+            ctx.out.stdout.flush()
+
+    with StopOnInterrupt() as stop:
+        run_loop(tick, interval, iterations, stop)
+
+
+def run_top(ctx: "RoostContext", interval: float, iterations: int | None, platform: bool) -> None:
+    from roost_core.errors import ValidationError
+
+    if interval < MIN_INTERVAL_S:
+        raise ValidationError(f"--interval must be at least {MIN_INTERVAL_S:g} seconds")
+    terminal = not ctx.out.json_mode and ctx.out.stdout.isatty()
+    try:
+        (run_live if terminal else run_plain)(ctx, interval, iterations, platform)
+    except KeyboardInterrupt:
+        pass  # a second Ctrl+C: the Live context has already restored the terminal
+
+
+def build_command():
+    import click
+
+    from roost_core.cli.common import DURATION, json_option, pass_roost
+
+    @click.command("top")
+    @click.option("--interval", type=DURATION, default=2.0, show_default=True, metavar="SECONDS",
+                  help="Seconds between redraws (probes still follow cache TTLs, budget and backoff).")
+    @click.option("-n", "--iterations", type=click.IntRange(min=1), default=None, metavar="N",
+                  help="Stop after N redraws (default: until Ctrl+C).")
+    @click.option("--no-platform-status", is_flag=True, help="Skip the status.claude.com header.")
+    @json_option
+    @pass_roost
+    def top_cmd(rctx: "RoostContext", interval: float, iterations: int | None, no_platform_status: bool) -> None:
+        """Live-refreshing status table; Ctrl+C to exit (plain repeated output when not a terminal)."""
+        run_top(rctx, interval, iterations, not no_platform_status)
+
+    return top_cmd
+
+
+@hookimpl
+def roost_register_commands(cli: Any) -> None:
+    cli.add_command(build_command())
