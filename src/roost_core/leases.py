@@ -41,12 +41,18 @@ def boot_id() -> str | None:
 
 
 def process_start(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (Linux), to survive pid reuse."""
+    """The process's start time in clock ticks since boot (Linux), to survive pid reuse.
+
+    None when there is no such process, or it has exited and waits to be
+    reaped (a zombie: an orphan whose parent never reaps it still has a
+    /proc entry, but it runs nothing).
+    """
     stat = _read(f"/proc/{pid}/stat")
     if not stat:
         return None
     try:
-        return stat.rsplit(")", 1)[1].split()[19]
+        fields = stat.rsplit(")", 1)[1].split()
+        return None if fields[0] in ("Z", "X") else fields[19]
     except IndexError:
         return None
 

@@ -1,0 +1,272 @@
+"""roost exec: pick a profile, lease it, run a command as that account, pass its exit code on.
+
+The child sees only the profile's name (``AXIOM_CLAUDE_PROFILE`` or
+``--var-name``) and its directory (``CLAUDE_CONFIG_DIR``, contract §5): never
+a token. stdin/stdout/stderr are inherited, so stdout belongs to the child and
+roost prints nothing there except for ``--dry-run``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import shlex
+import signal
+import time
+from typing import Any, Iterator
+
+import click
+
+from .. import audit, leases
+from ..context import RoostContext
+from ..errors import RoostError, ValidationError
+from ..pick import EXPORT_VAR, PickOptions, run_pick
+from ..profiles import get_profile
+from ..records import AuditEvent, Health, Profile
+from .common import DURATION, json_option, pass_roost
+from .pick_cmds import PickCommand, pick_options
+
+DEFAULT_LEASE_S = 30 * 60.0
+LEASE_TIMEOUT_FACTOR = 1.2
+TERMINATED_RC = 128 + signal.SIGTERM
+RETRYABLE = frozenset({Health.RATE_LIMITED, Health.SESSION_LIMIT})
+_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived outside the child wait: unwind through every finally block."""
+
+
+@click.command("exec", cls=PickCommand,
+               context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@pick_options
+@click.option("--timeout", type=DURATION, metavar="S", help="Kill the command after S seconds (exit 124).")
+@click.option("--retry-on-429", "retry_on_429", type=click.IntRange(min=0), default=0, metavar="N",
+              help="If the command fails and its profile re-probes as rate-limited or session-exhausted, "
+                   "run it again with another profile, up to N times.")
+@click.option("--dry-run", is_flag=True, help="Print the environment and command; contact nothing, write nothing.")
+@click.option("--var-name", default=EXPORT_VAR, show_default=True, metavar="NAME",
+              help="Name of the variable that carries the profile name.")
+@click.option("--no-config-dir", is_flag=True, help="Leave CLAUDE_CONFIG_DIR as it is.")
+@click.option("--log-full-argv", is_flag=True,
+              help="Log the whole command line to picks.log, not just argv[0] (may leak secrets).")
+@click.option("--lease/--no-lease", default=True, show_default=True,
+              help="Pin the profile against roost refresh while the command runs.")
+@click.option("--lease-for", type=DURATION, metavar="DURATION",
+              help="Lease TTL (default: timeout * 1.2, else 30m).")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@json_option
+@pass_roost
+def exec_cmd(rctx: RoostContext, pick_opts: PickOptions, timeout: float | None, retry_on_429: int,
+             dry_run: bool, var_name: str, no_config_dir: bool, log_full_argv: bool, lease: bool,
+             lease_for: float | None, command: tuple[str, ...]) -> int:
+    """Run COMMAND as the picked profile: roost exec [pick flags] -- CMD [ARGS...]
+
+    The exit code is the command's (124 on --timeout, 126/127 when it cannot
+    be started). Every run is logged to picks.log.
+    """
+    argv = _validate(pick_opts, command, var_name, timeout)
+    plan = _Plan(argv, var_name, not no_config_dir, timeout, retry_on_429, lease,
+                 lease_for or (timeout * LEASE_TIMEOUT_FACTOR if timeout else DEFAULT_LEASE_S), log_full_argv)
+    if dry_run:
+        return _dry_run(rctx, pick_opts, plan)
+    from ..childproc import CannotStart, resolve
+
+    try:
+        resolve(argv[0], rctx.env.get("PATH", os.defpath))
+    except CannotStart as exc:  # fail before contacting anything or taking a lease
+        rctx.out.say(f"roost: exec: {exc}")
+        _audit(rctx, None, "", plan, exc.rc, 0.0, rctx.now(), ["not-started"])
+        return exc.rc
+    with _sigterm_raises():
+        try:
+            return _run_with_retries(rctx, pick_opts, plan)
+        except Terminated:
+            rctx.out.say("roost: terminated")
+            return TERMINATED_RC
+
+
+@dataclasses.dataclass(frozen=True)
+class _Plan:
+    argv: list[str]
+    var_name: str
+    set_config_dir: bool
+    timeout: float | None
+    retries: int
+    lease: bool
+    lease_ttl: float
+    log_full_argv: bool
+
+
+def _validate(opts: PickOptions, command: tuple[str, ...], var_name: str, timeout: float | None) -> list[str]:
+    if not command:
+        raise ValidationError("exec needs a command: roost exec [flags] -- CMD [ARGS...]")
+    if command[0].startswith("-"):
+        raise ValidationError(f"unknown exec option {command[0]!r} (put the command after --)")
+    if not _VAR_NAME.fullmatch(var_name):
+        raise ValidationError(f"--var-name {var_name!r} is not a variable name")
+    if opts.count != 1:
+        raise ValidationError("exec runs one command as one profile; --count does not apply")
+    if timeout is not None and timeout <= 0:
+        raise ValidationError("--timeout must be more than 0 seconds")
+    return list(command)
+
+
+def child_env(rctx: RoostContext, profile: Profile, plan: _Plan) -> dict[str, str]:
+    """roost's environment plus the profile's name and directory (never a token)."""
+    env = dict(rctx.env)
+    env[plan.var_name] = profile.name
+    if plan.set_config_dir:
+        env["CLAUDE_CONFIG_DIR"] = os.path.abspath(profile.directory)
+    return env
+
+
+def _dry_run(rctx: RoostContext, opts: PickOptions, plan: _Plan) -> int:
+    outcome = run_pick(rctx, opts, side_effects=False, log=False, offline=True)
+    profile = get_profile(rctx.paths, outcome.results[0].name)
+    assignments = {plan.var_name: profile.name}
+    if plan.set_config_dir:
+        assignments["CLAUDE_CONFIG_DIR"] = os.path.abspath(profile.directory)
+    line = " ".join([*(f"{k}={shlex.quote(v)}" for k, v in assignments.items()), shlex.join(plan.argv)])
+    data = {"profile": profile.name, "env": assignments, "argv": plan.argv, "command": line,
+            "strategy": outcome.strategy, "rationale": outcome.rationale,
+            "lease": plan.lease, "lease_ttl_s": plan.lease_ttl if plan.lease else None, "timeout_s": plan.timeout}
+    rctx.out.emit(data, {"dry_run": True, "side_effects": False, "warnings": outcome.warnings}, text=line)
+    return 0
+
+
+def _run_with_retries(rctx: RoostContext, opts: PickOptions, plan: _Plan) -> int:
+    avoid = list(opts.avoid)
+    outcome = run_pick(rctx, opts, log=False)
+    attempt = 0
+    while True:
+        profile = get_profile(rctx.paths, outcome.results[0].name)
+        note = f"retry={attempt}/{plan.retries}" if attempt else ""
+        rc, started = _run_once(rctx, profile, outcome.strategy, plan, note)
+        if rc == 0 or not started or attempt >= plan.retries or not _throttled_now(rctx, profile):
+            return rc
+        attempt += 1
+        avoid.append(profile.name)
+        try:
+            outcome = run_pick(rctx, dataclasses.replace(opts, avoid=tuple(avoid)), log=False)
+        except RoostError as err:
+            rctx.warn(f"{profile.name} is throttled and no other profile can be picked ({err.message}); "
+                      f"not retrying")
+            return rc
+        rctx.warn(f"{profile.name} is throttled; retrying with {outcome.results[0].name} "
+                  f"({attempt}/{plan.retries})")
+
+
+def _throttled_now(rctx: RoostContext, profile: Profile) -> bool:
+    """Re-probe the profile (forced): did the command fail because the account is throttled?"""
+    from ..probe import get_records
+
+    try:
+        got = get_records(rctx, [profile], force=True)
+    except RoostError as err:
+        rctx.warn(f"could not re-probe {profile.name}: {err.message}")
+        return False
+    records = list(got.values()) if isinstance(got, dict) else list(got)
+    return any(r.name == profile.name and r.health in RETRYABLE for r in records)
+
+
+def _run_once(rctx: RoostContext, profile: Profile, strategy: str, plan: _Plan, note: str) -> tuple[int, bool]:
+    """Lease, run, release, audit. Returns (exit status, whether the command started)."""
+    from ..childproc import CannotStart, ChildRun
+
+    from ..refresh import signals_deferred
+
+    wall, started_at = rctx.now(), time.monotonic()
+    rc, started, notes = 1, False, [note] if note else []
+    held: leases.Lease | None = None
+    if not plan.lease:
+        notes.append("no-lease")
+    try:
+        if plan.lease:
+            with signals_deferred():  # an interrupt lands after `held` is set, so finally releases it
+                held = _take_lease(rctx, profile, plan)
+        child = ChildRun(plan.argv, child_env(rctx, profile, plan), plan.timeout,
+                         on_start=lambda pid: _child_started(rctx, held, pid))
+        try:
+            rc = child.run()
+            started = True
+        except CannotStart as exc:
+            rc = exc.rc
+            rctx.out.say(f"roost: exec: {exc}")
+            notes.append("not-started")
+        if child.timed_out:
+            notes.append("timeout")
+        if child.forwarded:
+            notes.append("signal=" + ",".join(signal.Signals(s).name for s in child.forwarded))
+        return rc, started
+    except RoostError as err:
+        rc = int(err.exit_code)
+        notes.append("not-started")
+        raise
+    except KeyboardInterrupt:
+        rc = 130
+        raise
+    except Terminated:
+        rc = TERMINATED_RC
+        raise
+    finally:
+        with signals_deferred():  # a second Ctrl+C must not skip the release
+            if held is not None:
+                _release_lease(rctx, held)
+            _audit(rctx, profile, strategy, plan, rc, time.monotonic() - started_at, wall, notes)
+
+
+def _take_lease(rctx: RoostContext, profile: Profile, plan: _Plan) -> leases.Lease:
+    """Add the lease under the profile's refresh lock, so no refresh is halfway through."""
+    from ..refresh import refresh_lock
+
+    with refresh_lock(rctx, profile, rctx.settings.get("lock_wait")):
+        return leases.acquire(rctx, profile.name, plan.lease_ttl, command=os.path.basename(plan.argv[0]))
+
+
+def _child_started(rctx: RoostContext, held: leases.Lease | None, pid: int) -> None:
+    if held is None:
+        return
+    try:
+        leases.set_child(rctx, held.id, pid)
+    except (RoostError, OSError) as exc:
+        rctx.warn(f"could not record the child in leases.json: {getattr(exc, 'message', exc)}")
+
+
+def _release_lease(rctx: RoostContext, held: leases.Lease) -> None:
+    try:
+        leases.release(rctx, held.id)
+    except (RoostError, OSError) as exc:
+        rctx.warn(f"could not release the lease on {held.profile} (it expires at its TTL): "
+                  f"{getattr(exc, 'message', exc)}")
+
+
+def _audit(rctx: RoostContext, profile: Profile | None, strategy: str, plan: _Plan, rc: int, elapsed: float,
+           wall: float, notes: list[str]) -> None:
+    argv = shlex.join(plan.argv) if plan.log_full_argv else plan.argv[0]
+    name = profile.name if profile is not None else ""
+    event = AuditEvent(audit.utc_now_iso(wall), "exec", name, strategy, rc, round(elapsed, 3), argv,
+                       os.getpid(), " ".join(n for n in notes if n))
+    try:
+        audit.append(rctx, event)
+    except (RoostError, OSError) as exc:
+        rctx.warn(f"could not append to picks.log: {getattr(exc, 'message', exc)}")
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM to roost raises Terminated (outside the child wait, which handles it itself)."""
+    previous: Any = signal.getsignal(signal.SIGTERM)
+    if previous is not None:
+        signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
