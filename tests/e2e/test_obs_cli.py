@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
-from conftest import ROOST, canary
 
 from roost_plugins.fakeserver import Scenario
+
+ROOST = str(Path(sys.executable).parent / "roost")
 
 USAGE_KEYS = {"ts", "profile", "health", "session_pct", "weekly_pct", "sonnet_pct", "opus_pct", "overage_pct",
               "session_resets_at", "weekly_resets_at"}
@@ -19,7 +22,8 @@ USAGE_KEYS = {"ts", "profile", "health", "session_pct", "weekly_pct", "sonnet_pc
 
 def add(world, name: str, scenario: Scenario) -> None:
     world.make_profile(name)
-    world.fake.add_account(name, access_token=canary("access", name), refresh_token=canary("refresh", name),
+    oauth = world.credentials(name)["claudeAiOauth"]
+    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
                            usage=scenario)
 
 

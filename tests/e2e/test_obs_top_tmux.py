@@ -7,13 +7,16 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
-from conftest import ROOST, canary
 
 from roost_plugins.fakeserver import Scenario
+
+ROOST = str(Path(sys.executable).parent / "roost")
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)")
 
@@ -56,7 +59,8 @@ def tmux():
 def test_top_starts_redraws_and_exits_cleanly(world, tmux, tmp_path):
     for name, weekly in (("alpha", 12), ("beta", 64)):
         world.make_profile(name)
-        world.fake.add_account(name, access_token=canary("access", name), refresh_token=canary("refresh", name),
+        oauth = world.credentials(name)["claudeAiOauth"]
+        world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
                                usage=Scenario.ok(session=5, weekly=weekly))
     env = {k: v for k, v in world.env().items() if k not in ("COLUMNS", "LINES")}
     env["TERM"] = "xterm-256color"
