@@ -66,6 +66,8 @@ def show_table(ctx: RoostContext, view: str, data: list[dict[str, Any]], meta: d
     from ..platform import header_line
     from ..render import plain_table, render
 
+    if not data:
+        return
     if render(ctx, view, data, meta):
         return
     line = header_line(meta.get("platform_status"))
