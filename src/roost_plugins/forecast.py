@@ -44,7 +44,7 @@ WINDOW_OVER = "window_over"  # the current window has already reset since the la
 TOO_FEW = "too_few_samples"  # fewer than MIN_SAMPLES in the current window
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Point:
     """One sample: epoch seconds, the metric's value, and its window's reset (epoch) if known."""
 
