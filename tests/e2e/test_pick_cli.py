@@ -259,3 +259,16 @@ def test_no_cache_forces_a_probe(world):
     assert world.fake.count("GET", "/api/oauth/usage") == 1
     pick(world, "--no-cache")
     assert world.fake.count("GET", "/api/oauth/usage") == 2
+
+
+def test_completion_offers_strategies_and_profiles(world):
+    world.make_profile("work")
+    world.make_profile("personal")
+
+    def complete(words: str, cword: int) -> list[str]:
+        proc = world.run(_ROOST_COMPLETE="bash_complete", COMP_WORDS=words, COMP_CWORD=str(cword))
+        return [line.split(",", 1)[1] for line in proc.stdout.splitlines()]
+
+    assert complete("roost pick --strategy l", 3) == ["least-used", "lowest-overage"]
+    assert complete("roost which --avoid ", 3) == ["personal", "work"]
+    assert complete("roost pick --fallback w", 3) == ["work"]
