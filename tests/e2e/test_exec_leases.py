@@ -19,6 +19,9 @@ from roost_plugins.fakeserver import Scenario
 PY = sys.executable
 # A child that reports its lease view, then waits to be told to stop.
 HOLD = "import time, sys; print('started', flush=True); time.sleep(float(sys.argv[1]))"
+# A child that runs until the test creates a file.
+UNTIL = ("import os, sys, time; print('started', flush=True)\n"
+         "while not os.path.exists(sys.argv[1]): time.sleep(0.02)")
 
 
 def _account(world, name: str) -> None:
@@ -45,8 +48,9 @@ def one(world):
     return world
 
 
-def test_leased_profile_is_never_rotated_and_the_lease_goes_with_the_child(one):
-    proc = _start(one, "--", PY, "-c", HOLD, "2")
+def test_leased_profile_is_never_rotated_and_the_lease_goes_with_the_child(one, tmp_path):
+    done = tmp_path / "done"
+    proc = _start(one, "--", PY, "-c", UNTIL, str(done))
     (lease,) = _leases(one).values()
     assert lease["profile"] == "solo" and lease["child_pid"] and lease["pid"] == proc.pid
     assert 1790 < lease["expires_at"] - lease["acquired_at"] <= 1800
@@ -57,22 +61,25 @@ def test_leased_profile_is_never_rotated_and_the_lease_goes_with_the_child(one):
     assert rc == 0 and out["data"][0]["status"] == "skipped_leased"
     assert one.fake.token_posts == 0
     assert (one.profiles / "solo" / ".credentials.json").read_bytes() == before
+    done.touch()
     proc.communicate(timeout=30)
     assert proc.returncode == 0 and _leases(one) == {}
     assert one.run("refresh", "solo").returncode == 0
 
 
 @pytest.mark.parametrize("args,ttl", [(("--timeout", "100"), 120), (("--lease-for", "2h"), 7200)])
-def test_lease_ttl(one, args, ttl):
-    proc = _start(one, *args, "--", PY, "-c", HOLD, "0.1")
+def test_lease_ttl(one, tmp_path, args, ttl):
+    proc = _start(one, *args, "--", PY, "-c", UNTIL, str(tmp_path / "done"))
     (lease,) = _leases(one).values()
     assert abs(lease["expires_at"] - lease["acquired_at"] - ttl) < 1
+    (tmp_path / "done").touch()
     proc.communicate(timeout=30)
 
 
-def test_no_lease(one):
-    proc = _start(one, "--no-lease", "--", PY, "-c", HOLD, "1")
+def test_no_lease(one, tmp_path):
+    proc = _start(one, "--no-lease", "--", PY, "-c", UNTIL, str(tmp_path / "done"))
     assert _leases(one) == {}
+    (tmp_path / "done").touch()
     proc.communicate(timeout=30)
     lines = (one.config / "picks.log").read_text().splitlines()
     assert lines[-1].split("\t")[8] == "no-lease"
@@ -98,13 +105,23 @@ def test_signal_with_timeout_reaches_the_childs_group(one):
     assert proc.returncode == 143 and _leases(one) == {}
 
 
-def test_sigkilled_roost_lease_lives_while_the_child_runs(one):
-    proc = _start(one, "--lease-for", "5", "--", PY, "-c", HOLD, "1.5")
+def test_sigkilled_roost_lease_lives_while_the_child_runs(one, tmp_path):
+    done = tmp_path / "done"
+    proc = _start(one, "--lease-for", "60", "--", PY, "-c", UNTIL, str(done))
     (lease,) = _leases(one).values()
     proc.kill()
     proc.wait()
     assert one.run("refresh", "solo").returncode == 7  # the orphaned child still holds it
-    time.sleep(2)
+    done.touch()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            state = open(f"/proc/{lease['child_pid']}/stat").read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            break
+        if state == "Z":
+            break
+        time.sleep(0.05)
     assert one.run("refresh", "solo").returncode == 0  # child gone: provably dead, lease over
 
 
@@ -153,3 +170,14 @@ def test_terminal_ctrl_c_reaches_the_child_exactly_once(one, args):
     assert "ints 1" in output, output
     assert rc == 0, output
     assert _leases(one) == {}
+
+
+def test_snapshot_ignores_leases(one, tmp_path):
+    proc = _start(one, "--", PY, "-c", HOLD, "30")
+    held = _leases(one)
+    out = tmp_path / "copy.json"
+    snap = one.run("snapshot", "solo", str(out))
+    assert snap.returncode == 0 and snap.stderr.startswith("Snapshot written. roost will NEVER touch this file.")
+    assert _leases(one) == held and out.read_bytes() == (one.profiles / "solo" / ".credentials.json").read_bytes()
+    proc.terminate()
+    proc.communicate(timeout=30)
