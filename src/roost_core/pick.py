@@ -20,7 +20,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn
 
 from . import audit, lastpick
 from .errors import AuthRequired, Forbidden, RateLimited, RoostError, Unavailable, ValidationError
@@ -467,11 +467,10 @@ def run_pick(ctx: "RoostContext", options: PickOptions, *, side_effects: bool = 
         warnings.append(message)
         ctx.warn(message)
 
-    names = {p.name for p in profiles}
-    for name in options.avoid:
-        if name not in names:
-            say(f"--avoid {name}: no such profile")
-    notes: dict[str, str] = {}
+    known = {p.name for p in profiles}
+    for name in (n for n in options.avoid if n not in known):
+        say(f"--avoid {name}: no such profile")
+    notes: dict[str, str] = {}  # extra explain text per profile (auto-refresh outcomes)
     if records is None:
         records = _load_records(ctx, profiles, force=options.no_cache, offline=offline)
     if options.auto_refresh and not offline:
@@ -481,38 +480,43 @@ def run_pick(ctx: "RoostContext", options: PickOptions, *, side_effects: bool = 
                           last_pick=lastpick.read(ctx), stickiness_s=opts.stickiness_s, count=opts.count,
                           model=opts.model, options=ctx.plugin_config(strategy.name))
     decision = decide(records, opts, strategy, request)
-    chosen = decision.ranked[:opts.count]
     results = [PickResult(s.candidate.name, s.candidate.record.health, strategy.name, decision.rationale,
-                          s.candidate.record) for s in chosen]
-    rationale, fallback_used = decision.rationale, False
+                          s.candidate.record) for s in decision.ranked[:opts.count]]
+    rationale, fallback = decision.rationale, None
     if not results:
         error = diagnose(records, decision, opts, str(ctx.paths.profiles_tree), strategy.name)
         fallback = _usable_fallback(records, opts, say)
         if fallback is None:
-            rows = explain_rows(records, decision, [], notes)
-            if options.explain:
-                error.details["explain"] = rows
-                if not ctx.out.json_mode:
-                    show_explain(ctx, strategy.name, error.message, rows)
-            if side_effects and log:
-                _append(ctx, AuditEvent(audit.utc_now_iso(now), "pick", "", strategy.name, int(error.exit_code),
-                                        round(time.monotonic() - started, 3), "", os.getpid(), error.code), say)
-            raise error
-        rationale, fallback_used = f"fallback: {error.message}", True
+            _fail(ctx, error, explain_rows(records, decision, [], notes), options.explain,
+                  log=side_effects and log, now=now, elapsed=time.monotonic() - started, say=say)
+        rationale = f"fallback: {error.message}"
         say(f"no profile could be picked ({error.message}); using --fallback {fallback.name}")
         results = [PickResult(fallback.name, fallback.health, strategy.name, rationale, fallback)]
     elif decision.uncertain_only:
         say(f"no profile is ok; picked {results[0].name} ({results[0].health.value})")
     for message in _warn_at(results, opts.warn_at):
         say(message)
-    rows = explain_rows(records, decision, [r.name for r in results], notes,
-                        results[0].name if fallback_used else None)
+    rows = explain_rows(records, decision, [r.name for r in results], notes, fallback and fallback.name)
     if options.explain and not ctx.out.json_mode:
         show_explain(ctx, strategy.name, rationale, rows)
     if side_effects:
         _record_side_effects(ctx, results, strategy.name, now, time.monotonic() - started,
-                             log=log, fallback=fallback_used, say=say)
-    return PickOutcome(results, strategy.name, rationale, rows, warnings, fallback_used)
+                             log=log, fallback=fallback is not None, say=say)
+    return PickOutcome(results, strategy.name, rationale, rows, warnings, fallback is not None)
+
+
+def _fail(ctx: "RoostContext", error: RoostError, rows: list[dict[str, Any]], explain: bool, *, log: bool,
+          now: float, elapsed: float, say: Callable[[str], None]) -> NoReturn:
+    """Explain (if asked), log the failed pick with its exit code, and raise."""
+    strategy = error.details.get("strategy", "")
+    if explain:
+        error.details["explain"] = rows
+        if not ctx.out.json_mode:
+            show_explain(ctx, strategy, error.message, rows)
+    if log:
+        _append(ctx, AuditEvent(audit.utc_now_iso(now), "pick", "", strategy, int(error.exit_code),
+                                round(elapsed, 3), "", os.getpid(), error.code), say)
+    raise error
 
 
 def _usable_fallback(records: list[HealthRecord], opts: Resolved, say: Callable[[str], None]) -> HealthRecord | None:
