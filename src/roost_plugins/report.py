@@ -60,9 +60,10 @@ def projection_dict(projection: forecast.Projection) -> dict[str, Any]:
             "window_samples": projection.window_samples, "window_start": _iso(projection.window_start)}
 
 
-def profile_row(name: str, points: list[Point], now: float, sparkline: bool, project: bool) -> dict[str, Any]:
+def profile_row(name: str, metric: str, points: list[Point], now: float, sparkline: bool,
+                project: bool) -> dict[str, Any]:
     values = [p.value for p in points]
-    row: dict[str, Any] = {"profile": name, "samples": len(values),
+    row: dict[str, Any] = {"profile": name, "metric": metric, "samples": len(values),
                            "min": min(values, default=None), "max": max(values, default=None),
                            "avg": round(sum(values) / len(values), 2) if values else None,
                            "latest": values[-1] if values else None,
@@ -82,7 +83,7 @@ def build_report(records: Iterable[dict[str, Any]], metric: str, now: float, *, 
                  profile: str | None = None, sparkline: bool = False, project: bool = False) -> list[dict[str, Any]]:
     since = None if since_s is None else now - since_s
     series = collect(records, metric, since, profile)
-    return [profile_row(name, series[name], now, sparkline, project) for name in sorted(series)]
+    return [profile_row(name, metric, series[name], now, sparkline, project) for name in sorted(series)]
 
 
 def _empty_hint(ctx: "RoostContext", enabled: bool, filtered: bool) -> str:

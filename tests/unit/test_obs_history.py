@@ -109,25 +109,28 @@ def test_stats_totals_percentiles_and_failure_rate(ctx):
     data = body["data"]
     assert code == 0
     assert data["events"] == 9 and data["by_event"] == {"exec": 6, "pick": 3}
-    assert data["picks"] == 3 and data["execs"] == 6 and data["failures"] == 2
-    assert data["failure_rate"] == pytest.approx(2 / 6, abs=1e-4)
-    assert data["duration_p50_s"] == pytest.approx(3.5)
+    assert data["pick"] == {"total": 3, "by_profile": {"a": 2, "b": 1}, "by_strategy": {"least-used": 3}}
+    ex = data["exec"]
+    assert ex["total"] == 6 and ex["by_profile"] == {"a": 5, "b": 1} and ex["by_rc"] == {"0": 4, "124": 1, "2": 1}
+    assert ex["failures"] == 2 and ex["failure_rate"] == pytest.approx(2 / 6, abs=1e-4)
+    assert ex["p50_s"] == pytest.approx(3.5)
     a, b = data["profiles"]
-    assert a["profile"] == "a" and a["execs"] == 5 and a["failures"] == 1 and a["duration_p50_s"] == 3.0
-    assert a["duration_p95_s"] == pytest.approx(8.8)  # 4 + 0.8 * (10 - 4)
+    assert a["profile"] == "a" and a["execs"] == 5 and a["failures"] == 1 and a["p50_s"] == 3.0
+    assert a["p95_s"] == pytest.approx(8.8)  # 4 + 0.8 * (10 - 4)
     assert b["picks"] == 1 and b["failure_rate"] == 1.0
-    assert data["first_ts"] == audit.utc_now_iso(T0) and data["last_ts"] == audit.utc_now_iso(T0 + 20)
+    assert data["window_start"] == audit.utc_now_iso(T0) and data["window_end"] == audit.utc_now_iso(T0 + 20)
     only_b = run_json(ctx, "stats", "--profile", "b")[1]["data"]
     assert only_b["events"] == 2 and [p["profile"] for p in only_b["profiles"]] == ["b"]
     recent = run_json(ctx, "stats", "--since", "10s", now=T0 + 20)[1]["data"]
-    assert recent["events"] == 6 and recent["picks"] == 0
+    assert recent["events"] == 6 and recent["pick"]["total"] == 0
 
 
 def test_stats_text_and_empty(ctx):
     code, out, err = invoke(ctx(), "stats")
     assert code == 0 and "No events" in err
     empty = run_json(ctx, "stats")[1]["data"]
-    assert empty["events"] == 0 and empty["failure_rate"] is None and empty["profiles"] == []
+    assert empty["events"] == 0 and empty["exec"]["failure_rate"] is None and empty["profiles"] == []
+    assert empty["window_start"] is None and empty["exec"]["p50_s"] is None
     write(ctx(), [event(1, kind="exec", rc=1, duration=2.0)])
     code, out, err = invoke(ctx(), "stats")
     assert code == 0 and out == "" and "picks.log stats" in err and "100.0%" in err

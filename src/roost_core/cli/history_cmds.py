@@ -24,7 +24,7 @@ from .common import DURATION, complete_profiles, json_option, pass_roost
 if TYPE_CHECKING:
     from ..context import RoostContext
 
-_TS, _EVENT, _PROFILE = (audit.COLUMNS.index(c) for c in ("ts", "event", "profile"))
+_TS, _EVENT, _PROFILE, _STRATEGY = (audit.COLUMNS.index(c) for c in ("ts", "event", "profile", "strategy"))
 _RC, _DURATION, _PID = (audit.COLUMNS.index(c) for c in ("rc", "duration_s", "pid"))
 _NCOLS = len(audit.COLUMNS)
 
@@ -80,13 +80,15 @@ def _scan_for(rctx: "RoostContext", since: float | None, profile: str | None) ->
     return LogScan(since=None if since is None else rctx.now() - since, profile=profile)
 
 
-def _filters_meta(since: float | None, profile: str | None, scan: LogScan, rctx: "RoostContext") -> dict[str, Any]:
+def _filters_meta(since: float | None, profile: str | None, scan: LogScan,
+                  rctx: "RoostContext") -> dict[str, Any]:
     return {"since_s": since, "profile": profile, "skipped_lines": scan.skipped,
             "since_ts": None if scan.since is None else audit.utc_now_iso(scan.since),
             "log": str(rctx.paths.state_file(audit.PICKS_LOG))}
 
 
-def _show(rctx: "RoostContext", view: str, data: Any, meta: dict[str, Any], plain: tuple[list[str], list[list[Any]]]) -> None:
+def _show(rctx: "RoostContext", view: str, data: Any, meta: dict[str, Any],
+          plain: tuple[list[str], list[list[Any]]]) -> None:
     if rctx.out.json_mode:
         rctx.out.emit(data, meta)
         return
@@ -144,10 +146,11 @@ def percentile(sorted_values: list[float], q: float) -> float | None:
 
 @dataclass
 class Tally:
-    """Counters for one profile (or all of them)."""
+    """Counters for one profile (or, merged, for all of them)."""
 
     by_event: Counter = field(default_factory=Counter)
-    execs_with_rc: int = 0
+    by_strategy: Counter = field(default_factory=Counter)  # pick events
+    by_rc: Counter = field(default_factory=Counter)  # exec events ("none" when rc is missing)
     failures: int = 0
     durations: list[float] = field(default_factory=list)
     first_ts: str | None = None
@@ -159,31 +162,41 @@ class Tally:
         if self.first_ts is None:
             self.first_ts = parts[_TS]
         self.last_ts = parts[_TS]
-        if event == "exec":
-            if parts[_RC]:
-                self.execs_with_rc += 1
-                if parts[_RC] != "0":
-                    self.failures += int(parts[_RC]) != 0
+        if event == "pick":
+            self.by_strategy[parts[_STRATEGY]] += 1
+        elif event == "exec":
+            rc = parts[_RC]
+            self.by_rc[str(int(rc)) if rc else "none"] += 1
+            if rc and int(rc) != 0:
+                self.failures += 1
             if parts[_DURATION]:
                 self.durations.append(float(parts[_DURATION]))
 
     def merge(self, other: "Tally") -> None:
-        """Fold another profile's tally into this one (events are in time order per profile)."""
         self.by_event.update(other.by_event)
-        self.execs_with_rc += other.execs_with_rc
+        self.by_strategy.update(other.by_strategy)
+        self.by_rc.update(other.by_rc)
         self.failures += other.failures
         self.durations.extend(other.durations)
+        # ISO timestamps in one format compare correctly as strings.
         self.first_ts = min(filter(None, (self.first_ts, other.first_ts)), default=None)
         self.last_ts = max(filter(None, (self.last_ts, other.last_ts)), default=None)
 
-    def summary(self) -> dict[str, Any]:
+    @property
+    def failure_rate(self) -> float | None:
+        with_rc = sum(n for rc, n in self.by_rc.items() if rc != "none")
+        return round(self.failures / with_rc, 4) if with_rc else None
+
+    def percentiles(self) -> tuple[float | None, float | None]:
         durations = sorted(self.durations)
-        rate = self.failures / self.execs_with_rc if self.execs_with_rc else None
+        return _round(percentile(durations, 0.50)), _round(percentile(durations, 0.95))
+
+    def row(self) -> dict[str, Any]:
+        """One profile's line of the stats."""
+        p50, p95 = self.percentiles()
         return {"events": sum(self.by_event.values()), "by_event": dict(sorted(self.by_event.items())),
                 "picks": self.by_event.get("pick", 0), "execs": self.by_event.get("exec", 0),
-                "failures": self.failures, "failure_rate": None if rate is None else round(rate, 4),
-                "duration_p50_s": _round(percentile(durations, 0.50)),
-                "duration_p95_s": _round(percentile(durations, 0.95)),
+                "failures": self.failures, "failure_rate": self.failure_rate, "p50_s": p50, "p95_s": p95,
                 "first_ts": self.first_ts, "last_ts": self.last_ts}
 
 
@@ -192,6 +205,7 @@ def _round(value: float | None) -> float | None:
 
 
 def aggregate(rctx: "RoostContext", scan: LogScan) -> dict[str, Any]:
+    """The stats document (shape in docs/SPEC.md, section observe)."""
     per_profile: dict[str, Tally] = {}
     for parts, _ in scan.fields(rctx):
         tally = per_profile.get(parts[_PROFILE])
@@ -201,9 +215,20 @@ def aggregate(rctx: "RoostContext", scan: LogScan) -> dict[str, Any]:
     total = Tally()
     for tally in per_profile.values():
         total.merge(tally)
-    data = total.summary()
-    data["profiles"] = [{"profile": name, **per_profile[name].summary()} for name in sorted(per_profile)]
-    return data
+    names = sorted(per_profile)
+    p50, p95 = total.percentiles()
+    return {
+        "window_start": total.first_ts, "window_end": total.last_ts,
+        "events": sum(total.by_event.values()), "by_event": dict(sorted(total.by_event.items())),
+        "pick": {"total": total.by_event.get("pick", 0),
+                 "by_profile": {n: per_profile[n].by_event["pick"] for n in names if per_profile[n].by_event["pick"]},
+                 "by_strategy": dict(sorted(total.by_strategy.items()))},
+        "exec": {"total": total.by_event.get("exec", 0),
+                 "by_profile": {n: per_profile[n].by_event["exec"] for n in names if per_profile[n].by_event["exec"]},
+                 "by_rc": dict(sorted(total.by_rc.items())), "failures": total.failures,
+                 "failure_rate": total.failure_rate, "p50_s": p50, "p95_s": p95},
+        "profiles": [{"profile": n, **per_profile[n].row()} for n in names],
+    }
 
 
 @click.command("stats")
@@ -221,6 +246,6 @@ def stats_cmd(rctx: "RoostContext", profile: str | None, since: float | None) ->
     if not data["events"] and not rctx.out.json_mode:
         rctx.out.say("No events in picks.log" + (" match the filters." if profile or since else " yet."))
         return
-    headers = ["profile", "picks", "execs", "failures", "failure_rate", "duration_p50_s", "duration_p95_s"]
+    headers = ["profile", "picks", "execs", "failures", "failure_rate", "p50_s", "p95_s"]
     rows = [[p[h] for h in headers] for p in data["profiles"]]
     _show(rctx, "stats", data, meta, (headers, rows))

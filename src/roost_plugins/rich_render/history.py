@@ -52,16 +52,17 @@ def render_stats(data: dict[str, Any], meta: dict[str, Any], ctx: Any) -> None:
 
     table = Table(title="picks.log stats", title_justify="left", box=box.SQUARE, show_footer=True)
     columns = ("Profile", "Picks", "Execs", "Failures", "Fail rate", "p50", "p95", "Last event (UTC)")
-    footer = ("all", str(data["picks"]), str(data["execs"]), str(data["failures"]),
-              _percent(data["failure_rate"]), _seconds(data["duration_p50_s"]),
-              _seconds(data["duration_p95_s"]), _when(data["last_ts"]))
+    picks, execs = data["pick"], data["exec"]
+    footer = ("all", str(picks["total"]), str(execs["total"]), str(execs["failures"]),
+              _percent(execs["failure_rate"]), _seconds(execs["p50_s"]), _seconds(execs["p95_s"]),
+              _when(data["window_end"]))
     for header, foot in zip(columns, footer):
         table.add_column(header, footer=foot, justify="left" if header in ("Profile", "Last event (UTC)") else "right")
     for row in data["profiles"]:
         failures = Text(str(row["failures"]), style="red" if row["failures"] else "")
         table.add_row(row["profile"], str(row["picks"]), str(row["execs"]), failures,
-                      _percent(row["failure_rate"]), _seconds(row["duration_p50_s"]),
-                      _seconds(row["duration_p95_s"]), _when(row["last_ts"]))
+                      _percent(row["failure_rate"]), _seconds(row["p50_s"]),
+                      _seconds(row["p95_s"]), _when(row["last_ts"]))
     console = stderr_console(ctx)
     console.print(table)
     others = {k: v for k, v in data["by_event"].items() if k not in ("pick", "exec")}
