@@ -56,14 +56,19 @@ def _store(ctx: "RoostContext", key: str, status: PlatformStatus, now: float) ->
         ctx.warn(f"could not write the platform-status cache: {err.message}")
 
 
-def platform_status(ctx: "RoostContext", *, refresh: bool = False,
-                    timeout: float = MISS_TIMEOUT_S) -> PlatformStatus:
+def configured_feed(ctx: "RoostContext") -> Any:
+    return ctx.host.get("feed", ctx.settings.get("status_feed"), "status feed")
+
+
+def platform_status(ctx: "RoostContext", *, refresh: bool = False, timeout: float = MISS_TIMEOUT_S,
+                    feed: Any = None) -> PlatformStatus:
     """The configured feed's status: cached within its TTL, else fetched; stale on a failed fetch.
 
     ``refresh`` fetches even when the cache is fresh (``status --no-cache``, doctor).
+    ``feed`` skips the plugin lookup (a caller on another thread resolves it first).
     Never raises for a feed failure: it is reported in ``fetch_error``.
     """
-    feed = ctx.host.get("feed", ctx.settings.get("status_feed"), "status feed")
+    feed = feed if feed is not None else configured_feed(ctx)
     ttl = float(getattr(feed, "ttl_s", None) or DEFAULT_TTL_S)
     key, now = _cache_key(ctx, feed), ctx.now()
     cached = _from_doc(ctx.state.read_doc(DOC), key)

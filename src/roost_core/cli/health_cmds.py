@@ -83,24 +83,30 @@ class _Background:
 
     def __init__(self, fn: Any) -> None:
         self.result: Any = None
+        self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(fn,), daemon=True)
         self._thread.start()
 
     def _run(self, fn: Any) -> None:
-        self.result = fn()
+        try:
+            self.result = fn()
+        except BaseException as exc:  # handed to the main thread, which reports it as usual
+            self.error = exc
 
     def join(self) -> Any:
         self._thread.join()
+        if self.error is not None:
+            raise self.error
         return self.result
 
 
 def _platform_fetcher(ctx: RoostContext, refresh: bool) -> _Background:
-    from ..platform import platform_status
+    from ..platform import configured_feed, platform_status
 
-    # Resolve plugins and state here, on this thread: the plugin host is not thread-safe.
-    ctx.host.get("feed", ctx.settings.get("status_feed"), "status feed")
+    # Resolve the plugin and the state backend on this thread: the plugin host is not thread-safe.
+    feed = configured_feed(ctx)
     _ = ctx.state
-    return _Background(lambda: platform_status(ctx, refresh=refresh))
+    return _Background(lambda: platform_status(ctx, refresh=refresh, feed=feed))
 
 
 @click.command("status")
