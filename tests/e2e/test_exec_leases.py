@@ -10,13 +10,14 @@ import subprocess
 import sys
 import termios
 import time
+from pathlib import Path
 
 import pytest
 
-from conftest import ROOST, canary
 from roost_plugins.fakeserver import Scenario
 
 PY = sys.executable
+ROOST = str(Path(sys.executable).parent / "roost")
 # A child that reports its lease view, then waits to be told to stop.
 HOLD = "import time, sys; print('started', flush=True); time.sleep(float(sys.argv[1]))"
 # A child that runs until the test creates a file.
@@ -26,7 +27,8 @@ UNTIL = ("import os, sys, time; print('started', flush=True)\n"
 
 def _account(world, name: str) -> None:
     world.make_profile(name)
-    world.fake.add_account(name, access_token=canary("access", name), refresh_token=canary("refresh", name),
+    oauth = world.credentials(name)["claudeAiOauth"]
+    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
                            usage=Scenario.ok())
 
 
@@ -36,9 +38,15 @@ def _leases(world) -> dict:
 
 
 def _start(world, *args: str, **popen) -> subprocess.Popen:
+    """Start exec; return once its child runs and (with a lease) roost has recorded the child."""
     proc = subprocess.Popen([ROOST, "exec", *args], env=world.env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **popen)
     assert proc.stdout.readline() == "started\n", proc.stderr.read() if proc.poll() is not None else ""
+    deadline = time.monotonic() + 10
+    while "--no-lease" not in args and time.monotonic() < deadline:
+        if any(lease.get("child_pid") for lease in _leases(world).values()):
+            break
+        time.sleep(0.02)
     return proc
 
 
@@ -177,7 +185,7 @@ def test_snapshot_ignores_leases(one, tmp_path):
     held = _leases(one)
     out = tmp_path / "copy.json"
     snap = one.run("snapshot", "solo", str(out))
-    assert snap.returncode == 0 and snap.stderr.startswith("Snapshot written. roost will NEVER touch this file.")
+    assert snap.returncode == 0 and snap.stderr.startswith("Snapshot written. roost will NEVER touch this file."), snap.stderr
     assert _leases(one) == held and out.read_bytes() == (one.profiles / "solo" / ".credentials.json").read_bytes()
     proc.terminate()
     proc.communicate(timeout=30)

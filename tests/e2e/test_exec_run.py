@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from conftest import canary
 from roost_plugins.fakeserver import Scenario
 
 PY = sys.executable
@@ -17,7 +16,8 @@ PY = sys.executable
 
 def _account(world, name: str, usage: Scenario | None = None) -> None:
     world.make_profile(name)
-    world.fake.add_account(name, access_token=canary("access", name), refresh_token=canary("refresh", name),
+    oauth = world.credentials(name)["claudeAiOauth"]
+    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
                            usage=usage or Scenario.ok())
 
 
@@ -42,8 +42,8 @@ def test_child_sees_the_profile_and_its_dir_but_no_token(one):
     assert seen["env"]["AXIOM_CLAUDE_PROFILE"] == "solo"
     assert seen["env"]["CLAUDE_CONFIG_DIR"] == str(one.profiles / "solo")
     blob = json.dumps(seen)
-    for kind in ("access", "refresh"):
-        token = canary(kind, "solo")
+    oauth = one.credentials("solo")["claudeAiOauth"]
+    for token in (oauth["accessToken"], oauth["refreshToken"]):
         assert all(token[i:i + 8] not in blob for i in range(len(token) - 8))
 
 

@@ -8,11 +8,14 @@ import random
 import signal
 import stat
 import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
-from conftest import ROOST
 from roost_plugins.fakeserver import TokenBehaviour
+
+ROOST = str(Path(sys.executable).parent / "roost")
 
 
 def _account(world, name: str, **kwargs) -> None:
