@@ -117,6 +117,7 @@ def test_avoid_max_cost_and_warn_at(world):
     assert "roost: warning: c is at weekly 82% (--warn-at 80%)" in err
     rc, out, _ = pick(world, "--strategy", "least-used", "--avoid", "a", "--avoid", "b")
     assert out == "c\n"
+    assert pick(world, "-n", "3", "--strategy", "weighted", "--avoid", "b")[1] == "a\nc\n"  # composes with --count
     rc, out = world.run_json("pick", "--avoid", "a", "--avoid", "b", "--avoid", "c")
     assert rc == 9 and out["error"]["details"]["reason"] == "all_filtered"
 
