@@ -512,7 +512,7 @@ def _fail(ctx: "RoostContext", error: RoostError, rows: list[dict[str, Any]], ex
     if explain:
         error.details["explain"] = rows
         if not ctx.out.json_mode:
-            show_explain(ctx, strategy, error.message, rows)
+            show_explain(ctx, strategy, f"nothing picked ({error.code}, exit {int(error.exit_code)})", rows)
     if log:
         _append(ctx, AuditEvent(audit.utc_now_iso(now), "pick", "", strategy, int(error.exit_code),
                                 round(elapsed, 3), "", os.getpid(), error.code), say)
