@@ -33,7 +33,8 @@ BACKOFF_BASE_S = 30.0
 BACKOFF_CAP_S = 480.0
 
 
-def _section(doc: dict[str, Any], key: str) -> dict[str, Any]:
+def section(doc: dict[str, Any], key: str) -> dict[str, Any]:
+    """A copy of one top-level map of the document (empty when missing or damaged)."""
     value = doc.get(key)
     return dict(value) if isinstance(value, dict) else {}
 
@@ -45,7 +46,7 @@ def read(ctx: "RoostContext") -> dict[str, Any]:
 
 def entries(ctx: "RoostContext", doc: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """Entries by profile name (only well-formed ones)."""
-    profiles = _section(read(ctx) if doc is None else doc, "profiles")
+    profiles = section(read(ctx) if doc is None else doc, "profiles")
     return {name: entry for name, entry in profiles.items() if isinstance(entry, dict)}
 
 
@@ -56,7 +57,7 @@ def drop(ctx: "RoostContext", *names: str) -> None:
     """
 
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
-        profiles, inflight = _section(doc, "profiles"), _section(doc, "inflight")
+        profiles, inflight = section(doc, "profiles"), section(doc, "inflight")
         for name in names:
             profiles.pop(name, None)
             inflight.pop(name, None)
@@ -70,7 +71,7 @@ def drop_all(ctx: "RoostContext") -> list[str]:
     dropped: list[str] = []
 
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
-        dropped.extend(sorted(_section(doc, "profiles")))
+        dropped.extend(sorted(section(doc, "profiles")))
         return {**doc, "version": VERSION, "profiles": {}, "inflight": {}}
 
     ctx.state.update_doc(DOC, edit)
@@ -103,7 +104,7 @@ def record_of(entry: dict[str, Any] | None) -> HealthRecord | None:
 
 def probe_times(doc: dict[str, Any], name: str, now: float, window_s: float = BUDGET_WINDOW_S) -> list[float]:
     """This profile's probe times inside the rolling window, oldest first."""
-    times = _section(doc, "probes").get(name)
+    times = section(doc, "probes").get(name)
     if not isinstance(times, list):
         return []
     return sorted(t for t in times if isinstance(t, (int, float)) and now - window_s < t <= now + 60)
@@ -126,7 +127,7 @@ def over_budget(doc: dict[str, Any], name: str, now: float, limit: int) -> bool:
 def with_probe_times(doc: dict[str, Any], stamps: dict[str, list[float]], now: float) -> dict[str, list[float]]:
     """The ``probes`` section with ``stamps`` added and times outside the window pruned."""
     probes = {}
-    for name in set(_section(doc, "probes")) | set(stamps):
+    for name in set(section(doc, "probes")) | set(stamps):
         times = probe_times(doc, name, now) + list(stamps.get(name, ()))
         if times:
             probes[name] = sorted(times)

@@ -232,7 +232,7 @@ def cached_records(ctx: "RoostContext", profiles: list[Profile]) -> list[HealthR
 
 @dataclass
 class Probed:
-    """One finished probe (or local verdict) on its way into the cache."""
+    """One finished probe on its way into the cache (or a local verdict, which is never cached)."""
 
     local: Local
     outcome: ProbeOutcome | None
@@ -292,7 +292,7 @@ def _reserve(ctx: "RoostContext", plan: Plan, deadline: float, limit: int) -> li
         over.clear()
         plan.waiting.clear()
         now = ctx.now()
-        inflight = {k: v for k, v in (doc.get("inflight") or {}).items()
+        inflight = {k: v for k, v in healthcache.section(doc, "inflight").items()
                     if isinstance(v, (int, float)) and v > now}
         stamps: dict[str, list[float]] = {}
         for profile in plan.to_probe:
@@ -326,14 +326,16 @@ def _say_over_budget(ctx: "RoostContext", plan: Plan, name: str, use: dict[str, 
     if plan.mode == FORCE:
         ctx.warn(f"profile {name!r} is over its probe budget ({spent}); probing anyway because it was forced")
         return
+    local = plan.locals[name]
     entry = healthcache.entries(ctx).get(name)
-    record = _cached_record(entry or {}, valid=False) or _not_probed(plan.locals[name], "not probed yet "
-                                                                     "(probe budget spent)")
+    valid = healthcache.is_valid(entry, plan.now, local.mtime_ns)
+    record = _cached_record(entry or {}, valid) or _not_probed(local, "not probed yet (probe budget spent)")
     checked = entry.get("checked_at") if entry else None
     age = f"from {format_duration(plan.now - checked)} ago" if isinstance(checked, (int, float)) else "(none yet)"
     slot = f", next slot in {format_duration(use['resets_in_s'])}" if "resets_in_s" in use else ""
+    override = "--no-cache" if plan.mode == AUTO else "--force"
     ctx.warn(f"probe budget spent for {name!r} ({spent}{slot}); showing its cached result {age} "
-             f"(--no-cache forces a probe)")
+             f"({override} probes anyway)")
     plan.records[name] = record
 
 
@@ -482,7 +484,7 @@ def _commit(ctx: "RoostContext", probed: list[Probed]) -> None:
 
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
         profiles = healthcache.entries(ctx, doc)
-        inflight = dict(doc.get("inflight") or {}) if isinstance(doc.get("inflight"), dict) else {}
+        inflight = healthcache.section(doc, "inflight")
         extra: dict[str, list[float]] = {}
         for item in probed:
             name = item.local.profile.name

@@ -8,11 +8,15 @@ import time
 
 import pytest
 
-from conftest import canary
 from roost_plugins.fakeserver import Scenario
 from roost_plugins.fakeserver.scenarios import usage_body
 
 pytestmark = pytest.mark.usefixtures("world")
+
+
+def token(world, name: str, kind: str = "access") -> str:
+    """A profile's token, read back from its credentials file."""
+    return world.credentials(name)["claudeAiOauth"]["accessToken" if kind == "access" else "refreshToken"]
 
 
 def fleet(world, **scenarios):
@@ -22,7 +26,7 @@ def fleet(world, **scenarios):
             world.make_profile(name, expires_in=-60)
             continue
         world.make_profile(name)
-        world.fake.add_account(name, access_token=canary("access", name), refresh_token=canary("refresh", name),
+        world.fake.add_account(name, access_token=token(world, name), refresh_token=token(world, name, "refresh"),
                                usage=scenario)
 
 
@@ -31,8 +35,8 @@ def no_secrets(world, *procs):
     texts = [p.stdout + p.stderr for p in procs]
     texts += [f.read_text(errors="replace") for f in world.config.rglob("*.json")]
     for name in [d.name for d in world.profiles.iterdir()]:
-        for token in (canary("access", name), canary("refresh", name)):
-            assert not any(token in t for t in texts), f"token of {name} leaked"
+        for secret in (token(world, name), token(world, name, "refresh")):
+            assert not any(secret in t for t in texts), f"token of {name} leaked"
 
 
 def by_name(envelope):
@@ -64,7 +68,7 @@ def test_every_state_in_status_then_served_from_cache(world):
     assert meta["platform_status"]["indicator"] == "none" and meta["platform_status"]["fetch_error"] is None
     assert meta["budget"]["ok"] == {"used": 1, "limit": 20, "window_s": 3600}
     assert meta["budget"]["expired"]["used"] == 0
-    assert fake.count_token(canary("access", "expired")) == 0  # local expiry: no request at all
+    assert fake.count_token(token(world, "expired")) == 0  # local expiry: no request at all
     calls = fake.count("GET", "/api/oauth/usage")
 
     proc = world.run("status")
@@ -122,12 +126,12 @@ def test_probe_budget_shared_across_processes(world):
     fleet(world, a=Scenario.ok())
     assert world.run("probe", "a", CLAUDE_LB_PROBE_BUDGET="1").returncode == 0
     proc = world.run("probe", "a", CLAUDE_LB_PROBE_BUDGET="1")
-    assert proc.returncode == 0 and fake.count_token(canary("access", "a")) == 1
+    assert proc.returncode == 0 and fake.count_token(token(world, "a")) == 1
     assert "probe budget spent for 'a' (1/1 probes in the last hour" in proc.stderr
     rc, out = world.run_json("probe", "a", "--force", CLAUDE_LB_PROBE_BUDGET="1")
-    assert out["data"][0]["source"] == "probe" and fake.count_token(canary("access", "a")) == 2
+    assert out["data"][0]["source"] == "probe" and fake.count_token(token(world, "a")) == 2
     rc, out = world.run_json("status", "--no-cache", CLAUDE_LB_PROBE_BUDGET="1")
-    assert fake.count_token(canary("access", "a")) == 3
+    assert fake.count_token(token(world, "a")) == 3
     assert out["meta"]["budget"]["a"]["used"] == 3 and out["meta"]["budget"]["a"]["limit"] == 1
 
 
@@ -145,7 +149,7 @@ def test_429_keeps_last_good_usage(world):
 def test_401_rereads_a_rotated_token(world):
     fake = world.fake
     fleet(world, a=Scenario.ok())
-    old, new = canary("access", "a"), "sk-ant-oat01-rotatedELSEWHERE" + "y" * 20
+    old, new = token(world, "a"), "sk-ant-oat01-rotatedELSEWHERE" + "y" * 20
     fake.set_usage(old, Scenario.unauthorized().with_delay(0.8))
     fake.set_usage(new, Scenario.ok(session=44))
 
@@ -231,11 +235,11 @@ def test_invalidate_and_credentials_change_reprobe(world):
     rc, out = world.run_json("invalidate", "a")
     assert rc == 0 and out["data"] == {"invalidated": ["a"], "had_entry": ["a"]}
     world.run("status", "--no-platform-status")
-    assert fake.count_token(canary("access", "a")) == 2 and fake.count_token(canary("access", "b")) == 1
+    assert fake.count_token(token(world, "a")) == 2 and fake.count_token(token(world, "b")) == 1
     time.sleep(0.01)
     world.make_profile("b")  # a refresh or a new login rewrites the file: its mtime changes
     world.run("status", "--no-platform-status")
-    assert fake.count_token(canary("access", "a")) == 2 and fake.count_token(canary("access", "b")) == 2
+    assert fake.count_token(token(world, "a")) == 2 and fake.count_token(token(world, "b")) == 2
     rc, out = world.run_json("invalidate", "--all")
     assert out["data"]["invalidated"] == ["a", "b"]
 
@@ -251,10 +255,10 @@ def test_corrupt_health_json_is_rebuilt(world):
 
 def test_trace_redacts_in_text_and_json(world):
     fleet(world, a=Scenario.ok(), dead=Scenario.invalid_credentials())
-    token = canary("access", "a")
+    secret = token(world, "a")
     rc, out = world.run_json("trace", "a")
     data = out["data"]
-    assert rc == 0 and data["request"]["headers"]["Authorization"] == "Bearer …" + token[-4:]
+    assert rc == 0 and data["request"]["headers"]["Authorization"] == "Bearer …" + secret[-4:]
     assert data["request"]["url"].endswith("/api/oauth/usage") and data["request"]["method"] == "GET"
     assert data["response"]["status"] == 200 and data["response"]["body"]["five_hour"]["utilization"] == 10.0
     assert data["response"]["headers"]["content-type"] == "application/json"

@@ -11,7 +11,6 @@ import httpx
 import pytest
 import respx
 
-from conftest import canary
 from roost_core import healthcache
 from roost_core.probe import cached_records, get_records, probe_many, probe_raw, probe_traced
 from roost_core.profiles import discover, get_profile
@@ -25,10 +24,16 @@ def ok_body(session=10.0, weekly=20.0, **extra):
             "seven_day": {"utilization": weekly, "resets_at": "2099-01-02T00:00:00Z"}, **extra}
 
 
+def token(roost_env, name: str, key: str = "accessToken") -> str:
+    """A profile's token, read back from its credentials file."""
+    return roost_env.credentials(name)["claudeAiOauth"][key]
+
+
 class Api:
     """Per-token answers for the usage endpoint; records every bearer it sees."""
 
-    def __init__(self, router: respx.MockRouter):
+    def __init__(self, router: respx.MockRouter, roost_env):
+        self.roost_env = roost_env
         self.answers: dict[str, object] = {}
         self.calls: list[str] = []
         self.requests: list[httpx.Request] = []
@@ -37,7 +42,7 @@ class Api:
         router.get(USAGE_URL).mock(side_effect=self.handle)
 
     def count(self, name: str) -> int:
-        return self.calls.count(canary("access", name))
+        return self.calls.count(token(self.roost_env, name))
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         token = request.headers["authorization"].removeprefix("Bearer ")
@@ -58,13 +63,13 @@ class Api:
             self.in_flight -= 1
 
     def set(self, name: str, answer: object) -> None:
-        self.answers[canary("access", name)] = answer
+        self.answers[token(self.roost_env, name)] = answer
 
 
 @pytest.fixture
-def api():
+def api(roost_env):
     with respx.mock(assert_all_called=False) as router:
-        yield Api(router)
+        yield Api(router, roost_env)
 
 
 def profiles(roost_env, *names, **kw):
@@ -139,7 +144,7 @@ def test_local_expiry_and_unusable_credentials_make_no_request(roost_env, health
     roost_env.make_profile("old", expires_in=-60)
     roost_env.make_profile("empty", document={"claudeAiOauth": {"accessToken": "", "expiresAt": 0}})
     roost_env.make_profile("mcp-only", document={"mcpOAuth": {}})
-    roost_env.make_profile("no-access", document={"claudeAiOauth": {"refreshToken": canary("refresh", "n")}})
+    roost_env.make_profile("no-access", document={"claudeAiOauth": {"refreshToken": "sk-ant-ort01-only" + "r" * 30}})
     (roost_env.profiles / "broken").mkdir()
     (roost_env.profiles / "broken" / ".credentials.json").write_text("{not json")
     ps = discover(health_paths(roost_env))
@@ -233,6 +238,7 @@ def test_429_without_history_has_no_figures(roost_env, health_ctx, api):
 
 def test_401_rereads_rotated_token_and_reprobes_once(roost_env, health_ctx, api):
     ps = profiles(roost_env, "a")
+    first = token(roost_env, "a")
     rotated = "sk-ant-oat01-ROTATEDbyanotherprocess0000000000"
 
     async def rotate_then_401():
@@ -243,7 +249,7 @@ def test_401_rereads_rotated_token_and_reprobes_once(roost_env, health_ctx, api)
     api.answers[rotated] = httpx.Response(200, json=ok_body(session=55.0))
     record = get_records(health_ctx(), ps)[0]
     assert record.health is Health.OK and record.session_pct == 55.0
-    assert api.calls == [canary("access", "a"), rotated]
+    assert api.calls == [first, rotated]
     reasons = healthcache.entries(health_ctx())["a"]["reasons"]
     assert "re-probed once" in reasons[0]
     assert healthcache.budget(healthcache.read(health_ctx()), "a", health_ctx.clock.now, 20)["used"] == 2
@@ -350,15 +356,15 @@ def test_probe_raw_writes_nothing(roost_env, health_ctx, api):
 
 def test_echoed_token_is_redacted_everywhere(roost_env, health_ctx, api):
     p = profiles(roost_env, "a")[0]
-    token = canary("access", "a")
-    api.set("a", httpx.Response(500, headers={"x-echo": token},
-                                json={"error": {"type": "api_error", "message": f"bad token {token}"}}))
+    secret = token(roost_env, "a")
+    api.set("a", httpx.Response(500, headers={"x-echo": secret},
+                                json={"error": {"type": "api_error", "message": f"bad token {secret}"}}))
     outcome, verdict, record = probe_traced(health_ctx(), p)
     dumped = json.dumps([outcome.body.decode(), outcome.headers, verdict.error, verdict.reasons, record.to_dict(),
                          outcome.request])
-    assert token not in dumped and token[-4:] in dumped
-    assert token not in (roost_env.config / "health.json").read_text()
-    assert outcome.request["headers"]["Authorization"] == "Bearer …" + token[-4:]
+    assert secret not in dumped and secret[-4:] in dumped
+    assert secret not in (roost_env.config / "health.json").read_text()
+    assert outcome.request["headers"]["Authorization"] == "Bearer …" + secret[-4:]
 
 
 def test_corrupt_cache_is_rebuilt_with_a_warning(roost_env, health_ctx, api):
