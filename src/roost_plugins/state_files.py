@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from roost_core import hookimpl
-from roost_core.atomic import atomic_write, ensure_private_dir
+from roost_core.atomic import atomic_write, ensure_private_dir, remove_stale_temps
 from roost_core.errors import Conflict, RoostError
 
 MAX_DOC_BYTES = 16 * 1024 * 1024
@@ -72,6 +72,8 @@ class FilesBackend:
             result = fn(data)
             new = data if result is None else result
             ensure_private_dir(self.config_dir)
+            # Every writer of this document holds this lock, so any temp file is a killed writer's.
+            remove_stale_temps(self._doc_path(name))
             atomic_write(self._doc_path(name), (json.dumps(new, indent=1, sort_keys=True) + "\n").encode(), 0o600)
             return new
 
