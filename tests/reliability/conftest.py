@@ -10,9 +10,10 @@ the terminal summary (G10).
 
 from __future__ import annotations
 
+import resource
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,8 @@ class SuiteTotals:
     files: int = 0
     hits: int = 0
     seconds: float = 0.0
+    cpu: float = 0.0  # CPU seconds of this process and its children during reliability tests
+    per_test: dict[str, tuple[float, float]] = field(default_factory=dict)  # nodeid -> (wall, cpu)
 
 
 _TOTALS_KEY = pytest.StashKey[SuiteTotals]()
@@ -49,9 +52,12 @@ def fts():
 def rel(request: pytest.FixtureRequest, roost_env, fts) -> RelWorld:
     roost_env.extra.update(fts.env())
     world = RelWorld(roost_env, fts)
-    started = time.monotonic()
+    started, cpu_started = time.monotonic(), _cpu()
     yield world
     totals = request.config.stash[_TOTALS_KEY]
+    wall, cpu = time.monotonic() - started, _cpu() - cpu_started
+    totals.per_test[request.node.nodeid] = (wall, cpu)
+    totals.cpu += cpu
     try:
         world.check(**world.checks)
     finally:
@@ -59,7 +65,13 @@ def rel(request: pytest.FixtureRequest, roost_env, fts) -> RelWorld:
         totals.texts += world.scanner.scanned_texts
         totals.files += world.scanner.scanned_files
         totals.hits += len(world.scanner.hits)
-        totals.seconds += time.monotonic() - started
+        totals.seconds += wall
+
+
+def _cpu() -> float:
+    """CPU seconds used by this process and its reaped children (the roost subprocesses)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
@@ -67,4 +79,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     if totals and totals.tests:
         terminalreporter.write_line(
             f"G10 (whole reliability run): canary hits={totals.hits} in {totals.texts} outputs and "
-            f"{totals.files} files across {totals.tests} tests; reliability time {totals.seconds:.1f}s")
+            f"{totals.files} files across {totals.tests} tests")
+        terminalreporter.write_line(
+            f"G14: reliability tests took {totals.seconds:.1f}s wall and {totals.cpu:.1f} CPU-s "
+            f"(~{totals.cpu / 2:.1f}s on an idle 2-core box); heaviest:")
+        heaviest = sorted(totals.per_test.items(), key=lambda kv: -kv[1][1])[:8]
+        for nodeid, (wall, cpu) in heaviest:
+            terminalreporter.write_line(f"    {cpu:6.1f} CPU-s {wall:6.1f}s wall  {nodeid}")

@@ -1,12 +1,17 @@
 """Run roost's CLI in-process with locking switched off: the negative control.
 
     python driver.py --nolock <roost args...>
+    python driver.py --nonatomic <roost args...>
 
 A race test must be able to fail. This driver replaces every lock roost
 takes (the state backend's filelocks and claude's lock directories) with
 no-ops *in this process only*, then runs the real CLI. The same race run
 through it must produce more than one POST (or invalid_grant). roost itself
 has no switch to disable locking, and never will.
+
+``--nonatomic`` is the control for races whose guarantee comes from
+atomicity rather than locks (G2): state files are rewritten in place in two
+writes, and log records are appended in two writes.
 """
 
 from __future__ import annotations
@@ -28,10 +33,44 @@ def switch_locking_off() -> None:
     claudelock.ClaudeLocks.release = lambda self: None
 
 
+def switch_atomicity_off() -> None:
+    import os
+    import time
+
+    from roost_core import atomic, refresh
+    from roost_plugins import state_files
+
+    def in_place(path, data, mode=0o600):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        try:
+            os.write(fd, data[: len(data) // 2])
+            time.sleep(0.002)
+            os.write(fd, data[len(data) // 2:])
+        finally:
+            os.close(fd)
+
+    for module in (atomic, refresh, state_files):
+        module.atomic_write = in_place
+
+    def append_in_two(self, log, line, max_bytes=None):
+        fd = os.open(self.config_dir / log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            record = (line + "\n").encode()
+            os.write(fd, record[:10])
+            time.sleep(0.002)
+            os.write(fd, record[10:])
+        finally:
+            os.close(fd)
+
+    state_files.FilesBackend.append_line = append_in_two
+
+
+SWITCHES = {"--nolock": switch_locking_off, "--nonatomic": switch_atomicity_off}
+
+
 def main(argv: list[str]) -> None:
-    if argv and argv[0] == "--nolock":
-        switch_locking_off()
-        argv = argv[1:]
+    while argv and argv[0] in SWITCHES:
+        SWITCHES[argv.pop(0)]()
     from roost_core.cli import cli
 
     cli.main(args=argv, prog_name="roost")
