@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOST, make_dist_on_path
+from conftest import ROOST, RoostEnv, make_dist_on_path
 
 PROFILES = ("alpha", "beta", "gamma")
 
@@ -54,8 +54,6 @@ def fleet(roost_env):
 @pytest.fixture(scope="module")
 def commands(tmp_path_factory) -> set[str]:
     """Every command name of this build, asked the way bash asks (once per module)."""
-    from conftest import RoostEnv
-
     env = RoostEnv(tmp_path_factory.mktemp("commands"))
     return set(complete(env, "bash", "roost "))
 

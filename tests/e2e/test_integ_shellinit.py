@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOST
+from conftest import ROOST, canary
 
 # Arguments that break naive quoting: spaces, quotes, globs, variables, empty, newline, dashes.
 TRICKY = ["a b", "it's", 'say "hi"', "", "$HOME", "*", "--flag", "tab\there", "new\nline", "ünï", "-n", "--"]
@@ -135,7 +135,6 @@ def test_shellinit_json_and_bad_shell(roost_env):
 @pytest.mark.skipif(importlib.util.find_spec("roost_core.cli.exec_cmd") is None, reason="exec not built yet")
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_wrapper_runs_claude_through_real_roost_exec(shell, tmp_path, fake_bin, world):
-    from conftest import canary
     from roost_plugins.fakeserver import Scenario
 
     _need(shell)
