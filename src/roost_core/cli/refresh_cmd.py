@@ -54,6 +54,20 @@ def refresh_cmd(rctx: RoostContext, name: str | None, all_profiles: bool, expire
     return _refresh_many(rctx, force=all_profiles, window=None if all_profiles else window, jitter=jitter)
 
 
+def _warn_if_shared(rctx: RoostContext, profiles: list[Profile]) -> None:
+    """File locks do not reach other machines (reliability.md F6): say so, once per filesystem."""
+    from ..mounts import filesystem_of, network_kind
+
+    seen = set()
+    for profile in profiles:
+        mount = filesystem_of(profile.credentials_path)
+        kind = network_kind(mount.fstype) if mount is not None else None
+        if kind and mount.mount_point not in seen:
+            seen.add(mount.mount_point)
+            rctx.warn(f"{profile.name} is on a {kind} filesystem ({mount.fstype} at {mount.mount_point}): "
+                      "roost's locks do not reach other machines, so refresh it from one machine only")
+
+
 def _pause(jitter: float) -> None:
     if jitter > 0:
         time.sleep(random.uniform(0, jitter))
@@ -63,6 +77,7 @@ def _refresh_one(rctx: RoostContext, name: str, jitter: float) -> int:
     from ..refresh import refresh_profile
 
     profile = get_profile(rctx.paths, name)
+    _warn_if_shared(rctx, [profile])
     _pause(jitter)
     result = refresh_profile(rctx, profile, force=True).to_dict()
     rctx.out.emit(result, {"profile": name}, text=_line(result))
@@ -74,6 +89,7 @@ def _refresh_many(rctx: RoostContext, *, force: bool, window: float | None, jitt
     profiles = discover(rctx.paths)
     if not profiles:
         rctx.warn(f"no profiles found under {rctx.paths.profiles_tree}")
+    _warn_if_shared(rctx, profiles)
     results = [_refresh_listed(rctx, profile, force=force, window=window, jitter=jitter) for profile in profiles]
     codes = {r["error"]["exit_code"] for r in results if r["status"] == "error"}
     code = next((int(c) for c in SEVERITY if c in codes), 0)
@@ -114,7 +130,8 @@ def _line(result: dict[str, Any]) -> str:
 def _sentence(result: dict[str, Any]) -> str:
     status = STATUS_TEXT.get(result["status"], result["status"])
     text = f"{result['name']}: {status}"
-    if result["status"] == "error" or (result.get("detail") and result["status"] != "refreshed"):
+    if result["status"] == "error" or (result.get("detail") and result["status"] not in ("refreshed",
+                                                                                      "skipped_not_due")):
         text += f": {result['detail']}"
     if result["status"] == "refreshed" and result.get("expires_at"):
         text += f" (expires {result['expires_at']}{_in(result['expires_at'])})"
