@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .errors import Conflict, RoostError
+from .errors import Conflict, RoostError, ValidationError
 from .leases import boot_id, process_start
 
 LOCK_DIR_NAME = ".oauth_refresh.lock"
@@ -119,7 +119,15 @@ class ClaudeLocks:
     def _take(self, path: Path, deadline: float) -> None:
         pause = POLL_MIN_S
         while True:
-            ident = self._try_take(path)
+            try:
+                ident = self._try_take(path)
+            except _NoPermission as exc:
+                if path.name == LOCK_DIR_NAME:  # inside the credentials' directory: we could not write there
+                    raise ValidationError(f"cannot write in {path.parent} ({exc.strerror}); a refreshed token "
+                                          "could not be saved there", details={"lock": str(path)}) from None
+                # Nobody running as us can create it either, so nobody holds it.
+                self.warn(f"cannot create the legacy lock {path} ({exc.strerror}); going on without it")
+                return
             if ident is not None:
                 self.held.append(_Held(path, ident))
                 return
@@ -193,6 +201,10 @@ class ClaudeLocks:
             held.ident = _ident(held.path) or held.ident
 
 
+class _NoPermission(OSError):
+    """mkdir of a lock directory was refused (permissions, read-only filesystem)."""
+
+
 def _mkdir(path: Path) -> tuple[int, int, int] | None:
     try:
         os.mkdir(path, 0o700)
@@ -201,6 +213,8 @@ def _mkdir(path: Path) -> tuple[int, int, int] | None:
     except OSError as exc:
         if exc.errno == errno.EEXIST:
             return None
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise _NoPermission(exc.errno, exc.strerror) from None
         raise RoostError(f"cannot create the refresh lock {path}: {exc.strerror}",
                          details={"lock": str(path)}) from None
     _mark_owner(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -144,3 +145,33 @@ def test_a_lock_of_a_live_roost_is_not_reclaimed(profile_dir):
     with pytest.raises(Conflict):
         ClaudeLocks(lock_paths(profile_dir)).acquire(time.monotonic() + 0.3)
     first.release()
+
+
+def _refuse_mkdir(monkeypatch, refused: Path) -> None:
+    real = os.mkdir
+
+    def mkdir(path, mode=0o777):
+        if Path(path) == refused:
+            raise PermissionError(13, "Permission denied")
+        return real(path, mode)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+
+
+def test_an_unwritable_credentials_dir_fails_before_any_post(monkeypatch, profile_dir):
+    from roost_core.errors import ValidationError
+
+    _refuse_mkdir(monkeypatch, profile_dir / LOCK_DIR_NAME)
+    with pytest.raises(ValidationError) as info:
+        ClaudeLocks(lock_paths(profile_dir)).acquire(time.monotonic() + 1)
+    assert "cannot write in" in info.value.message
+
+
+def test_an_uncreatable_legacy_lock_is_skipped_with_a_warning(monkeypatch, profile_dir):
+    _refuse_mkdir(monkeypatch, profile_dir.parent / "work.lock")
+    warnings: list[str] = []
+    locks = ClaudeLocks(lock_paths(profile_dir), warn=warnings.append)
+    locks.acquire(time.monotonic() + 1)
+    assert [h.path for h in locks.held] == [profile_dir / LOCK_DIR_NAME]
+    assert "going on without it" in warnings[0]
+    locks.release()
