@@ -166,3 +166,19 @@ def test_sigkill_at_any_point_never_damages_the_file(world):
         assert token  # the file was always one whole version
     assert not (world.profiles / "p.lock").exists()
     assert world.fake.reuse_count <= sum(1 for r in world.fake.rotations if r["source"] == "endpoint")
+
+
+def test_a_stopped_refresher_still_persists_its_answer(world):
+    _account(world, "p")
+    world.fake.set_token_behaviour("p", TokenBehaviour(delay_s=1.0))
+    proc = _spawn(world, "refresh", "p", CLAUDE_LB_LOCK_STALE="1")
+    deadline = time.monotonic() + 20
+    while not _token_post_times(world) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGSTOP)  # laptop sleep mid-POST: its claude locks go stale meanwhile
+    time.sleep(2)
+    proc.send_signal(signal.SIGCONT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert world.fake.token_posts == 1
+    assert world.credentials("p")["claudeAiOauth"]["refreshToken"] == world.fake.live_refresh_token("p")
