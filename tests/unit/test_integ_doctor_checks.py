@@ -58,8 +58,9 @@ def test_broken_credentials_fail(roost_env, doc, level, words):
 
 
 def test_expiry_and_refresh_token(roost_env):
-    now = time.time()
-    expired = dc.check_one_profile(profile(roost_env, "old", expires_in=-7200), now)
+    old = profile(roost_env, "old", expires_in=-7200)
+    now = time.time()  # after writing: the file's expiry is at least 2h in the past
+    expired = dc.check_one_profile(old, now)
     assert expired.level == "warn" and "expired 2h" in expired.message and "roost refresh old" in expired.message
     doc = roost_env.credentials("old")
     del doc["claudeAiOauth"]["refreshToken"]
