@@ -38,7 +38,8 @@ RESET_FIELD = {
 # Projection.status values
 PROJECTED = "projected"      # rising: eta_s / eta_at set
 REACHED = "reached"          # the latest sample is already at or above 100
-FLAT = "flat"                # flat or falling: "—"
+FLAT = "flat"                # flat within the current window: "—"
+FALLING = "falling"          # the latest sample is below the one before (a reset or a decline): "—"
 RESETS_FIRST = "resets_first"  # rising, but the window resets before it would reach 100
 WINDOW_OVER = "window_over"  # the current window has already reset since the last sample
 TOO_FEW = "too_few_samples"  # fewer than MIN_SAMPLES in the current window
@@ -132,6 +133,9 @@ def project(points: Sequence[Point], now: float | None = None, target: float = T
     """
     ordered = sorted(points, key=lambda p: p.t)
     window = current_window(ordered)
+    if len(ordered) >= 2 and ordered[-1].value < ordered[-2].value:
+        # Going down right now: nothing is burning towards 100 %, whatever the window holds.
+        return Projection(FALLING, len(window), window[0].t)
     if len(window) < MIN_SAMPLES:
         return Projection(TOO_FEW, len(window), window[0].t if window else None)
     last = window[-1]

@@ -73,16 +73,27 @@ def test_flat_is_a_dash():
     assert p.slope_per_hour == pytest.approx(0)
 
 
-def test_falling_series_is_a_series_of_resets_so_too_few():
-    # Every drop starts a new window: a falling series never has 3 samples in one window.
+def test_falling_is_a_dash_and_never_projects():
+    # Every drop also starts a new window, so nothing before it is ever fitted.
     p = project(linear(80, -5, 6))
-    assert p.status == forecast.TOO_FEW and p.label == "too few samples"
+    assert p.status == forecast.FALLING and p.label == "—" and p.eta_s is None
+    assert p.window_samples == 1
+
+
+def test_right_after_a_reset_there_is_no_eta_until_three_new_samples():
+    climb = linear(40, 30, 5)
+    after = [Point(climb[-1].t + 600 * (i + 1), 2.0 + i, WEEK_RESET) for i in range(3)]
+    assert project(climb + after[:1]).status == forecast.FALLING
+    assert project(climb + after[:2]).status == forecast.TOO_FEW
+    p = project(climb + after)
+    assert p.status == forecast.PROJECTED and p.window_samples == 3
+    assert p.slope_per_hour == pytest.approx(6)
 
 
 def test_too_few_samples_in_the_current_window():
     assert project([]).status == forecast.TOO_FEW
     assert project(linear(10, 5, 2)).status == forecast.TOO_FEW
-    # Plenty before the reset, two after: still too few.
+    # Plenty before the reset, two (rising) after: still too few.
     p = project(linear(50, 10, 10) + linear(1, 10, 2, t0=T0 + 10 * 600))
     assert p.status == forecast.TOO_FEW and p.window_samples == 2
 
