@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Iterator
 
 import click
@@ -68,8 +68,6 @@ class LogScan:
 
 def _epoch(when: datetime) -> float:
     if when.tzinfo is None:  # audit timestamps are UTC; a naive one is read as UTC too
-        from datetime import timezone
-
         when = when.replace(tzinfo=timezone.utc)
     return when.timestamp()
 
