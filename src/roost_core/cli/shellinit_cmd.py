@@ -115,8 +115,13 @@ def wrapper_script(shell: str, roost: str) -> str:
 @json_option
 @pass_roost
 def shellinit_cmd(rctx: RoostContext, shell: str | None, roost_path: str | None) -> None:
-    """Print a `claude` wrapper function: eval "$(roost shellinit)" (bash/zsh),
-    roost shellinit | source (fish), roost shellinit | Out-String | Invoke-Expression (pwsh)."""
+    """Print a `claude` shell function that runs claude through `roost exec --auto-refresh`.
+
+    \b
+    bash/zsh:   eval "$(roost shellinit)"
+    fish:       roost shellinit | source
+    PowerShell: roost shellinit | Out-String | Invoke-Expression
+    """
     chosen = normalize_shell(shell) if shell else detect_shell(rctx.env)
     if chosen is None:
         raise ValidationError("cannot detect your shell (parent process and $SHELL are not bash, zsh, "
