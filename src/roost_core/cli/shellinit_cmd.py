@@ -61,7 +61,7 @@ function claude {{
         return
     }}
     $__roostExe = {roost}
-    & $__roostExe exec --auto-refresh -- $__roostClaude.Source @args
+    & $__roostExe exec --auto-refresh '--' $__roostClaude.Source @args  # a bare -- would be eaten by PowerShell
 }}
 """
 
