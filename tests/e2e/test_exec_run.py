@@ -80,9 +80,9 @@ def test_stdin_is_inherited(one):
 def test_timeout_kills_the_whole_tree_with_124(one, tmp_path):
     marker = tmp_path / "survived"
     started = time.monotonic()
-    proc = one.run("exec", "--timeout", "0.5", "--", "sh", "-c", f"(sleep 2; touch {marker}) & wait")
+    proc = one.run("exec", "--timeout", "0.5", "--", "sh", "-c", f"(sleep 1; touch {marker}) & wait")
     assert proc.returncode == 124 and time.monotonic() - started < 4
-    time.sleep(2.2)
+    time.sleep(1.2)
     assert not marker.exists()  # the grandchild died with its group
     assert _exec_lines(one)[-1][8] == "timeout"
 

@@ -165,9 +165,8 @@ def test_429_is_rate_limited_and_spends_nothing(world):
     assert out["error"]["details"]["retry_after_s"] > 0
 
 
-@pytest.mark.parametrize("body", [b"<html>bad gateway</html>", b'{"access_token": ""}',
-                                  b'{"access_token": "sk-ant-oat01-x", "expires_in": "abc"}',
-                                  b'{"access_token": "sk-ant-oat01-x", "expires_in": -5}'])
+@pytest.mark.parametrize("body", [b"<html>bad gateway</html>",
+                                  b'{"access_token": "sk-ant-oat01-x", "expires_in": "abc"}'])  # more: unit tests
 def test_invalid_200_writes_nothing(world, body):
     _account(world, "a")
     world.fake.set_token_behaviour("a", TokenBehaviour(status_override=200, body_override=body))

@@ -139,7 +139,7 @@ def test_sigkill_at_any_point_never_damages_the_file(world):
     _account(world, "p")
     path = world.profiles / "p" / ".credentials.json"
     env = {"CLAUDE_LB_REFRESH_MIN_INTERVAL": "0"}
-    for _ in range(8):
+    for _ in range(6):
         delay = rng.choice([0.0, 0.05, 0.2])
         world.fake.set_token_behaviour("p", TokenBehaviour(delay_s=delay))
         proc = _spawn(world, "refresh", "p", **env)
