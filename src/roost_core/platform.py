@@ -68,7 +68,11 @@ def platform_status(ctx: "RoostContext", *, refresh: bool = False, timeout: floa
     ``feed`` skips the plugin lookup (a caller on another thread resolves it first).
     Never raises for a feed failure: it is reported in ``fetch_error``.
     """
-    feed = feed if feed is not None else configured_feed(ctx)
+    if feed is None:
+        try:
+            feed = configured_feed(ctx)
+        except RoostError as err:  # no feed (disabled or misnamed): status still reports the profiles
+            return PlatformStatus(fetch_error=err.message)
     ttl = float(getattr(feed, "ttl_s", None) or DEFAULT_TTL_S)
     key, now = _cache_key(ctx, feed), ctx.now()
     cached = _from_doc(ctx.state.read_doc(DOC), key)

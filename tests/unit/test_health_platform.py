@@ -141,3 +141,10 @@ def test_doctor_check_is_warn_level_and_fresh(health_ctx, page):
     assert result.level == "warn" and "Elevated errors" in result.message and page.call_count == 2
     page.mock(side_effect=httpx.ConnectError("refused"))
     assert check.run(health_ctx()).level == "warn"
+
+
+def test_without_a_feed_plugin_status_is_only_a_fetch_error(health_ctx):
+    ctx = health_ctx()
+    ctx.disabled_plugins = ("status-page",)
+    status = platform_status(ctx)
+    assert status.indicator is None and "unknown status feed 'status-page'" in status.fetch_error

@@ -101,10 +101,18 @@ class _Background:
 
 
 def _platform_fetcher(ctx: RoostContext, refresh: bool) -> _Background:
+    from ..errors import RoostError
     from ..platform import configured_feed, platform_status
+    from ..records import PlatformStatus
 
     # Resolve the plugin and the state backend on this thread: the plugin host is not thread-safe.
-    feed = configured_feed(ctx)
+    try:
+        feed = configured_feed(ctx)
+    except RoostError as err:
+        name = ctx.settings.get("status_feed")
+        if name not in ctx.host.disabled:  # a deliberately disabled feed is not worth a warning
+            ctx.warn(f"no platform status: {err.message}")
+        return _Background(lambda: PlatformStatus(fetch_error=err.message))
     _ = ctx.state
     return _Background(lambda: platform_status(ctx, refresh=refresh, feed=feed))
 
