@@ -9,7 +9,8 @@ no-ops *in this process only*, then runs the real CLI. The same race run
 through it must produce more than one POST (or invalid_grant). roost itself
 has no switch to disable locking, and never will.
 
-``--nonatomic`` is the control for races whose guarantee comes from
+``--crash-child-wait`` makes exec's child wait raise (G7: the lease must
+still be released). ``--nonatomic`` is the control for races whose guarantee comes from
 atomicity rather than locks (G2): state files are rewritten in place in two
 writes, and log records are appended in two writes.
 """
@@ -65,7 +66,18 @@ def switch_atomicity_off() -> None:
     state_files.FilesBackend.append_line = append_in_two
 
 
-SWITCHES = {"--nolock": switch_locking_off, "--nonatomic": switch_atomicity_off}
+def crash_child_wait() -> None:
+    """Fault injection for G7: an exception inside roost while exec's child would run."""
+    from roost_core import childproc
+
+    def run(self):
+        raise RuntimeError("injected fault while waiting for the child")
+
+    childproc.ChildRun.run = run
+
+
+SWITCHES = {"--nolock": switch_locking_off, "--nonatomic": switch_atomicity_off,
+            "--crash-child-wait": crash_child_wait}
 
 
 def main(argv: list[str]) -> None:

@@ -83,6 +83,10 @@ class ReliabilityFake(FakeAnthropic):
         post.answered = time.monotonic()
         return reply
 
+    def clear_posts(self) -> None:
+        with self._lock:
+            self.posts.clear()
+
     # -- views ---------------------------------------------------------------------
     def posts_for(self, label: str) -> list[Post]:
         with self._lock:

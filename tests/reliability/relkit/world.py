@@ -80,6 +80,7 @@ class RelWorld:
     scanner: canary.Scanner = field(default_factory=canary.Scanner)
     runs: list[Run] = field(default_factory=list)
     tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
+    siblings: list["RelWorld"] = field(default_factory=list)
     # End-of-test checks; a test may switch one off, saying why in a comment.
     checks: dict[str, bool] = field(default_factory=lambda: {"modes": True, "tracebacks": True})
 
@@ -108,6 +109,15 @@ class RelWorld:
 
     def stored_refresh(self, name: str) -> str | None:
         return json.loads(self.creds_bytes(name))["claudeAiOauth"].get("refreshToken")
+
+    def sibling(self, name: str) -> "RelWorld":
+        """Another isolated world (own tree and config) on the same FTS, checked with this one."""
+        env = type(self.roost_env)(self.root / name)
+        env.home.mkdir(parents=True)
+        env.extra.update(self.roost_env.extra)
+        world = RelWorld(env, self.fake, self.scanner, self.runs)
+        self.siblings.append(world)
+        return world
 
     # -- profiles ------------------------------------------------------------
     def profile(self, name: str, *, expires_in: float = 8 * 3600, register: bool = True,
@@ -164,11 +174,11 @@ class RelWorld:
     def tracebacks(self) -> list[Run]:
         return [r for r in self.runs if "Traceback" in r.stderr or "Traceback" in r.stdout]
 
-    def leaks(self, extra_texts: list[tuple[str, str]] = ()) -> list[canary.Hit]:
+    def leaks(self, extra_texts: list[tuple[str, str]] = (), runs: bool = True) -> list[canary.Hit]:
         """Canary slices in any output, any file roost keeps (credentials copies aside)."""
         self.scanner.add(self.fake.issued)
         hits = []
-        for run in self.runs:
+        for run in self.runs if runs else ():
             hits += self.scanner.scan_text(run.stdout, f"stdout of {run.argv[1:4]}")
             hits += self.scanner.scan_text(run.stderr, f"stderr of {run.argv[1:4]}")
         for where, text in extra_texts:
@@ -184,8 +194,8 @@ class RelWorld:
             dirs += [p for p in self.profiles.iterdir() if p.is_dir() and not p.is_symlink()]
         return dirs
 
-    def check(self, *, modes: bool = True, tracebacks: bool = True) -> None:
-        """The assertions after every reliability test."""
+    def check(self, *, modes: bool = True, tracebacks: bool = True, runs: bool = True) -> None:
+        """The assertions after every reliability test (siblings: their files only)."""
         if tracebacks:
             bad = self.tracebacks()
             assert not bad, "traceback in roost output:\n" + "\n".join(map(str, bad[:3]))
@@ -194,5 +204,7 @@ class RelWorld:
         if modes:
             problems = files.mode_problems(self.owned_dirs())
             assert not problems, "wrong modes:\n" + "\n".join(problems)
-        hits = self.leaks()
+        for world in self.siblings:
+            world.check(modes=modes, tracebacks=False, runs=False)
+        hits = self.leaks(runs=runs)
         assert not hits, "canary slices leaked:\n" + "\n".join(map(str, hits[:10]))
