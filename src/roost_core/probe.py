@@ -25,8 +25,6 @@ concurrent processes never lose each other's entries.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import os
 import re
 import time
@@ -40,6 +38,8 @@ from .errors import RoostError
 from .records import Classification, Health, HealthRecord, ProbeOutcome, Profile, Usage
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .context import RoostContext
 
 AUTO, LIVE, FORCE = "auto", "live", "force"
@@ -342,6 +342,8 @@ def _say_over_budget(ctx: "RoostContext", plan: Plan, name: str, use: dict[str, 
 # -- probing -----------------------------------------------------------------------------
 
 def _accepts_deadline(source: Any) -> bool:
+    import inspect
+
     try:
         return "deadline_s" in inspect.signature(source.probe).parameters
     except (TypeError, ValueError):
@@ -350,6 +352,8 @@ def _accepts_deadline(source: Any) -> bool:
 
 async def _call_source(ctx: "RoostContext", source: Any, local: Local, client: Any, deadline: float) -> ProbeOutcome:
     """One request through the probe source, cut off at the deadline whatever the source does."""
+    import asyncio
+
     started = time.monotonic()
     token = local.token or ""
     try:
@@ -411,6 +415,8 @@ async def _probe_one(ctx: "RoostContext", source: Any, client: Any, gate: asynci
 
 async def _wait_for_others(ctx: "RoostContext", plan: Plan) -> None:
     """Use the results of probes other processes have in flight (instead of asking again)."""
+    import asyncio
+
     start = time.monotonic()
     pending = {name: start + max(0.0, until - plan.now) for name, until in plan.waiting.items()}
     while pending:
@@ -442,6 +448,8 @@ def _skip_absent_sniffio() -> None:
 
 async def _probe_all(ctx: "RoostContext", plan: Plan, granted: list[Profile], deadline: float,
                      concurrency: int) -> list[Probed]:
+    import asyncio
+
     if not granted:
         return []
     from .http import make_async_client
@@ -528,6 +536,8 @@ def _notify(ctx: "RoostContext", probed: list[Probed]) -> None:
 
 async def execute(ctx: "RoostContext", plan: Plan, *, timeout: float | None = None) -> tuple[list[Probed], Plan]:
     """Run a plan: reserve, probe and wait concurrently, commit once, notify observers."""
+    import asyncio
+
     deadline, concurrency, limit = _settings(ctx, timeout)
     granted = _reserve(ctx, plan, deadline, limit) if plan.to_probe else []
     probed, _ = await asyncio.gather(_probe_all(ctx, plan, granted, deadline, concurrency),
@@ -553,6 +563,8 @@ def get_records(ctx: "RoostContext", profiles: list[Profile], *, force: bool = F
     ``force`` probes every profile, over budget too (``--no-cache``);
     ``offline`` never probes. A warm cache imports no HTTP library.
     """
+    import asyncio
+
     if offline:
         return cached_records(ctx, profiles)
     plan = plan_run(ctx, profiles, FORCE if force else AUTO)
@@ -575,6 +587,8 @@ def probe_traced(ctx: "RoostContext", profile: Profile, *,
 
     The outcome is None when no request was made (the token is expired or unusable).
     """
+    import asyncio
+
     plan = plan_run(ctx, [profile], FORCE)
     if plan.local_probed:
         item = plan.local_probed[0]
@@ -595,6 +609,8 @@ def raw_result(name: str, outcome: ProbeOutcome) -> dict[str, Any]:
 
 
 async def _raw_all(ctx: "RoostContext", profiles: list[Profile], timeout: float | None) -> list[dict[str, Any]]:
+    import asyncio
+
     from .http import make_async_client
 
     deadline, concurrency, _ = _settings(ctx, timeout)
@@ -617,6 +633,8 @@ async def _raw_all(ctx: "RoostContext", profiles: list[Profile], timeout: float 
 
 def probe_raw_many(ctx: "RoostContext", profiles: list[Profile], *, timeout: float | None = None) -> list[dict[str, Any]]:
     """The untouched usage bodies: no classification, no cache write, no budget use."""
+    import asyncio
+
     return asyncio.run(_raw_all(ctx, profiles, timeout))
 
 
