@@ -563,12 +563,12 @@ def get_records(ctx: "RoostContext", profiles: list[Profile], *, force: bool = F
     ``force`` probes every profile, over budget too (``--no-cache``);
     ``offline`` never probes. A warm cache imports no HTTP library.
     """
-    import asyncio
-
     if offline:
         return cached_records(ctx, profiles)
     plan = plan_run(ctx, profiles, FORCE if force else AUTO)
     if plan.to_probe:
+        import asyncio
+
         asyncio.run(execute(ctx, plan, timeout=timeout))
     return _ordered(plan, profiles)
 

@@ -292,4 +292,4 @@ def test_warm_status_imports_no_http_library(world):
                           env=world.env(), capture_output=True, text=True, timeout=60)
     modules = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
     assert json.loads(proc.stdout)["data"][0]["source"] == "cache"
-    assert not {m for m in modules if m.split(".")[0] in ("httpx", "httpcore", "rich")}
+    assert not {m for m in modules if m.split(".")[0] in ("httpx", "httpcore", "rich", "asyncio")}
