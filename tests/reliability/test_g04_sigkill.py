@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from relkit import files, trace
+from relkit import files
+from relkit import tracelog as trace
 from roost_plugins.fakeserver import TokenBehaviour
 
 OPS = ("write", "fsync", "replace", "send", "recv", "body")

@@ -6,7 +6,8 @@ import subprocess
 import sys
 import textwrap
 
-from relkit import canary, trace
+from relkit import canary
+from relkit import tracelog as trace
 from relkit.world import KILLPOINTS
 
 

@@ -17,7 +17,7 @@ ROOST_TEST_PAUSE_AT=OP:K:SECONDS
 ROOST_TEST_TRACE=PATH
     Append one line per event to PATH: ``monotonic pid event detail``
     (writes, fsyncs, replaces, mkdir/rmdir of lock directories, filelock
-    acquire/release, HTTP send/recv/body, kill). Each line is one O_APPEND
+    attempt/acquire/release, HTTP send/recv/body, kill). Each line is one O_APPEND
     write, so many processes can share one trace file.
 
 The variables are removed from os.environ at start-up, so children that roost
@@ -200,7 +200,12 @@ def _patch_filelock(module, points: _Points) -> None:
     raw_acquire, raw_release = lock_class.acquire, lock_class.release
 
     def acquire(self, *args, **kwargs):
-        proxy = raw_acquire(self, *args, **kwargs)
+        points.trace("lock_try", str(self.lock_file))
+        try:
+            proxy = raw_acquire(self, *args, **kwargs)
+        except BaseException as exc:
+            points.trace("lock_fail", f"{self.lock_file} {type(exc).__name__}")
+            raise
         points.trace("lock_acq", str(self.lock_file))
         return proxy
 

@@ -5,7 +5,7 @@ Modules:
            (redirects, gzip bombs), every issued token and a POST timeline
   canary   random canary tokens and the 8-character-slice scanner
   procs    running real roost processes (concurrently, with kill points and traces)
-  trace    reading the kill-point trace files, hold intervals, overlap checks
+  tracelog reading the kill-point trace files, hold intervals, overlap checks
   files    invariants over the files roost owns (parse, modes, temp files)
   world    RelWorld: one isolated roost world wired to all of the above
 """

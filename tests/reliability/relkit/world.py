@@ -34,6 +34,7 @@ class Run:
     elapsed: float
     pid: int
     killed: bool = False
+    started_at: float = 0.0  # time.monotonic() at spawn
 
     def json(self) -> Any:
         try:
@@ -62,7 +63,7 @@ class Proc:
             out, err = self.popen.communicate()
             err += f"\n[harness: killed after {timeout}s]"
         run = Run(self.argv, self.popen.returncode, out, err, time.monotonic() - self.started,
-                  self.popen.pid, killed=self.popen.returncode == -signal.SIGKILL)
+                  self.popen.pid, killed=self.popen.returncode == -signal.SIGKILL, started_at=self.started)
         self.world.runs.append(run)
         return run
 
@@ -167,8 +168,12 @@ class RelWorld:
         return self.start(*args, **kwargs).finish(timeout)
 
     def run_many(self, argvs: list[list[str]], timeout: float = 120, **kwargs: Any) -> list[Run]:
+        """Start all, then collect each on its own thread (so each elapsed time ends at its exit)."""
+        from concurrent.futures import ThreadPoolExecutor
+
         procs = [self.start(*argv, **kwargs) for argv in argvs]
-        return [proc.finish(timeout) for proc in procs]
+        with ThreadPoolExecutor(max_workers=len(procs) or 1) as pool:
+            return list(pool.map(lambda proc: proc.finish(timeout), procs))
 
     # -- invariants ----------------------------------------------------------
     def tracebacks(self) -> list[Run]:
