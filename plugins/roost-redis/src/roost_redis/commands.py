@@ -1,0 +1,155 @@
+"""``roost state ...``: operate the shared store (redis backend).
+
+* ``keygen PATH``  write a new Fernet key file (0600); copy it to every machine.
+* ``init``         give an empty store its epoch (once per fleet).
+* ``status``       reachability, epoch, persistence settings, journal, profiles.
+* ``restore``      after the store lost its data: push this machine's mirrors
+                   (highest version wins) and leases; run it on every machine.
+* ``sync``         create local profile directories for every profile in the
+                   store, with access-token-only credentials files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from roost_core import hookimpl
+from roost_core.cli.common import json_option, pass_roost
+from roost_core.errors import ValidationError
+
+
+def _redis_backend(rctx: Any) -> Any:
+    backend = rctx.state
+    if getattr(backend, "name", None) != "redis":
+        raise ValidationError(f"'roost state' manages the redis backend, and this machine uses "
+                              f"{getattr(backend, 'name', '?')!r}; set [state] backend = \"redis\" in config.toml "
+                              "(or CLAUDE_LB_STATE_BACKEND=redis)")
+    return backend
+
+
+@click.group("state")
+def state_group() -> None:
+    """The shared state store of a fleet (redis backend): keygen, init, status, restore, sync."""
+
+
+@state_group.command("keygen")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@pass_roost
+def keygen_cmd(rctx: Any, path: Path) -> None:
+    """Write a new encryption key file (0600) for [state.redis] key_file."""
+    from .crypto import write_key_file
+
+    path = path.expanduser()
+    if not path.parent.is_dir():
+        raise ValidationError(f"directory {path.parent} does not exist")
+    write_key_file(path)
+    rctx.out.emit({"path": str(path)}, {}, text=str(path))
+    rctx.out.say(f"Key written to {path}. Copy it (0600) to every machine of the fleet; "
+                 "losing it makes the stored credentials unreadable.")
+
+
+@state_group.command("init")
+@json_option
+@pass_roost
+def init_cmd(rctx: Any) -> None:
+    """Give an empty store its epoch (once per fleet)."""
+    from .restore import init_store
+
+    backend = _redis_backend(rctx)
+    seen = backend.local.seen_epoch()
+    if backend.store_info() is None and seen:
+        raise ValidationError("this store lost its data (this machine knows its old epoch); "
+                              "use 'roost state restore' instead of init, so no newer token is lost")
+    created, epoch = init_store(backend)
+    rctx.out.emit({"epoch": epoch, "created": created}, {"url": backend.settings.display_url},
+                  text=epoch)
+    rctx.out.say(f"Store {backend.settings.display_url} {'initialised' if created else 'was already initialised'} "
+                 f"(epoch {epoch}).")
+
+
+@state_group.command("status")
+@json_option
+@pass_roost
+def status_cmd(rctx: Any) -> None:
+    """Reachability, epoch, persistence settings and pending journal of the store."""
+    from .restore import store_status
+
+    backend = _redis_backend(rctx)
+    data = store_status(backend)
+    warnings = []
+    if data["appendonly"] not in (None, "yes") or data["appendfsync"] not in (None, "always"):
+        warnings.append("persistence is not 'appendonly yes' + 'appendfsync always': an acknowledged rotation "
+                        "can be lost in a crash, and with it the account")
+    if not data["tls"] and not _loopback(backend.settings.url):
+        warnings.append("the connection is not TLS (rediss://)")
+    if data["initialised"] and data["seen_epoch"] and data["seen_epoch"] != data["epoch"]:
+        warnings.append("the store's epoch changed since this machine last saw it (restored elsewhere?)")
+    data["warnings"] = warnings
+    lines = [f"store      {data['url']} (redis {data['server_version']}, {'TLS' if data['tls'] else 'no TLS'})",
+             f"epoch      {data['epoch'] or 'none (not initialised, or reset)'}",
+             f"persist    appendonly={data['appendonly'] or '?'} appendfsync={data['appendfsync'] or '?'}",
+             f"profiles   {', '.join(data['profiles']) or 'none'}",
+             f"journal    {data['pending_journal']} pending, {len(data['journal_conflicts'])} set aside"]
+    rctx.out.emit(data, {}, text="\n".join(lines))
+    for warning in warnings:
+        rctx.warn(warning)
+
+
+@state_group.command("restore")
+@json_option
+@pass_roost
+def restore_cmd(rctx: Any) -> None:
+    """Rebuild a store that lost its data from this machine's mirrors (run on every machine)."""
+    from .restore import restore
+
+    backend = _redis_backend(rctx)
+    report = restore(backend)
+    lines = [f"pushed {name} v{v}" for name, v in sorted(report.pushed.items())]
+    lines += [f"kept   {name} (store has v{v})" for name, v in sorted(report.kept.items())]
+    rctx.out.emit(report.to_dict(), {"url": backend.settings.display_url}, text="\n".join(lines))
+    for note in report.journal:
+        rctx.warn(note)
+    rctx.out.say(f"Restored into epoch {report.epoch}: {len(report.pushed)} pushed, {len(report.kept)} already "
+                 f"newer in the store, {report.leases} lease(s). Refresh resumes after "
+                 f"{backend.settings.restore_hold:g}s; run 'roost state restore' on the other machines now.")
+
+
+@state_group.command("sync")
+@json_option
+@pass_roost
+def sync_cmd(rctx: Any) -> None:
+    """Create local profile directories for every profile in the store (access-token-only files)."""
+    from roost_core.names import is_valid_name
+    from roost_core.records import Profile
+
+    backend = _redis_backend(rctx)
+    backend.epoch.ensure()
+    names = backend._call("listing profiles", lambda c: c.hvals(backend.keys.profiles))
+    synced = []
+    for raw in sorted(names):
+        name = raw.decode("utf-8", "replace")
+        if not is_valid_name(name):
+            rctx.warn(f"the store names a profile {name!r} that is not a valid name here; skipped")
+            continue
+        directory = rctx.paths.profiles_tree / name
+        created = not (directory / ".credentials.json").exists()
+        backend.creds.read(Profile(name, directory))
+        synced.append({"name": name, "created": created, "version": backend.creds.reads[name].v})
+    rctx.out.emit(synced, {"profiles_dir": str(rctx.paths.profiles_tree)},
+                  text="\n".join(item["name"] for item in synced))
+
+
+def _loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    host = urlsplit(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.") or url.startswith("unix://")
+
+
+@hookimpl
+def roost_register_commands(cli: Any) -> None:
+    cli.add_command(state_group)

@@ -1,0 +1,258 @@
+"""Credentials in the store: sealed, versioned, committed by compare-and-set.
+
+The store is the truth. Each record carries a version ``v`` that grows by one
+per write, the Fernet blob (profile name and ``v`` sealed inside) and a keyed
+fingerprint of its refresh token. A write names the version and fingerprint
+it read; the commit script stores it only if the record is still exactly
+that one, so a late or duplicate writer can never roll a rotated token back.
+
+On each read the machine refreshes two local copies: the sealed record in
+its mirror (for ``restore`` and degraded reads) and the profile directory's
+``.credentials.json`` rewritten *without* the refresh token, which is what a
+``claude`` child sees: it can use the access token but never rotate it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from roost_core.atomic import atomic_write, ensure_private_dir
+from roost_core.credentials import OAUTH_KEY, Credentials, CredentialsError
+from roost_core.errors import Conflict, RoostError
+
+from .client import BackendDown
+from .crypto import Sealer
+from .journal import Journal, JournalEntry
+from .keys import Keyspace
+from .localstate import LocalState
+
+
+@dataclass(frozen=True)
+class ReadMark:
+    """What this backend instance last read for a profile: the CAS anchor."""
+
+    v: int
+    fp: str
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    v: int
+    blob: bytes
+    fp: str
+    expires_at_ms: int
+    fence: int
+    updated_ms: int
+
+    @classmethod
+    def from_hash(cls, raw: dict[bytes, bytes]) -> "StoredRecord | None":
+        fields = {k.decode(): v for k, v in raw.items()}
+        if "blob" not in fields:
+            return None
+        try:
+            return cls(int(fields.get("v", b"0")), fields["blob"], fields.get("fp", b"").decode(),
+                       int(fields.get("expires_at_ms", b"0") or 0), int(fields.get("fence", b"0") or 0),
+                       int(fields.get("updated_ms", b"0") or 0))
+        except (ValueError, KeyError):
+            return None
+
+    def to_mirror(self) -> dict[str, Any]:
+        return {"v": self.v, "blob": self.blob.decode("ascii"), "fp": self.fp,
+                "expires_at_ms": self.expires_at_ms, "updated_ms": self.updated_ms}
+
+
+def access_only(data: bytes) -> bytes | None:
+    """The credentials document without its refresh token (None if not parseable)."""
+    try:
+        creds = Credentials.parse(data)
+    except CredentialsError:
+        return None
+    document = json.loads(json.dumps(creds.document))
+    oauth = document.get(OAUTH_KEY)
+    if isinstance(oauth, dict):
+        oauth.pop("refreshToken", None)
+    return (json.dumps(document, indent=2) + "\n").encode("utf-8")
+
+
+def _expires_at_ms(data: bytes) -> int:
+    try:
+        return Credentials.parse(data).expires_at_ms or 0
+    except CredentialsError:
+        return 0
+
+
+def _refresh_token(data: bytes) -> str | None:
+    try:
+        return Credentials.parse(data).refresh_token
+    except CredentialsError:
+        return None
+
+
+class CredentialStore:
+    def __init__(self, call_script: Callable[..., Any], call: Callable[..., Any], keys: Keyspace,
+                 sealer: Callable[[], Sealer], local: LocalState, journal: Journal, host: str,
+                 profiles_tree: Path, warn: Callable[[str], None]):
+        self._script = call_script
+        self._call = call
+        self.keys = keys
+        self._sealer = sealer
+        self.local = local
+        self.journal = journal
+        self.host = host
+        self.profiles_tree = profiles_tree
+        self._warn = warn
+        self.reads: dict[str, ReadMark] = {}
+
+    # -- reading -------------------------------------------------------------
+    def fetch(self, profile: str) -> StoredRecord | None:
+        raw = self._call("reading credentials", lambda c: c.hgetall(self.keys.cred(profile)))
+        return StoredRecord.from_hash(raw) if raw else None
+
+    def read(self, profile: Any) -> bytes:
+        """The profile's credentials from the store (importing a local login once)."""
+        record = self.fetch(profile.name)
+        if record is None:
+            record = self._import(profile)
+            if record is None:
+                return profile.credentials_path.read_bytes()
+        _, data = self._sealer().open(profile.name, record.v, record.blob)
+        self.reads[profile.name] = ReadMark(record.v, record.fp)
+        self._keep_local_copies(profile, record, data)
+        return data
+
+    def read_mirror(self, profile: Any) -> bytes | None:
+        """The last sealed copy this machine saw (for degraded reads)."""
+        mirrored = self.local.mirrored_cred(profile.name)
+        if not mirrored.get("blob"):
+            return None
+        try:
+            _, data = self._sealer().open(profile.name, int(mirrored.get("v", 0)), mirrored["blob"].encode())
+        except (RoostError, ValueError):
+            return None
+        return data
+
+    def _keep_local_copies(self, profile: Any, record: StoredRecord, data: bytes) -> None:
+        self.local.mirror_cred(profile.name, record.to_mirror())
+        if Path(profile.directory).parent != self.profiles_tree:
+            return  # never rewrite a login outside roost's tree ($CLAUDE_CONFIG_DIR's "default")
+        child_copy = access_only(data)
+        if child_copy is None:
+            return
+        path = profile.credentials_path
+        # Every machine stamps its copy with the record's commit time, so the core's
+        # "same credentials file as probed" check (mtime) agrees across the fleet.
+        stamp_ns = record.updated_ms * 1_000_000
+        try:
+            same = path.read_bytes() == child_copy
+            if same and (not stamp_ns or os.stat(path).st_mtime_ns == stamp_ns):
+                return
+        except OSError:
+            same = False
+        if not same:
+            ensure_private_dir(Path(profile.directory))
+            atomic_write(path, child_copy, 0o600)
+        if stamp_ns:
+            os.utime(path, ns=(stamp_ns, stamp_ns))
+
+    def _import(self, profile: Any) -> StoredRecord | None:
+        """First sight of a profile in the store: push this machine's newest copy.
+
+        The sealed mirror wins over the local file (it carries a version); a
+        local file with no refresh token (an access-only cache) is never
+        imported. ``create`` succeeds only while the record is still absent,
+        so two machines importing at once keep one copy.
+        """
+        mirrored = self.local.mirrored_cred(profile.name)
+        if mirrored.get("blob"):
+            self.put_if_newer(profile.name, mirrored)
+            return self.fetch(profile.name)
+        try:
+            data = profile.credentials_path.read_bytes()
+        except OSError:
+            return None
+        if not _refresh_token(data):
+            return None
+        self.commit(profile.name, data, ReadMark(0, ""), fence=0, rotation_id=f"import-{uuid.uuid4().hex}",
+                    journal=False)
+        self._warn(f"imported profile {profile.name!r} into the redis store (first sight); "
+                   "the store is its source of truth from now on")
+        return self.fetch(profile.name)
+
+    # -- writing -------------------------------------------------------------
+    def write(self, profile: Any, data: bytes, fence: int, rotation_id: str | None = None) -> int:
+        mark = self.reads.get(profile.name)
+        if mark is None:
+            # No read in this run: only a brand-new record may be created blind.
+            mark = ReadMark(0, "")
+        entry, updated_ms = self.commit(profile.name, data, mark, fence=fence, rotation_id=rotation_id)
+        self._keep_local_copies(profile, StoredRecord(entry.new_v, entry.blob.encode("ascii"), entry.new_fp,
+                                                      entry.expires_at_ms, entry.fence, updated_ms), data)
+        return entry.new_v
+
+    def commit(self, profile: str, data: bytes, mark: ReadMark, *, fence: int, rotation_id: str | None = None,
+               journal: bool = True) -> tuple[JournalEntry, int]:
+        """Journal (fsync'd), then the compare-and-set; returns the entry and its commit time (ms)."""
+        sealer = self._sealer()
+        new_v = mark.v + 1
+        entry = JournalEntry(profile=profile, rotation_id=rotation_id or uuid.uuid4().hex, expected_v=mark.v,
+                             expected_fp=mark.fp, new_v=new_v, new_fp=sealer.fingerprint(_refresh_token(data)),
+                             blob=sealer.seal(profile, new_v, data).decode("ascii"),
+                             expires_at_ms=_expires_at_ms(data), fence=fence, host=self.host)
+        if journal:
+            self.journal.write(entry)
+        try:
+            status, stored_v, updated_ms = self.send(entry)
+        except BackendDown as exc:
+            if journal:
+                raise BackendDown(f"{exc.message}; the new credentials of {profile!r} are kept in the local "
+                                  "journal and will be committed on the next run", details=exc.details) from None
+            raise
+        if status == 0:
+            aside = self.journal.set_aside(entry) if journal else None
+            raise Conflict(f"credentials of {profile!r} changed in the store since they were read "
+                           f"(read v{mark.v}, store now v{stored_v}); not overwritten"
+                           + (f" (kept the unstored copy sealed in {aside})" if aside else ""),
+                           details={"profile": profile, "read_version": mark.v, "stored_version": stored_v})
+        self.journal.remove(entry)
+        self.reads[profile] = ReadMark(new_v, entry.new_fp)
+        return entry, updated_ms
+
+    def send(self, entry: JournalEntry) -> tuple[int, int, int]:
+        """The commit script; (1|2, v, updated_ms) committed or already committed, (0, v, 0) conflict."""
+        result = self._script(
+            "cas_cred", "committing credentials",
+            [self.keys.cred(entry.profile), self.keys.intent(entry.profile), self.keys.profiles],
+            [entry.expected_v, entry.expected_fp, entry.new_v, entry.blob, entry.new_fp, entry.rotation_id,
+             entry.expires_at_ms, entry.host, entry.fence, self.keys.profile_id(entry.profile), entry.profile])
+        return int(result[0]), int(result[1]), int(result[2])
+
+    def put_if_newer(self, profile: str, mirrored: dict[str, Any]) -> tuple[bool, int]:
+        result = self._script(
+            "put_if_newer", "restoring credentials", [self.keys.cred(profile), self.keys.profiles],
+            [int(mirrored.get("v", 0)), mirrored["blob"], mirrored.get("fp", ""),
+             int(mirrored.get("expires_at_ms", 0) or 0), self.host, self.keys.profile_id(profile), profile,
+             int(mirrored.get("updated_ms", 0) or 0)])
+        return bool(int(result[0])), int(result[1])
+
+    # -- the journal ---------------------------------------------------------
+    def flush_journal(self, profile: str | None = None) -> list[str]:
+        """Commit what a crashed or cut-off run left behind; returns warnings."""
+        notes = []
+        for path, entry in list(self.journal.entries(profile)):
+            if entry is None:
+                notes.append(f"unreadable redis journal entry {path}; left in place")
+                continue
+            status, stored_v, _ = self.send(entry)
+            if status == 0:
+                aside = self.journal.set_aside(entry)
+                notes.append(f"journalled credentials of {entry.profile!r} (spent v{entry.expected_v}) conflict "
+                             f"with the store (now v{stored_v}); set aside in {aside}")
+            else:
+                self.journal.remove(entry)
+                notes.append(f"committed journalled credentials of {entry.profile!r} (v{entry.new_v})")
+        return notes

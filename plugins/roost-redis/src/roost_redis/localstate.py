@@ -1,0 +1,141 @@
+"""What a machine keeps locally in redis mode, under ``<config>/redis/`` (0700):
+
+* ``mirror/``: the last copy of every document read from the store (served,
+  marked degraded, when the store is down) and of every credentials record
+  as stored (still Fernet-sealed; ``roost state restore`` pushes them back
+  after the store lost its data). Written only when the version changed.
+* ``spool/``: log lines written while the store was down, flushed later.
+* ``journal/``: rotated credentials not yet committed to the store (sealed,
+  fsync'd before the commit is even tried; see journal.py).
+* ``store.json``: the store epoch this machine last saw (reset detection).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from roost_core.atomic import ensure_private_dir
+from roost_plugins.state_files import FilesBackend
+
+from .keys import short_hash
+
+
+class LocalState:
+    def __init__(self, root: Path, warn: Callable[[str], None]):
+        self.root = root
+        self.files = FilesBackend(root / "mirror", warn)
+        self.spool_dir = root / "spool"
+        self.journal_dir = root / "journal"
+
+    # -- store epoch ---------------------------------------------------------
+    def seen_epoch(self) -> str | None:
+        value = self.files.read_doc("store").get("epoch")
+        return value if isinstance(value, str) and value else None
+
+    def remember_epoch(self, epoch: str) -> None:
+        if self.seen_epoch() != epoch:
+            self.files.update_doc("store", lambda doc: {**doc, "epoch": epoch})
+
+    # -- document mirror -----------------------------------------------------
+    def mirrored_doc(self, name: str) -> dict[str, Any]:
+        entry = self.files.read_doc(f"doc-{short_hash(name)}")
+        doc = entry.get("doc")
+        return doc if isinstance(doc, dict) else {}
+
+    def mirror_doc(self, name: str, version: int, doc: dict[str, Any]) -> None:
+        key = f"doc-{short_hash(name)}"
+        current = self.files.read_doc(key)
+        if version >= 0 and current.get("v") == version and current.get("name") == name:
+            return
+        self.files.update_doc(key, lambda _old: {"name": name, "v": version, "doc": doc})
+
+    # -- credentials mirror (sealed records, exactly as stored) ----------------
+    def mirrored_cred(self, profile: str) -> dict[str, Any]:
+        return self.files.read_doc(f"cred-{short_hash(profile)}")
+
+    def mirror_cred(self, profile: str, record: dict[str, Any]) -> None:
+        """Keep the newest record seen for ``profile`` (never step back a version)."""
+        key = f"cred-{short_hash(profile)}"
+        current = self.files.read_doc(key)
+        if _version(current) >= _version(record) and current.get("fp") == record.get("fp"):
+            return
+
+        def edit(old: dict[str, Any]) -> dict[str, Any]:
+            return old if _version(old) > _version(record) else {**record, "profile": profile}
+
+        self.files.update_doc(key, edit)
+
+    def mirrored_profiles(self) -> Iterator[dict[str, Any]]:
+        try:
+            names = sorted(os.listdir(self.files.config_dir))
+        except OSError:
+            return
+        for name in names:
+            if name.startswith("cred-") and name.endswith(".json"):
+                record = self.files.read_doc(name[: -len(".json")])
+                if record.get("profile") and record.get("blob"):
+                    yield record
+
+    # -- log spool -------------------------------------------------------------
+    def spool(self, log: str, eid: str, line: str) -> None:
+        ensure_private_dir(self.spool_dir)
+        spool = FilesBackend(self.spool_dir, lambda _m: None)
+        spool.append_line(f"{short_hash(log)}.spool", json.dumps({"log": log, "eid": eid, "line": line}))
+
+    def spooled_files(self) -> list[Path]:
+        try:
+            return sorted(p for p in self.spool_dir.iterdir() if ".spool" in p.name)
+        except OSError:
+            return []
+
+    def take_spool(self, path: Path) -> Path | None:
+        """Claim a spool file for flushing (a rename, so two flushers never share one)."""
+        if path.name.endswith(".spool"):
+            claimed = path.with_name(f"{path.name}.flushing-{os.getpid()}")
+            try:
+                os.rename(path, claimed)
+            except OSError:
+                return None
+            return claimed
+        return path if path.name.endswith(f".flushing-{os.getpid()}") or _owner_dead(path) else None
+
+
+def read_spool(path: Path) -> list[dict[str, str]]:
+    entries = []
+    try:
+        with open(path, "r", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue  # a torn tail from a killed writer
+                if isinstance(entry, dict) and {"log", "eid", "line"} <= set(entry):
+                    entries.append({k: str(entry[k]) for k in ("log", "eid", "line")})
+    except OSError:
+        pass
+    return entries
+
+
+def _owner_dead(path: Path) -> bool:
+    """A ``.flushing-<pid>`` file whose flusher died: any flusher may take it over."""
+    try:
+        pid = int(path.name.rsplit("-", 1)[1])
+    except (IndexError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _version(record: dict[str, Any]) -> int:
+    try:
+        return int(record.get("v", 0))
+    except (TypeError, ValueError):
+        return 0
