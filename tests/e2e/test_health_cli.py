@@ -196,11 +196,10 @@ def test_probe_raw_is_untouched_and_writes_nothing(world):
 
 def test_unknown_profile_is_not_found(world):
     world.make_profile("real")
-    for command in (["probe", "ghost"], ["show", "ghost"], ["invalidate", "ghost"], ["trace", "ghost"],
-                    ["probe", "ghost", "--raw"]):
+    for command in (["probe", "ghost", "--raw"], ["show", "ghost"], ["trace", "ghost"]):
         rc, out = world.run_json(*command)
         assert rc == 3 and out["error"]["code"] == "NOT_FOUND", command
-    proc = world.run("show", "ghost")
+    proc = world.run("invalidate", "ghost")
     assert proc.returncode == 3 and "unknown profile 'ghost'" in proc.stderr
 
 
@@ -293,3 +292,38 @@ def test_warm_status_imports_no_http_library(world):
     modules = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
     assert json.loads(proc.stdout)["data"][0]["source"] == "cache"
     assert not {m for m in modules if m.split(".")[0] in ("httpx", "httpcore", "rich", "asyncio")}
+
+
+def _age(world, name):
+    """Make a cache entry's time run out, as if its TTL had passed."""
+    path = world.config / "health.json"
+    doc = json.loads(path.read_text())
+    doc["profiles"][name]["valid_until"] = 0
+    path.write_text(json.dumps(doc))
+
+
+def _ttl(world, name):
+    entry = json.loads((world.config / "health.json").read_text())["profiles"][name]
+    return None if entry["valid_until"] is None else round(entry["valid_until"] - entry["checked_at"])
+
+
+def test_ttls_and_network_backoff_steps(world):
+    fleet(world, ok=Scenario.ok(), rate=Scenario.rate_limited("45"), weird=Scenario.server_error(503),
+          sess=Scenario.session_exhausted(session_resets_at=3600), dead=Scenario.unauthorized(),
+          week=Scenario.weekly_exhausted(weekly_resets_at=7200), net=Scenario.drop())
+    assert world.run("status", "--no-platform-status").returncode == 0
+    ttls = {name: _ttl(world, name) for name in ("ok", "rate", "weird", "dead", "net")}
+    assert ttls == {"ok": 300, "rate": 45, "weird": 60, "dead": None, "net": 30}
+    assert abs(_ttl(world, "sess") - 3600) <= 2 and abs(_ttl(world, "week") - 7200) <= 2
+    steps = []
+    for _ in range(5):
+        _age(world, "net")
+        rc, out = world.run_json("status", "--no-platform-status")
+        assert by_name(out)["net"]["health"] == "network_error" and out["meta"]["sources"]["cache"] == 6
+        steps.append(_ttl(world, "net"))
+    assert steps == [60, 120, 240, 480, 480]
+    world.fake.set_chain_usage("net", Scenario.ok())
+    _age(world, "net")
+    rc, out = world.run_json("status", "--no-platform-status")
+    assert by_name(out)["net"]["health"] == "ok" and _ttl(world, "net") == 300
+    assert json.loads((world.config / "health.json").read_text())["profiles"]["net"]["backoff"] == 0
