@@ -66,13 +66,13 @@ def show_table(ctx: RoostContext, view: str, data: list[dict[str, Any]], meta: d
     from ..platform import header_line
     from ..render import plain_table, render
 
-    if not data:
-        return
-    if render(ctx, view, data, meta):
+    if data and render(ctx, view, data, meta):
         return
     line = header_line(meta.get("platform_status"))
     if line:
         ctx.out.say(line)
+    if not data:
+        return
     rows = [[r["name"], r["plan"], r["health"], r["session_pct"], r["weekly_pct"], r["weekly_resets_at"]]
             for r in data]
     ctx.out.say(plain_table(["Profile", "Plan", "Health", "Session", "Weekly", "Resets"], rows))
