@@ -327,3 +327,24 @@ def test_ttls_and_network_backoff_steps(world):
     rc, out = world.run_json("status", "--no-platform-status")
     assert by_name(out)["net"]["health"] == "ok" and _ttl(world, "net") == 300
     assert json.loads((world.config / "health.json").read_text())["profiles"]["net"]["backoff"] == 0
+
+
+def test_parallel_processes_share_probes_and_never_corrupt_the_cache(world):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    fleet(world, a=Scenario.ok().with_delay(0.5), b=Scenario.ok().with_delay(0.5), c=Scenario.rate_limited("0"))
+    roost = [str(Path(sys.executable).parent / "roost"), "status", "--json", "--no-platform-status"]
+    procs = [subprocess.Popen(roost, env=world.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(8)]
+    outs = [p.communicate(timeout=60) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
+    for stdout, stderr in outs:
+        assert "Traceback" not in stderr
+        assert {n: r["health"] for n, r in by_name(json.loads(stdout)).items()} == {
+            "a": "ok", "b": "ok", "c": "rate_limited"}
+    # One request per profile: the other processes waited for the probe already in flight.
+    assert [world.fake.count_token(token(world, n)) for n in "abc"] == [1, 1, 1]
+    doc = json.loads((world.config / "health.json").read_text())
+    assert set(doc["profiles"]) == {"a", "b", "c"} and doc["inflight"] == {}
