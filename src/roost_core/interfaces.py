@@ -94,7 +94,18 @@ class StateBackend(Protocol):
     * Named cross-process locks (the refresh lock).
     * Append-only line logs ("picks"): whole lines, safe with many writers.
     * Credentials of a profile: read the raw file bytes, and replace them
-      atomically.
+      atomically. ``write_credentials`` raises Conflict unless the stored
+      credentials are still the ones this backend instance last read for that
+      profile (optimistic concurrency; a write with no earlier read imports).
+
+    Optional, looked up with ``getattr`` (the files backend has them all):
+    ``shared`` (True when other machines see the same state),
+    ``begin_spend(profile)`` (called right before a refresh POST while the
+    refresh lock is held; raises to stop it), ``child_credentials_dir(profile,
+    lease) -> Path | None`` (a directory whose credentials an exec child may
+    use; None: the profile's own), ``claim(name, ttl_s)`` (a context manager
+    yielding True to the one process that may do ``name`` now) and
+    ``describe() -> dict`` (for doctor and status).
     """
 
     name: str

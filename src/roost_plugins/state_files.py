@@ -5,7 +5,8 @@
 * Named locks: filelocks in ``<config>/locks/`` (hashed names, 0700 dir).
 * Line logs appended with one O_APPEND write per record; rotation to
   ``<log>.1`` happens under a lock after re-checking the size.
-* Credentials: the profile's own ``.credentials.json`` (0600, dir 0700).
+* Credentials: the profile's own ``.credentials.json`` (0600, dir 0700);
+  a write after a read is refused (CONFLICT) if the file changed in between.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class FilesBackend:
     def __init__(self, config_dir: Path, warn: Callable[[str], None]):
         self.config_dir = config_dir
         self._warn = warn
+        self._read_digests: dict[str, str] = {}  # credentials realpath -> digest of the bytes last read
 
     # -- documents -----------------------------------------------------------
     def _doc_path(self, name: str) -> Path:
@@ -145,11 +147,68 @@ class FilesBackend:
     # -- credentials -----------------------------------------------------------
     def read_credentials(self, profile: Any) -> bytes:
         with open(profile.credentials_path, "rb") as handle:
-            return handle.read(MAX_DOC_BYTES)
+            data = handle.read(MAX_DOC_BYTES)
+        self._read_digests[os.path.realpath(profile.credentials_path)] = _digest(data)
+        return data
 
     def write_credentials(self, profile: Any, data: bytes) -> None:
+        """Replace the file; CONFLICT if it changed since this instance last read it.
+
+        Optimistic concurrency, checked under a per-file lock: a write based on
+        a stale read never overwrites what another writer stored meanwhile. A
+        write with no earlier read (an import) is unconditional, as before.
+        """
         ensure_private_dir(profile.directory)
-        atomic_write(profile.credentials_path, data, 0o600)
+        key = os.path.realpath(profile.credentials_path)
+        expected = self._read_digests.get(key)
+        if expected is None:
+            atomic_write(profile.credentials_path, data, 0o600)
+            return
+        with self.lock(f"credentials:{key}", timeout=10.0):
+            try:
+                with open(profile.credentials_path, "rb") as handle:
+                    current = _digest(handle.read(MAX_DOC_BYTES))
+            except FileNotFoundError:
+                current = None
+            if current != expected:
+                raise Conflict(f"the credentials of {profile.name!r} changed since roost read them; "
+                               "not overwritten", details={"profile": profile.name})
+            atomic_write(profile.credentials_path, data, 0o600)
+            self._read_digests[key] = _digest(data)
+
+    # -- optional protocol extensions (docs/PLUGINS.md, state backends) ------------
+    shared = False  # state is this machine's alone
+
+    def begin_spend(self, profile: Any) -> None:
+        """Nothing to record locally: the held filelock already excludes every refresher."""
+
+    def child_credentials_dir(self, profile: Any, lease: Any = None) -> Path | None:
+        """None: a child uses the profile's own directory and credentials file."""
+        return None
+
+    @contextlib.contextmanager
+    def claim(self, name: str, ttl_s: float) -> Iterator[bool]:
+        """True to the one process that may do ``name`` now (a non-blocking filelock)."""
+        from filelock import FileLock, Timeout
+
+        lock_dir = ensure_private_dir(ensure_private_dir(self.config_dir) / "locks")
+        lock = FileLock(str(lock_dir / _lock_file_name(f"claim:{name}")), timeout=0, mode=0o600)
+        try:
+            lock.acquire()
+        except Timeout:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock.release()
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": self.name, "shared": False, "degraded": False, "path": str(self.config_dir)}
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _reject_constant(name: str) -> Any:
