@@ -1,0 +1,147 @@
+"""Two (or more) roost "machines" with separate local directories behave as one fleet.
+
+Every machine is the real ``roost`` executable with its own HOME, config and
+profiles tree; only the Redis store is shared. The fake Anthropic rejects a
+reused refresh token, so a stale token presented by any machine shows up as
+``reuse_count``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from fleetkit.fixtures import fleet, key_file, needs_redis, redis_server  # noqa: F401 (fixtures)
+from fleetkit.machines import canary, check
+from roost_plugins.fakeserver import TokenBehaviour
+
+pytestmark = needs_redis
+
+USAGE = "/api/oauth/usage"
+
+
+def health_of(payload, name):
+    data = payload["data"]
+    rows = data if isinstance(data, list) else data.get("profiles", data)
+    for row in rows:
+        if row["name"] == name:
+            return row["health"]
+    raise AssertionError(f"{name} not in {payload}")
+
+
+def test_two_machines_behave_as_one_fleet(fleet):
+    a, b, fake = fleet.a, fleet.b, fleet.fake
+    fleet.seed(a, "p", cli=True)
+    # Only the store holds the refresh token; each machine keeps an access-token-only copy.
+    for machine in (a, b):
+        local = machine.local_credentials("p")["claudeAiOauth"]
+        assert "refreshToken" not in local and local["accessToken"] == canary("access", "p")
+
+    # The health cache is shared: b answers from what a probed, without a request of its own.
+    check(a.run("probe", "p"))
+    probes = fake.count("GET", USAGE)
+    rc, status = b.run_json("status", "--no-platform-status")
+    assert rc == 0 and health_of(status, "p") == "ok"
+    assert fake.count("GET", USAGE) == probes
+
+    # A rotation on a reaches b: b probes with the new access token (a stale one would be a 401).
+    check(a.run("refresh", "p"))
+    assert fake.token_posts == 1
+    rc, probed = b.run_json("probe", "p")
+    assert rc == 0 and health_of(probed, "p") == "ok"
+    assert b.local_credentials("p")["claudeAiOauth"]["accessToken"] == fake.live_access_token("p")
+
+    # b refreshes with the store's refresh token, never with a stale copy.
+    check(b.run("refresh", "p"))
+    assert (fake.token_posts, fake.reuse_count) == (2, 0)
+    assert a.run_json("show", "p", "--offline")[1]["data"]["name"] == "p"
+
+    # Picks on a are b's history and stats.
+    rc, picked = a.run_json("pick")
+    assert rc == 0 and picked["data"]["name"] == "p"
+    rc, history = b.run_json("history")
+    assert rc == 0 and [e["profile"] for e in history["data"] if e["event"] == "pick"] == ["p"]
+
+    # Nothing in Redis's persistence files is a token.
+    dump = fleet.redis.persistence_bytes()
+    for token in (canary("access", "p"), canary("refresh", "p"), fake.live_refresh_token("p"),
+                  fake.live_access_token("p")):
+        assert token[12:24].encode() not in dump
+
+
+def test_refresh_on_one_machine_honours_a_lease_taken_on_another(fleet):
+    a, b, fake = fleet.a, fleet.b, fleet.fake
+    fleet.seed(a, "p")
+    child = a.popen("exec", "--lease-for", "60", "--", sys.executable, "-c", "import time; time.sleep(30)")
+    try:
+        store, deadline = fleet.redis.client(), time.monotonic() + 20
+        while not store.zcard("roost:leases"):
+            assert time.monotonic() < deadline and child.poll() is None, "exec on a never took its lease"
+            time.sleep(0.05)
+        rc, leased = b.run_json("refresh", "p")
+        assert rc == 7 and leased["error"]["code"] == "LEASE_HELD"
+        rc, many = b.run_json("refresh", "--all")
+        assert rc == 0 and many["data"][0]["status"] == "skipped_leased", many
+        assert fake.token_posts == 0
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+    check(b.run("refresh", "p"))  # the lease went with the exec
+    assert fake.token_posts == 1
+
+
+@pytest.mark.parametrize("machines_n", [3, pytest.param(8, marks=pytest.mark.stress)])
+def test_concurrent_refresh_from_many_machines_posts_once(fleet, machines_n):
+    fake = fleet.fake
+    others = [fleet.add(f"m{i}") for i in range(machines_n - 2)]
+    fleet.seed(fleet.a, "p")
+    fake.set_token_behaviour("p", TokenBehaviour(delay_s=0.4))
+    everyone = [fleet.a, fleet.b, *others]
+    procs = [m.popen("refresh", "p", "--json") for m in everyone]
+    results = [(p.wait(timeout=60), p.stdout.read(), p.stderr.read()) for p in procs]
+    for proc in procs:
+        proc.stdout.close()
+        proc.stderr.close()
+    print(f"\n[scale-out] {machines_n} machines refreshing one profile at once: "
+          f"{fake.token_posts} POST(s), {fake.reuse_count} reused token(s)")
+    assert fake.token_posts == 1 and fake.reuse_count == 0
+    assert all(rc == 0 for rc, _, _ in results), results
+    assert all("Traceback" not in err for _, _, err in results)
+
+
+def test_store_unreachable_refresh_fails_closed_status_degrades(fleet):
+    a, b, fake = fleet.a, fleet.b, fleet.fake
+    fleet.seed(a, "p")
+    check(b.run("probe", "p"))
+    b.redis_options.update(timeout="1s", connect_timeout="1s")
+    b.write_config()
+    fleet.redis.pause()
+    try:
+        start = time.monotonic()
+        rc, err = b.run_json("refresh", "p")
+        elapsed = time.monotonic() - start
+        assert rc == 9 and "redis" in err["error"]["message"], err
+        assert elapsed < 10
+        proc = b.run("status", "--no-platform-status", "--json")
+        assert proc.returncode == 0 and "degraded" in proc.stderr
+        rc, err = b.run_json("exec", "--json", "--", "true")
+        assert rc == 9, err
+    finally:
+        fleet.redis.resume()
+    assert fake.token_posts == 0
+    print(f"\n[scale-out] refreshes while redis was unreachable: {fake.token_posts}")
+
+
+def test_plain_install_imports_no_redis(tmp_path):
+    """With the files backend (the default), no roost command path imports redis or cryptography."""
+    code = ("import sys; from roost_core.cli import cli; "
+            "rc = cli.main(['list', '--json'], standalone_mode=False); "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('redis', 'cryptography', 'roost_redis')); "
+            "print(bad)")
+    env = {"HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "xdg"),
+           "CLAUDE_LB_PROFILES_DIR": str(tmp_path / "profiles"), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout + out.stderr
