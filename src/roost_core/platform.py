@@ -52,8 +52,8 @@ def _store(ctx: "RoostContext", key: str, status: PlatformStatus, now: float) ->
                "status": {k: getattr(status, k) for k in STORED_FIELDS}}
     try:
         ctx.state.update_doc(DOC, lambda _old: payload)
-    except RoostError as err:
-        ctx.warn(f"could not write the platform-status cache: {err.message}")
+    except (RoostError, OSError) as err:
+        ctx.warn(f"could not write the platform-status cache: {getattr(err, 'message', err)}")
 
 
 def configured_feed(ctx: "RoostContext") -> Any:

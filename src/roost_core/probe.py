@@ -312,8 +312,8 @@ def _reserve(ctx: "RoostContext", plan: Plan, deadline: float, limit: int) -> li
 
     try:
         ctx.state.update_doc(healthcache.DOC, edit)
-    except RoostError as err:  # the lock is stuck: probing unbudgeted beats reporting nothing
-        ctx.warn(f"could not reserve the probe budget ({err.message}); probing without it")
+    except (RoostError, OSError) as err:  # a stuck lock, a full disk: probing unbudgeted beats reporting nothing
+        ctx.warn(f"could not reserve the probe budget ({getattr(err, 'message', err)}); probing without it")
         granted[:] = list(plan.to_probe)
         plan.waiting.clear()
     for name, use in over.items():
@@ -521,8 +521,8 @@ def _commit(ctx: "RoostContext", probed: list[Probed]) -> None:
 
     try:
         ctx.state.update_doc(healthcache.DOC, edit)
-    except RoostError as err:
-        ctx.warn(f"could not write the health cache: {err.message}")
+    except (RoostError, OSError) as err:  # the verdicts still stand; only the cache misses them
+        ctx.warn(f"could not write the health cache: {getattr(err, 'message', err)}")
         for item in probed:
             if item.record is None:
                 item.record = build_entry(None, item)[1]

@@ -408,3 +408,16 @@ def test_unknown_profile_is_not_found(roost_env):
 
     with pytest.raises(NotFound):
         get_profile(health_paths(roost_env), "ghost")
+
+
+def test_unwritable_cache_still_reports(roost_env, health_ctx, api, monkeypatch):
+    ps = profiles(roost_env, "a")
+    ctx = health_ctx()
+
+    def full_disk(name, fn):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ctx.state, "update_doc", full_disk)
+    record = get_records(ctx, ps)[0]
+    assert record.health is Health.OK and record.source == "probe"
+    assert "could not write the health cache" in health_ctx.stderr(ctx)
