@@ -2,7 +2,8 @@
 
 httpx's timeouts bound each step, not the whole request (a server dripping
 one byte per interval never trips them), so every request here runs under
-one overall deadline and reads at most ``max_bytes`` of (decompressed) body.
+one overall deadline and reads at most ``max_bytes`` of (decompressed) body;
+decompression itself stops at the cap, so a gzip bomb costs nothing.
 Transport problems never raise: they come back as ``HttpResult.error``,
 with ``sent`` telling whether the request had fully left (an ambiguous
 outcome for a refresh). httpx is imported inside functions only.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -60,7 +62,57 @@ def make_async_client(ctx: Any = None, max_connections: int = 16) -> "httpx.Asyn
     import httpx
 
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-    return httpx.AsyncClient(verify=True, follow_redirects=False, limits=limits, timeout=None)
+    # Only encodings _BoundedBody can decode within the cap (no brotli/zstd even if installed).
+    return httpx.AsyncClient(verify=True, follow_redirects=False, limits=limits, timeout=None,
+                             headers={"Accept-Encoding": "gzip, deflate"})
+
+
+class _UndecodableBody(Exception):
+    """A content-encoding we did not ask for and cannot decode."""
+
+
+class _BoundedBody:
+    """The response body, decompressed by us so that at most ``limit + 1`` bytes ever exist.
+
+    httpx inflates each network chunk whole: a 64 KiB gzip chunk of zeros is
+    64 MiB in memory (and seconds of CPU no deadline can interrupt) before
+    any cap is checked. zlib's ``max_length`` stops at the cap instead.
+    """
+
+    def __init__(self, encoding: str, limit: int):
+        codings = [c.strip().lower() for c in encoding.split(",") if c.strip().lower() not in ("", "identity")]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise _UndecodableBody(f"unsupported content-encoding {encoding[:40]!r}")
+        self.coding = codings[0] if codings else None
+        self._zlib = None
+        if self.coding in ("gzip", "x-gzip"):
+            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self.coding == "deflate":
+            self._zlib = zlib.decompressobj()
+        self.limit = limit
+        self.data = bytearray()
+        self.too_large = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self._zlib is None:
+            self.data += chunk
+        else:
+            self._inflate(chunk)
+        if len(self.data) > self.limit:
+            self.too_large = True
+
+    def _inflate(self, chunk: bytes) -> None:
+        room = self.limit + 1 - len(self.data)
+        try:
+            out = self._zlib.decompress(chunk, room)
+        except zlib.error:
+            if self.coding != "deflate" or self.data:
+                raise
+            self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)  # a raw deflate stream, no zlib header
+            out = self._zlib.decompress(chunk, room)
+        self.data += out
+        if self._zlib.unconsumed_tail:  # more output was waiting than the cap allows
+            self.too_large = True
 
 
 def _classify_exception(exc: BaseException) -> tuple[str, str]:
@@ -101,15 +153,17 @@ async def request_async(client: "httpx.AsyncClient", method: str, url: str, *, h
             try:
                 result.status = response.status_code
                 result.headers = {k.lower(): v for k, v in response.headers.items()}
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > max_bytes:
+                body = _BoundedBody(result.headers.get("content-encoding", ""), max_bytes)
+                async for chunk in response.aiter_raw():
+                    body.feed(chunk)
+                    if body.too_large:
                         result.error, result.error_detail = "too_large", f"body over {max_bytes} bytes"
                         break
-                result.body = bytes(body[:max_bytes])
+                result.body = bytes(body.data[:max_bytes])
             finally:
                 await response.aclose()
+    except (_UndecodableBody, zlib.error) as exc:  # an encoding we do not speak, or a corrupt stream
+        result.error, result.error_detail = "protocol", f"undecodable body: {type(exc).__name__}"[:300]
     except (httpx.HTTPError, TimeoutError, OSError) as exc:
         result.error, result.error_detail = _classify_exception(exc)
         if isinstance(exc, httpx.ConnectError) or isinstance(exc, httpx.ConnectTimeout):
