@@ -37,6 +37,8 @@ class ReliabilityFake(FakeAnthropic):
         self.issued: list[str] = []
         self.posts: list[Post] = []
         self._forced: dict[str, Reply] = {}
+        self.usage_active = 0
+        self.usage_peak = 0  # most usage requests in flight at once (probe concurrency bound)
 
     # -- knobs -----------------------------------------------------------------
     def force_reply(self, label: str, reply: Reply | None) -> None:
@@ -56,6 +58,16 @@ class ReliabilityFake(FakeAnthropic):
         pair = super()._rotate(chain, source, keep_refresh)
         self.issued.extend(pair)  # caller holds self._lock
         return pair
+
+    def _usage_reply(self, headers):
+        with self._lock:
+            self.usage_active += 1
+            self.usage_peak = max(self.usage_peak, self.usage_active)
+        try:
+            return super()._usage_reply(headers)
+        finally:
+            with self._lock:
+                self.usage_active -= 1
 
     def _token_reply(self, headers, body):
         post = Post(None, time.monotonic())
