@@ -42,7 +42,7 @@ class Credentials:
     def parse(cls, data: bytes, where: str = "credentials") -> "Credentials":
         try:
             document = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise CredentialsError(f"{where}: not valid JSON ({type(exc).__name__})") from None
         if not isinstance(document, dict):
             raise CredentialsError(f"{where}: expected a JSON object")
