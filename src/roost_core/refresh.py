@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from . import healthcache, leases
-from .atomic import atomic_write, fsync_dir, remove_stale_temps
+from .atomic import fsync_dir, remove_stale_temps
 from .claudelock import ClaudeLocks, lock_paths
 from .credentials import Credentials, CredentialsError
 from .errors import (Conflict, NotFound, RateLimited, RefreshAmbiguous, RefreshNotAttempted,
@@ -186,8 +186,25 @@ def _write_pending(profile: "Profile", new: Credentials, replaces: str | None, n
     document = dict(new.document)
     document[PENDING_KEY] = {"replaces": _digest(replaces), "at": now}
     path = pending_path(profile)
-    atomic_write(path, (json.dumps(document, indent=2) + "\n").encode("utf-8"), 0o600)
+    _write_durably(path, (json.dumps(document) + "\n").encode("utf-8"))
     return path
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    """Write ``path`` in place with no rename step: the grant is on disk the moment
+    this returns. (A temp + rename would leave a window where a SIGKILL strands
+    the only copy in a temp file that the next run cleans away.) A torn file
+    fails to parse and is set aside by ``recover_pending``."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    fsync_dir(path.parent)
 
 
 def _drop_pending(path: Path) -> None:

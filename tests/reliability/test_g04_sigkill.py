@@ -208,7 +208,6 @@ def test_g4_every_kill_point_and_100_random_kills_leave_files_whole(rel, request
     assert stats["killed"] >= stats["points"], "kill points did not fire: " + message
 
 
-@pytest.mark.xfail(strict=True, reason="BUGS.md #1")
 def test_g4_no_refresh_token_lost_once_the_response_was_read(rel, request):
     cases, stats = campaign(rel, request)
     lost = [(c.point, c.phase, p) for c in cases for p in c.problems if "lost after the response" in p]
