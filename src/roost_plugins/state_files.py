@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -102,8 +103,12 @@ class FilesBackend:
         path = self.config_dir / log
         if max_bytes:
             self._rotate_if_needed(path, log, max_bytes)
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
         try:
+            # flock on our own descriptor: appenders take turns, so the tail we
+            # inspect is never another writer's record still in flight. The
+            # kernel drops it if we are killed.
+            fcntl.flock(fd, fcntl.LOCK_EX)
             size = os.fstat(fd).st_size
             # Start on a fresh line if a killed writer left a torn tail.
             lead = b"\n" if size and os.pread(fd, 1, size - 1) != b"\n" else b""
