@@ -12,13 +12,17 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import re
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+try:
+    import fcntl
+except ImportError:  # Windows: appends are not interleaved by the OS there either
+    fcntl = None  # type: ignore[assignment]
 
 from roost_core import hookimpl
 from roost_core.atomic import atomic_write, ensure_private_dir, remove_stale_temps
@@ -108,7 +112,8 @@ class FilesBackend:
             # flock on our own descriptor: appenders take turns, so the tail we
             # inspect is never another writer's record still in flight. The
             # kernel drops it if we are killed.
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
             size = os.fstat(fd).st_size
             # Start on a fresh line if a killed writer left a torn tail.
             lead = b"\n" if size and os.pread(fd, 1, size - 1) != b"\n" else b""
