@@ -81,7 +81,12 @@ class FilesBackend:
             ensure_private_dir(self.config_dir)
             # Every writer of this document holds this lock, so any temp file is a killed writer's.
             remove_stale_temps(self._doc_path(name))
-            atomic_write(self._doc_path(name), (json.dumps(new, indent=1, sort_keys=True) + "\n").encode(), 0o600)
+            try:
+                atomic_write(self._doc_path(name), (json.dumps(new, indent=1, sort_keys=True) + "\n").encode(),
+                             0o600)
+            except OSError as exc:  # disk full, read-only, a directory where the file should be
+                raise RoostError(f"cannot write {self._doc_path(name)}: {exc.strerror or exc}",
+                                 details={"path": str(self._doc_path(name))}) from None
             return new
 
     # -- locks -----------------------------------------------------------------
@@ -107,7 +112,10 @@ class FilesBackend:
         path = self.config_dir / log
         if max_bytes:
             self._rotate_if_needed(path, log, max_bytes)
-        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError as exc:
+            raise RoostError(f"cannot append to {path}: {exc.strerror}") from None
         try:
             # flock on our own descriptor: appenders take turns, so the tail we
             # inspect is never another writer's record still in flight. The
@@ -150,6 +158,8 @@ class FilesBackend:
                             yield line
             except FileNotFoundError:
                 continue
+            except OSError as exc:  # a directory, a symlink loop, no permission: skip, say so
+                self._warn(f"{candidate.name} is unreadable ({exc.strerror}); skipping it")
 
     def log_path(self, log: str) -> Path:
         return self.config_dir / log
