@@ -16,8 +16,8 @@ ROOST_TEST_PAUSE_AT=OP:K:SECONDS
     Sleep SECONDS just before the K-th call of OP (to widen a race window).
 ROOST_TEST_TRACE=PATH
     Append one line per event to PATH: ``monotonic pid event detail``
-    (writes, fsyncs, replaces, mkdir/rmdir of lock directories, filelock
-    attempt/acquire/release, HTTP send/recv/body, kill). Each line is one O_APPEND
+    (opens, writes, fsyncs, replaces, mkdir/rmdir of lock directories,
+    filelock attempt/acquire/release, HTTP send/recv/body, kill). Each line is one O_APPEND
     write, so many processes can share one trace file.
 
 The variables are removed from os.environ at start-up, so children that roost
@@ -59,6 +59,7 @@ class _Points:
         self.trace_path = trace
         self._trace_fd: int | None = None
         self._raw_write = os.write
+        self._raw_open = os.open
 
     def hit(self, op: str, detail: str = "") -> None:
         k = self.counts.get(op, 0) + 1
@@ -77,7 +78,7 @@ class _Points:
         if not self.trace_path:
             return
         if self._trace_fd is None:
-            self._trace_fd = os.open(self.trace_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            self._trace_fd = self._raw_open(self.trace_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             os.set_inheritable(self._trace_fd, False)
         line = f"{self._time.monotonic():.6f}\t{os.getpid()}\t{event}\t{detail}".replace("\n", " ") + "\n"
         self._raw_write(self._trace_fd, line.encode("utf-8", "replace"))
@@ -126,6 +127,28 @@ def _wrap_os(points: _Points) -> None:
 
     os.write, os.fsync, os.replace = write, fsync, replace
     os.mkdir, os.rmdir, os.fdopen = mkdir, rmdir, fdopen
+    if points.trace_path:
+        _trace_opens(points)
+
+
+def _trace_opens(points: _Points) -> None:
+    """``open`` events (path and flags), to learn which command reads which file."""
+    import builtins
+    import io
+
+    raw_open, raw_os_open = builtins.open, os.open
+
+    def traced_open(file, mode="r", *args, **kwargs):
+        if isinstance(file, (str, bytes, os.PathLike)):
+            points.trace("open", f"{mode} {os.fspath(file)!s}")
+        return raw_open(file, mode, *args, **kwargs)
+
+    def traced_os_open(path, flags, *args, **kwargs):
+        points.trace("open", f"{flags} {os.fspath(path)!s}")
+        return raw_os_open(path, flags, *args, **kwargs)
+
+    builtins.open = io.open = traced_open
+    os.open = traced_os_open
 
 
 class _CountingFile:
@@ -259,9 +282,9 @@ def _arm() -> None:
     if not (kill or pause or trace):
         return
     points = _Points(_parse_points(kill), _parse_pauses(pause), trace or None)
+    points.trace("start", " ".join(_cmdline()))
     _wrap_os(points)
     _install_import_hooks(points)
-    points.trace("start", " ".join(_cmdline()))
 
 
 def _cmdline() -> list[str]:
