@@ -120,6 +120,7 @@ class FilesBackend:
             # flock on our own descriptor: appenders take turns, so the tail we
             # inspect is never another writer's record still in flight. The
             # kernel drops it if we are killed.
+            size = None
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX)
             size = os.fstat(fd).st_size
@@ -128,8 +129,10 @@ class FilesBackend:
             record = lead + line.encode("utf-8") + b"\n"
             written = os.write(fd, record)
             if written != len(record):
-                raise RoostError(f"short write to {path.name} ({written} of {len(record)} bytes)")
+                _take_back(fd, size)
+                raise RoostError(f"short write to {path.name} ({written} of {len(record)} bytes); not logged")
         except OSError as exc:
+            _take_back(fd, size)
             raise RoostError(f"cannot append to {path}: {exc.strerror}") from None
         finally:
             os.close(fd)
@@ -229,6 +232,19 @@ class FilesBackend:
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _take_back(fd: int, size: int | None) -> None:
+    """Drop a partly written record (disk full, EFBIG): a line is logged whole or not at all.
+
+    Safe only under the log's flock, which every appender holds while it writes.
+    """
+    if size is None or fcntl is None:
+        return
+    try:
+        os.ftruncate(fd, size)
+    except OSError:
+        pass  # readers skip a torn tail, and the next append starts on a fresh line
 
 
 def _reject_constant(name: str) -> Any:
