@@ -9,7 +9,22 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import RoostError
+
 TEMP_SUFFIX = ".roost-tmp"
+
+
+class WriteFailed(RoostError, OSError):
+    """A file could not be replaced (disk full, file too large, read-only, ...).
+
+    Still an OSError with ``errno``/``strerror`` for callers that handle those;
+    for callers that do not, a RoostError: one clear line naming the file,
+    never a traceback.
+    """
+
+    def __init__(self, path: Path, exc: OSError):
+        RoostError.__init__(self, f"cannot write {path}: {exc.strerror or exc}", details={"path": str(path)})
+        self.errno, self.strerror, self.filename = exc.errno, exc.strerror, str(path)
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
@@ -19,7 +34,10 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     replaced beside itself (so two linked profiles keep sharing one file).
     """
     target = Path(os.path.realpath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+    except OSError as exc:
+        raise WriteFailed(target, exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), mode)
@@ -27,11 +45,13 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except FileNotFoundError:
             pass
+        if isinstance(exc, OSError) and not isinstance(exc, WriteFailed):
+            raise WriteFailed(target, exc) from None
         raise
     fsync_dir(target.parent)
 
