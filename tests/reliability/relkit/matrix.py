@@ -108,35 +108,47 @@ def digest(path: Path) -> str | None:
         return None
 
 
-def run_case(case: dict, template: Path, scratch: Path, base_env: dict[str, str]) -> dict:
+def run_cli(argv: list[str], env: dict[str, str], trace_opens: bool = False, world: Path | None = None) -> dict:
+    """One in-process CLI run: exit code, outputs, (optionally) the files it opened under ``world``."""
     from roost_core.cli import cli
     from roost_core.context import RoostContext
     from roost_core.output import Output
 
-    world = scratch / case["id"]
-    shutil.copytree(template, world, symlinks=True)
-    target = world / case["file"]
-    if case["kind"]:
-        corrupt(target, case["kind"])
-    before = digest(target)
-    env = {k: v.replace("{WORLD}", str(world)) for k, v in base_env.items()}
-    argv = [a.replace("{WORLD}", str(world)) for a in case["argv"]]
     os.environ.clear()
     os.environ.update(env)
     started = time.monotonic()
     out, err = io.StringIO(), io.StringIO()
     opened: set[str] = set()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), \
-            (recording_opens(opened, world) if case.get("trace_opens") else contextlib.nullcontext()):
+            (recording_opens(opened, world) if trace_opens else contextlib.nullcontext()):
         rctx = RoostContext(env=dict(env), out=Output(stdout=out, stderr=err))
         try:
             rc = cli.main(args=argv, prog_name="roost", standalone_mode=False, obj=rctx)
         except SystemExit as exc:  # a command that exits on its own
             rc = exc.code if isinstance(exc.code, int) else 1
-    temps = [str(p.relative_to(world)) for p in world.rglob("*.roost-tmp")]
-    result = {"id": case["id"], "rc": rc, "stdout": out.getvalue()[-2000:], "stderr": err.getvalue()[-2000:],
-              "before": before, "after": digest(target), "is_dir_after": target.is_dir() and not target.is_symlink(),
-              "temps": temps, "seconds": time.monotonic() - started, "opened": sorted(opened)}
+    return {"rc": rc, "stdout": out.getvalue()[-2000:], "stderr": err.getvalue()[-2000:],
+            "seconds": time.monotonic() - started, "opened": sorted(opened)}
+
+
+def run_case(case: dict, template: Path, scratch: Path, base_env: dict[str, str]) -> dict:
+    """Copy the template, damage one file (``kind``), run ``argv`` or each of ``steps``."""
+    world = scratch / case["id"]
+    shutil.copytree(template, world, symlinks=True)
+    target = world / case["file"]
+    if case.get("kind"):
+        corrupt(target, case["kind"])
+    before = digest(target)
+    env = {k: v.replace("{WORLD}", str(world)) for k, v in base_env.items()}
+    steps = case.get("steps") or [case["argv"]]
+    runs = [run_cli([a.replace("{WORLD}", str(world)) for a in argv], env, case.get("trace_opens", False), world)
+            for argv in steps]
+    result = dict(runs[-1], id=case["id"], steps=[{"rc": r["rc"], "stdout": r["stdout"], "stderr": r["stderr"]}
+                                                  for r in runs])
+    result.update(before=before, after=digest(target), is_dir_after=target.is_dir() and not target.is_symlink(),
+                  temps=[str(p.relative_to(world)) for p in world.rglob("*.roost-tmp")])
+    if case.get("list_files"):
+        result["files"] = sorted(str(p.relative_to(scratch)) for p in scratch.rglob("*")
+                                 if not str(p.relative_to(scratch)).startswith(case["id"] + "/home"))
     shutil.rmtree(world, ignore_errors=True)
     return result
 
