@@ -341,6 +341,11 @@ def refresh_profile(ctx: "RoostContext", profile: "Profile", *, force: bool = Tr
 
 def _post_and_write(ctx: "RoostContext", profile: "Profile", current: Credentials, token: str,
                     refresher: Any) -> RefreshResult:
+    begin_spend = getattr(ctx.state, "begin_spend", None)
+    if begin_spend is not None:
+        # A shared backend's last check before the token is spent (still the lock
+        # owner, no lease anywhere, the version read); it raises to stop the POST.
+        begin_spend(profile)
     with signals_deferred():
         try:
             grant = refresher.refresh(token, ctx)
@@ -357,9 +362,14 @@ def _post_and_write(ctx: "RoostContext", profile: "Profile", current: Credential
 
 
 def _persist(ctx: "RoostContext", profile: "Profile", new: Credentials, replaces: str) -> None:
-    """Pending file first (a kill after this point loses nothing), then the credentials."""
+    """Pending file first (a kill after this point loses nothing), then the credentials.
+
+    A backend that journals its own writes (``journals_credentials``, sealed) gets
+    no plaintext pending file beside the profile.
+    """
     try:
-        pending = _write_pending(profile, new, replaces, ctx.now())
+        pending = (None if getattr(ctx.state, "journals_credentials", False) is True
+                   else _write_pending(profile, new, replaces, ctx.now()))
     except OSError:
         pending = None  # no room for the pending copy: still try the credentials themselves
     try:

@@ -29,6 +29,7 @@ from .common import DURATION, json_option, pass_roost
 from .pick_cmds import PickCommand, pick_options
 
 DEFAULT_LEASE_S = 30 * 60.0
+CHILD_TOKEN_MARGIN_S = 300.0  # claude itself refreshes within 5 min of expiry
 LEASE_TIMEOUT_FACTOR = 1.2
 TERMINATED_RC = 128 + signal.SIGTERM
 RETRYABLE = frozenset({Health.RATE_LIMITED, Health.SESSION_LIMIT})
@@ -184,10 +185,12 @@ def _run_once(rctx: RoostContext, profile: Profile, strategy: str, plan: _Plan, 
     if not plan.lease:
         notes.append("no-lease")
     try:
+        if getattr(rctx.state, "shared", False) is True:
+            _outlast_the_lease(rctx, profile, plan)
         if plan.lease:
             with signals_deferred():  # an interrupt lands after `held` is set, so finally releases it
                 held = _take_lease(rctx, profile, plan)
-        child = ChildRun(plan.argv, child_env(rctx, profile, plan), plan.timeout,
+        child = ChildRun(plan.argv, child_env(rctx, _child_profile(rctx, profile, held), plan), plan.timeout,
                          on_start=lambda pid: _child_started(rctx, held, pid))
         try:
             rc = child.run()
@@ -216,6 +219,26 @@ def _run_once(rctx: RoostContext, profile: Profile, strategy: str, plan: _Plan, 
             if held is not None:
                 _release_lease(rctx, held)
             _audit(rctx, profile, strategy, plan, rc, time.monotonic() - started_at, wall, notes)
+
+
+def _outlast_the_lease(rctx: RoostContext, profile: Profile, plan: _Plan) -> None:
+    """Shared state (a fleet): the child gets no refresh token, so its access token must
+    outlast the lease; refresh first if it would not (before the lease, which blocks refresh)."""
+    from ..refresh import is_due, read_credentials, refresh_profile
+
+    window = plan.lease_ttl + CHILD_TOKEN_MARGIN_S
+    if is_due(read_credentials(rctx, profile), rctx.now(), window):
+        refresh_profile(rctx, profile, force=False, due_within_s=window)
+
+
+def _child_profile(rctx: RoostContext, profile: Profile, held: leases.Lease | None) -> Profile:
+    """Where the child's credentials live: a backend may hand it its own copy (an
+    access-token-only file in fleet mode); None keeps the profile's own directory."""
+    place = getattr(rctx.state, "child_credentials_dir", None)
+    directory = place(profile, held) if callable(place) else None
+    if not isinstance(directory, (str, os.PathLike)):
+        return profile
+    return dataclasses.replace(profile, directory=directory)
 
 
 def _take_lease(rctx: RoostContext, profile: Profile, plan: _Plan) -> leases.Lease:
