@@ -8,6 +8,7 @@ reused refresh token, so a stale token presented by any machine shows up as
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -64,12 +65,16 @@ def test_two_machines_behave_as_one_fleet(fleet):
     assert rc == 0 and picked["data"]["name"] == "p"
     rc, history = b.run_json("history")
     assert rc == 0 and [e["profile"] for e in history["data"] if e["event"] == "pick"] == ["p"]
+    rc, stats = b.run_json("stats")
+    assert rc == 0 and "p" in json.dumps(stats["data"])
 
     # Nothing in Redis's persistence files is a token.
     dump = fleet.redis.persistence_bytes()
-    for token in (canary("access", "p"), canary("refresh", "p"), fake.live_refresh_token("p"),
-                  fake.live_access_token("p")):
-        assert token[12:24].encode() not in dump
+    tokens = [canary("access", "p"), canary("refresh", "p"), fake.live_refresh_token("p"), fake.live_access_token("p")]
+    tokens += [r["old_refresh"] for r in fake.rotations]
+    fragments = sum(token[i:i + 8].encode() in dump for token in tokens for i in range(13, len(token) - 8))
+    print(f"\n[scale-out] token fragments (8-char slices) in Redis's persistence files: {fragments}")
+    assert dump and fragments == 0
 
 
 def test_refresh_on_one_machine_honours_a_lease_taken_on_another(fleet):
@@ -91,6 +96,76 @@ def test_refresh_on_one_machine_honours_a_lease_taken_on_another(fleet):
         child.wait(timeout=10)
     check(b.run("refresh", "p"))  # the lease went with the exec
     assert fake.token_posts == 1
+
+
+CHILD = ("import sys, time; log = open(sys.argv[1], 'a'); log.write(f'start {time.time()}\\n'); log.flush(); "
+         "time.sleep(float(sys.argv[2])); log.write(f'end {time.time()}\\n')")
+
+
+def _lease_race(fleet, execs: int, child_s: float) -> tuple[int, int]:
+    """a runs ``execs`` leased children one after another while b and c refresh in a loop.
+    Returns (rotations inside a child's run, rotations in total)."""
+    a, b, fake = fleet.a, fleet.b, fleet.fake
+    c = fleet.add("c")
+    fleet.seed(a, "p")
+    fake.set_token_behaviour("p", TokenBehaviour(delay_s=0.1))
+    log = a.root / "children.log"
+    stop = time.monotonic() + 600
+    refreshers = []
+    for machine in (b, c):
+        loop = ("import subprocess, sys, time\n"
+                f"while time.monotonic() < {stop} and not __import__('os').path.exists({str(a.root / 'done')!r}):\n"
+                f"    subprocess.run([{machine.argv()[0]!r}, 'refresh', '--all', '--json'], capture_output=True)\n")
+        refreshers.append(subprocess.Popen([sys.executable, "-c", loop], env=machine.env()))
+    try:
+        for _ in range(execs):
+            check(a.run("exec", "--", sys.executable, "-c", CHILD, str(log), str(child_s)))
+    finally:
+        (a.root / "done").touch()
+        for proc in refreshers:
+            proc.wait(timeout=120)
+    marks = [line.split() for line in log.read_text().splitlines()]
+    runs = [(float(s[1]), float(e[1])) for s, e in zip(marks[0::2], marks[1::2])]
+    inside = [r for r in fake.rotations if any(start <= r["t"] <= end for start, end in runs)]
+    assert fake.reuse_count == 0
+    return len(inside), len(fake.rotations)
+
+
+@pytest.mark.parametrize("execs", [4, pytest.param(40, marks=pytest.mark.stress)])
+def test_no_rotation_while_any_machine_holds_a_lease(fleet, execs):
+    inside, total = _lease_race(fleet, execs, child_s=0.6)
+    print(f"\n[scale-out] rotations while a lease was held: {inside} (of {total} rotations, {execs} leased runs)")
+    assert inside == 0 and total > 0, "no refresh happened between the leases: the race did not run"
+
+
+def test_one_machine_probes_a_profile_at_a_time(fleet):
+    from roost_plugins.fakeserver import Scenario
+
+    a, b, fake = fleet.a, fleet.b, fleet.fake
+    fleet.seed(a, "p")
+    fake.set_chain_usage("p", Scenario.ok().with_delay(1.0))
+    before = fake.count("GET", USAGE)
+    procs = [m.popen("status", "--no-platform-status", "--json") for m in (a, b)]
+    results = [(p.wait(timeout=60), p.stdout.read()) for p in procs]
+    for proc in procs:
+        proc.stdout.close()
+        proc.stderr.close()
+    assert [rc for rc, _ in results] == [0, 0]
+    assert all(health_of(json.loads(out), "p") == "ok" for _, out in results)
+    assert fake.count("GET", USAGE) - before == 1  # the other machine waited for the in-flight probe
+
+
+def test_exec_child_gets_an_access_token_only_file_that_outlasts_its_lease(fleet):
+    a, b, fake = fleet.a, fleet.b, fleet.fake
+    fleet.seed(a, "p", expires_in=600)  # 10 min left: less than a 30 min lease
+    show = "import os; print(open(os.environ['CLAUDE_CONFIG_DIR'] + '/.credentials.json').read())"
+    proc = check(b.run("exec", "--lease-for", "30m", "--", sys.executable, "-c", show))
+    seen = json.loads(proc.stdout)["claudeAiOauth"]
+    assert fake.token_posts == 1  # refreshed first, on b, under the fleet lock
+    assert "refreshToken" not in seen and seen["accessToken"] == fake.live_access_token("p")
+    assert seen["expiresAt"] / 1000 > time.time() + 30 * 60
+    check(a.run("exec", "--lease-for", "30m", "--", "true"))
+    assert fake.token_posts == 1  # now it lasts: no second refresh
 
 
 @pytest.mark.parametrize("machines_n", [3, pytest.param(8, marks=pytest.mark.stress)])
@@ -127,11 +202,17 @@ def test_store_unreachable_refresh_fails_closed_status_degrades(fleet):
         assert elapsed < 10
         proc = b.run("status", "--no-platform-status", "--json")
         assert proc.returncode == 0 and "degraded" in proc.stderr
+        proc = b.run("pick")
+        assert proc.returncode == 0 and proc.stdout.strip() == "p" and "degraded" in proc.stderr
         rc, err = b.run_json("exec", "--json", "--", "true")
+        assert rc == 9, err
+        rc, err = b.run_json("exec", "--json", "--no-lease", "--", "true")
         assert rc == 9, err
     finally:
         fleet.redis.resume()
     assert fake.token_posts == 0
+    rc, history = b.run_json("history")  # b's spooled pick is flushed into the shared log
+    assert rc == 0 and [e["event"] for e in history["data"]].count("pick") == 1
     print(f"\n[scale-out] refreshes while redis was unreachable: {fake.token_posts}")
 
 

@@ -151,7 +151,7 @@ class Fleet:
         self.machines.append(machine)
         return machine
 
-    def seed(self, first: Machine, *names: str, cli: bool = False) -> None:
+    def seed(self, first: Machine, *names: str, cli: bool = False, expires_in: float = 8 * 3600) -> None:
         """A fleet with ``names`` in the store: ``first`` imports them, the others sync.
 
         ``cli=True`` does it with the roost commands a person would type; the
@@ -159,7 +159,7 @@ class Fleet:
         (the real plugin factory and config.toml, minus the process start-ups).
         """
         for name in names:
-            first.make_profile(name)
+            first.make_profile(name, expires_in=expires_in)
             self.fake.add_account(name, access_token=canary("access", name),
                                   refresh_token=canary("refresh", name))
         if cli:

@@ -63,6 +63,7 @@ def _boot_id() -> str | None:
 class RedisBackend:
     name = "redis"
     shared = True  # every machine sees the same state
+    journals_credentials = True  # write_credentials keeps a sealed local journal until committed
 
     def __init__(self, settings: RedisSettings, config_dir: Path, paths: Any,
                  warn: Callable[[str], None], now: Callable[[], float]):
