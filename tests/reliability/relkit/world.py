@@ -82,6 +82,8 @@ class RelWorld:
     runs: list[Run] = field(default_factory=list)
     tokens: dict[str, tuple[str, str]] = field(default_factory=dict)
     siblings: list["RelWorld"] = field(default_factory=list)
+    # Files a test made, or asked roost to make, that hold whole tokens by design (snapshots, sources).
+    credential_copies: set[Path] = field(default_factory=set)
     # End-of-test checks; a test may switch one off, saying why in a comment.
     checks: dict[str, bool] = field(default_factory=lambda: {"modes": True, "tracebacks": True})
 
@@ -188,9 +190,12 @@ class RelWorld:
             hits += self.scanner.scan_text(run.stderr, f"stderr of {run.argv[1:4]}")
         for where, text in extra_texts:
             hits += self.scanner.scan_text(text, where)
+        def skip(path: Path) -> bool:
+            return canary.is_credentials_copy(path) or path in self.credential_copies
+
         for root in (self.config, self.profiles, self.roost_env.home):
             if root.exists():
-                hits += self.scanner.scan_tree(root, skip=canary.is_credentials_copy)
+                hits += self.scanner.scan_tree(root, skip=skip)
         return hits
 
     def owned_dirs(self) -> list[Path]:
