@@ -145,7 +145,8 @@ class RelWorld:
     def start(self, *args: str, kill_at: str | None = None, pause_at: str | None = None,
               trace: bool = False, umask: int | None = None, env: dict[str, str] | None = None,
               driver: bool = False, stdin: Any = subprocess.DEVNULL,
-              preexec: Callable[[], None] | None = None, **overrides: str) -> Proc:
+              preexec: Callable[[], None] | None = None, wrap: list[str] | None = None,
+              **overrides: str) -> Proc:
         full_env = dict(env) if env is not None else self.env(**overrides)
         if kill_at:
             full_env["ROOST_TEST_KILL_AT"] = kill_at
@@ -154,6 +155,7 @@ class RelWorld:
         if trace:
             full_env["ROOST_TEST_TRACE"] = str(self.trace_path)
         argv = [sys.executable, str(DRIVER), *args] if driver else [ROOST, *args]
+        argv = [*(wrap or []), *argv]  # e.g. ["faketime", "+15m"]
 
         def before_exec() -> None:
             if umask is not None:
