@@ -10,7 +10,8 @@ through it must produce more than one POST (or invalid_grant). roost itself
 has no switch to disable locking, and never will.
 
 ``--crash-child-wait`` makes exec's child wait raise (G7: the lease must
-still be released). ``--nonatomic`` is the control for races whose guarantee comes from
+still be released); ``--crash-refresher`` makes the refresher plugin raise
+with the token in its locals (G10). ``--nonatomic`` is the control for races whose guarantee comes from
 atomicity rather than locks (G2): state files are rewritten in place in two
 writes, and log records are appended in two writes.
 """
@@ -76,8 +77,19 @@ def crash_child_wait() -> None:
     childproc.ChildRun.run = run
 
 
+def crash_refresher() -> None:
+    """Fault injection for G10: the refresher plugin dies with the token in its frame's locals."""
+    from roost_plugins.anthropic import refresh
+
+    def refresh_that_crashes(self, refresh_token, ctx):
+        secret_copy = refresh_token  # noqa: F841 - a local a show_locals traceback would print
+        raise RuntimeError("injected crash inside the refresher plugin")
+
+    refresh.AnthropicRefresher.refresh = refresh_that_crashes
+
+
 SWITCHES = {"--nolock": switch_locking_off, "--nonatomic": switch_atomicity_off,
-            "--crash-child-wait": crash_child_wait}
+            "--crash-child-wait": crash_child_wait, "--crash-refresher": crash_refresher}
 
 
 def main(argv: list[str]) -> None:
