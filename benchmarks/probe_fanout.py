@@ -7,7 +7,8 @@ interferes) on its one async client with at most ``--concurrency`` requests
 in flight, and the wall time is compared with a single probe's. With a
 bound B and latency L the floor is ceil(N / B) x L, so the ideal ratio is
 ceil(N / B); ``efficiency`` is ideal / measured. ``--cli`` also times the
-real ``roost probe`` executable (start-up included) for each size.
+real ``roost probe`` executable (start-up included) for each size. The fake
+runs in its own process, so its threads do not compete with roost for the GIL.
 
 Nothing outside a temporary directory is touched and nothing leaves 127.0.0.1.
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import json
 import math
@@ -31,10 +33,12 @@ import time
 from pathlib import Path
 
 
-def write_fleet(tree: Path, count: int, fake, latency: float) -> None:
+def write_fleet(tree: Path, count: int, latency: float) -> list[dict[str, object]]:
+    """Profiles on disk, and the fake's script entry for each (usage after ``latency`` s)."""
     from roost_plugins.fakeserver import Scenario
 
     expires = int((time.time() + 8 * 3600) * 1000)
+    accounts = []
     for i in range(count):
         name = f"p{i:04d}"
         access, refresh = f"sk-ant-oat01-fan{i:04d}" + "x" * 24, f"sk-ant-ort01-fan{i:04d}" + "x" * 24
@@ -42,16 +46,32 @@ def write_fleet(tree: Path, count: int, fake, latency: float) -> None:
         creds = {"claudeAiOauth": {"accessToken": access, "refreshToken": refresh, "expiresAt": expires,
                                    "scopes": ["user:inference", "user:profile"], "subscriptionType": "max"}}
         (tree / name / ".credentials.json").write_text(json.dumps(creds))
-        fake.add_account(name, access_token=access, refresh_token=refresh,
-                         usage=Scenario.ok(weekly=float(i % 97)).with_delay(latency))
+        usage = Scenario.ok(weekly=float(i % 97)).with_delay(latency).to_dict()
+        accounts.append({"label": name, "access_token": access, "refresh_token": refresh, "usage": usage})
+    return accounts
 
 
-def environment(root: Path, fake, concurrency: int) -> dict[str, str]:
+@contextlib.contextmanager
+def fake_server(root: Path, accounts: list[dict[str, object]]):
+    """The fake Anthropic in a child process; yields its base URL."""
+    script = root / "fleet.json"
+    script.write_text(json.dumps({"accounts": accounts}))
+    proc = subprocess.Popen([sys.executable, "-m", "roost_plugins.fakeserver", "--script", str(script)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        yield proc.stdout.readline().strip()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def environment(root: Path, base: str, concurrency: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE_")}
-    env.update(fake.env())
     env.update({"HOME": str(root), "CLAUDE_LB_PROFILES_DIR": str(root / "profiles"),
                 "XDG_CONFIG_HOME": str(root / "xdg"), "CLAUDE_LB_PROBE_CONCURRENCY": str(concurrency),
-                "CLAUDE_LB_PROBE_BUDGET": "1000000", "CLAUDE_LB_TIMEOUT": "30"})
+                "CLAUDE_LB_PROBE_BUDGET": "1000000", "CLAUDE_LB_TIMEOUT": "30",
+                "CLAUDE_LB_API_BASE": base, "CLAUDE_LB_TOKEN_URL": base + "/v1/oauth/token",
+                "CLAUDE_LB_STATUS_URL": base + "/api/v2/summary.json"})
     return env
 
 
@@ -79,18 +99,17 @@ def time_cli(env: dict[str, str]) -> float:
 
 
 def measure(size: int, args: argparse.Namespace) -> dict[str, object]:
-    from roost_plugins.fakeserver import FakeAnthropic
-
-    with tempfile.TemporaryDirectory(prefix="roost-fanout-") as tmp, FakeAnthropic() as fake:
+    with tempfile.TemporaryDirectory(prefix="roost-fanout-") as tmp:
         root = Path(tmp)
-        write_fleet(root / "profiles", size, fake, args.latency)
-        env = environment(root, fake, args.concurrency)
-        engine = [time_engine(env) for _ in range(args.runs)]
-        result: dict[str, object] = {"profiles": size, "engine_s": round(statistics.median(t for t, _ in engine), 4),
-                                     "ok": min(n for _, n in engine),
-                                     "requests": fake.count("GET", "/api/oauth/usage")}
-        if args.cli:
-            result["cli_s"] = round(statistics.median(time_cli(env) for _ in range(args.runs)), 4)
+        accounts = write_fleet(root / "profiles", size, args.latency)
+        with fake_server(root, accounts) as base:
+            env = environment(root, base, args.concurrency)
+            engine = [time_engine(env) for _ in range(args.runs)]
+            result: dict[str, object] = {"profiles": size,
+                                         "engine_s": round(statistics.median(t for t, _ in engine), 4),
+                                         "ok": min(n for _, n in engine)}
+            if args.cli:
+                result["cli_s"] = round(statistics.median(time_cli(env) for _ in range(args.runs)), 4)
     return result
 
 
