@@ -113,9 +113,9 @@ def test_lock_excludes_other_machines_and_times_out_with_conflict(machines):
 
 
 def test_watchdog_keeps_a_lock_past_its_ttl(machines):
-    a, b = machines.machine("a", lock_ttl=1.0), machines.machine("b", lock_ttl=1.0)
+    a, b = machines.machine("a", lock_ttl=0.6), machines.machine("b", lock_ttl=0.6)
     with a.lock("long", timeout=1):
-        time.sleep(2.2)  # more than twice the TTL
+        time.sleep(1.4)  # more than twice the TTL
         with pytest.raises(Conflict):
             with b.lock("long", timeout=0.2):
                 pass

@@ -171,7 +171,7 @@ def test_redis_restarts_with_persistence_lose_no_rotation(fleet, cycles):
     assert lost == 0 and fake.token_posts == cycles and fake.reuse_count == 0
 
 
-@pytest.mark.parametrize("how", ["wiped", "no-persistence"])
+@pytest.mark.parametrize("how", ["no-persistence", pytest.param("wiped", marks=pytest.mark.stress)])
 def test_store_restarted_empty_refuses_refresh_until_restore(fleet, how):
     a, b, fake, redis = fleet.a, fleet.b, fleet.fake, fleet.redis
     fleet.seed(a, "p")

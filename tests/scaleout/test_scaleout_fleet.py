@@ -103,16 +103,16 @@ CHILD = ("import sys, time; log = open(sys.argv[1], 'a'); log.write(f'start {tim
 
 
 def _lease_race(fleet, execs: int, child_s: float) -> tuple[int, int]:
-    """a runs ``execs`` leased children one after another while b and c refresh in a loop.
+    """a runs ``execs`` leased children one after another while the others refresh in a loop.
     Returns (rotations inside a child's run, rotations in total)."""
-    a, b, fake = fleet.a, fleet.b, fleet.fake
-    c = fleet.add("c")
+    a, fake = fleet.a, fleet.fake
+    refreshing = [fleet.b, *(fleet.add(f"r{i}") for i in range(max(0, execs // 10 - 1)))]
     fleet.seed(a, "p")
     fake.set_token_behaviour("p", TokenBehaviour(delay_s=0.1))
     log = a.root / "children.log"
     stop = time.monotonic() + 600
     refreshers = []
-    for machine in (b, c):
+    for machine in refreshing:
         loop = ("import subprocess, sys, time\n"
                 f"while time.monotonic() < {stop} and not __import__('os').path.exists({str(a.root / 'done')!r}):\n"
                 f"    subprocess.run([{machine.argv()[0]!r}, 'refresh', '--all', '--json'], capture_output=True)\n")
@@ -131,7 +131,7 @@ def _lease_race(fleet, execs: int, child_s: float) -> tuple[int, int]:
     return len(inside), len(fake.rotations)
 
 
-@pytest.mark.parametrize("execs", [4, pytest.param(40, marks=pytest.mark.stress)])
+@pytest.mark.parametrize("execs", [3, pytest.param(40, marks=pytest.mark.stress)])
 def test_no_rotation_while_any_machine_holds_a_lease(fleet, execs):
     inside, total = _lease_race(fleet, execs, child_s=0.6)
     print(f"\n[scale-out] rotations while a lease was held: {inside} (of {total} rotations, {execs} leased runs)")
@@ -191,7 +191,7 @@ def test_store_unreachable_refresh_fails_closed_status_degrades(fleet):
     a, b, fake = fleet.a, fleet.b, fleet.fake
     fleet.seed(a, "p")
     check(b.run("probe", "p"))
-    b.redis_options.update(timeout="1s", connect_timeout="1s")
+    b.redis_options.update(timeout="0.5s", connect_timeout="0.5s")
     b.write_config()
     fleet.redis.pause()
     try:
