@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from . import healthcache
 from .credentials import Credentials, CredentialsError, redact
 from .durations import format_duration
-from .errors import RoostError
+from .errors import RoostError, ValidationError
 from .records import Classification, Health, HealthRecord, ProbeOutcome, Profile, Usage
 
 if TYPE_CHECKING:
@@ -364,6 +364,8 @@ async def _call_source(ctx: "RoostContext", source: Any, local: Local, client: A
                 outcome = await source.probe(local.profile, token, client, ctx)
     except TimeoutError:
         outcome = ProbeOutcome(source.name, error="timeout", error_detail=f"no answer within {deadline:g}s")
+    except ValidationError:
+        raise  # configuration (a refused endpoint), not this profile's health
     except RoostError as err:
         outcome = ProbeOutcome(source.name, error="config", error_detail=err.message)
     except Exception as exc:  # a probe source bug must not sink the whole batch
@@ -446,7 +448,16 @@ def _skip_absent_sniffio() -> None:
         sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
-async def _probe_all(ctx: "RoostContext", plan: Plan, granted: list[Profile], deadline: float,
+def probe_source(ctx: "RoostContext") -> Any:
+    """The configured probe source, its settings checked (VALIDATION before any request or budget use)."""
+    source = ctx.host.get("probe", ctx.settings.get("probe_source"), "probe source")
+    check = getattr(source, "check", None)
+    if callable(check):
+        check(ctx)
+    return source
+
+
+async def _probe_all(ctx: "RoostContext", plan: Plan, source: Any, granted: list[Profile], deadline: float,
                      concurrency: int) -> list[Probed]:
     import asyncio
 
@@ -455,8 +466,6 @@ async def _probe_all(ctx: "RoostContext", plan: Plan, granted: list[Profile], de
     from .http import make_async_client
 
     _skip_absent_sniffio()
-
-    source = ctx.host.get("probe", ctx.settings.get("probe_source"), "probe source")
     gate = asyncio.Semaphore(concurrency)
     async with make_async_client(ctx, max_connections=concurrency) as client:
         return list(await asyncio.gather(*(_probe_one(ctx, source, client, gate, plan.locals[p.name], deadline)
@@ -539,8 +548,9 @@ async def execute(ctx: "RoostContext", plan: Plan, *, timeout: float | None = No
     import asyncio
 
     deadline, concurrency, limit = _settings(ctx, timeout)
+    source = probe_source(ctx) if plan.to_probe else None
     granted = _reserve(ctx, plan, deadline, limit) if plan.to_probe else []
-    probed, _ = await asyncio.gather(_probe_all(ctx, plan, granted, deadline, concurrency),
+    probed, _ = await asyncio.gather(_probe_all(ctx, plan, source, granted, deadline, concurrency),
                                      _wait_for_others(ctx, plan))
     if probed:
         _commit(ctx, probed)
@@ -614,7 +624,7 @@ async def _raw_all(ctx: "RoostContext", profiles: list[Profile], timeout: float 
     from .http import make_async_client
 
     deadline, concurrency, _ = _settings(ctx, timeout)
-    source = ctx.host.get("probe", ctx.settings.get("probe_source"), "probe source")
+    source = probe_source(ctx)
     gate = asyncio.Semaphore(concurrency)
     _skip_absent_sniffio()
 

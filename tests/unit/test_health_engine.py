@@ -421,3 +421,15 @@ def test_unwritable_cache_still_reports(roost_env, health_ctx, api, monkeypatch)
     record = get_records(ctx, ps)[0]
     assert record.health is Health.OK and record.source == "probe"
     assert "could not write the health cache" in health_ctx.stderr(ctx)
+
+
+@pytest.mark.parametrize("base", ["http://10.1.2.3", "ftp://api.test", "api.test"])
+def test_refused_api_base_is_validation_before_any_budget_use(roost_env, health_ctx, api, base):
+    from roost_core.errors import ValidationError
+
+    ps = profiles(roost_env, "a")
+    with pytest.raises(ValidationError, match="api_base"):
+        get_records(health_ctx(CLAUDE_LB_API_BASE=base), ps)
+    with pytest.raises(ValidationError, match="api_base"):
+        probe_raw(health_ctx(CLAUDE_LB_API_BASE=base), ps[0])
+    assert api.calls == [] and not (roost_env.config / "health.json").exists()

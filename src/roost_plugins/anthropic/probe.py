@@ -46,6 +46,10 @@ def redacted(headers: dict[str, str], access_token: str) -> dict[str, str]:
 class AnthropicUsageProbe:
     name = "anthropic"
 
+    def check(self, ctx: Any) -> None:
+        """VALIDATION for an endpoint roost must not send a token to (before any request)."""
+        usage_url(ctx)
+
     async def probe(self, profile: Profile, access_token: str, client: Any, ctx: Any,
                     deadline_s: float | None = None) -> ProbeOutcome:
         from roost_core.http import request_async
