@@ -48,8 +48,8 @@ class LocalState:
     def mirror_doc(self, name: str, version: int, doc: dict[str, Any]) -> None:
         key = f"doc-{short_hash(name)}"
         current = self.files.read_doc(key)
-        if version >= 0 and current.get("v") == version and current.get("name") == name:
-            return
+        if current.get("name") == name and current.get("v") == version and (version >= 0 or current.get("doc") == doc):
+            return  # unchanged (-1: not versioned, compare the content)
         self.files.update_doc(key, lambda _old: {"name": name, "v": version, "doc": doc})
 
     # -- credentials mirror (sealed records, exactly as stored) ----------------
