@@ -36,7 +36,7 @@ from . import healthcache, leases
 from .atomic import fsync_dir, remove_stale_temps
 from .claudelock import ClaudeLocks, lock_paths
 from .credentials import Credentials, CredentialsError
-from .errors import (Conflict, NotFound, RateLimited, RefreshAmbiguous, RefreshNotAttempted,
+from .errors import (Conflict, ExitCode, NotFound, RateLimited, RefreshAmbiguous, RefreshNotAttempted,
                      RefreshRejected, RoostError, ValidationError)
 from .profiles import discover
 
@@ -182,29 +182,53 @@ def pending_path(profile: "Profile") -> Path:
     return target.with_name(target.name + PENDING_SUFFIX)
 
 
-def _write_pending(profile: "Profile", new: Credentials, replaces: str | None, now: float) -> Path:
-    document = dict(new.document)
-    document[PENDING_KEY] = {"replaces": _digest(replaces), "at": now}
+RESERVE_SLACK = 4096  # room beyond the current file for the new document and its marker
+
+
+def reserve_pending(profile: "Profile", current: Credentials) -> Path:
+    """Claim the disk room for the grant BEFORE the token is spent.
+
+    The pending file is created and filled with NULs to more than the new
+    document can need, then fsynced; after the POST it is overwritten in place,
+    which needs no new blocks, so a full disk can no longer swallow a grant the
+    server has already issued. If the room cannot be had, nothing is spent.
+    """
     path = pending_path(profile)
-    _write_durably(path, (json.dumps(document) + "\n").encode("utf-8"))
-    return path
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    """Write ``path`` in place with no rename step: the grant is on disk the moment
-    this returns. (A temp + rename would leave a window where a SIGKILL strands
-    the only copy in a temp file that the next run cleans away.) A torn file
-    fails to parse and is set aside by ``recover_pending``."""
+    size = len(current.dumps()) + RESERVE_SLACK
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
     try:
         os.fchmod(fd, 0o600)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        _write_all(fd, bytes(size))
+        os.fsync(fd)
+    except OSError:
+        os.close(fd)
+        _drop_pending(path)
+        raise
+    os.close(fd)
+    fsync_dir(path.parent)
+    return path
+
+
+def _write_pending(path: Path, new: Credentials, replaces: str | None, now: float) -> None:
+    """Overwrite the reserved pending file in place (no rename, no new blocks):
+    the grant is on disk the moment this returns. A torn file fails to parse and
+    is set aside by ``recover_pending``."""
+    document = dict(new.document)
+    document[PENDING_KEY] = {"replaces": _digest(replaces), "at": now}
+    data = (json.dumps(document) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        _write_all(fd, data)
+        os.ftruncate(fd, len(data))
         os.fsync(fd)
     finally:
         os.close(fd)
-    fsync_dir(path.parent)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _drop_pending(path: Path) -> None:
@@ -228,6 +252,9 @@ def recover_pending(ctx: "RoostContext", profile: "Profile") -> bool:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
+        return False
+    if not data.strip(b"\0 \n"):
+        _drop_pending(path)  # a reservation whose POST never came back with a grant
         return False
     try:
         pending = Credentials.parse(data, "pending refresh")
@@ -341,37 +368,59 @@ def refresh_profile(ctx: "RoostContext", profile: "Profile", *, force: bool = Tr
 
 def _post_and_write(ctx: "RoostContext", profile: "Profile", current: Credentials, token: str,
                     refresher: Any) -> RefreshResult:
+    reserved = None if _backend_journals(ctx) else _reserve_or_refuse(profile, current)
     begin_spend = getattr(ctx.state, "begin_spend", None)
-    if begin_spend is not None:
-        # A shared backend's last check before the token is spent (still the lock
-        # owner, no lease anywhere, the version read); it raises to stop the POST.
-        begin_spend(profile)
-    with signals_deferred():
-        try:
-            grant = refresher.refresh(token, ctx)
-        except RefreshRejected as exc:
-            return _rejected(ctx, profile, current, exc)
-        except RefreshAmbiguous as exc:
-            return _ambiguous(ctx, profile, current, exc)
-        except RefreshNotAttempted as exc:
-            raise _not_attempted(profile, exc) from None
-        new = current.with_grant(grant, now=ctx.now())
-        _persist(ctx, profile, new, token)
+    try:
+        if begin_spend is not None:
+            # A shared backend's last check before the token is spent (still the lock
+            # owner, no lease anywhere, the version read); it raises to stop the POST.
+            begin_spend(profile)
+        with signals_deferred():
+            try:
+                grant = refresher.refresh(token, ctx)
+            except RefreshRejected as exc:
+                return _rejected(ctx, profile, current, exc)
+            except RefreshAmbiguous as exc:
+                return _ambiguous(ctx, profile, current, exc)
+            except RefreshNotAttempted as exc:
+                raise _not_attempted(profile, exc) from None
+            new = current.with_grant(grant, now=ctx.now())
+            pending, reserved = reserved, None  # from here on the file holds the grant
+            _persist(ctx, profile, new, token, pending)
+    finally:
+        if reserved is not None:
+            _drop_pending(reserved)  # no grant came back: release the room
     _after_write(ctx, profile, new)
     return RefreshResult(profile.name, REFRESHED, new.expires_at_iso())
 
 
-def _persist(ctx: "RoostContext", profile: "Profile", new: Credentials, replaces: str) -> None:
+def _backend_journals(ctx: "RoostContext") -> bool:
+    return getattr(ctx.state, "journals_credentials", False) is True
+
+
+def _reserve_or_refuse(profile: "Profile", current: Credentials) -> Path:
+    try:
+        return reserve_pending(profile, current)
+    except OSError as exc:
+        raise RoostError(f"no room to keep a refreshed token for {profile.name!r} beside its credentials "
+                         f"({exc.strerror}); nothing was spent, free some space and retry",
+                         details={"profile": profile.name, "reason": "no_space"},
+                         exit_code=ExitCode.UNAVAILABLE) from None
+
+
+def _persist(ctx: "RoostContext", profile: "Profile", new: Credentials, replaces: str,
+             pending: Path | None) -> None:
     """Pending file first (a kill after this point loses nothing), then the credentials.
 
     A backend that journals its own writes (``journals_credentials``, sealed) gets
-    no plaintext pending file beside the profile.
+    no plaintext pending file beside the profile (``pending`` is None).
     """
-    try:
-        pending = (None if getattr(ctx.state, "journals_credentials", False) is True
-                   else _write_pending(profile, new, replaces, ctx.now()))
-    except OSError:
-        pending = None  # no room for the pending copy: still try the credentials themselves
+    if pending is not None:
+        try:
+            _write_pending(pending, new, replaces, ctx.now())
+        except OSError:
+            _drop_pending(pending)
+            pending = None  # could not keep a copy: still try the credentials themselves
     try:
         ctx.state.write_credentials(profile, new.dumps())
     except OSError as exc:

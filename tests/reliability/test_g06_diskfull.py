@@ -146,7 +146,6 @@ def test_g6_disk_full_at_every_write_stage(rel, request, tmp_path_factory):
         "the disk was never (or always) full enough to matter: " + message
 
 
-@pytest.mark.xfail(strict=True, reason="BUGS.md #3")
 def test_g6_no_refresh_token_lost_to_a_full_disk(rel, request, tmp_path_factory):
     stats = campaign(rel, request, tmp_path_factory)
     if "skip" in stats:
