@@ -141,6 +141,10 @@ class Settings:
         except (TypeError, ValueError) as exc:
             raise ValidationError(f"bad value for {key} from {origin}: {value!r} ({exc})") from None
 
+    def origin(self, key: str) -> str:
+        """Where ``key``'s value comes from (environment, team, config.toml or default)."""
+        return self._raw(key, SETTINGS[key])[1]
+
     def plugin_config(self, name: str) -> dict[str, Any]:
         """The ``[plugins.NAME]`` table for a plugin's own settings (empty when absent)."""
         plugins = self.file.get("plugins", {})

@@ -449,6 +449,17 @@ def _append(ctx: "RoostContext", event: AuditEvent, say: Callable[[str], None]) 
         say(f"could not append to picks.log: {getattr(exc, 'message', exc)}")
 
 
+def _strategy(ctx: "RoostContext", name: str, flag: str | None) -> Any:
+    """The strategy plugin; an unknown name that came from config says where it was set."""
+    try:
+        return ctx.host.get("strategy", name, "strategy")
+    except ValidationError as err:
+        if flag is None:
+            err.message += f" (set by {ctx.settings.origin('strategy')})"
+            err.details["source"] = ctx.settings.origin("strategy")
+        raise
+
+
 def run_pick(ctx: "RoostContext", options: PickOptions, *, side_effects: bool = True, log: bool = True,
              offline: bool = False, records: list[HealthRecord] | None = None) -> PickOutcome:
     """Pick per ``options``; raise the seed's RoostError when nothing can be picked.
@@ -459,7 +470,7 @@ def run_pick(ctx: "RoostContext", options: PickOptions, *, side_effects: bool = 
     """
     started = time.monotonic()
     opts = resolve(ctx, options)
-    strategy = ctx.host.get("strategy", opts.strategy, "strategy")
+    strategy = _strategy(ctx, opts.strategy, options.strategy)
     profiles = discover(ctx.paths)
     warnings: list[str] = []
 

@@ -214,7 +214,6 @@ def test_g5_sample_as_real_processes(rel):
     assert all(code == 0 for key, code in outcomes.items() if not key.startswith(("credentials", "config")))
 
 
-@pytest.mark.xfail(strict=True, reason="BUGS.md #2")
 def test_g5_bad_config_value_names_its_source(rel):
     rel.profile("p")
     rel.config.mkdir(parents=True, mode=0o700)
