@@ -54,21 +54,21 @@ def test_g1_negative_control_without_locks_double_refreshes(rel):
     """The same race through the in-process no-lock driver must spend the token more than once."""
     rel.profile("p")
     rel.fake.set_token_behaviour("p", DELAY)
-    runs = race(rel, ["--nolock", "refresh", "p", "--json"], 20, driver=True)
+    runs = race(rel, ["--nolock", "refresh", "p", "--json"], 12, driver=True)
     fig = g1_figures(rel, runs)
-    print(f"G1 negative control (locks off): 20 refreshers -> posts={fig['posts']} reuse={fig['reuse']} "
+    print(f"G1 negative control (locks off): 12 refreshers -> posts={fig['posts']} reuse={fig['reuse']} "
           f"auth_dead={fig['auth_dead']} nonzero_exits={fig['nonzero_exits']}")
     assert fig["posts"] > 1 and fig["reuse"] >= 1, f"locking off changed nothing: {fig}"
 
 
 def test_g1_mixed_pick_auto_refresh_and_refresh_expired(rel):
-    """F1's second recipe: 20 ``pick --auto-refresh`` + 20 ``refresh --expired`` on an expired profile."""
+    """F1's second recipe, halved for the default tier: 10 ``pick --auto-refresh`` + 10 ``refresh --expired``."""
     rel.profile("p", expires_in=-60)
     rel.fake.set_token_behaviour("p", DELAY)
-    argvs = [["pick", "--auto-refresh", "--json"]] * 20 + [["refresh", "--expired", "--json"]] * 20
+    argvs = [["pick", "--auto-refresh", "--json"]] * 10 + [["refresh", "--expired", "--json"]] * 10
     runs = rel.run_many(argvs)
     fig = g1_figures(rel, runs)
-    message = (f"G1 mixed: 20 pick --auto-refresh + 20 refresh --expired -> posts={fig['posts']} "
+    message = (f"G1 mixed: 10 pick --auto-refresh + 10 refresh --expired -> posts={fig['posts']} "
                f"reuse={fig['reuse']} auth_dead={fig['auth_dead']} nonzero_exits={fig['nonzero_exits']} "
                f"file_holds_live={fig['file_holds_live']}")
     print(message)

@@ -24,6 +24,7 @@ import json
 import os
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
@@ -128,8 +129,9 @@ def kill_batch(rel, cases: list[KillCase], delays: list[float | None], points: l
         if delay is not None:
             time.sleep(max(0.0, t0 + delay - time.monotonic()))
             proc.kill()
-    for case, proc in zip(cases, procs):
-        run = proc.finish()
+    with ThreadPoolExecutor(max_workers=len(procs)) as pool:  # each elapsed time ends at its own exit
+        runs = list(pool.map(lambda proc: proc.finish(), procs))
+    for case, run in zip(cases, runs):
         case.killed, case.pid = run.killed, run.pid
 
 
@@ -144,20 +146,22 @@ def run_campaign(rel, random_kills: int) -> tuple[list[KillCase], dict]:
     for chunk in range(0, len(labels), BATCH):
         part = cases[chunk:chunk + BATCH]
         kill_batch(rel, part, [None] * len(part), [c.point for c in part])
-    # Random kills: calibrate on an unkilled batch, then kill anywhere in a run of that length.
+    # Random kills anywhere in a run: the last deterministic batch (the latest kill points) tells
+    # how long a whole refresh takes at this concurrency; batches that finish unkilled refine it.
+    span = max(r.elapsed for r in rel.runs[-len(part):])
     rng = random.Random(4)
-    for i in range(random_kills + BATCH):
+    for i in range(random_kills):
         rel.profile(f"r{i}")
         rel.fake.set_token_behaviour(f"r{i}", TokenBehaviour(delay_s=rng.choice((0.0, 0.05, 0.2))))
-    calibration = [KillCase(f"r{random_kills + i}", "calibration", b"") for i in range(BATCH)]
-    kill_batch(rel, calibration, [None] * BATCH, [None] * BATCH)
-    span = sorted(r.elapsed for r in rel.runs[-BATCH:])[BATCH // 2]
     for chunk in range(0, random_kills, BATCH):
         part = []
         for i in range(chunk, min(chunk + BATCH, random_kills)):
             delay = rng.uniform(0.15 * span, 1.1 * span)
             part.append(KillCase(f"r{i}", f"random:{delay:.2f}s", rel.creds_bytes(f"r{i}")))
         kill_batch(rel, part, [float(c.point[7:-1]) for c in part], [None] * len(part))
+        finished = sorted(r.elapsed for r in rel.runs[-len(part):] if not r.killed)
+        if finished:
+            span = (span + finished[len(finished) // 2]) / 2
         cases += part
     by_pid: dict[int, list[trace.Event]] = {}
     for e in trace.read(rel.trace_path):

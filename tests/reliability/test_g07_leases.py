@@ -1,6 +1,6 @@
 """G7 / F18: a leased profile is never rotated; leases go away however exec ends.
 
-Races: 4 worlds x 5 profiles x 5 rounds = 100. Each round, in each world,
+Races: 5 worlds x 4 profiles x 5 rounds = 100. Each round, in each world,
 one ``roost refresh --all`` walks the profiles while the FTS holds each POST
 600 ms, and one ``roost exec`` per profile (pinned with --avoid; a child that
 logs its start and end wall times around a sleep) starts either while the
@@ -28,8 +28,8 @@ import pytest
 
 from roost_plugins.fakeserver import TokenBehaviour
 
-GROUPS = 4  # separate worlds, so four refresh walks run side by side
-PER_GROUP = 5
+GROUPS = 5  # separate worlds, so five refresh walks run side by side
+PER_GROUP = 4
 POST_DELAY = 0.6
 CHILD = ('echo "$AXIOM_CLAUDE_PROFILE start $(date +%s.%N)" >> "$LOG"; sleep "$NAP"; '
          'echo "$AXIOM_CLAUDE_PROFILE end $(date +%s.%N)" >> "$LOG"')
@@ -60,7 +60,8 @@ def wait_post(rel, name: str | None, timeout: float) -> None:
         time.sleep(0.01)
 
 
-def one_round(world, names: list[str], rng: random.Random, log, prefix: list[str], driver: bool) -> dict:
+def one_round(world, names: list[str], rng: random.Random, log, prefix: list[str], driver: bool,
+              post_delay: float) -> dict:
     """One refresh walk over the group's profiles, one exec per profile paced against it.
 
     "early": the exec starts when the refresh's POST for the profile two
@@ -79,7 +80,8 @@ def one_round(world, names: list[str], rng: random.Random, log, prefix: list[str
             wait_post(world, names[i - 2] if i > 1 else None, timeout=2.0)
         else:
             wait_post(world, name, timeout=4.0)
-        nap = f"{rng.uniform(0.8, 1.2) if early else rng.uniform(0.4, 0.7):.2f}"
+        # A child outlives the POST it raced (a rotation under it would show); early ones the walk.
+        nap = f"{rng.uniform(0.8, 1.2) if early else post_delay + rng.uniform(0.3, 0.7):.2f}"
         procs.append(world.start(*prefix, *exec_argv(names, name), driver=driver, LOG=str(log), NAP=nap))
     failures = [r for r in (p.finish() for p in procs) if r.rc != 0]
     data = refresher.finish().json().get("data") or []
@@ -87,7 +89,8 @@ def one_round(world, names: list[str], rng: random.Random, log, prefix: list[str
             "refreshed": sum(1 for r in data if r.get("status") == "refreshed"), "failures": failures}
 
 
-def race_rounds(rel, groups, rounds: int, *, driver: bool = False, seed: int = 7) -> dict:
+def race_rounds(rel, groups, rounds: int, *, driver: bool = False, seed: int = 7,
+                post_delay: float = POST_DELAY) -> dict:
     import threading
 
     log = rel.root / "children.log"
@@ -97,7 +100,7 @@ def race_rounds(rel, groups, rounds: int, *, driver: bool = False, seed: int = 7
     def lane(g: int, world, names: list[str]) -> None:
         rng = random.Random(seed * 100 + g)
         for _ in range(rounds):
-            results.append(one_round(world, names, rng, log, prefix, driver))
+            results.append(one_round(world, names, rng, log, prefix, driver, post_delay))
 
     threads = [threading.Thread(target=lane, args=(g, w, n)) for g, (w, n) in enumerate(groups)]
     for thread in threads:
@@ -135,7 +138,7 @@ def test_g7_no_rotation_of_a_leased_profile_in_100_races(rel):
     fig = race_rounds(rel, groups, rounds=5)
     bad = rotations_under_lease(rel, fig["children"])
     runs = sum(len(v) for v in fig["children"].values())
-    message = (f"G7: {runs} exec children raced by 20 refresh walks -> rotations under a live lease={len(bad)} "
+    message = (f"G7: {runs} exec children raced by {5 * GROUPS} refresh walks -> rotations under a live lease={len(bad)} "
                f"(refreshes skipped as leased={fig['skipped_leased']}, rotations between children="
                f"{len(rel.fake.rotations)}), exec failures={len(fig['exec_failures'])}")
     print(message)
@@ -145,8 +148,8 @@ def test_g7_no_rotation_of_a_leased_profile_in_100_races(rel):
 
 
 def test_g7_negative_control_without_locks_rotates_under_a_child(rel):
-    groups = fleet(rel, delay=1.2)  # a longer POST: the exec surely asks for its lease while it is in flight
-    fig = race_rounds(rel, groups, rounds=1, driver=True, seed=11)
+    groups = fleet(rel, delay=2.0)  # a longer POST: the exec surely starts its child while it is in flight
+    fig = race_rounds(rel, groups, rounds=1, driver=True, seed=11, post_delay=2.0)
     bad = rotations_under_lease(rel, fig["children"])
     print(f"G7 negative control (locks off): rotations under a live lease={len(bad)} "
           f"of {len(rel.fake.rotations)} rotations")

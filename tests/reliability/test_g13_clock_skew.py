@@ -16,9 +16,9 @@ import pytest
 
 from roost_plugins.fakeserver import Scenario
 
-COMMANDS = [["status", "--json"], ["pick", "--auto-refresh", "--json"], ["refresh", "--expired", "--json"],
+COMMANDS = [["pick", "--auto-refresh", "--json"], ["refresh", "--expired", "--json"],
             ["refresh", "--soon", "30m", "--json"], ["exec", "--auto-refresh", "--", "true"],
-            ["pick", "--auto-refresh", "--json"], ["status", "--json"]]
+            ["pick", "--auto-refresh", "--json"]]
 
 
 def skewed_world(rel, offset: str):
