@@ -101,6 +101,9 @@ class FilesBackend:
         except Timeout:
             raise Conflict(f"another roost process holds the {name.split(':')[0]} lock "
                            f"(waited {timeout:g}s); retry later", details={"lock": name}) from None
+        except OSError as exc:  # a symlink planted at the lock path (never followed), a directory, EACCES
+            raise RoostError(f"cannot use the lock file {lock.lock_file}: {exc.strerror}; it must be a "
+                             "regular file roost can create: remove it", details={"lock": name}) from None
         try:
             yield
         finally:
