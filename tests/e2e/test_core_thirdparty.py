@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import make_plugin_venv
+from roostkit import make_plugin_venv
 
 FIXTURE = Path(__file__).parent / "fixtures" / "roost-broken-plugin"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOST, RoostEnv, make_dist_on_path
+from roostkit import ROOST, RoostEnv, make_dist_on_path
 
 PROFILES = ("alpha", "beta", "gamma")
 

@@ -6,7 +6,7 @@ import json
 import os
 import re
 
-from conftest import ROOST
+from roostkit import ROOST
 
 TOKEN = re.compile(r"sk-ant-o[ar]t01-demo-[A-Za-z0-9_-]{8,}")
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import canary, make_dist_on_path
+from roostkit import canary, make_dist_on_path
 
 SITE_CHECKS = '''
 from roost_core import hookimpl

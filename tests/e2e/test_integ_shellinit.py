@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOST, canary
+from roostkit import ROOST, canary
 
 # Arguments that break naive quoting: spaces, quotes, globs, variables, empty, newline, dashes.
 TRICKY = ["a b", "it's", 'say "hi"', "", "$HOME", "*", "--flag", "tab\there", "new\nline", "ünï", "-n", "--"]

@@ -6,7 +6,7 @@ import json
 import subprocess
 
 import pytest
-from conftest import canary
+from roostkit import canary
 
 from roost_plugins.fakeserver import Scenario
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from conftest import canary
+from roostkit import canary
 
 from roost_core.audit import parse_line
 from roost_plugins.fakeserver import Scenario

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import canary, make_plugin_venv
+from roostkit import canary, make_plugin_venv
 
 from roost_plugins.fakeserver import Scenario
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOST
+from roostkit import ROOST
 
 pytestmark = pytest.mark.live
 
