@@ -90,7 +90,6 @@ def test_endpoint_overrides_are_enforced_by_the_commands(rel):
     assert posts == 0
 
 
-@pytest.mark.xfail(strict=True, reason="BUGS.md #4")
 def test_probe_refuses_a_non_loopback_http_api_base(rel):
     rel.profile("p")
     run = rel.run("probe", "p", "--json", CLAUDE_LB_API_BASE="http://10.1.2.3")
