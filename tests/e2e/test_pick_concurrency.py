@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from roostkit import canary
 
 from roost_core.audit import parse_line
@@ -23,6 +25,7 @@ def _fleet(world, count: int = 3) -> list[str]:
     return names
 
 
+@pytest.mark.stress  # the default tier runs the same 100-pick race as reliability G2
 def test_100_concurrent_picks_leave_intact_log_and_last_pick(world):
     names = _fleet(world)
     assert world.run("pick").returncode == 0  # warm the cache
