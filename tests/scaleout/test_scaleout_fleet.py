@@ -60,13 +60,17 @@ def test_two_machines_behave_as_one_fleet(fleet):
     assert (fake.token_posts, fake.reuse_count) == (2, 0)
     assert a.run_json("show", "p", "--offline")[1]["data"]["name"] == "p"
 
-    # Picks on a are b's history and stats.
+    # Picks on a are b's history and stats; a warm pick still imports neither httpx nor rich.
     rc, picked = a.run_json("pick")
     assert rc == 0 and picked["data"]["name"] == "p"
     rc, history = b.run_json("history")
     assert rc == 0 and [e["profile"] for e in history["data"] if e["event"] == "pick"] == ["p"]
     rc, stats = b.run_json("stats")
     assert rc == 0 and "p" in json.dumps(stats["data"])
+    code = ("import sys; from roost_core.cli import cli; cli.main(['pick'], standalone_mode=False); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'httpx', 'rich'}))")
+    warm = subprocess.run([sys.executable, "-c", code], env=a.env(), capture_output=True, text=True, timeout=60)
+    assert warm.stdout.splitlines()[-1] == "[]", warm.stdout + warm.stderr
 
     # Nothing in Redis's persistence files is a token.
     dump = fleet.redis.persistence_bytes()
