@@ -409,3 +409,15 @@ def test_watchdog_thread_does_not_outlive_the_lock(machines):
     with a.lock("x", timeout=1):
         assert threading.active_count() == before + 1
     assert threading.active_count() == before
+
+
+def test_two_machines_importing_at_once_keep_one_copy(machines):
+    a, b = machines.machine("a"), machines.machine("b")
+    init(a)
+    pa = make_profile(a, "p")
+    pb = make_profile(b, "p", access=ACCESS + "b", refresh=REFRESH + "b")
+    b.creds.read_mirror(pb)  # nothing mirrored yet
+    a.read_credentials(pa)
+    # b never saw the record, so it tries to import its own login: the store's copy wins.
+    assert b.creds._import(pb).v == 1
+    assert json.loads(b.read_credentials(pb))["claudeAiOauth"]["refreshToken"] == REFRESH

@@ -137,6 +137,14 @@ class CredentialStore:
         return data
 
     def _keep_local_copies(self, profile: Any, record: StoredRecord, data: bytes) -> None:
+        """Mirror and access-only file; a local failure is a warning, the store already has it."""
+        try:
+            self._write_local_copies(profile, record, data)
+        except OSError as exc:
+            self._warn(f"could not update this machine's copy of {profile.name!r} "
+                       f"({exc.strerror or type(exc).__name__}); the store holds it")
+
+    def _write_local_copies(self, profile: Any, record: StoredRecord, data: bytes) -> None:
         self.local.mirror_cred(profile.name, record.to_mirror())
         if Path(profile.directory).parent != self.profiles_tree:
             return  # never rewrite a login outside roost's tree ($CLAUDE_CONFIG_DIR's "default")
@@ -177,8 +185,11 @@ class CredentialStore:
             return None
         if not _refresh_token(data):
             return None
-        self.commit(profile.name, data, ReadMark(0, ""), fence=0, rotation_id=f"import-{uuid.uuid4().hex}",
-                    journal=False)
+        try:
+            self.commit(profile.name, data, ReadMark(0, ""), fence=0, rotation_id=f"import-{uuid.uuid4().hex}",
+                        journal=False)
+        except Conflict:
+            return self.fetch(profile.name)  # another machine imported it first: the store's copy wins
         self._warn(f"imported profile {profile.name!r} into the redis store (first sight); "
                    "the store is its source of truth from now on")
         return self.fetch(profile.name)
