@@ -120,7 +120,9 @@ def _lease_race(fleet, execs: int, child_s: float) -> tuple[int, int]:
         loop = ("import subprocess, sys, time\n"
                 f"while time.monotonic() < {stop} and not __import__('os').path.exists({str(a.root / 'done')!r}):\n"
                 f"    subprocess.run([{machine.argv()[0]!r}, 'refresh', '--all', '--json'], capture_output=True)\n")
-        refreshers.append(subprocess.Popen([sys.executable, "-c", loop], env=machine.env()))
+        # No "refreshed by roost moments ago" shortcut: every round really tries to rotate.
+        refreshers.append(subprocess.Popen([sys.executable, "-c", loop],
+                                           env=machine.env(CLAUDE_LB_REFRESH_MIN_INTERVAL="0")))
     try:
         for _ in range(execs):
             check(a.run("exec", "--", sys.executable, "-c", CHILD, str(log), str(child_s)))
