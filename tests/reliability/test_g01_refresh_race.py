@@ -21,8 +21,8 @@ def auth_dead(runs) -> int:
     return sum(1 for r in runs if r.rc == 2 or "auth_dead" in r.stdout or "invalid_grant" in r.stdout)
 
 
-def race(rel, argv: list[str], n: int, driver: bool = False):
-    return rel.run_many([argv] * n, driver=driver)
+def race(rel, argv: list[str], n: int, driver: bool = False, **env: str):
+    return rel.run_many([argv] * n, driver=driver, **env)
 
 
 def g1_figures(rel, runs, label: str = "p") -> dict:
@@ -84,7 +84,6 @@ def test_g1_stress_twenty_rounds(rel, family):
     rel.fake.set_token_behaviour("p", TokenBehaviour(delay_s=0.3, revoke_family_on_reuse=family))
     worst = []
     for round_no in range(20):
-        before = rel.fake.token_posts_for("p")
         rel.fake.reset_counters()
         runs = race(rel, ["refresh", "p", "--json"], N, CLAUDE_LB_REFRESH_MIN_INTERVAL="30")
         fig = g1_figures(rel, runs)
@@ -92,7 +91,6 @@ def test_g1_stress_twenty_rounds(rel, family):
         assert fig["file_holds_live"], f"round {round_no}: {fig}"
         # The next round must refresh again: forget roost's "refreshed a moment ago" memory.
         (rel.config / "refreshes.json").unlink(missing_ok=True)
-        del before
     print(f"G1 stress ({'family revocation' if family else 'rotation'}): {N} x 20 rounds, "
           f"(posts, reuse, auth_dead, nonzero) per round = {worst}")
     assert all(w == (1, 0, 0, 0) for w in worst), worst
