@@ -33,10 +33,10 @@ CHILD = ('echo "$AXIOM_CLAUDE_PROFILE start $(date +%s.%N)" >> "$LOG"; sleep "$N
          'echo "$AXIOM_CLAUDE_PROFILE end $(date +%s.%N)" >> "$LOG"')
 
 
-def fleet(rel, delay: float = POST_DELAY) -> list[tuple[object, list[str]]]:
-    """GROUPS worlds of PER_GROUP profiles each (names unique across worlds, one FTS)."""
+def fleet(rel, delay: float = POST_DELAY, count: int = GROUPS) -> list[tuple[object, list[str]]]:
+    """``count`` worlds of PER_GROUP profiles each (names unique across worlds, one FTS)."""
     groups = []
-    for g in range(GROUPS):
+    for g in range(count):
         world = rel if g == 0 else rel.sibling(f"group{g}")
         names = [f"g{g}p{i}" for i in range(PER_GROUP)]
         for name in names:
@@ -146,7 +146,7 @@ def test_g7_no_rotation_of_a_leased_profile_in_100_races(rel):
 
 
 def test_g7_negative_control_without_locks_rotates_under_a_child(rel):
-    groups = fleet(rel, delay=2.0)  # a longer POST: the exec surely starts its child while it is in flight
+    groups = fleet(rel, delay=2.0, count=3)  # a long POST: the child surely starts while it is in flight
     fig = race_rounds(rel, groups, rounds=1, driver=True, seed=11, post_delay=2.0)
     bad = rotations_under_lease(rel, fig["children"])
     print(f"G7 negative control (locks off): rotations under a live lease={len(bad)} "

@@ -71,12 +71,12 @@ def conflict_delays(rel, runs) -> tuple[list[float], list[float]]:
     return decided, exited
 
 
-def live_lock_race(rel, driver: bool = False):
+def live_lock_race(rel, driver: bool = False, n: int = N):
     rel.profile("p")
     helper = hold_claude_locks(rel, "p", seconds=60)
     prefix = ["--nolock"] if driver else []
     try:
-        runs = rel.run_many([[*prefix, "refresh", "p", "--json"]] * N, trace=True, driver=driver,
+        runs = rel.run_many([[*prefix, "refresh", "p", "--json"]] * n, trace=True, driver=driver,
                             CLAUDE_LB_LOCK_WAIT=str(WAIT))
     finally:
         helper.terminate()
@@ -99,7 +99,7 @@ def test_g8_live_claude_lock_means_conflict_and_no_post(rel):
 
 
 def test_g8_negative_control_without_locks_posts_under_claudes_lock(rel):
-    runs, posts = live_lock_race(rel, driver=True)
+    runs, posts = live_lock_race(rel, driver=True, n=8)
     print(f"G8 negative control (locks off): posts while claude held its lock={posts}")
     assert posts >= 1, "locking off changed nothing"
 
