@@ -146,9 +146,10 @@ def run_campaign(rel, random_kills: int) -> tuple[list[KillCase], dict]:
     for chunk in range(0, len(labels), BATCH):
         part = cases[chunk:chunk + BATCH]
         kill_batch(rel, part, [None] * len(part), [c.point for c in part])
-    # Random kills anywhere in a run: the last deterministic batch (the latest kill points) tells
-    # how long a whole refresh takes at this concurrency; batches that finish unkilled refine it.
-    span = max(r.elapsed for r in rel.runs[-len(part):])
+    # Random kills anywhere in a run: the deterministic batches (the late kill points run almost a
+    # whole refresh) tell how long one takes at this concurrency; each random batch refines it:
+    # longer when every process was killed before finishing, the median of the finished ones otherwise.
+    span = max(r.elapsed for r in rel.runs[-len(labels):])
     rng = random.Random(4)
     for i in range(random_kills):
         rel.profile(f"r{i}")
@@ -156,12 +157,11 @@ def run_campaign(rel, random_kills: int) -> tuple[list[KillCase], dict]:
     for chunk in range(0, random_kills, BATCH):
         part = []
         for i in range(chunk, min(chunk + BATCH, random_kills)):
-            delay = rng.uniform(0.15 * span, 1.1 * span)
+            delay = rng.uniform(0.1 * span, 0.95 * span)
             part.append(KillCase(f"r{i}", f"random:{delay:.2f}s", rel.creds_bytes(f"r{i}")))
         kill_batch(rel, part, [float(c.point[7:-1]) for c in part], [None] * len(part))
         finished = sorted(r.elapsed for r in rel.runs[-len(part):] if not r.killed)
-        if finished:
-            span = (span + finished[len(finished) // 2]) / 2
+        span = (span + finished[len(finished) // 2]) / 2 if finished else span * 1.3
         cases += part
     by_pid: dict[int, list[trace.Event]] = {}
     for e in trace.read(rel.trace_path):
