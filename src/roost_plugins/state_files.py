@@ -4,7 +4,8 @@
   per-document filelock; a corrupt one is reported and rebuilt.
 * Named locks: filelocks in ``<config>/locks/`` (hashed names, 0700 dir).
 * Line logs appended with one O_APPEND write per record; rotation to
-  ``<log>.1`` happens under a lock after re-checking the size.
+  ``<log>.1`` happens under a lock after re-checking the size;
+  ``log_stats``/``truncate_log`` count and empty a log in place.
 * Credentials: the profile's own ``.credentials.json`` (0600, dir 0700);
   a write after a read is refused (CONFLICT) if the file changed in between.
 """
@@ -169,6 +170,46 @@ class FilesBackend:
 
     def log_path(self, log: str) -> Path:
         return self.config_dir / log
+
+    def log_stats(self, log: str) -> dict[str, Any]:
+        """{location, records (lines), bytes} of the live file (a rotated ``.1`` is not counted)."""
+        path = self.log_path(log)
+        size, records = 0, 0
+        try:
+            with open(path, "rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                records = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:  # a directory, no permission: say so, report nothing
+            self._warn(f"{path.name} is unreadable ({exc.strerror}); not counted")
+        return {"location": str(path), "records": records, "bytes": size, "backend": self.name,
+                "degraded": False}
+
+    def truncate_log(self, log: str) -> int:
+        """Empty the log in place; returns the bytes dropped (0 when there is no file).
+
+        In place (not replaced), under the appenders' flock: a concurrent
+        O_APPEND writer's record lands whole at the new end, never in a file
+        that was unlinked behind it.
+        """
+        path = self.log_path(log)
+        try:
+            fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+        except FileNotFoundError:
+            return 0
+        except OSError as exc:
+            raise RoostError(f"cannot truncate {path}: {exc.strerror}") from None
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            size = os.fstat(fd).st_size
+            os.ftruncate(fd, 0)
+        except OSError as exc:
+            raise RoostError(f"cannot truncate {path}: {exc.strerror}") from None
+        finally:
+            os.close(fd)
+        return size
 
     # -- credentials -----------------------------------------------------------
     def read_credentials(self, profile: Any) -> bytes:

@@ -8,8 +8,12 @@ config.toml. Each record is written with the state backend's single-write
 append, so concurrent roost processes never interleave lines; the log is never
 rotated (``truncate()`` empties it). ``roost report`` reads it.
 
+With a shared state backend (redis) the log is one stream for the whole
+fleet: status and ``truncate()`` go through the backend's optional
+``log_stats``/``truncate_log`` members and fall back to the local file.
+
 Public API: ``is_enabled(ctx)``, ``record_for(record, now)``, ``read(ctx)``,
-``truncate(ctx=None)``.
+``stats(ctx)``, ``truncate(ctx=None)``.
 """
 
 from __future__ import annotations
@@ -104,15 +108,28 @@ def read(ctx: "RoostContext") -> Iterator[dict[str, Any]]:
 
 
 def truncate(ctx: "RoostContext | None" = None) -> int:
-    """Empty the usage log in place; returns the number of bytes dropped.
+    """Empty the usage log; returns what was dropped: bytes (a file) or entries (redis stream).
 
-    Truncating (not replacing) the file keeps concurrent writers safe: their
-    O_APPEND writes land at the new end.
+    Through the state backend's ``truncate_log`` when it has one (the files
+    backend truncates in place, so concurrent O_APPEND writers stay safe; the
+    redis backend trims the shared stream, for every machine, and fails
+    closed when the store is down). Without it: the file, in place.
     """
     if ctx is None:
         from roost_core.context import RoostContext
 
         ctx = RoostContext()
+        try:
+            return _truncate(ctx)
+        finally:
+            _close_state(ctx)
+    return _truncate(ctx)
+
+
+def _truncate(ctx: "RoostContext") -> int:
+    drop = getattr(ctx.state, "truncate_log", None)
+    if callable(drop):
+        return int(drop(USAGE_LOG))
     path = log_path(ctx)
     try:
         size = path.stat().st_size
@@ -122,19 +139,42 @@ def truncate(ctx: "RoostContext | None" = None) -> int:
     return size
 
 
-# -- roost config usage-log on|off|status -------------------------------------------
+def _close_state(ctx: "RoostContext") -> None:
+    """Close a backend this module opened itself (a redis connection), if one was opened."""
+    close = getattr(ctx.__dict__.get("state"), "close", None)
+    if callable(close):
+        close()
 
-def _status_data(ctx: "RoostContext") -> dict[str, Any]:
-    current = state(ctx)
+
+def stats(ctx: "RoostContext") -> dict[str, Any]:
+    """{location, records, bytes, ...} of the log, from the state backend when it can say."""
+    from_backend = getattr(ctx.state, "log_stats", None)
+    if callable(from_backend):
+        return dict(from_backend(USAGE_LOG))
     path = log_path(ctx)
     size, records = 0, 0
     if path.is_file():
         size = path.stat().st_size
         with open(path, "rb") as handle:
             records = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
-    return {"enabled": current.enabled, "source": current.source, "marker": current.marker,
+    return {"location": str(path), "records": records, "bytes": size}
+
+
+# -- roost config usage-log on|off|status -------------------------------------------
+
+def _status_data(ctx: "RoostContext") -> dict[str, Any]:
+    """The status keys of old (``path`` now holds the backend's location) plus where it lives."""
+    current = state(ctx)
+    found = stats(ctx)
+    data = {"enabled": current.enabled, "source": current.source, "marker": current.marker,
             "environment": current.environment, "config": current.config,
-            "marker_path": str(marker_path(ctx)), "path": str(path), "bytes": size, "records": records}
+            "marker_path": str(marker_path(ctx)), "path": found["location"], "bytes": found.get("bytes"),
+            "records": found.get("records"), "backend": found.get("backend", getattr(ctx.state, "name", None)),
+            "degraded": bool(found.get("degraded"))}
+    for extra in ("reason", "spooled"):
+        if extra in found:
+            data[extra] = found[extra]
+    return data
 
 
 def set_marker(ctx: "RoostContext", on: bool) -> None:
@@ -157,6 +197,9 @@ def _source_label(data: dict[str, Any]) -> str:
 def _describe(data: dict[str, Any]) -> str:
     if not data["enabled"]:
         return "Usage log is off (turn it on with 'roost config usage-log on')."
+    if data["records"] is None:
+        return (f"Usage log is on ({_source_label(data)}); its size in {data['path']} is unknown: "
+                f"{data.get('reason') or 'the state backend did not say'}.")
     return f"Usage log is on ({_source_label(data)}): {data['records']} record(s) in {data['path']}."
 
 

@@ -7,6 +7,9 @@
                    (highest version wins) and leases; run it on every machine.
 * ``sync``         create local profile directories for every profile in the
                    store, with access-token-only credentials files.
+* ``rekey``        re-seal every stored credential (and this machine's
+                   mirrors) with the key file's first key, so an old key
+                   line can be dropped (see rekey.py).
 """
 
 from __future__ import annotations
@@ -17,8 +20,8 @@ from typing import Any
 import click
 
 from roost_core import hookimpl
-from roost_core.cli.common import json_option, pass_roost
-from roost_core.errors import ValidationError
+from roost_core.cli.common import DURATION, json_option, pass_roost
+from roost_core.errors import ExitCode, ValidationError
 
 
 def _redis_backend(rctx: Any) -> Any:
@@ -32,7 +35,7 @@ def _redis_backend(rctx: Any) -> Any:
 
 @click.group("state")
 def state_group() -> None:
-    """The shared state store of a fleet (redis backend): keygen, init, status, restore, sync."""
+    """The shared state store of a fleet (redis backend): keygen, init, status, restore, sync, rekey."""
 
 
 @state_group.command("keygen")
@@ -141,6 +144,45 @@ def sync_cmd(rctx: Any) -> None:
         synced.append({"name": name, "created": created, "version": backend.creds.reads[name].v})
     rctx.out.emit(synced, {"profiles_dir": str(rctx.paths.profiles_tree)},
                   text="\n".join(item["name"] for item in synced))
+
+
+REKEY_TEXT = {"rekeyed": "re-sealed with the first key", "current": "already current",
+              "skipped": "skipped", "failed": "FAILED", "absent": "no record"}
+
+
+@state_group.command("rekey")
+@click.option("--wait", type=DURATION, default=2.0, show_default="2s", metavar="DURATION",
+              help="How long to wait for each profile's refresh lock before skipping it.")
+@json_option
+@pass_roost
+def rekey_cmd(rctx: Any, wait: float) -> int:
+    """Re-seal every stored credential with the key file's first key (then drop the old key line)."""
+    from .rekey import reseal_mirrors, rekey_store
+
+    backend = _redis_backend(rctx)
+    results = rekey_store(backend, wait)
+    mirrors = reseal_mirrors(backend)
+    counts = {status: sum(r.status == status for r in results) for status in REKEY_TEXT}
+    failed = [r.exit_code for r in results if r.status == "failed"]
+    code = failed[0] if failed else int(ExitCode.CONFLICT) if counts["skipped"] else 0
+    meta = {"url": backend.settings.display_url, "counts": counts, "mirrors_resealed": mirrors,
+            "exit_code": code}
+    rctx.out.emit([r.to_dict() for r in results], meta,
+                  text="\n".join(f"{r.name}\t{r.status}\t{'-' if r.version is None else r.version}"
+                                 for r in results))
+    for result in results:
+        if result.status in ("skipped", "failed", "absent"):
+            rctx.warn(f"{result.name}: {REKEY_TEXT[result.status]}: {result.detail}")
+    summary = (f"{counts['rekeyed']} re-sealed, {counts['current']} already current, "
+               f"{counts['skipped']} skipped, {counts['failed']} failed; "
+               f"{len(mirrors)} of this machine's sealed copies re-sealed.")
+    if code:
+        summary += " Run 'roost state rekey' again before dropping the old key line."
+    else:
+        summary += (" Once no machine has a pending journal ('roost state status'), the old key line can be "
+                    "removed from every machine's key file.")
+    rctx.out.say(summary)
+    return code
 
 
 def _loopback(url: str) -> bool:

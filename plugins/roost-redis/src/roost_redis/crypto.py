@@ -2,10 +2,12 @@
 
 The key file holds one or more Fernet keys, one per line; the first encrypts,
 all decrypt (``MultiFernet``), so a team can add a new key before retiring
-the old one. Fernet has no associated data, so the profile name and the
-record version travel inside the plaintext and are checked on decryption: a
-blob copied onto another profile's key, or replayed at another version, is
-refused. There is no plaintext fallback, ever.
+the old one; ``roost state rekey`` re-seals every stored record with the
+first key so the old line can then be dropped. Fernet has no associated
+data, so the profile name and the record version travel inside the
+plaintext and are checked on decryption: a blob copied onto another
+profile's key, or replayed at another version, is refused. There is no
+plaintext fallback, ever.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ class Sealer:
 
     fernet: Any
     mac_key: bytes
+    primary: Any = None  # the first key alone: what "sealed with the current key" means
+
 
     @classmethod
     def from_key_file(cls, path: Path) -> "Sealer":
@@ -77,7 +81,7 @@ class Sealer:
                                   "(expected url-safe base64 Fernet keys, one per line)") from None
         # A separate key for fingerprints, derived so it never equals the cipher key.
         mac_key = hashlib.sha256(b"roost-redis fingerprint\0" + base64.urlsafe_b64decode(keys[0])).digest()
-        return cls(fernet, mac_key)
+        return cls(fernet, mac_key, Fernet(keys[0]))
 
     def seal(self, profile: str, version: int, data: bytes) -> bytes:
         payload = {"profile": profile, "v": version, "data": base64.b64encode(data).decode("ascii")}
@@ -100,6 +104,27 @@ class Sealer:
             raise IntegrityError(f"stored credentials of {profile!r} were sealed for another record "
                                  f"({sealed_for!r} v{sealed_v}); refusing them")
         return sealed_v, data
+
+    def is_current(self, blob: bytes) -> bool:
+        """True when ``blob`` is sealed with the first key (a rekey would not change it)."""
+        from cryptography.fernet import InvalidToken
+
+        if self.primary is None:
+            return True
+        try:
+            self.primary.decrypt(blob)
+        except InvalidToken:
+            return False
+        return True
+
+    def reseal(self, blob: bytes) -> bytes:
+        """``blob`` sealed again with the first key: the very same plaintext (MultiFernet.rotate)."""
+        from cryptography.fernet import InvalidToken
+
+        try:
+            return self.fernet.rotate(blob)
+        except InvalidToken:
+            raise IntegrityError("stored credentials do not decrypt with this key file") from None
 
     def fingerprint(self, secret: str | None) -> str:
         """A keyed, non-reversible tag of a refresh token ("" for none): what CAS compares."""
