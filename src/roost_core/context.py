@@ -11,12 +11,22 @@ import os
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .config import Settings
 from .output import Output
 from .paths import Paths
 from .plugins import PluginHost
+
+if TYPE_CHECKING:
+    from .records import Profile
+
+
+def degraded_meta(description: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` fields of a run that answered from a local copy of shared state."""
+    if not description.get("degraded"):
+        return {}
+    return {"degraded": True, "degraded_reason": description.get("reason")}
 
 
 @dataclass
@@ -49,7 +59,49 @@ class RoostContext:
         """The configured StateBackend (``files`` unless config.toml says otherwise)."""
         name = self.settings.get("state_backend")
         factory = self.host.get("state", name, "state backend")
-        return factory.open(self)
+        backend = factory.open(self)
+        describe = getattr(backend, "describe", None)
+        if getattr(backend, "shared", False) and callable(describe):
+            self.out.meta_sources.append(lambda: degraded_meta(describe()))
+        return backend
+
+    @cached_property
+    def shared_state(self) -> Any:
+        """The state backend when other machines share it, else None (files: never built here)."""
+        if self.settings.get("state_backend") == "files":
+            return None
+        backend = self.state
+        return backend if getattr(backend, "shared", False) else None
+
+    @cached_property
+    def _profiles_synced(self) -> bool:
+        """Bring the local tree in line with a shared store, once per run."""
+        backend = self.shared_state
+        sync = getattr(backend, "sync_profiles", None)
+        if callable(sync):
+            sync()
+        return True
+
+    def profiles(self) -> "list[Profile]":
+        """Discovered profiles, sorted; with a shared store, the store's profiles too.
+
+        The $CLAUDE_CONFIG_DIR ``default`` fallback is a login outside roost's
+        tree that roost never rewrites; in a fleet its refresh token would be
+        rotated behind the file's back, so it is left out (import it with
+        ``roost add NAME --from ...``).
+        """
+        from .profiles import discover
+
+        shared = self._profiles_synced and self.shared_state is not None
+        return discover(self.paths, fallback=not shared)
+
+    def profile(self, name: str) -> "Profile":
+        """The named profile: VALIDATION for a bad name (nothing touched), NOT_FOUND when absent."""
+        from .names import validate_name
+        from .profiles import find_profile
+
+        validate_name(name)
+        return find_profile(self.profiles(), name)
 
     def now(self) -> float:
         return self.clock()

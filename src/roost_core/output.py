@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 from .errors import RoostError
 
@@ -38,6 +38,14 @@ class Output:
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     quiet: bool = False
+    # Callables adding run-wide fields to every envelope's meta (e.g. "degraded").
+    meta_sources: list[Callable[[], dict[str, Any]]] = field(default_factory=list)
+
+    def _meta(self, meta: dict[str, Any] | None) -> dict[str, Any]:
+        merged = dict(meta or {})
+        for source in self.meta_sources:
+            merged.update(source())
+        return merged
 
     @property
     def color(self) -> bool:
@@ -47,7 +55,7 @@ class Output:
     def emit(self, data: Any, meta: dict[str, Any] | None = None, text: str | None = None) -> None:
         """The command's result: the envelope in JSON mode, else ``text`` (if any) on stdout."""
         if self.json_mode:
-            self.stdout.write(dumps({"data": data, "meta": meta or {}}) + "\n")
+            self.stdout.write(dumps({"data": data, "meta": self._meta(meta)}) + "\n")
         elif text is not None:
             self.stdout.write(text if text.endswith("\n") or not text else text + "\n")
         self.stdout.flush()
@@ -55,7 +63,7 @@ class Output:
     def error(self, err: RoostError, meta: dict[str, Any] | None = None) -> None:
         if self.json_mode:
             body = {"code": err.code, "message": err.message, "details": err.details}
-            self.stdout.write(dumps({"error": body, "meta": meta or {}}) + "\n")
+            self.stdout.write(dumps({"error": body, "meta": self._meta(meta)}) + "\n")
             self.stdout.flush()
         else:
             self.say(f"roost: error: {err.message}")

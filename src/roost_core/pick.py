@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn
 from . import audit, lastpick
 from .errors import AuthRequired, Forbidden, RateLimited, RoostError, Unavailable, ValidationError
 from .names import validate_name
-from .profiles import discover
 from .records import (AUTH_BAD, THROTTLED, AuditEvent, Candidate, Health, HealthRecord, LastPick,
                       PickRequest, PickResult, Profile, Ranking, Scored)
 
@@ -471,7 +470,7 @@ def run_pick(ctx: "RoostContext", options: PickOptions, *, side_effects: bool = 
     started = time.monotonic()
     opts = resolve(ctx, options)
     strategy = _strategy(ctx, opts.strategy, options.strategy)
-    profiles = discover(ctx.paths)
+    profiles = ctx.profiles()
     warnings: list[str] = []
 
     def say(message: str) -> None:

@@ -19,7 +19,8 @@ DEFAULT_PROFILE = "default"
 CREDENTIALS_FILE = ".credentials.json"
 
 
-def discover(paths: Paths) -> list[Profile]:
+def discover(paths: Paths, *, fallback: bool = True) -> list[Profile]:
+    """Profiles of the tree, plus ``default`` from $CLAUDE_CONFIG_DIR when ``fallback``."""
     found: dict[str, Profile] = {}
     try:
         names = os.listdir(paths.profiles_tree)
@@ -32,7 +33,7 @@ def discover(paths: Paths) -> list[Profile]:
         if (directory / CREDENTIALS_FILE).is_file():
             found[name] = Profile(name, directory)
     single = paths.single_profile_dir
-    if single is not None and DEFAULT_PROFILE not in found and (single / CREDENTIALS_FILE).is_file():
+    if fallback and single is not None and DEFAULT_PROFILE not in found and (single / CREDENTIALS_FILE).is_file():
         found[DEFAULT_PROFILE] = Profile(DEFAULT_PROFILE, single)
     return [found[name] for name in sorted(found)]
 
@@ -40,11 +41,16 @@ def discover(paths: Paths) -> list[Profile]:
 def get_profile(paths: Paths, name: str) -> Profile:
     """The named profile, VALIDATION for a bad name, NOT_FOUND when absent."""
     validate_name(name)
-    for profile in discover(paths):
+    return find_profile(discover(paths), name)
+
+
+def find_profile(profiles: list[Profile], name: str) -> Profile:
+    """``name`` among ``profiles`` (already discovered), NOT_FOUND when absent."""
+    for profile in profiles:
         if profile.name == name:
             return profile
     raise NotFound(f"unknown profile {name!r}", details={"profile": name,
-                   "available": [p.name for p in discover(paths)]})
+                   "available": [p.name for p in profiles]})
 
 
 def profile_dir(paths: Paths, name: str) -> Path:

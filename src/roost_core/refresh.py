@@ -38,7 +38,6 @@ from .claudelock import ClaudeLocks, lock_paths
 from .credentials import Credentials, CredentialsError
 from .errors import (Conflict, ExitCode, NotFound, RateLimited, RefreshAmbiguous, RefreshNotAttempted,
                      RefreshRejected, RoostError, ValidationError)
-from .profiles import discover
 
 if TYPE_CHECKING:
     from .context import RoostContext
@@ -110,7 +109,7 @@ def _digest(token: str | None) -> str:
 def aliases(ctx: "RoostContext", profile: "Profile") -> list[str]:
     """Every profile name whose credentials are this file (symlinks), this one first."""
     real = os.path.realpath(profile.credentials_path)
-    names = [p.name for p in discover(ctx.paths)
+    names = [p.name for p in ctx.profiles()
              if p.name != profile.name and os.path.realpath(p.credentials_path) == real]
     return [profile.name, *names]
 

@@ -149,10 +149,9 @@ def check_config_file(ctx: Any) -> CheckResult:
 
 
 def check_profiles_dir(ctx: Any) -> CheckResult:
-    from roost_core.profiles import discover
 
     tree = ctx.paths.profiles_tree
-    profiles = discover(ctx.paths)
+    profiles = ctx.profiles()
     details: dict[str, Any] = {"path": str(tree), "profiles": [p.name for p in profiles]}
     hint = "sign in with `claude login`, then `roost add NAME`"
     if tree.exists() and not tree.is_dir():
@@ -286,9 +285,8 @@ def _orphan_dirs(tree: Path, known: set[str]) -> list[Path]:
 
 
 def check_profiles(ctx: Any) -> list[CheckResult]:
-    from roost_core.profiles import discover
 
-    profiles = discover(ctx.paths)
+    profiles = ctx.profiles()
     now = ctx.now()
     results = [check_one_profile(p, now) for p in profiles]
     results += [check_orphan_dir(d) for d in _orphan_dirs(ctx.paths.profiles_tree, {p.name for p in profiles})]

@@ -55,10 +55,9 @@ def snapshot(ctx: "RoostContext", platform: bool) -> Frame:
     from roost_core.audit import utc_now_iso
     from roost_core.cli.health_cmds import health_meta
     from roost_core.probe import get_records
-    from roost_core.profiles import discover
 
     with captured_warnings(ctx) as buffer:
-        profiles = discover(ctx.paths)
+        profiles = ctx.profiles()
         records = get_records(ctx, profiles)
         meta = health_meta(ctx, records, profiles)
         meta["platform_status"] = _platform(ctx) if platform else None

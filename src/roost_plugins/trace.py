@@ -26,9 +26,8 @@ def _response(outcome: Any) -> dict[str, Any] | None:
 
 def trace_data(ctx: Any, name: str, timeout: float | None) -> dict[str, Any]:
     from roost_core.probe import probe_traced
-    from roost_core.profiles import get_profile
 
-    profile = get_profile(ctx.paths, name)
+    profile = ctx.profile(name)
     outcome, verdict, record = probe_traced(ctx, profile, timeout=timeout)
     return {
         "profile": name,
@@ -59,9 +58,8 @@ def scrub_deep(value: Any, secrets: tuple[str, ...]) -> Any:
 
 def _secrets(ctx: Any, name: str) -> tuple[str, ...]:
     from roost_core.probe import read_local
-    from roost_core.profiles import get_profile
 
-    return read_local(ctx, get_profile(ctx.paths, name)).secrets
+    return read_local(ctx, ctx.profile(name)).secrets
 
 
 def run_trace(ctx: Any, name: str, timeout: float | None) -> None:

@@ -23,7 +23,6 @@ from .. import audit, leases
 from ..context import RoostContext
 from ..errors import RoostError, ValidationError
 from ..pick import EXPORT_VAR, PickOptions, run_pick
-from ..profiles import get_profile
 from ..records import AuditEvent, Health, Profile
 from .common import DURATION, json_option, pass_roost
 from .pick_cmds import PickCommand, pick_options
@@ -126,7 +125,7 @@ def child_env(rctx: RoostContext, profile: Profile, plan: _Plan) -> dict[str, st
 
 def _dry_run(rctx: RoostContext, opts: PickOptions, plan: _Plan) -> int:
     outcome = run_pick(rctx, opts, side_effects=False, log=False, offline=True)
-    profile = get_profile(rctx.paths, outcome.results[0].name)
+    profile = rctx.profile(outcome.results[0].name)
     assignments = {plan.var_name: profile.name}
     if plan.set_config_dir:
         assignments["CLAUDE_CONFIG_DIR"] = os.path.abspath(profile.directory)
@@ -143,7 +142,7 @@ def _run_with_retries(rctx: RoostContext, opts: PickOptions, plan: _Plan) -> int
     outcome = run_pick(rctx, opts, log=False)
     attempt = 0
     while True:
-        profile = get_profile(rctx.paths, outcome.results[0].name)
+        profile = rctx.profile(outcome.results[0].name)
         note = f"retry={attempt}/{plan.retries}" if attempt else ""
         rc, started = _run_once(rctx, profile, outcome.strategy, plan, note)
         if rc == 0 or not started or attempt >= plan.retries or not _throttled_now(rctx, profile):

@@ -16,7 +16,6 @@ import click
 from .. import healthcache
 from ..context import RoostContext
 from ..errors import ValidationError
-from ..profiles import discover, get_profile
 from ..records import Health, HealthRecord
 from .common import DURATION, complete_profiles, json_option, pass_roost
 
@@ -137,7 +136,7 @@ def status_cmd(rctx: RoostContext, no_cache: bool, no_platform_status: bool, tim
 
         if find_renderer(rctx, "status", fmt) is None:
             raise ValidationError(f"unknown --format {fmt!r}; available: {', '.join(formats_for(rctx, 'status'))}")
-    profiles = discover(rctx.paths)
+    profiles = rctx.profiles()
     if not profiles:
         _say_no_profiles(rctx)
     platform = None if no_platform_status else _platform_fetcher(rctx, no_cache)
@@ -170,7 +169,7 @@ def probe_cmd(rctx: RoostContext, name: str | None, raw: bool, force: bool, time
     from ..probe import probe_many
 
     timeout = _timeout(timeout)
-    profiles = [get_profile(rctx.paths, name)] if name else discover(rctx.paths)
+    profiles = [rctx.profile(name)] if name else rctx.profiles()
     if not profiles:
         _say_no_profiles(rctx)
     if raw:
@@ -205,7 +204,7 @@ def show_data(ctx: RoostContext, record: HealthRecord) -> dict[str, Any]:
 
     entry = healthcache.entries(ctx).get(record.name) or {}
     usage = entry.get("usage") if isinstance(entry.get("usage"), dict) else {}
-    local = read_local(ctx, get_profile(ctx.paths, record.name))
+    local = read_local(ctx, ctx.profile(record.name))
     creds = local.creds
     checked = entry.get("checked_at")
     return {
@@ -233,7 +232,7 @@ def show_cmd(rctx: RoostContext, name: str, offline: bool) -> None:
     """Full detail for one profile (usage, overage, model-scoped limits, why)."""
     from ..probe import get_records
 
-    profile = get_profile(rctx.paths, name)
+    profile = rctx.profile(name)
     record = get_records(rctx, [profile], offline=offline)[0]
     data = show_data(rctx, record)
     if not rctx.out.json_mode:
@@ -256,7 +255,7 @@ def invalidate_cmd(rctx: RoostContext, name: str | None, all_: bool) -> None:
     if all_:
         dropped = healthcache.drop_all(rctx)
     else:
-        get_profile(rctx.paths, name)
+        rctx.profile(name)
         dropped = [name] if name in healthcache.entries(rctx) else []
         healthcache.drop(rctx, name)
     names = dropped if all_ else [name]

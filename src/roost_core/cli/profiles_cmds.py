@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -15,7 +16,8 @@ from ..credentials import Credentials, CredentialsError
 from ..errors import Conflict, NotFound, ValidationError
 from ..names import validate_name
 from ..paths import default_add_source
-from ..profiles import CREDENTIALS_FILE, DEFAULT_PROFILE, discover, get_profile, profile_dir
+from ..profiles import CREDENTIALS_FILE, DEFAULT_PROFILE, profile_dir
+from ..records import Profile
 from .common import complete_profiles, json_option, pass_roost
 
 SNAPSHOT_WARNING = ("Snapshot written. roost will NEVER touch this file. It is not refreshed "
@@ -27,7 +29,7 @@ SNAPSHOT_WARNING = ("Snapshot written. roost will NEVER touch this file. It is n
 @pass_roost
 def list_cmd(rctx: RoostContext) -> None:
     """Names of discovered profiles (sorted)."""
-    names = [p.name for p in discover(rctx.paths)]
+    names = [p.name for p in rctx.profiles()]
     rctx.out.emit(names, {"count": len(names), "profiles_dir": str(rctx.paths.profiles_tree)},
                   text="\n".join(names))
 
@@ -58,12 +60,12 @@ def add_cmd(rctx: RoostContext, name: str, source: Path | None, force: bool) -> 
     if not creds.oauth:
         raise CredentialsError(f"{source} holds no claudeAiOauth login; sign in with 'claude login' first")
     target = target_dir / CREDENTIALS_FILE
+    rctx.profiles()  # a shared store's profiles appear in the tree first
     if target.exists() and not force:
         raise Conflict(f"profile {name!r} already exists; use --force to overwrite it",
                        details={"profile": name})
     ensure_private_dir(rctx.paths.profiles_tree)
-    ensure_private_dir(target_dir)
-    atomic_write(target, data, 0o600)
+    _store_login(rctx, Profile(name, target_dir), data, replace=target.exists())
     healthcache.drop(rctx, name)
     result = {"name": name, "path": str(target), "plan": creds.plan, "expires_at": creds.expires_at_iso(),
               "source": str(source)}
@@ -71,8 +73,24 @@ def add_cmd(rctx: RoostContext, name: str, source: Path | None, force: bool) -> 
     rctx.out.say(f"Added profile {name!r} from {source}.")
 
 
+def _store_login(rctx: RoostContext, profile: Profile, data: bytes, replace: bool) -> None:
+    """Write an imported login through the state backend, under the profile's refresh lock.
+
+    The lock keeps the write out of a refresh in flight; reading first anchors
+    the replacement on what is stored now (the backend's compare-and-set), so a
+    shared store takes the new login for the whole fleet.
+    """
+    from ..refresh import refresh_lock
+
+    ensure_private_dir(profile.directory)
+    with refresh_lock(rctx, profile, rctx.settings.get("lock_wait")):
+        if replace:
+            rctx.state.read_credentials(profile)
+        rctx.state.write_credentials(profile, data)
+
+
 def _tree_profile(rctx: RoostContext, name: str):
-    profile = get_profile(rctx.paths, name)
+    profile = rctx.profile(name)
     if name == DEFAULT_PROFILE and profile.directory.parent != rctx.paths.profiles_tree:
         raise ValidationError("profile 'default' is the $CLAUDE_CONFIG_DIR fallback; "
                               "roost does not move or delete it")
@@ -87,9 +105,14 @@ def remove_cmd(rctx: RoostContext, name: str) -> None:
     """Delete a profile directory and drop its cached health."""
     profile = _tree_profile(rctx, name)
     from .. import leases
+    from ..refresh import refresh_lock
 
-    leases.ensure_not_leased(rctx, name)
-    shutil.rmtree(profile.directory)
+    with refresh_lock(rctx, profile, rctx.settings.get("lock_wait")):
+        leases.ensure_not_leased(rctx, name)
+        forget = getattr(rctx.state, "remove_profile", None)
+        if callable(forget):
+            forget(profile)
+        shutil.rmtree(profile.directory)
     healthcache.drop(rctx, name)
     lastpick.clear_if(rctx, name)
     rctx.out.emit({"name": name, "removed": str(profile.directory)}, {}, text=name)
@@ -110,18 +133,26 @@ def rename_cmd(rctx: RoostContext, old: str, new: str, force: bool) -> None:
     if old == new:
         raise ValidationError("old and new names are the same")
     from .. import leases
+    from ..refresh import refresh_lock
 
-    leases.ensure_not_leased(rctx, old)
-    if destination.exists() or destination.is_symlink():
-        if not force:
-            raise Conflict(f"profile {new!r} already exists; use --force to replace it",
-                           details={"profile": new})
-        leases.ensure_not_leased(rctx, new)
+    replaced = destination.exists() or destination.is_symlink()
+    if replaced and not force:
+        raise Conflict(f"profile {new!r} already exists; use --force to replace it",
+                       details={"profile": new})
+    with contextlib.ExitStack() as held:
+        held.enter_context(refresh_lock(rctx, profile, rctx.settings.get("lock_wait")))
+        leases.ensure_not_leased(rctx, old)
+        if replaced:
+            held.enter_context(refresh_lock(rctx, Profile(new, destination), rctx.settings.get("lock_wait")))
+            leases.ensure_not_leased(rctx, new)
+        move = getattr(rctx.state, "rename_profile", None)
+        if callable(move):
+            move(profile, new, replace=replaced)
         if destination.is_dir() and not destination.is_symlink():
             shutil.rmtree(destination)
-        else:
+        elif replaced:
             destination.unlink()
-    os.rename(profile.directory, destination)
+        os.rename(profile.directory, destination)
     healthcache.drop(rctx, old, new)
     lastpick.clear_if(rctx, old)
     rctx.out.emit({"old": old, "new": new, "path": str(destination)}, {"replaced": force}, text=new)
@@ -135,11 +166,11 @@ def rename_cmd(rctx: RoostContext, old: str, new: str, force: bool) -> None:
 @pass_roost
 def snapshot_cmd(rctx: RoostContext, name: str, out_path: Path) -> None:
     """Copy a profile's live credentials to OUT_PATH, once (0600; never kept fresh)."""
-    profile = get_profile(rctx.paths, name)
+    profile = rctx.profile(name)
     data = rctx.state.read_credentials(profile)
     creds = Credentials.parse(data, f"profile {name!r}")
     out_path = out_path.expanduser()
-    live = {os.path.realpath(p.credentials_path) for p in discover(rctx.paths)}
+    live = {os.path.realpath(p.credentials_path) for p in rctx.profiles()}
     if os.path.realpath(out_path) in live:
         raise ValidationError("refusing to write a snapshot over a live profile's credentials")
     if not out_path.parent.is_dir():

@@ -11,7 +11,6 @@ import click
 from ..context import RoostContext
 from ..durations import format_duration
 from ..errors import ExitCode, LeaseHeld, RoostError, ValidationError
-from ..profiles import discover, get_profile
 from ..records import Profile
 from .common import DURATION, complete_profiles, json_option, pass_roost
 
@@ -76,7 +75,7 @@ def _pause(jitter: float) -> None:
 def _refresh_one(rctx: RoostContext, name: str, jitter: float) -> int:
     from ..refresh import refresh_profile
 
-    profile = get_profile(rctx.paths, name)
+    profile = rctx.profile(name)
     _warn_if_shared(rctx, [profile])
     _pause(jitter)
     result = refresh_profile(rctx, profile, force=True).to_dict()
@@ -86,7 +85,7 @@ def _refresh_one(rctx: RoostContext, name: str, jitter: float) -> int:
 
 
 def _refresh_many(rctx: RoostContext, *, force: bool, window: float | None, jitter: float) -> int:
-    profiles = discover(rctx.paths)
+    profiles = rctx.profiles()
     if not profiles:
         rctx.warn(f"no profiles found under {rctx.paths.profiles_tree}")
     _warn_if_shared(rctx, profiles)

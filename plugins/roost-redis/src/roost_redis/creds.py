@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,12 +24,13 @@ from typing import Any, Callable
 
 from roost_core.atomic import atomic_write, ensure_private_dir
 from roost_core.credentials import OAUTH_KEY, Credentials, CredentialsError
-from roost_core.errors import Conflict, RoostError
+from roost_core.errors import Conflict, NotFound, RoostError
 
 from .client import BackendDown
 from .crypto import Sealer
 from .journal import Journal, JournalEntry
 from .keys import Keyspace
+from .tombstones import Tombstone
 from .localstate import LocalState
 
 
@@ -91,6 +93,10 @@ def _refresh_token(data: bytes) -> str | None:
         return Credentials.parse(data).refresh_token
     except CredentialsError:
         return None
+
+
+def has_refresh_token(data: bytes) -> bool:
+    return bool(_refresh_token(data))
 
 
 class CredentialStore:
@@ -156,7 +162,10 @@ class CredentialStore:
         # "same credentials file as probed" check (mtime) agrees across the fleet.
         stamp_ns = record.updated_ms * 1_000_000
         try:
-            same = path.read_bytes() == child_copy
+            current = path.read_bytes()
+            same = current == child_copy
+            if not same:
+                self._set_aside_unknown_login(profile.name, current, record.fp)
             if same and (not stamp_ns or os.stat(path).st_mtime_ns == stamp_ns):
                 return
         except OSError:
@@ -167,6 +176,19 @@ class CredentialStore:
         if stamp_ns:
             os.utime(path, ns=(stamp_ns, stamp_ns))
 
+    def _set_aside_unknown_login(self, name: str, current: bytes, stored_fp: str) -> None:
+        """A local file holding a refresh token the store does not have is a login
+        (``claude login`` into the tree?) that overwriting would destroy: keep a copy."""
+        token = _refresh_token(current)
+        if not token or self._sealer().fingerprint(token) == stored_fp:
+            return
+        aside = self.local.root / "aside" / f"{name}-{int(time.time() * 1000)}.json"
+        ensure_private_dir(aside.parent)
+        atomic_write(aside, current, 0o600)
+        self._warn(f"this machine's copy of {name!r} held a refresh token the store does not know; "
+                   f"kept it in {aside} before taking the store's login (re-add it with "
+                   f"'roost add NAME --from {aside}' if it is the one you want)")
+
     def _import(self, profile: Any) -> StoredRecord | None:
         """First sight of a profile in the store: push this machine's newest copy.
 
@@ -175,6 +197,11 @@ class CredentialStore:
         imported. ``create`` succeeds only while the record is still absent,
         so two machines importing at once keep one copy.
         """
+        stone = self.tombstone(profile.name)
+        if stone is not None:
+            raise NotFound(f"profile {profile.name!r} was {stone.describe()}; this machine's copy is not "
+                           "imported again (bring it back with 'roost add NAME --force --from FILE')",
+                           details={"profile": profile.name})
         mirrored = self.local.mirrored_cred(profile.name)
         if mirrored.get("blob"):
             self.put_if_newer(profile.name, mirrored)
@@ -197,19 +224,24 @@ class CredentialStore:
     # -- writing -------------------------------------------------------------
     def write(self, profile: Any, data: bytes, fence: int, rotation_id: str | None = None) -> int:
         mark = self.reads.get(profile.name)
+        base_v = None
         if mark is None:
-            # No read in this run: only a brand-new record may be created blind.
+            # No read in this run: only a brand-new record may be created blind. Its
+            # version continues a removed namesake's, so no old mirror outranks it.
             mark = ReadMark(0, "")
-        entry, updated_ms = self.commit(profile.name, data, mark, fence=fence, rotation_id=rotation_id)
+            stone = self.tombstone(profile.name)
+            base_v = stone.v if stone else None
+        entry, updated_ms = self.commit(profile.name, data, mark, fence=fence, rotation_id=rotation_id,
+                                        base_v=base_v)
         self._keep_local_copies(profile, StoredRecord(entry.new_v, entry.blob.encode("ascii"), entry.new_fp,
                                                       entry.expires_at_ms, entry.fence, updated_ms), data)
         return entry.new_v
 
     def commit(self, profile: str, data: bytes, mark: ReadMark, *, fence: int, rotation_id: str | None = None,
-               journal: bool = True) -> tuple[JournalEntry, int]:
+               journal: bool = True, base_v: int | None = None) -> tuple[JournalEntry, int]:
         """Journal (fsync'd), then the compare-and-set; returns the entry and its commit time (ms)."""
         sealer = self._sealer()
-        new_v = mark.v + 1
+        new_v = max(mark.v, base_v or 0) + 1
         entry = JournalEntry(profile=profile, rotation_id=rotation_id or uuid.uuid4().hex, expected_v=mark.v,
                              expected_fp=mark.fp, new_v=new_v, new_fp=sealer.fingerprint(_refresh_token(data)),
                              blob=sealer.seal(profile, new_v, data).decode("ascii"),
@@ -249,6 +281,10 @@ class CredentialStore:
              int(mirrored.get("expires_at_ms", 0) or 0), self.host, self.keys.profile_id(profile), profile,
              int(mirrored.get("updated_ms", 0) or 0)])
         return bool(int(result[0])), int(result[1])
+
+    def tombstone(self, name: str) -> Tombstone | None:
+        return Tombstone.parse(self._call("reading a tombstone",
+                                          lambda c: c.hget(self.keys.removed, self.keys.profile_id(name))))
 
     # -- the journal ---------------------------------------------------------
     def flush_journal(self, profile: str | None = None) -> list[str]:

@@ -9,6 +9,8 @@ key                    type    content
 =====================  ======  ===============================================
 meta                   hash    epoch, created_ms, restored_ms, schema
 profiles               hash    profile id -> name
+removed                hash    profile id -> JSON tombstone {name, v, at_ms, host,
+                               renamed_to} of a profile removed or renamed
 cred:<id>              hash    v, blob (Fernet), fp, rotation_id, expires_at_ms,
                                updated_ms, host, fence (no secret in clear)
 rlock:<id>             string  refresh-lock owner ``host:pid:uuid``, PX lock_ttl
@@ -51,6 +53,10 @@ class Keyspace:
     @property
     def profiles(self) -> str:
         return self._k("profiles")
+
+    @property
+    def removed(self) -> str:
+        return self._k("removed")
 
     @property
     def leases(self) -> str:

@@ -68,6 +68,13 @@ class LocalState:
 
         self.files.update_doc(key, edit)
 
+    def drop_cred(self, profile: str) -> None:
+        """Forget a profile that left the fleet (so a later restore cannot bring it back)."""
+        try:
+            os.unlink(self.files.config_dir / f"cred-{short_hash(profile)}.json")
+        except FileNotFoundError:
+            pass
+
     def mirrored_profiles(self) -> Iterator[dict[str, Any]]:
         try:
             names = sorted(os.listdir(self.files.config_dir))
