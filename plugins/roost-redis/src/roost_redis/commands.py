@@ -151,7 +151,7 @@ REKEY_TEXT = {"rekeyed": "re-sealed with the first key", "current": "already cur
 
 
 @state_group.command("rekey")
-@click.option("--wait", type=DURATION, default=2.0, show_default="2s", metavar="DURATION",
+@click.option("--wait", type=DURATION, default="2s", show_default=True, metavar="DURATION",
               help="How long to wait for each profile's refresh lock before skipping it.")
 @json_option
 @pass_roost
