@@ -104,8 +104,20 @@ class StateBackend(Protocol):
     refresh lock is held; raises to stop it), ``child_credentials_dir(profile,
     lease) -> Path | None`` (a directory whose credentials an exec child may
     use; None: the profile's own), ``claim(name, ttl_s)`` (a context manager
-    yielding True to the one process that may do ``name`` now) and
-    ``describe() -> dict`` (for doctor and status).
+    yielding True to the one process that may do ``name`` now),
+    ``describe() -> dict`` (for doctor and status), ``log_stats(log) -> dict``
+    (at least ``location`` str, ``records`` int, ``bytes`` int | None; None
+    where unknown, e.g. a store that is down, with ``degraded`` True) and
+    ``truncate_log(log) -> int`` (empty the log; files: bytes dropped, redis:
+    stream entries dropped; raises UNAVAILABLE rather than pretend).
+
+    A shared backend (``shared`` True) may also keep the local profile tree in
+    line with the store: ``sync_profiles()`` (called once per run before
+    discovery: create the store's profiles locally, retire removed ones),
+    ``remove_profile(profile)`` and ``rename_profile(profile, new, replace)``
+    (called by ``remove``/``rename`` with the refresh locks held, before the
+    local tree changes; raise to stop it). With a shared backend the
+    $CLAUDE_CONFIG_DIR ``default`` fallback is not discovered.
     """
 
     name: str

@@ -104,7 +104,7 @@ def run_report(rctx: "RoostContext", metric: str, since: float | None, profile: 
     log_state = usage_log.state(rctx)
     meta = {"metric": metric, "count": len(rows), "since_s": since, "profile": profile,
             "sparkline": sparkline, "project": project, "usage_log_enabled": log_state.enabled,
-            "log": str(usage_log.log_path(rctx))}
+            "log": usage_log.location(rctx)}
     if rctx.out.json_mode:
         rctx.out.emit(rows, meta)
         return

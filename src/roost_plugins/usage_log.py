@@ -56,6 +56,13 @@ def log_path(ctx: "RoostContext") -> Path:
     return Path(locate(USAGE_LOG)) if locate else ctx.paths.config_dir / USAGE_LOG
 
 
+def location(ctx: "RoostContext") -> str:
+    """Where the log lives, for people: a file path, or the shared backend's own words."""
+    if getattr(ctx.state, "log_path", None) is None and callable(getattr(ctx.state, "log_stats", None)):
+        return str(stats(ctx)["location"])
+    return str(log_path(ctx))
+
+
 def state(ctx: "RoostContext") -> UsageLogState:
     """Whether the log is on, and which switch turned it on (any one is enough)."""
     from roost_core.config import TRUTHY

@@ -238,6 +238,10 @@ def test_an_acl_user_limited_to_the_prefix_runs_the_fleet(fleet):
     check(a.run("state", "status"))
     check(b.run("exec", "--", "true"))
     assert fake.token_posts == 1 and fake.reuse_count == 0
+    check(a.run("rename", "p", "r"))  # membership scripts: tombstones, HDEL of the old name
+    check(b.run("list"))
+    check(b.run("remove", "r"))
+    assert a.run("list").stdout.split() == []
     denied = fleet.redis.client()
     denied.set("not-roost:x", "1")  # the roost user cannot touch other keys
     import redis as redis_py

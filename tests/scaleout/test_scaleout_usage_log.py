@@ -29,6 +29,7 @@ def test_one_machine_logs_every_machine_counts_and_truncates(fleet):
     assert {"source", "marker", "environment", "config", "marker_path", "spooled"} <= set(data)
     rc, report = b.run_json("report")
     assert rc == 0 and sorted(row["profile"] for row in report["data"]) == ["p", "q"]
+    assert report["meta"]["log"].endswith("(stream)") and "redis://" in report["meta"]["log"]
     assert not (b.config / usage_log.USAGE_LOG).exists() and not (a.config / usage_log.USAGE_LOG).exists()
 
     assert usage_log.truncate(a.context()) == 2  # entries dropped, for the whole fleet

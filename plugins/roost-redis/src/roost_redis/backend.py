@@ -216,9 +216,14 @@ class RedisBackend:
         target = refresh_lock_target(name)
         if target is None or "/" not in target:
             return target
+        from roost_core.names import is_valid_name
         from roost_core.profiles import discover
 
         found = [p for p in discover(self.paths) if os.path.realpath(p.credentials_path) == target]
+        directory = os.path.dirname(target)
+        if (not found and os.path.dirname(directory) == os.path.realpath(self.paths.profiles_tree)
+                and is_valid_name(os.path.basename(directory))):
+            return os.path.basename(directory)  # a profile being added: <tree>/<name>/ names it
         if not found:
             raise Conflict(f"refresh lock for {target} names no profile of this machine; not locking",
                            details={"lock": name})
@@ -378,6 +383,18 @@ class RedisBackend:
                 return
             start = "(" + page[-1][0].decode()
 
+    def log_stats(self, log: str) -> dict[str, Any]:
+        """{location, records (stream entries), bytes (None), ...}; degraded, not raised, when down."""
+        from .logs import log_stats
+
+        return log_stats(self, log)
+
+    def truncate_log(self, log: str) -> int:
+        """Empty the log's stream; returns the entries dropped (UNAVAILABLE when the store is down)."""
+        from .logs import truncate_log
+
+        return truncate_log(self, log)
+
     # -- credentials -------------------------------------------------------------
     def read_credentials(self, profile: Any) -> bytes:
         try:
@@ -457,6 +474,25 @@ class RedisBackend:
         self.leases.update(lambda doc: {"leases": {k: v for k, v in doc.get("leases", {}).items()
                                                    if k not in dead}}, self._intent_owner_for)
         return True
+
+    # -- the fleet's profiles (fleet.py) ---------------------------------------------
+    def sync_profiles(self) -> None:
+        """Bring this machine's tree in line with the store (before discovery)."""
+        from .fleet import sync_tree
+
+        sync_tree(self)
+
+    def remove_profile(self, profile: Any) -> None:
+        """Drop ``profile`` from the store (its refresh lock held); raises to stop the removal."""
+        from .fleet import remove
+
+        remove(self, profile)
+
+    def rename_profile(self, profile: Any, new: str, replace: bool = False) -> None:
+        """Move ``profile``'s record to ``new`` (both refresh locks held); raises to stop the rename."""
+        from .fleet import rename
+
+        rename(self, profile, new, replace)
 
     def child_credentials_dir(self, profile: Any, lease: Any = None) -> Path:
         """Give a child an access-token-only copy (no refresh token): strict, never degraded."""

@@ -5,8 +5,10 @@
 * ``status``       reachability, epoch, persistence settings, journal, profiles.
 * ``restore``      after the store lost its data: push this machine's mirrors
                    (highest version wins) and leases; run it on every machine.
-* ``sync``         create local profile directories for every profile in the
-                   store, with access-token-only credentials files.
+* ``sync``         bring the local tree in line with the store now: create
+                   every profile the store has (access-token-only files),
+                   import new local logins, retire removed ones (every
+                   command that lists profiles does this first).
 * ``rekey``        re-seal every stored credential (and this machine's
                    mirrors) with the key file's first key, so an old key
                    line can be dropped (see rekey.py).
@@ -125,12 +127,18 @@ def restore_cmd(rctx: Any) -> None:
 @json_option
 @pass_roost
 def sync_cmd(rctx: Any) -> None:
-    """Create local profile directories for every profile in the store (access-token-only files)."""
+    """Bring this machine's profiles in line with the store now (every command also does it first)."""
     from roost_core.names import is_valid_name
+    from roost_core.profiles import discover
     from roost_core.records import Profile
+
+    from .fleet import sync_tree
 
     backend = _redis_backend(rctx)
     backend.epoch.ensure()
+    tree = rctx.paths.profiles_tree
+    had = {p.name for p in discover(rctx.paths, fallback=False)}
+    sync_tree(backend)  # what every command does first: create, import, retire
     names = backend._call("listing profiles", lambda c: c.hvals(backend.keys.profiles))
     synced = []
     for raw in sorted(names):
@@ -138,9 +146,8 @@ def sync_cmd(rctx: Any) -> None:
         if not is_valid_name(name):
             rctx.warn(f"the store names a profile {name!r} that is not a valid name here; skipped")
             continue
-        directory = rctx.paths.profiles_tree / name
-        created = not (directory / ".credentials.json").exists()
-        backend.creds.read(Profile(name, directory))
+        created = name not in had
+        backend.creds.read(Profile(name, tree / name))
         synced.append({"name": name, "created": created, "version": backend.creds.reads[name].v})
     rctx.out.emit(synced, {"profiles_dir": str(rctx.paths.profiles_tree)},
                   text="\n".join(item["name"] for item in synced))

@@ -12,7 +12,8 @@ profiles               hash    profile id -> name
 removed                hash    profile id -> JSON tombstone {name, v, at_ms, host,
                                renamed_to} of a profile removed or renamed
 cred:<id>              hash    v, blob (Fernet), fp, rotation_id, expires_at_ms,
-                               updated_ms, host, fence (no secret in clear)
+                               updated_ms, host, fence, prior_fps (no secret
+                               in clear)
 rlock:<id>             string  refresh-lock owner ``host:pid:uuid``, PX lock_ttl
 fence:<id>             int     INCR per refresh-lock grant
 intent:<id>            hash    spend intent: owner, v, host, pid, boot, pstart,

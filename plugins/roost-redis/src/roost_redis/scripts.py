@@ -92,17 +92,24 @@ return {1}
 # ARGV: expected_v, expected_fp, new_v, blob, new_fp, rotation_id, expires_at_ms, host,
 #       fence, profile_id, profile_name
 # -> {1, v, updated_ms} committed, {2, v, updated_ms} already committed, {0, v} conflict
+# A fingerprint that ``rekey`` replaced at this same version (``prior_fps``: "v:fp ...")
+# still matches: same token, re-sealed, so a journal anchored on it stays committable.
 CAS_CRED = NOW_MS + """
 local cur_v = redis.call('HGET', KEYS[1], 'v') or '0'
 if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'rotation_id') == ARGV[6] then
   return {2, tonumber(cur_v), tonumber(redis.call('HGET', KEYS[1], 'updated_ms') or '0')}
 end
-if cur_v ~= ARGV[1] or (redis.call('HGET', KEYS[1], 'fp') or '') ~= ARGV[2] then
+local same_fp = (redis.call('HGET', KEYS[1], 'fp') or '') == ARGV[2]
+if not same_fp and ARGV[2] ~= '' then
+  local prior = redis.call('HGET', KEYS[1], 'prior_fps') or ''
+  same_fp = string.find(' ' .. prior .. ' ', ' ' .. ARGV[1] .. ':' .. ARGV[2] .. ' ', 1, true) ~= nil
+end
+if cur_v ~= ARGV[1] or not same_fp then
   return {0, tonumber(cur_v), 0}
 end
 local now = now_ms()
 redis.call('HSET', KEYS[1], 'v', ARGV[3], 'blob', ARGV[4], 'fp', ARGV[5], 'rotation_id', ARGV[6],
-           'expires_at_ms', ARGV[7], 'updated_ms', now, 'host', ARGV[8], 'fence', ARGV[9])
+           'expires_at_ms', ARGV[7], 'updated_ms', now, 'host', ARGV[8], 'fence', ARGV[9], 'prior_fps', '')
 if redis.call('HGET', KEYS[2], 'v') == ARGV[1] then redis.call('DEL', KEYS[2]) end
 redis.call('HSET', KEYS[3], ARGV[10], ARGV[11])
 return {1, tonumber(ARGV[3]), now}
@@ -120,6 +127,88 @@ redis.call('HSET', KEYS[1], 'v', ARGV[1], 'blob', ARGV[2], 'fp', ARGV[3], 'rotat
            'expires_at_ms', ARGV[4], 'updated_ms', updated, 'host', ARGV[5], 'fence', '0')
 redis.call('HSET', KEYS[2], ARGV[6], ARGV[7])
 return {1, tonumber(ARGV[1])}
+"""
+
+# ``roost state rekey``: the same plaintext re-sealed with the first key, and its
+# fingerprint recomputed with the first key's MAC key, stored only if the record
+# is still at the version and fingerprint that were read. The version, rotation_id
+# and updated_ms stay: journals anchored on this version stay valid (the replaced
+# fingerprint is kept in ``prior_fps``, which CAS_CRED accepts at this version).
+# KEYS: cred. ARGV: expected_v, expected_fp, blob, new_fp
+# -> {1, v} re-sealed, {0, v} the record moved on (nothing written)
+REKEY_CRED = """
+local cur_v = redis.call('HGET', KEYS[1], 'v') or '0'
+if cur_v ~= ARGV[1] or (redis.call('HGET', KEYS[1], 'fp') or '') ~= ARGV[2] then
+  return {0, tonumber(cur_v)}
+end
+if ARGV[2] ~= '' and ARGV[4] ~= ARGV[2] then
+  local kept = ''
+  for entry in string.gmatch(redis.call('HGET', KEYS[1], 'prior_fps') or '', '%S+') do
+    if string.sub(entry, 1, #cur_v + 1) == cur_v .. ':' then kept = kept .. entry .. ' ' end
+  end
+  redis.call('HSET', KEYS[1], 'prior_fps', kept .. cur_v .. ':' .. ARGV[2])
+end
+redis.call('HSET', KEYS[1], 'blob', ARGV[3], 'fp', ARGV[4])
+return {1, tonumber(cur_v)}
+"""
+
+# Shared by REMOVE_CRED and RENAME_CRED: the number of live leases of a profile.
+LIVE_LEASES = NOW_MS + """
+local function live_leases(key)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now_ms())
+  return redis.call('ZCARD', key)
+end
+local function foreign_intent(key, mine)
+  local owner = redis.call('HGET', key, 'owner')
+  return owner and owner ~= mine
+end
+"""
+
+# Remove a profile from the fleet (the caller holds its refresh lock) and leave
+# a tombstone so machines retire their copies and never import it again.
+# KEYS: rlock, cred, profiles, profile leases, intent, removed. ARGV: owner, id, name, host
+# -> {1, v} removed, {0} not the lock owner, {-1, n} leased, {-2} a rotation in flight
+REMOVE_CRED = LIVE_LEASES + """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
+local leased = live_leases(KEYS[4])
+if leased > 0 then return {-1, leased} end
+if foreign_intent(KEYS[5], ARGV[1]) then return {-2} end
+local v = tonumber(redis.call('HGET', KEYS[2], 'v') or '0')
+redis.call('DEL', KEYS[2])
+redis.call('HDEL', KEYS[3], ARGV[2])
+redis.call('HSET', KEYS[6], ARGV[2], cjson.encode({name = ARGV[3], v = v, at_ms = now_ms(), host = ARGV[4]}))
+return {1, v}
+"""
+
+# Move a record to a new name in one step (the caller holds both refresh locks;
+# the blob was re-sealed for the new name and version). The old name gets a
+# tombstone naming the new one; the new name's tombstone, if any, goes.
+# KEYS: rlock old, cred old, cred new, profiles, leases old, leases new, intent old,
+#       intent new, removed
+# ARGV: owner old, old v, expected new v (0: absent), new v, blob, fp, expires_at_ms, host,
+#       old id, new id, old name, new name, rotation id, owner new ('' when new is absent)
+# -> {1, v, now} moved, {0} not the lock owner, {-1, n} leased, {-2} rotation in flight,
+#    {-3, v} old record changed, {-4, v} new record changed
+RENAME_CRED = LIVE_LEASES + """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
+local old_v = redis.call('HGET', KEYS[2], 'v') or '0'
+if old_v ~= ARGV[2] then return {-3, tonumber(old_v)} end
+local new_v = redis.call('HGET', KEYS[3], 'v') or '0'
+if new_v ~= ARGV[3] then return {-4, tonumber(new_v)} end
+local leased = live_leases(KEYS[5]) + live_leases(KEYS[6])
+if leased > 0 then return {-1, leased} end
+if foreign_intent(KEYS[7], ARGV[1]) or foreign_intent(KEYS[8], ARGV[14]) then return {-2} end
+local now = now_ms()
+redis.call('DEL', KEYS[3])
+redis.call('HSET', KEYS[3], 'v', ARGV[4], 'blob', ARGV[5], 'fp', ARGV[6], 'rotation_id', ARGV[13],
+           'expires_at_ms', ARGV[7], 'updated_ms', now, 'host', ARGV[8], 'fence', '0')
+redis.call('DEL', KEYS[2])
+redis.call('HDEL', KEYS[4], ARGV[9])
+redis.call('HSET', KEYS[4], ARGV[10], ARGV[12])
+redis.call('HSET', KEYS[9], ARGV[9], cjson.encode({name = ARGV[11], v = tonumber(old_v), at_ms = now,
+                                                   host = ARGV[8], renamed_to = ARGV[12]}))
+redis.call('HDEL', KEYS[9], ARGV[10])
+return {1, tonumber(ARGV[4]), now}
 """
 
 # Compare-and-delete of an intent (a provably dead owner on our own host).
@@ -210,9 +299,12 @@ ALL = {
     "begin_spend": BEGIN_SPEND,
     "cas_cred": CAS_CRED,
     "put_if_newer": PUT_IF_NEWER,
+    "remove_cred": REMOVE_CRED,
+    "rename_cred": RENAME_CRED,
     "drop_intent": DROP_INTENT,
     "cas_doc": CAS_DOC,
     "lease_put": LEASE_PUT,
     "lease_del": LEASE_DEL,
     "lease_list": LEASE_LIST,
+    "rekey_cred": REKEY_CRED,
 }
