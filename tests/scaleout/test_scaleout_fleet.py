@@ -174,7 +174,7 @@ def test_exec_child_gets_an_access_token_only_file_that_outlasts_its_lease(fleet
     assert fake.token_posts == 1  # now it lasts: no second refresh
 
 
-@pytest.mark.parametrize("machines_n", [3, pytest.param(8, marks=pytest.mark.stress)])
+@pytest.mark.parametrize("machines_n", [8, pytest.param(16, marks=pytest.mark.stress)])
 def test_concurrent_refresh_from_many_machines_posts_once(fleet, machines_n):
     fake = fleet.fake
     others = [fleet.add(f"m{i}") for i in range(machines_n - 2)]

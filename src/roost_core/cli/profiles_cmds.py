@@ -159,6 +159,20 @@ def rename_cmd(rctx: RoostContext, old: str, new: str, force: bool) -> None:
     rctx.out.say(f"Renamed profile {old!r} to {new!r}.")
 
 
+def _snapshot_bytes(rctx: RoostContext, profile: Profile) -> bytes:
+    """What a consumer outside roost may hold: the file an exec child would get.
+
+    With a shared store that is the access-token-only copy (a snapshot holding
+    the fleet's refresh token could rotate it behind every machine's back);
+    otherwise the profile's own credentials, byte for byte.
+    """
+    child_dir = getattr(rctx.state, "child_credentials_dir", None)
+    directory = child_dir(profile, None) if rctx.shared_state is not None and callable(child_dir) else None
+    if directory is None:
+        return rctx.state.read_credentials(profile)
+    return (Path(directory) / CREDENTIALS_FILE).read_bytes()
+
+
 @click.command("snapshot")
 @click.argument("name", shell_complete=complete_profiles)
 @click.argument("out_path", type=click.Path(dir_okay=False, path_type=Path))
@@ -167,7 +181,7 @@ def rename_cmd(rctx: RoostContext, old: str, new: str, force: bool) -> None:
 def snapshot_cmd(rctx: RoostContext, name: str, out_path: Path) -> None:
     """Copy a profile's live credentials to OUT_PATH, once (0600; never kept fresh)."""
     profile = rctx.profile(name)
-    data = rctx.state.read_credentials(profile)
+    data = _snapshot_bytes(rctx, profile)
     creds = Credentials.parse(data, f"profile {name!r}")
     out_path = out_path.expanduser()
     live = {os.path.realpath(p.credentials_path) for p in rctx.profiles()}
