@@ -6,6 +6,8 @@ the user's real files or the internet. Plain helpers live in ``roostkit``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from roostkit import (ROOST, FakeClock, RoostEnv, canary, make_dist_on_path,  # noqa: F401  (re-exported)

@@ -442,13 +442,21 @@ def _changed_meanwhile(ctx: "RoostContext", profile: "Profile", current: Credent
     return latest if _identity(latest) != _identity(current) else None
 
 
-def _rejected(ctx: "RoostContext", profile: "Profile", current: Credentials,
-              exc: RefreshRejected) -> RefreshResult:
+def _settled_meanwhile(ctx: "RoostContext", profile: "Profile", current: Credentials) -> RefreshResult | None:
+    """``already_fresh`` when someone else rotated the token meanwhile; else drop the cache entry."""
     latest = _changed_meanwhile(ctx, profile, current)
     if latest is not None:
         return RefreshResult(profile.name, ALREADY_FRESH, latest.expires_at_iso(),
                              "another party rotated the token meanwhile")
     _drop_health(ctx, profile)
+    return None
+
+
+def _rejected(ctx: "RoostContext", profile: "Profile", current: Credentials,
+              exc: RefreshRejected) -> RefreshResult:
+    settled = _settled_meanwhile(ctx, profile, current)
+    if settled is not None:
+        return settled
     raise RefreshRejected(
         f"profile {profile.name!r}: the refresh token was rejected (invalid_grant); it is spent or "
         "revoked. Sign in again with claude login and re-import it (roost add NAME --force)",
@@ -457,11 +465,9 @@ def _rejected(ctx: "RoostContext", profile: "Profile", current: Credentials,
 
 def _ambiguous(ctx: "RoostContext", profile: "Profile", current: Credentials,
                exc: RefreshAmbiguous) -> RefreshResult:
-    latest = _changed_meanwhile(ctx, profile, current)
-    if latest is not None:
-        return RefreshResult(profile.name, ALREADY_FRESH, latest.expires_at_iso(),
-                             "another party rotated the token meanwhile")
-    _drop_health(ctx, profile)
+    settled = _settled_meanwhile(ctx, profile, current)
+    if settled is not None:
+        return settled
     raise RefreshAmbiguous(
         f"profile {profile.name!r} needs a check: {exc.message}. Its credentials file was left as it "
         f"was; if the server rotated the token, the profile must be signed in again (roost probe "

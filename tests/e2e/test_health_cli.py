@@ -121,6 +121,17 @@ def test_platform_header_stale_fallback_and_opt_out(world):
                            "age_seconds", "fetch_error"}
 
 
+def test_a_missing_status_feed_is_a_warning_and_a_fetch_error(world):
+    fleet(world, a=Scenario.ok())
+    world.config.mkdir(parents=True, exist_ok=True)
+    (world.config / "config.toml").write_text('status_feed = "no-such-feed"\n')
+    proc = world.run("status", "--json")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert "no platform status" in proc.stderr
+    status = json.loads(proc.stdout)["meta"]["platform_status"]
+    assert "no-such-feed" in status["fetch_error"] and world.fake.count("GET", "/api/v2/summary.json") == 0
+
+
 def test_probe_budget_shared_across_processes(world):
     fake = world.fake
     fleet(world, a=Scenario.ok())

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from fleetkit.fixtures import fleet, key_file, needs_redis, redis_server  # noqa: F401 (fixtures)
-from fleetkit.machines import canary, check
+from fleetkit.machines import canary, check, wait_for_lease
 from roost_plugins.fakeserver import TokenBehaviour
 
 pytestmark = needs_redis
@@ -86,10 +86,7 @@ def test_refresh_on_one_machine_honours_a_lease_taken_on_another(fleet):
     fleet.seed(a, "p")
     child = a.popen("exec", "--lease-for", "60", "--", sys.executable, "-c", "import time; time.sleep(30)")
     try:
-        store, deadline = fleet.redis.client(), time.monotonic() + 20
-        while not store.zcard("roost:leases"):
-            assert time.monotonic() < deadline and child.poll() is None, "exec on a never took its lease"
-            time.sleep(0.05)
+        wait_for_lease(fleet.redis, child)
         rc, leased = b.run_json("refresh", "p")
         assert rc == 7 and leased["error"]["code"] == "LEASE_HELD"
         rc, many = b.run_json("refresh", "--all")

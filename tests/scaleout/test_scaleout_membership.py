@@ -13,7 +13,7 @@ import sys
 import time
 
 from fleetkit.fixtures import fleet, key_file, needs_redis, redis_server  # noqa: F401 (fixtures)
-from fleetkit.machines import canary, check
+from fleetkit.machines import canary, check, wait_for_lease
 
 pytestmark = needs_redis
 
@@ -104,10 +104,7 @@ def test_remove_is_refused_while_any_machine_holds_a_lease(fleet):
     fleet.seed(a, "p")
     child = b.popen("exec", "--lease-for", "60", "--", sys.executable, "-c", "import time; time.sleep(30)")
     try:
-        store, deadline = fleet.redis.client(), time.monotonic() + 20
-        while not store.zcard("roost:leases"):
-            assert time.monotonic() < deadline and child.poll() is None, "exec on b never took its lease"
-            time.sleep(0.05)
+        wait_for_lease(fleet.redis, child)
         rc, refused = a.run_json("remove", "p")
         assert rc == 7 and refused["error"]["code"] == "LEASE_HELD", refused
         rc, refused = a.run_json("rename", "p", "r")

@@ -6,7 +6,7 @@ import click
 
 from ..config import SETTINGS
 from ..context import RoostContext
-from .common import json_option, pass_roost
+from .common import json_option
 
 
 class ConfigGroup(click.Group):

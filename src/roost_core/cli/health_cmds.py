@@ -111,7 +111,8 @@ def _platform_fetcher(ctx: RoostContext, refresh: bool) -> _Background:
         name = ctx.settings.get("status_feed")
         if name not in ctx.host.disabled:  # a deliberately disabled feed is not worth a warning
             ctx.warn(f"no platform status: {err.message}")
-        return _Background(lambda: PlatformStatus(fetch_error=err.message))
+        message = err.message  # ``err`` is unbound once the except block ends
+        return _Background(lambda: PlatformStatus(fetch_error=message))
     _ = ctx.state
     return _Background(lambda: platform_status(ctx, refresh=refresh, feed=feed))
 

@@ -184,3 +184,11 @@ def check(proc: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
     assert proc.returncode == 0, f"rc={proc.returncode}\nstdout:{proc.stdout}\nstderr:{proc.stderr}"
     assert "Traceback" not in proc.stderr, proc.stderr
     return proc
+
+
+def wait_for_lease(redis: Any, child: subprocess.Popen, timeout: float = 20.0) -> None:
+    """Until some machine's exec has its lease in the store (the child must stay alive)."""
+    store, deadline = redis.client(), time.monotonic() + timeout
+    while not store.zcard("roost:leases"):
+        assert time.monotonic() < deadline and child.poll() is None, "the exec never took its lease"
+        time.sleep(0.05)
