@@ -8,7 +8,9 @@ dir)>.lock``. Each is an atomic ``mkdir`` whose holder touches its mtime every
 A lock is stale only when its mtime is older than the stale window
 (``lock_stale``, 60 s by default: what current claude builds use) or more than
 60 s in the future (a clock jump, claude-code #95739), or when roost itself
-made it and its holder is provably dead on this host (``owner_dead``). A live
+made it and its holder is provably dead on this host (``owner_dead``), or
+claude's own owner record (``.oauth_refresh.lock.owner``, 2.1.332+) proves its
+holder gone from this host (``claude_owner_dead``). A live
 lock is never taken: we wait, and past the deadline the caller gets CONFLICT.
 A stale lock is taken over by renaming it to a unique tombstone first, so of
 two takers only one wins the rename.
@@ -31,6 +33,7 @@ from .errors import Conflict, RoostError, ValidationError
 from .leases import boot_id, process_start
 
 LOCK_DIR_NAME = ".oauth_refresh.lock"
+OWNER_RECORD_NAME = ".oauth_refresh.lock.owner"
 HEARTBEAT_S = 5.0
 FUTURE_SLACK_S = 60.0
 POLL_MIN_S = 0.05
@@ -153,8 +156,11 @@ class ClaudeLocks:
             return None
         return _mkdir(path)
 
-    def _reclaimable(self, path: Path, mtime: float) -> bool:
-        return is_stale(mtime, self.clock(), self.stale_s) or owner_dead(path)
+    def _reclaimable(self, path: Path, mtime: float, lock: Path | None = None) -> bool:
+        """``path`` is the directory as it lies now; ``lock`` its name as a lock (for claude's record)."""
+        now = self.clock()
+        return (is_stale(mtime, now, self.stale_s) or owner_dead(path)
+                or claude_owner_dead(lock or path, mtime, now))
 
     def _take_over(self, path: Path) -> bool:
         """Move a stale lock aside (atomically: one taker wins) and delete it."""
@@ -165,7 +171,7 @@ class ClaudeLocks:
             return False
         try:
             stat = os.lstat(tomb)
-            if not self._reclaimable(tomb, stat.st_mtime):
+            if not self._reclaimable(tomb, stat.st_mtime, lock=path):
                 # Someone replaced it with a live lock between our look and the rename: put it back.
                 if not os.path.lexists(path):
                     try:
@@ -247,6 +253,56 @@ def owner_dead(path: Path) -> bool:
     if not owner.get("boot") or owner["boot"] != boot_id():
         return False
     return process_start(owner["pid"]) != owner["start"]
+
+
+def claude_owner_record(lock: Path) -> Path:
+    """Where claude (2.1.332+) records who holds the refresh lock of ``lock``'s config dir.
+
+    ``<dir>/.oauth_refresh.lock`` and the legacy ``<realpath(dir)>.lock`` share
+    one record, ``<dir>/.oauth_refresh.lock.owner``.
+    """
+    if lock.name == LOCK_DIR_NAME:
+        return lock.with_name(OWNER_RECORD_NAME)
+    return Path(str(lock).removesuffix(".lock")) / OWNER_RECORD_NAME
+
+
+def pid_domain() -> str | None:
+    """This host's pid namespace as claude names it: ``linux:<machine-id>:pid:[<inode>]``."""
+    try:
+        machine = Path("/etc/machine-id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
+    return f"linux:{machine}:{namespace}" if machine else None
+
+
+def claude_owner_dead(lock: Path, mtime: float, now: float) -> bool:
+    """True when claude's owner record proves the holder of ``lock`` gone from this host.
+
+    Conservative on purpose: the lock must have missed two heartbeats (a
+    holder that just took it, before writing its record, looks fresh), the
+    record must name this very pid namespace, and the pid must not exist at
+    all. Anything else (no record, another format, a live or unknowable pid)
+    proves nothing, and the stale window applies.
+    """
+    if now - mtime < 2 * HEARTBEAT_S + 1:
+        return False
+    try:
+        record = json.loads(claude_owner_record(lock).read_bytes())
+    except (OSError, ValueError):
+        return False
+    pid = record.get("pid") if isinstance(record, dict) else None
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
+    if record.get("pidDomain") != pid_domain() or pid_domain() is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _ident(path: Path) -> tuple[int, int, int] | None:

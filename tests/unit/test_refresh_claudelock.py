@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
 
 import pytest
 
-from roost_core.claudelock import LOCK_DIR_NAME, ClaudeLocks, is_stale, lock_paths
+from roost_core.claudelock import (LOCK_DIR_NAME, ClaudeLocks, claude_owner_record, is_stale, lock_paths,
+                                   pid_domain)
 from roost_core.errors import Conflict
 
 
@@ -145,6 +147,52 @@ def test_a_lock_of_a_live_roost_is_not_reclaimed(profile_dir):
     with pytest.raises(Conflict):
         ClaudeLocks(lock_paths(profile_dir)).acquire(time.monotonic() + 0.3)
     first.release()
+
+
+def _claude_left_locks(profile_dir: Path, age_s: float, pid: int, domain: str | None) -> None:
+    """Both lock dirs of a claude that held them ``age_s`` ago, and its owner record."""
+    for path in lock_paths(profile_dir):
+        path.mkdir()
+        os.utime(path, (time.time() - age_s, time.time() - age_s))
+    record = {"pid": pid, "procStart": "x", "pidDomain": domain, "pidSpace": "y",
+              "lockBirthtimeMs": 1, "legacyLockBirthtimeMs": 1}
+    claude_owner_record(profile_dir / LOCK_DIR_NAME).write_text(json.dumps(record))
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.skipif(pid_domain() is None, reason="no /etc/machine-id or pid namespace link here")
+@pytest.mark.parametrize("age_s, pid, domain, reclaimed", [
+    (20, "dead", "ours", True),      # no heartbeat for 2 periods, pid gone from our namespace
+    (3, "dead", "ours", False),      # heartbeat still fresh: maybe a new holder not yet recorded
+    (20, "live", "ours", False),     # the recorded pid runs
+    (20, "dead", "other", False),    # another machine or container: proves nothing
+    (20, "dead", None, False),       # a record without a domain
+])
+def test_claudes_owner_record_can_prove_its_holder_gone(profile_dir, age_s, pid, domain, reclaimed):
+    pid = _dead_pid() if pid == "dead" else os.getpid()
+    domain = {"ours": pid_domain(), "other": "linux:0000:pid:[1]", None: None}[domain]
+    _claude_left_locks(profile_dir, age_s, pid, domain)
+    locks = ClaudeLocks(lock_paths(profile_dir), stale_s=60)
+    if reclaimed:
+        locks.acquire(time.monotonic() + 2)  # both dirs, at once, not after the 60 s window
+        locks.release()
+    else:
+        with pytest.raises(Conflict):
+            locks.acquire(time.monotonic() + 0.3)
+
+
+def test_claudes_owner_record_sits_beside_the_primary_lock(profile_dir):
+    record = profile_dir / ".oauth_refresh.lock.owner"
+    assert claude_owner_record(profile_dir / LOCK_DIR_NAME) == record
+    assert claude_owner_record(profile_dir.parent / "work.lock") == record
 
 
 def _refuse_mkdir(monkeypatch, refused: Path) -> None:
