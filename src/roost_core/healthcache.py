@@ -120,10 +120,6 @@ def budget(doc: dict[str, Any], name: str, now: float, limit: int,
     return use
 
 
-def over_budget(doc: dict[str, Any], name: str, now: float, limit: int) -> bool:
-    return len(probe_times(doc, name, now)) >= limit
-
-
 def with_probe_times(doc: dict[str, Any], stamps: dict[str, list[float]], now: float) -> dict[str, list[float]]:
     """The ``probes`` section with ``stamps`` added and times outside the window pruned."""
     probes = {}

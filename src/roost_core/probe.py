@@ -35,6 +35,7 @@ from . import healthcache
 from .credentials import Credentials, CredentialsError, redact
 from .durations import format_duration
 from .errors import RoostError, ValidationError
+from .profiles import alias_roots
 from .records import Classification, Health, HealthRecord, ProbeOutcome, Profile, Usage
 
 if TYPE_CHECKING:
@@ -286,6 +287,7 @@ def _reserve(ctx: "RoostContext", plan: Plan, deadline: float, limit: int) -> li
     """Take budget slots and in-flight marks under the document lock; return what may be probed."""
     granted: list[Profile] = []
     over: dict[str, dict[str, Any]] = {}
+    roots = alias_roots(ctx.profiles()) if limit > 0 else {}
 
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
         granted.clear()
@@ -300,12 +302,14 @@ def _reserve(ctx: "RoostContext", plan: Plan, deadline: float, limit: int) -> li
             if plan.mode == AUTO and name in inflight:
                 plan.waiting[name] = inflight[name]
                 continue
-            if limit > 0 and healthcache.over_budget(doc, name, now, limit):
-                over[name] = healthcache.budget(doc, name, now, limit)
+            key = roots.get(name, name)  # symlinked names are one account: one budget
+            used = len(healthcache.probe_times(doc, key, now)) + len(stamps.get(key, ()))
+            if limit > 0 and used >= limit:
+                over[name] = healthcache.budget(doc, key, now, limit)
                 if plan.mode != FORCE:
                     continue
             granted.append(profile)
-            stamps[name] = [now]
+            stamps.setdefault(key, []).append(now)
             inflight[name] = now + deadline * 2 + 1  # room for a 401 re-probe
         return {**doc, "version": healthcache.VERSION, "inflight": inflight,
                 "probes": healthcache.with_probe_times(doc, stamps, now)}
@@ -656,4 +660,5 @@ def probe_raw(ctx: "RoostContext", profile: Profile, *, timeout: float | None = 
 def budget_meta(ctx: "RoostContext", profiles: list[Profile]) -> dict[str, dict[str, Any]]:
     """``{name: {used, limit, window_s}}`` for every profile (status --json meta.budget)."""
     doc, now, limit = healthcache.read(ctx), ctx.now(), int(ctx.settings.get("probe_budget"))
-    return {p.name: healthcache.budget(doc, p.name, now, limit) for p in profiles}
+    roots = alias_roots(profiles)
+    return {p.name: healthcache.budget(doc, roots[p.name], now, limit) for p in profiles}

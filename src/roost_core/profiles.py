@@ -56,3 +56,14 @@ def find_profile(profiles: list[Profile], name: str) -> Profile:
 def profile_dir(paths: Paths, name: str) -> Path:
     """Where a (possibly new) profile of this name lives; the name is validated first."""
     return paths.profiles_tree / validate_name(name)
+
+
+def alias_roots(profiles: list[Profile]) -> dict[str, str]:
+    """Each profile's alias group, named by its first member: names whose
+    credentials are one file (symlinks) are one account, and share one probe budget."""
+    first: dict[str, str] = {}
+    roots = {}
+    for profile in sorted(profiles, key=lambda p: p.name):
+        real = os.path.realpath(profile.credentials_path)
+        roots[profile.name] = first.setdefault(real, profile.name)
+    return roots

@@ -12,7 +12,7 @@ import pytest
 import respx
 
 from roost_core import healthcache
-from roost_core.probe import cached_records, get_records, probe_many, probe_raw, probe_traced
+from roost_core.probe import budget_meta, cached_records, get_records, probe_many, probe_raw, probe_traced
 from roost_core.profiles import discover, get_profile
 from roost_core.records import Health
 
@@ -300,6 +300,21 @@ def test_budget_is_shared_and_survives_invalidate(roost_env, health_ctx, api):
     asyncio.run(probe_many(health_ctx(), ps))
     doc = healthcache.read(health_ctx())
     assert healthcache.budget(doc, "a", health_ctx.clock.now, 20) == {"used": 2, "limit": 20, "window_s": 3600}
+
+
+def test_symlinked_profiles_share_one_probe_budget(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a")
+    (roost_env.profiles / "b").mkdir(mode=0o700)
+    (roost_env.profiles / "b" / ".credentials.json").symlink_to(roost_env.profiles / "a" / ".credentials.json")
+    both = discover(health_ctx().paths)
+    assert [p.name for p in both] == ["a", "b"]
+    records = asyncio.run(probe_many(health_ctx(CLAUDE_LB_PROBE_BUDGET="3"), both))
+    assert [r.source for r in records] == ["probe", "probe"]
+    records = asyncio.run(probe_many(health_ctx(CLAUDE_LB_PROBE_BUDGET="3"), both))
+    assert sorted(r.source for r in records) == ["cache", "probe"]  # 3 probes of one account, not 4
+    assert api.count("a") == 3
+    meta = budget_meta(health_ctx(CLAUDE_LB_PROBE_BUDGET="3"), both)
+    assert meta["a"]["used"] == meta["b"]["used"] == 3 and ps
 
 
 def test_live_probe_ignores_ttl_and_backoff(roost_env, health_ctx, api):
