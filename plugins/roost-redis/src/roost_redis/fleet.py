@@ -174,7 +174,7 @@ def rename(backend: Any, profile: Any, new: str, replace: bool) -> None:
          f"rename-{uuid.uuid4().hex}", new_owner])
     status = int(result[0])
     if status != 1:
-        raise _refused(status, result, old, "rename")
+        raise _refused(status, result, new if status == -4 else old, "rename")
     moved = dataclasses.replace(record, v=new_v, blob=blob, updated_ms=int(result[2]))
     backend.local.drop_cred(old)
     backend.local.mirror_cred(new, moved.to_mirror())
