@@ -4,11 +4,13 @@ Reads ``usage-log.ndjson`` (see roost_plugins.usage_log) in one streaming
 pass, keeping per profile only the (time, value, window reset) points of the
 chosen metric. Figures: samples, min, max, avg, latest; ``--sparkline`` adds
 the series as bars, ``--project`` the burn-rate ETA of the current window
-(roost_plugins.forecast). The same rows feed ``--json`` and the rich table.
+(roost_plugins.forecast). The same rows feed ``--json`` and the rich table;
+``--plot`` draws the same series into an SVG/PNG file (roost_plugins.plot).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
 from roost_core import hookimpl
@@ -82,7 +84,11 @@ def profile_row(name: str, metric: str, points: list[Point], now: float, sparkli
 def build_report(records: Iterable[dict[str, Any]], metric: str, now: float, *, since_s: float | None = None,
                  profile: str | None = None, sparkline: bool = False, project: bool = False) -> list[dict[str, Any]]:
     since = None if since_s is None else now - since_s
-    series = collect(records, metric, since, profile)
+    return rows_for(collect(records, metric, since, profile), metric, now, sparkline, project)
+
+
+def rows_for(series: dict[str, list[Point]], metric: str, now: float, sparkline: bool = False,
+             project: bool = False) -> list[dict[str, Any]]:
     return [profile_row(name, metric, series[name], now, sparkline, project) for name in sorted(series)]
 
 
@@ -93,18 +99,35 @@ def _empty_hint(ctx: "RoostContext", enabled: bool, filtered: bool) -> str:
     return "No usage samples" + (" match the filters." if filtered else " yet: run 'roost probe' to record some.")
 
 
+def draw(rctx: "RoostContext", path: Path, series: dict[str, list[Point]], metric: str) -> dict[str, Any]:
+    """Write the plot; its meta. PIL is imported only in here, and only for a .png."""
+    from .plot import write_plot
+
+    written = write_plot(path, series, metric)
+    if not written.series:
+        rctx.out.warn(f"no usage samples to plot: {path} is an empty chart")
+    rctx.out.say(f"Plot written to {path}")
+    return written.to_dict()
+
+
 def run_report(rctx: "RoostContext", metric: str, since: float | None, profile: str | None,
-               sparkline: bool, project: bool) -> None:
+               sparkline: bool, project: bool, plot_path: Path | None = None) -> None:
     from roost_core.names import validate_name
 
     if profile is not None:
         validate_name(profile)
-    rows = build_report(usage_log.read(rctx), metric, rctx.now(), since_s=since, profile=profile,
-                        sparkline=sparkline, project=project)
+    if plot_path is not None:
+        from .plot import check_target
+
+        check_target(plot_path)  # a bad suffix, a missing directory or no Pillow: refused before any work
+    now = rctx.now()
+    series = collect(usage_log.read(rctx), metric, None if since is None else now - since, profile)
+    rows = rows_for(series, metric, now, sparkline, project)
     log_state = usage_log.state(rctx)
+    plot_meta = None if plot_path is None else draw(rctx, plot_path, series, metric)
     meta = {"metric": metric, "count": len(rows), "since_s": since, "profile": profile,
             "sparkline": sparkline, "project": project, "usage_log_enabled": log_state.enabled,
-            "log": usage_log.location(rctx)}
+            "log": usage_log.location(rctx), "plot": plot_meta}
     if rctx.out.json_mode:
         rctx.out.emit(rows, meta)
         return
@@ -132,12 +155,16 @@ def build_command():
     @click.option("--sparkline", is_flag=True, help="Add a Unicode sparkline of the series.")
     @click.option("--project", is_flag=True,
                   help="Linear burn-rate fit over the current window: ETA to 100%.")
+    @click.option("--plot", "plot_path", type=click.Path(dir_okay=False, path_type=Path),
+                  metavar="FILE.svg|FILE.png",
+                  help="Also draw the series per profile, resets marked (.png needs roost[plot]).")
     @json_option
     @pass_roost
     def report_cmd(rctx: "RoostContext", metric: str, since: float | None, profile: str | None,
-                   sparkline: bool, project: bool) -> None:
+                   sparkline: bool, project: bool, plot_path: Path | None) -> None:
         """Per-profile min/max/avg/latest of a usage metric from the opt-in usage log."""
-        run_report(rctx, metric, since, profile, sparkline, project)
+        run_report(rctx, metric, since, profile, sparkline, project,
+                   None if plot_path is None else plot_path.expanduser())
 
     return report_cmd
 
