@@ -81,14 +81,12 @@ def split_entry_name(name: str) -> tuple[str, str]:
 
 
 def _entries_from_metadata() -> list[PluginEntry]:
-    from importlib.metadata import entry_points
+    from .entrypoints import entry_points
 
     result = []
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    for ep in entry_points(ENTRY_POINT_GROUP):
         kind, plugin = split_entry_name(ep.name)
-        dist = getattr(ep, "dist", None)
-        result.append(PluginEntry(ep.name, ep.value, kind, plugin,
-                                  dist.name if dist else None, dist.version if dist else None, ep.load))
+        result.append(PluginEntry(ep.name, ep.value, kind, plugin, ep.dist, ep.version, ep.load))
     return result
 
 
