@@ -14,12 +14,6 @@ from roost_core.records import Profile
 from roost_plugins.state_files import FilesBackend
 
 
-@pytest.fixture
-def backend(tmp_path):
-    warnings: list[str] = []
-    b = FilesBackend(tmp_path / "cfg", warnings.append)
-    b.warnings = warnings  # type: ignore[attr-defined]
-    return b
 
 
 def test_doc_round_trip_is_atomic_and_private(backend):

@@ -12,15 +12,8 @@ from roost_core.context import RoostContext
 from roost_core.errors import RoostError
 from roost_core.output import Output
 from roost_plugins import usage_log
-from roost_plugins.state_files import FilesBackend
 
 
-@pytest.fixture
-def backend(tmp_path):
-    warnings: list[str] = []
-    files = FilesBackend(tmp_path / "config", warnings.append)
-    files.warnings = warnings  # type: ignore[attr-defined]
-    return files
 
 
 def test_stats_of_a_missing_log_are_zero_and_create_nothing(backend):
