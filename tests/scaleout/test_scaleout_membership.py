@@ -175,6 +175,12 @@ def test_status_and_pick_say_degraded_in_their_json_meta(fleet):
     assert rc == 0 and picked["data"]["name"] == "p" and picked["meta"]["degraded"] is True
     rc, refused = a.run_json("refresh", "p")
     assert rc == 9 and refused["error"]["code"] == "UNAVAILABLE"
+    # Membership changes fail closed too: nothing local changes without the store.
+    path, _, _ = login_file(a, "n", "1")
+    for args in (("remove", "p"), ("rename", "p", "r"), ("add", "n", "--from", str(path))):
+        rc, refused = a.run_json(*args)
+        assert rc == 9 and refused["error"]["code"] == "UNAVAILABLE", (args, refused)
+    assert sorted(os.listdir(a.profiles)) == ["p"]
 
 
 def test_the_config_dir_fallback_is_not_a_fleet_profile(fleet):

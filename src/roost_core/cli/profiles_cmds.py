@@ -82,11 +82,17 @@ def _store_login(rctx: RoostContext, profile: Profile, data: bytes, replace: boo
     """
     from ..refresh import refresh_lock
 
-    ensure_private_dir(profile.directory)
-    with refresh_lock(rctx, profile, rctx.settings.get("lock_wait")):
-        if replace:
-            rctx.state.read_credentials(profile)
-        rctx.state.write_credentials(profile, data)
+    created = not profile.directory.exists()
+    try:
+        with refresh_lock(rctx, profile, rctx.settings.get("lock_wait")):
+            if replace:
+                rctx.state.read_credentials(profile)
+            rctx.state.write_credentials(profile, data)  # creates the 0700 directory
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                profile.directory.rmdir()  # only if still empty: a failed add leaves no trace
+        raise
 
 
 def _tree_profile(rctx: RoostContext, name: str):
