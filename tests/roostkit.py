@@ -94,7 +94,7 @@ class RoostEnv:
                               capture_output=True, text=True, timeout=timeout)
 
     def run_json(self, *args: str, **kwargs: Any) -> tuple[int, dict[str, Any]]:
-        proc = self.run(*args, "--json", **kwargs)
+        proc = self.run(*args, *([] if "--json" in args else ["--json"]), **kwargs)
         assert "Traceback" not in proc.stderr, proc.stderr
         try:
             return proc.returncode, json.loads(proc.stdout)

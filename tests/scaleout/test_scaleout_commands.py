@@ -59,7 +59,7 @@ def test_every_state_command_is_shared_between_two_machines(fleet, tmp_path):
     # refresh on b: a sees the rotated token; a's own refresh spends the new one.
     check(b.run("refresh", "p"))
     rc, shown = a.run_json("show", "p")
-    assert rc == 0 and a.local_credentials("p")["claudeAiOauth"]["accessToken"] == fake.live_access_token("p")
+    assert rc == 0 and a.credentials("p")["claudeAiOauth"]["accessToken"] == fake.live_access_token("p")
     check(a.run("refresh", "p"))
     assert (fake.token_posts, fake.reuse_count) == (2, 0)
 

@@ -17,6 +17,7 @@ import pytest
 
 from fleetkit.fixtures import fleet, key_file, needs_redis, redis_server  # noqa: F401 (fixtures)
 from fleetkit.machines import canary, check, wait_for_lease
+from roostkit import ROOST
 from roost_plugins.fakeserver import TokenBehaviour
 
 pytestmark = needs_redis
@@ -38,7 +39,7 @@ def test_two_machines_behave_as_one_fleet(fleet):
     fleet.seed(a, "p", cli=True)
     # Only the store holds the refresh token; each machine keeps an access-token-only copy.
     for machine in (a, b):
-        local = machine.local_credentials("p")["claudeAiOauth"]
+        local = machine.credentials("p")["claudeAiOauth"]
         assert "refreshToken" not in local and local["accessToken"] == canary("access", "p")
 
     # The health cache is shared: b answers from what a probed, without a request of its own.
@@ -53,7 +54,7 @@ def test_two_machines_behave_as_one_fleet(fleet):
     assert fake.token_posts == 1
     rc, probed = b.run_json("probe", "p")
     assert rc == 0 and health_of(probed, "p") == "ok"
-    assert b.local_credentials("p")["claudeAiOauth"]["accessToken"] == fake.live_access_token("p")
+    assert b.credentials("p")["claudeAiOauth"]["accessToken"] == fake.live_access_token("p")
 
     # b refreshes with the store's refresh token, never with a stale copy.
     check(b.run("refresh", "p"))
@@ -116,7 +117,7 @@ def _lease_race(fleet, execs: int, child_s: float) -> tuple[int, int]:
     for machine in refreshing:
         loop = ("import subprocess, sys, time\n"
                 f"while time.monotonic() < {stop} and not __import__('os').path.exists({str(a.root / 'done')!r}):\n"
-                f"    subprocess.run([{machine.argv()[0]!r}, 'refresh', '--all', '--json'], capture_output=True)\n")
+                f"    subprocess.run([{ROOST!r}, 'refresh', '--all', '--json'], capture_output=True)\n")
         # No "refreshed by roost moments ago" shortcut: every round really tries to rotate.
         refreshers.append(subprocess.Popen([sys.executable, "-c", loop],
                                            env=machine.env(CLAUDE_LB_REFRESH_MIN_INTERVAL="0")))

@@ -51,7 +51,7 @@ def test_a_new_machine_sees_the_fleets_profiles_without_a_sync(fleet):
     assert names(a) == ["p", "q"]  # the first discovery imports both into the store
     assert names(b) == ["p", "q"]  # b never ran 'state sync'
     for name in ("p", "q"):
-        local = b.local_credentials(name)["claudeAiOauth"]
+        local = b.credentials(name)["claudeAiOauth"]
         assert "refreshToken" not in local and local["accessToken"] == canary("access", name)
     check(b.run("refresh", "p"))  # with the store's refresh token
     assert (fleet.fake.token_posts, fleet.fake.reuse_count) == (1, 0)
@@ -63,8 +63,8 @@ def test_add_on_one_machine_puts_the_login_in_the_store(fleet):
     path, access, refresh = login_file(a, "n", "1")
     fleet.fake.add_account("n", access_token=access, refresh_token=refresh)
     check(a.run("add", "n", "--from", str(path)))
-    assert "refreshToken" not in a.local_credentials("n")["claudeAiOauth"]  # the store holds it
-    assert names(b) == ["n"] and b.local_credentials("n")["claudeAiOauth"]["accessToken"] == access
+    assert "refreshToken" not in a.credentials("n")["claudeAiOauth"]  # the store holds it
+    assert names(b) == ["n"] and b.credentials("n")["claudeAiOauth"]["accessToken"] == access
 
     rc, again = b.run_json("add", "n", "--from", str(path))
     assert rc == 7 and again["error"]["code"] == "CONFLICT"  # the name is taken fleet-wide
@@ -74,7 +74,7 @@ def test_add_on_one_machine_puts_the_login_in_the_store(fleet):
     check(b.run("add", "n", "--force", "--from", str(path2)))
     assert stored_version(fleet, "n") == before + 1
     check(a.run("show", "n"))
-    assert a.local_credentials("n")["claudeAiOauth"]["accessToken"] == access2
+    assert a.credentials("n")["claudeAiOauth"]["accessToken"] == access2
 
 
 def test_remove_on_one_machine_removes_the_profile_everywhere(fleet):
@@ -126,7 +126,7 @@ def test_rename_moves_the_record_for_the_whole_fleet(fleet):
     assert proc.stdout.split() == ["r"] and "renamed to 'r'" in proc.stderr, proc.stderr
     check(b.run("refresh", "r"))  # the moved record carries the live refresh token
     assert (fleet.fake.token_posts, fleet.fake.reuse_count) == (1, 0)
-    assert b.local_credentials("r")["claudeAiOauth"]["accessToken"] == fleet.fake.live_access_token("p")
+    assert b.credentials("r")["claudeAiOauth"]["accessToken"] == fleet.fake.live_access_token("p")
 
     fleet.seed(a, "s")
     rc, taken = b.run_json("rename", "r", "s")
@@ -159,7 +159,7 @@ def test_a_local_login_the_store_does_not_know_is_kept_before_the_store_wins(fle
     aside = list((b.config / "redis" / "aside").iterdir())
     assert len(aside) == 1 and oct(aside[0].stat().st_mode & 0o777) == "0o600"
     assert json.loads(aside[0].read_text())["claudeAiOauth"]["refreshToken"] == "b-own-refresh-2222"
-    assert "refreshToken" not in b.local_credentials("p")["claudeAiOauth"]
+    assert "refreshToken" not in b.credentials("p")["claudeAiOauth"]
 
 
 def test_status_and_pick_say_degraded_in_their_json_meta(fleet):

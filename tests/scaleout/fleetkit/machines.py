@@ -8,43 +8,23 @@ mirrors, journals) is shared: only the store is.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOST = str(Path(sys.executable).parent / "roost")
+from roostkit import ROOST, RoostEnv, canary  # noqa: F401 (canary: re-exported for the tests)
 
 
-def canary(kind: str, name: str) -> str:
-    prefix = "sk-ant-oat01-" if kind == "access" else "sk-ant-ort01-"
-    return f"{prefix}{kind[:3]}{name}CANARY" + "x" * 24
+@dataclass(kw_only=True)
+class Machine(RoostEnv):
+    """A RoostEnv (``extra`` = the fake Anthropic's variables) whose config.toml selects the store."""
 
-
-@dataclass
-class Machine:
     label: str
-    root: Path
     redis_url: str
     key_file: Path
-    fake_env: dict[str, str]
     redis_options: dict[str, Any] = field(default_factory=dict)
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def home(self) -> Path:
-        return self.root / "home"
-
-    @property
-    def profiles(self) -> Path:
-        return self.root / "profiles"
-
-    @property
-    def config(self) -> Path:
-        return self.root / "xdg" / "claude-lb"
 
     def setup(self) -> "Machine":
         self.home.mkdir(parents=True, exist_ok=True)
@@ -62,29 +42,6 @@ class Machine:
         for key, value in options.items():
             lines.append(f"{key} = {json.dumps(value)}")
         (self.config / "config.toml").write_text("\n".join(lines) + "\n")
-
-    def env(self, **overrides: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("CLAUDE_") and k not in ("XDG_CONFIG_HOME", "NO_COLOR")}
-        env.update({"HOME": str(self.home), "CLAUDE_LB_PROFILES_DIR": str(self.profiles),
-                    "XDG_CONFIG_HOME": str(self.root / "xdg"), "COLUMNS": "120"})
-        env.update(self.fake_env)
-        env.update(self.extra_env)
-        env.update(overrides)
-        return env
-
-    def make_profile(self, name: str, *, access: str | None = None, refresh: str | None = None,
-                     expires_in: float = 8 * 3600) -> Path:
-        directory = self.profiles / name
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        oauth = {"accessToken": access or canary("access", name), "refreshToken": refresh or canary("refresh", name),
-                 "expiresAt": int((time.time() + expires_in) * 1000),
-                 "scopes": ["user:inference", "user:profile", "user:sessions:claude_code"],
-                 "subscriptionType": "max", "rateLimitTier": "default_claude_max_20x"}
-        path = directory / ".credentials.json"
-        path.write_text(json.dumps({"claudeAiOauth": oauth, "mcpOAuth": {"keep": "me"}}, indent=2))
-        os.chmod(path, 0o600)
-        return path
 
     def context(self, **env: str) -> Any:
         """A RoostContext of this machine, in process (what its roost commands build)."""
@@ -112,29 +69,9 @@ class Machine:
                        ROOST_SCALEOUT_MARK=str(mark or self.root / "stop.mark"))
         return env
 
-    def local_credentials(self, name: str) -> dict[str, Any]:
-        return json.loads((self.profiles / name / ".credentials.json").read_text())
-
-    def argv(self, *args: str) -> list[str]:
-        return [ROOST, *args]
-
-    def run(self, *args: str, timeout: float = 60, input: str | None = None,
-            **overrides: str) -> subprocess.CompletedProcess:
-        return subprocess.run(self.argv(*args), env=self.env(**overrides), capture_output=True, text=True,
-                              timeout=timeout, input=input)
-
     def popen(self, *args: str, **overrides: str) -> subprocess.Popen:
-        return subprocess.Popen(self.argv(*args), env=self.env(**overrides), stdout=subprocess.PIPE,
+        return subprocess.Popen([ROOST, *args], env=self.env(**overrides), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-
-    def run_json(self, *args: str, **kwargs: Any) -> tuple[int, Any]:
-        proc = self.run(*args, *([] if "--json" in args else ["--json"]), **kwargs)
-        assert "Traceback" not in proc.stderr, proc.stderr
-        try:
-            return proc.returncode, json.loads(proc.stdout)
-        except ValueError:
-            raise AssertionError(f"[{self.label}] stdout is not JSON (rc={proc.returncode}):\n"
-                                 f"{proc.stdout}\n{proc.stderr}") from None
 
 
 @dataclass
@@ -146,8 +83,8 @@ class Fleet:
     machines: list[Machine] = field(default_factory=list)
 
     def add(self, label: str, **redis_options: Any) -> Machine:
-        machine = Machine(label, self.root / f"machine-{label}", self.redis_url, self.key_file,
-                          self.fake.env(), redis_options).setup()
+        machine = Machine(root=self.root / f"machine-{label}", extra=self.fake.env(), label=label,
+                          redis_url=self.redis_url, key_file=self.key_file, redis_options=redis_options).setup()
         self.machines.append(machine)
         return machine
 
