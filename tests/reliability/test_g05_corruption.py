@@ -224,6 +224,14 @@ def test_g5_bad_config_value_names_its_source(rel):
     assert run.rc == 4 and "config" in run.stderr, run
 
 
+def _judged_matrix(rel, baseline_cases: list[dict], cases: list[dict]) -> dict[str, str]:
+    """Run baseline and damaged cases in one matrix; the problems of each damaged case."""
+    results = run_matrix(rel, baseline_cases + cases)
+    baseline = {c["command"]: results[c["id"]]["rc"] for c in baseline_cases}
+    return {c["id"]: p for c in cases
+            if (p := judge(dict(c, file=c["name"], path=c["file"]), results[c["id"]], baseline))}
+
+
 @pytest.mark.stress
 def test_g5_stress_every_command_on_every_file(rel):
     """The full cross product: every command, whether or not it reads the damaged file."""
@@ -232,10 +240,7 @@ def test_g5_stress_every_command_on_every_file(rel):
                       for c, argv in COMMANDS.items()]
     cases = [{"id": f"{f}-{k}-{c}", "file": path, "kind": k, "argv": argv, "command": c, "name": f}
              for f, path in FILES.items() for k in KINDS for c, argv in COMMANDS.items()]
-    results = run_matrix(rel, baseline_cases + cases)
-    baseline = {c["command"]: results[c["id"]]["rc"] for c in baseline_cases}
-    problems = {c["id"]: p for c in cases
-                if (p := judge(dict(c, file=c["name"], path=c["file"]), results[c["id"]], baseline))}
+    problems = _judged_matrix(rel, baseline_cases, cases)
     print(f"G5 stress: {len(cases)} runs (every command x every file x 12 kinds) -> problems={len(problems)}")
     assert not problems, list(problems.items())[:10]
 
@@ -265,9 +270,6 @@ def test_g5_stress_hypothesis_json_documents(rel):
     cases = [{"id": f"h{i}", "file": FILES[docs[i % len(docs)]], "kind": f"json:{doc}",
               "argv": COMMANDS["pick" if i % 2 else "status"], "command": "pick" if i % 2 else "status",
               "name": docs[i % len(docs)]} for i, doc in enumerate(documents)]
-    results = run_matrix(rel, baseline_cases + cases)
-    baseline = {c["command"]: results[c["id"]]["rc"] for c in baseline_cases}
-    problems = {c["id"]: p for c in cases
-                if (p := judge(dict(c, file=c["name"], path=c["file"]), results[c["id"]], baseline))}
+    problems = _judged_matrix(rel, baseline_cases, cases)
     print(f"G5 stress: {len(cases)} generated documents -> problems={len(problems)}")
     assert not problems, list(problems.items())[:10]

@@ -58,6 +58,18 @@ def _stored(machine, name="p"):
     return json.loads(machine.backend().creds.read(machine.profile(name)))["claudeAiOauth"]
 
 
+def _refresh_held_at(machine, point: str, *, kill: bool = False):
+    """``machine``'s refresh of p, SIGSTOPped (or SIGKILLed, and reaped) at ``point``."""
+    mark = machine.root / f"{point}.mark"
+    holder = machine.popen("refresh", "p", "--json", **machine.hooks(point, kill=kill, mark=mark))
+    pid = _wait_mark(mark, holder)
+    if kill:
+        holder.wait(timeout=30)
+    else:
+        _wait_stopped(pid)
+    return holder
+
+
 def _finish(proc) -> tuple[int, str, str]:
     out, err = proc.communicate(timeout=60)
     assert "Traceback" not in err, err
@@ -66,9 +78,7 @@ def _finish(proc) -> tuple[int, str, str]:
 
 def test_holder_paused_after_the_grant_past_the_lock_ttl_never_posts(fleet):
     a, b, fake = _fleet(fleet)
-    mark = a.root / "grant.mark"
-    holder = a.popen("refresh", "p", "--json", **a.hooks("grant", mark=mark))
-    _wait_stopped(_wait_mark(mark, holder))
+    holder = _refresh_held_at(a, "grant")
     time.sleep(LOCK_TTL_S + 0.3)  # its lock lapses; the watchdog is frozen with it
     check(b.run("refresh", "p", **b.hooks()))
     assert fake.token_posts == 1
@@ -82,9 +92,7 @@ def test_holder_paused_after_the_grant_past_the_lock_ttl_never_posts(fleet):
 
 def test_holder_paused_after_its_post_blocks_peers_until_it_commits(fleet):
     a, b, fake = _fleet(fleet)
-    mark = a.root / "journal.mark"
-    holder = a.popen("refresh", "p", "--json", **a.hooks("journal", mark=mark))
-    _wait_stopped(_wait_mark(mark, holder))
+    holder = _refresh_held_at(a, "journal")
     time.sleep(LOCK_TTL_S + 0.3)  # the lock lapses, the spend intent does not
     rc, out = b.run_json("refresh", "p", CLAUDE_LB_LOCK_WAIT="1", **b.hooks())
     assert rc == 7 and "in flight" in out["error"]["message"], out
@@ -99,10 +107,7 @@ def test_holder_paused_after_its_post_blocks_peers_until_it_commits(fleet):
 
 def test_holder_killed_after_recording_its_intent_is_settled_by_its_own_host(fleet):
     a, b, fake = _fleet(fleet)
-    mark = a.root / "spend.mark"
-    holder = a.popen("refresh", "p", "--json", **a.hooks("spend", kill=True, mark=mark))
-    _wait_mark(mark, holder)
-    holder.wait(timeout=30)
+    _refresh_held_at(a, "spend", kill=True)
     time.sleep(LOCK_TTL_S + 0.3)
     rc, out = b.run_json("refresh", "p", CLAUDE_LB_LOCK_WAIT="1", **b.hooks())
     assert rc == 7, out  # another host must respect the intent until its TTL
@@ -113,10 +118,7 @@ def test_holder_killed_after_recording_its_intent_is_settled_by_its_own_host(fle
 
 def test_holder_killed_between_post_and_commit_loses_nothing(fleet):
     a, b, fake = _fleet(fleet)
-    mark = a.root / "journal.mark"
-    holder = a.popen("refresh", "p", "--json", **a.hooks("journal", kill=True, mark=mark))
-    _wait_mark(mark, holder)
-    holder.wait(timeout=30)
+    _refresh_held_at(a, "journal", kill=True)
     assert fake.token_posts == 1
     assert _stored(b)["refreshToken"] != fake.live_refresh_token("p")  # only a's journal has it
     rc, out = b.run_json("refresh", "p", CLAUDE_LB_LOCK_WAIT="1", **b.hooks())
@@ -131,9 +133,7 @@ def test_redis_paused_mid_refresh_exits_unavailable_and_the_journal_lands_later(
     a, b, fake = _fleet(fleet)
     a.redis_options.update(timeout="1s", connect_timeout="1s")
     a.write_config()
-    mark = a.root / "journal.mark"
-    holder = a.popen("refresh", "p", "--json", **a.hooks("journal", mark=mark))
-    _wait_stopped(_wait_mark(mark, holder))
+    holder = _refresh_held_at(a, "journal")
     fleet.redis.pause()
     try:
         start = time.monotonic()
