@@ -19,7 +19,6 @@ Public API: ``is_enabled(ctx)``, ``record_for(record, now)``, ``read(ctx)``,
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -135,15 +134,14 @@ def truncate(ctx: "RoostContext | None" = None) -> int:
 
 def _truncate(ctx: "RoostContext") -> int:
     drop = getattr(ctx.state, "truncate_log", None)
-    if callable(drop):
-        return int(drop(USAGE_LOG))
-    path = log_path(ctx)
-    try:
-        size = path.stat().st_size
-        os.truncate(path, 0)
-    except FileNotFoundError:
-        return 0
-    return size
+    return int(drop(USAGE_LOG) if callable(drop) else _local_file(ctx).truncate_log(USAGE_LOG))
+
+
+def _local_file(ctx: "RoostContext") -> Any:
+    """The log as the files backend keeps it, for a backend without the optional log members."""
+    from .state_files import FilesBackend
+
+    return FilesBackend(log_path(ctx).parent, ctx.warn)
 
 
 def _close_state(ctx: "RoostContext") -> None:
@@ -158,13 +156,8 @@ def stats(ctx: "RoostContext") -> dict[str, Any]:
     from_backend = getattr(ctx.state, "log_stats", None)
     if callable(from_backend):
         return dict(from_backend(USAGE_LOG))
-    path = log_path(ctx)
-    size, records = 0, 0
-    if path.is_file():
-        size = path.stat().st_size
-        with open(path, "rb") as handle:
-            records = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
-    return {"location": str(path), "records": records, "bytes": size}
+    found = _local_file(ctx).log_stats(USAGE_LOG)
+    return {key: found[key] for key in ("location", "records", "bytes")}
 
 
 # -- roost config usage-log on|off|status -------------------------------------------
