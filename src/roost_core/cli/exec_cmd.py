@@ -184,7 +184,7 @@ def _run_once(rctx: RoostContext, profile: Profile, strategy: str, plan: _Plan, 
     if not plan.lease:
         notes.append("no-lease")
     try:
-        if getattr(rctx.state, "shared", False) is True:
+        if rctx.shared_state is not None:
             _outlast_the_lease(rctx, profile, plan)
         if plan.lease:
             with signals_deferred():  # an interrupt lands after `held` is set, so finally releases it

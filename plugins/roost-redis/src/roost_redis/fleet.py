@@ -41,8 +41,8 @@ def sync_tree(backend: Any) -> None:
     try:
         backend._ready_for_credentials()
         keys: Keyspace = backend.keys
-        names, removed = backend._call("listing profiles",
-                                       lambda c: (c.hvals(keys.profiles), c.hgetall(keys.removed)))
+        names, removed = backend._call("listing profiles", lambda c: c.pipeline(transaction=False)
+                                       .hvals(keys.profiles).hgetall(keys.removed).execute())
     except (BackendDown, StoreNotReady) as exc:
         backend._degrade(exc)
         return
