@@ -132,6 +132,7 @@ def sync_cmd(rctx: Any) -> None:
     from roost_core.profiles import discover
     from roost_core.records import Profile
 
+    from .creds import store_profiles
     from .fleet import sync_tree
 
     backend = _redis_backend(rctx)
@@ -139,10 +140,8 @@ def sync_cmd(rctx: Any) -> None:
     tree = rctx.paths.profiles_tree
     had = {p.name for p in discover(rctx.paths, fallback=False)}
     sync_tree(backend)  # what every command does first: create, import, retire
-    names = backend._call("listing profiles", lambda c: c.hvals(backend.keys.profiles))
     synced = []
-    for raw in sorted(names):
-        name = raw.decode("utf-8", "replace")
+    for name in store_profiles(backend):
         if not is_valid_name(name):
             rctx.warn(f"the store names a profile {name!r} that is not a valid name here; skipped")
             continue

@@ -88,7 +88,7 @@ def _expires_at_ms(data: bytes) -> int:
         return 0
 
 
-def _refresh_token(data: bytes) -> str | None:
+def refresh_token_of(data: bytes) -> str | None:
     try:
         return Credentials.parse(data).refresh_token
     except CredentialsError:
@@ -96,7 +96,13 @@ def _refresh_token(data: bytes) -> str | None:
 
 
 def has_refresh_token(data: bytes) -> bool:
-    return bool(_refresh_token(data))
+    return bool(refresh_token_of(data))
+
+
+def store_profiles(backend: Any) -> list[str]:
+    """The names the store's ``profiles`` hash lists, sorted."""
+    names = backend._call("listing profiles", lambda c: c.hvals(backend.keys.profiles))
+    return sorted({raw.decode("utf-8", "replace") for raw in names})
 
 
 class CredentialStore:
@@ -179,7 +185,7 @@ class CredentialStore:
     def _set_aside_unknown_login(self, name: str, current: bytes, stored_fp: str) -> None:
         """A local file holding a refresh token the store does not have is a login
         (``claude login`` into the tree?) that overwriting would destroy: keep a copy."""
-        token = _refresh_token(current)
+        token = refresh_token_of(current)
         if not token or self._sealer().fingerprint(token) == stored_fp:
             return
         aside = self.local.root / "aside" / f"{name}-{int(time.time() * 1000)}.json"
@@ -210,7 +216,7 @@ class CredentialStore:
             data = profile.credentials_path.read_bytes()
         except OSError:
             return None
-        if not _refresh_token(data):
+        if not refresh_token_of(data):
             return None
         try:
             self.commit(profile.name, data, ReadMark(0, ""), fence=0, rotation_id=f"import-{uuid.uuid4().hex}",
@@ -243,7 +249,7 @@ class CredentialStore:
         sealer = self._sealer()
         new_v = max(mark.v, base_v or 0) + 1
         entry = JournalEntry(profile=profile, rotation_id=rotation_id or uuid.uuid4().hex, expected_v=mark.v,
-                             expected_fp=mark.fp, new_v=new_v, new_fp=sealer.fingerprint(_refresh_token(data)),
+                             expected_fp=mark.fp, new_v=new_v, new_fp=sealer.fingerprint(refresh_token_of(data)),
                              blob=sealer.seal(profile, new_v, data).decode("ascii"),
                              expires_at_ms=_expires_at_ms(data), fence=fence, host=self.host)
         if journal:

@@ -39,11 +39,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from roost_core.credentials import Credentials, CredentialsError
 from roost_core.errors import Conflict, ExitCode, RoostError
 
 from .client import BackendDown
-from .creds import ReadMark, StoredRecord
+from .creds import ReadMark, StoredRecord, refresh_token_of, store_profiles
 from .keys import REFRESH_LOCK_PREFIX
 
 if TYPE_CHECKING:
@@ -63,18 +62,6 @@ class RekeyResult:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _refresh_token(data: bytes) -> str | None:
-    try:
-        return Credentials.parse(data).refresh_token
-    except CredentialsError:
-        return None
-
-
-def store_profiles(backend: "RedisBackend") -> list[str]:
-    names = backend._call("listing profiles", lambda c: c.hvals(backend.keys.profiles))
-    return sorted({raw.decode("utf-8", "replace") for raw in names})
 
 
 def rekey_store(backend: "RedisBackend", wait_s: float) -> list[RekeyResult]:
@@ -101,7 +88,7 @@ def _reseal(backend: "RedisBackend", name: str) -> RekeyResult:
         return RekeyResult(name, ABSENT, detail="listed in the store, but it holds no credentials")
     sealer: Sealer = backend.sealer()
     _, data = sealer.open(name, record.v, record.blob)  # IntegrityError: no key of the file opens it
-    fp = sealer.fingerprint(_refresh_token(data))
+    fp = sealer.fingerprint(refresh_token_of(data))
     sealed_now = sealer.is_current(record.blob)
     if sealed_now and fp == record.fp:
         _mirror(backend, name, record)
@@ -143,7 +130,7 @@ def reseal_mirrors(backend: "RedisBackend") -> list[str]:
         try:
             _, data = sealer.open(name, int(mirrored.get("v", 0)), blob)
             fresh = {**mirrored, "blob": sealer.reseal(blob).decode("ascii"),
-                     "fp": sealer.fingerprint(_refresh_token(data))}
+                     "fp": sealer.fingerprint(refresh_token_of(data))}
             backend.local.mirror_cred(name, fresh)
         except (RoostError, ValueError, OSError) as exc:
             backend._warn(f"this machine's sealed copy of {name!r} could not be re-sealed "
