@@ -1,0 +1,118 @@
+"""roost's public plugin API: every name a plugin (built-in or third-party) may import.
+
+Import from here and nowhere else in ``roost_core``::
+
+    from roost_core.api import hookimpl, Candidate, Ranking, RoostError
+
+Names resolve lazily (PEP 562): importing this module costs nothing on the
+hot path, and a name's home module is imported the first time it is used.
+``roost_core.testing`` (a pytest plugin) is the one other public module.
+
+Stability: a name listed here keeps its meaning across minor releases;
+internals may move freely behind it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# name -> "module:attribute" (module relative to roost_core).
+_EXPORTS: dict[str, str] = {
+    # markers and constants
+    "__version__": ":__version__",
+    "hookimpl": ":hookimpl",
+    "PROJECT_NAME": ":PROJECT_NAME",
+    "ENTRY_POINT_GROUP": ":ENTRY_POINT_GROUP",
+    # the context handed to every run-time hook
+    "RoostContext": ".context:RoostContext",
+    "Settings": ".config:Settings",
+    "TRUTHY": ".config:TRUTHY",
+    # records
+    "Health": ".records:Health",
+    "Profile": ".records:Profile",
+    "Usage": ".records:Usage",
+    "ProbeOutcome": ".records:ProbeOutcome",
+    "Classification": ".records:Classification",
+    "HealthRecord": ".records:HealthRecord",
+    "Candidate": ".records:Candidate",
+    "PickRequest": ".records:PickRequest",
+    "Scored": ".records:Scored",
+    "Ranking": ".records:Ranking",
+    "PlatformStatus": ".records:PlatformStatus",
+    "TokenGrant": ".records:TokenGrant",
+    "CheckResult": ".records:CheckResult",
+    # interfaces (Protocols)
+    "Strategy": ".interfaces:Strategy",
+    "ProbeSource": ".interfaces:ProbeSource",
+    "TokenRefresher": ".interfaces:TokenRefresher",
+    "StatusFeed": ".interfaces:StatusFeed",
+    "Renderer": ".interfaces:Renderer",
+    "DoctorCheck": ".interfaces:DoctorCheck",
+    "StateBackend": ".interfaces:StateBackend",
+    # errors and exit codes
+    "ExitCode": ".errors:ExitCode",
+    "RoostError": ".errors:RoostError",
+    "AuthRequired": ".errors:AuthRequired",
+    "NotFound": ".errors:NotFound",
+    "ValidationError": ".errors:ValidationError",
+    "Forbidden": ".errors:Forbidden",
+    "RateLimited": ".errors:RateLimited",
+    "Conflict": ".errors:Conflict",
+    "LeaseHeld": ".errors:LeaseHeld",
+    "Timeout": ".errors:Timeout",
+    "Unavailable": ".errors:Unavailable",
+    "RefreshRejected": ".errors:RefreshRejected",
+    "RefreshNotAttempted": ".errors:RefreshNotAttempted",
+    "RefreshAmbiguous": ".errors:RefreshAmbiguous",
+    # atomic, private file I/O
+    "atomic_write": ".atomic:atomic_write",
+    "ensure_private_dir": ".atomic:ensure_private_dir",
+    "remove_stale_temps": ".atomic:remove_stale_temps",
+    # names, durations, time
+    "is_valid_name": ".names:is_valid_name",
+    "validate_name": ".names:validate_name",
+    "format_duration": ".durations:format_duration",
+    "parse_duration": ".durations:parse_duration",
+    "utc_now_iso": ".audit:utc_now_iso",
+    # profiles and credentials
+    "CREDENTIALS_FILE": ".profiles:CREDENTIALS_FILE",
+    "discover_profiles": ".profiles:discover",
+    "OAUTH_KEY": ".credentials:OAUTH_KEY",
+    "Credentials": ".credentials:Credentials",
+    "CredentialsError": ".credentials:CredentialsError",
+    "redact": ".credentials:redact",
+    # HTTP helpers (httpx is imported only when a request is made)
+    "HttpResult": ".http:HttpResult",
+    "request_sync": ".http:request_sync",
+    "request_async": ".http:request_async",
+    "check_endpoint": ".http:check_endpoint",
+    # CLI helpers for plugin commands
+    "json_option": ".cli.common:json_option",
+    "pass_roost": ".cli.common:pass_roost",
+    "complete_profiles": ".cli.common:complete_profiles",
+    "DURATION": ".cli.common:DURATION",
+    "render": ".render:render",
+    "plain_table": ".render:plain_table",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    target = _EXPORTS.get(name)
+    if target is None:
+        raise AttributeError(f"module 'roost_core.api' has no attribute {name!r}")
+    module_name, _, attr = target.partition(":")
+    module = importlib.import_module(module_name or ".", "roost_core")
+    value = getattr(module, attr)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from . import ENTRY_POINT_GROUP, PROJECT_NAME, __version__, hookimpl
