@@ -24,7 +24,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     import compileall
 
     root = Path(__file__).resolve().parents[1]
-    for tree in ("src", "plugins/roost-redis/src"):
+    for tree in ("roost_core", "roost_plugins", "plugins/roost-redis/src"):
         if (root / tree).is_dir():
             compileall.compile_dir(str(root / tree), quiet=2)
 
