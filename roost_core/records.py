@@ -57,8 +57,10 @@ class Usage:
     weekly_resets_at: str | None = None
     overage_enabled: bool | None = None
     overage: dict[str, Any] | None = None
-    # Model-scoped weekly limits: [{"model": "opus", "percent": 12.0, "resets_at": iso|None, "kind": ...}]
+    # Model-scoped limits from limits[]: [{"model": "Fable", "pct": 100.0, "resets_at": iso|None, "active": bool}]
     model_limits: list[dict[str, Any]] = field(default_factory=list)
+    # The limits[] entry is_active marks: {"kind", "model", "pct", "resets_at"}; None when none is.
+    binding_limit: dict[str, Any] | None = None
 
 
 @dataclass
@@ -124,6 +126,9 @@ class HealthRecord:
     retry_after_s: float | None = None
     overage_enabled: bool | None = None
     model_limits: list[dict[str, Any]] = field(default_factory=list)
+    binding_limit: dict[str, Any] | None = None
+    # After a usage-endpoint 429: no probe of this profile before this time (ISO 8601).
+    next_probe_at: str | None = None
     valid_until: str | None = None
     stale: bool = False
     last_good_at: str | None = None
