@@ -124,6 +124,8 @@ def recovery_time(record: HealthRecord) -> datetime | None:
     if record.health is Health.WEEKLY_LIMIT:
         return _parse_time(record.weekly_resets_at) or _parse_time(record.valid_until)
     if record.health is Health.RATE_LIMITED:
+        if record.next_probe_at:  # the usage 429 schedule: not before retry-after + 5-15 %
+            return _parse_time(record.next_probe_at)
         checked = _parse_time(record.checked_at)
         if checked is not None and record.retry_after_s:
             return checked + timedelta(seconds=record.retry_after_s)
@@ -156,35 +158,66 @@ def _require_ok_rung(record: HealthRecord, opts: Resolved, now: datetime) -> str
     return f"not ok: {record.health.value} (--require-ok)" if opts.require_ok and record.health is not Health.OK else None
 
 
-def model_usage(record: HealthRecord, model: str) -> list[tuple[str, float]]:
-    """(label, percent) of every weekly limit this record reports for ``model``.
+def _model_words(label: str) -> list[str]:
+    return re.split(r"[^a-z0-9.]+", label.lower())
 
-    ``opus``/``sonnet`` read the flat per-model windows; any name is also
-    matched against the ``limits`` list, whole display name or one word of it
-    (``opus`` matches "Claude Opus 4.7"), case-insensitively.
+
+def _matches(label: str, wanted: str) -> bool:
+    return " ".join(label.lower().split()) == wanted or wanted in _model_words(label)
+
+
+def model_usage(record: HealthRecord, model: str) -> list[tuple[str, float, str | None]]:
+    """(label, percent, resets_at) of every limit this record reports for ``model``.
+
+    ``opus``/``sonnet`` read the per-model figures; any name is also matched
+    against the model-scoped ``limits[]`` entries, whole display name or one
+    word of it (``opus`` matches "Claude Opus 4.7"), case-insensitively.
     """
     wanted = " ".join(model.lower().split())
-    found: list[tuple[str, float]] = []
+    found: list[tuple[str, float, str | None]] = []
     flat = {"opus": record.opus_pct, "sonnet": record.sonnet_pct}
     if flat.get(wanted) is not None:
-        found.append((wanted, float(flat[wanted])))
+        found.append((wanted, float(flat[wanted]), record.weekly_resets_at))
     for limit in record.model_limits or []:
         label = str(limit.get("model") or "")
-        words = re.split(r"[^a-z0-9.]+", label.lower())
-        percent = limit.get("percent")
-        if isinstance(percent, (int, float)) and (" ".join(label.lower().split()) == wanted or wanted in words):
-            found.append((label, float(percent)))
+        percent = limit.get("pct", limit.get("percent"))  # "percent": records cached before 2026-12
+        if isinstance(percent, (int, float)) and not isinstance(percent, bool) and _matches(label, wanted):
+            found.append((label, float(percent), limit.get("resets_at")))
     return found
+
+
+def models_seen(records: Iterable[HealthRecord]) -> list[str]:
+    """Every model name the records report a limit for (sorted, case-insensitively unique)."""
+    seen: dict[str, str] = {}
+    for record in records:
+        names = [str(m.get("model")) for m in record.model_limits or [] if m.get("model")]
+        names += [n for n, pct in (("opus", record.opus_pct), ("sonnet", record.sonnet_pct)) if pct is not None]
+        for name in names:
+            seen.setdefault(name.lower(), name)
+    return sorted(seen.values(), key=str.lower)
+
+
+def unknown_model_warning(records: list[HealthRecord], model: str | None) -> str | None:
+    """The warning for a --model NAME no profile reports a limit for (it then filters nothing)."""
+    if model is None:
+        return None
+    wanted = " ".join(model.lower().split())
+    seen = models_seen(records)
+    if any(_matches(name, wanted) for name in seen):
+        return None
+    listed = ", ".join(seen) if seen else "none yet"
+    return f"--model {model}: no profile reports a limit for this model (models seen: {listed})"
 
 
 def _model_rung(record: HealthRecord, opts: Resolved, now: datetime) -> str | None:
     if opts.model is None:
         return None
-    full = [(label, pct) for label, pct in model_usage(record, opts.model) if pct >= 100]
-    if not full:
-        return None
-    label, pct = full[0]
-    return f"{label} weekly limit at {pct:g}% (--model {opts.model})"
+    for label, pct, resets_at in model_usage(record, opts.model):
+        until = _parse_time(resets_at)
+        if pct >= 100 and (until is None or until > now):
+            until_text = f" until {_iso(until)}" if until else ""
+            return f"{label} weekly limit at {pct:g}% (--model {opts.model}){until_text}"
+    return None
 
 
 Rung = Callable[[HealthRecord, Resolved, datetime], "str | None"]
@@ -332,9 +365,24 @@ def explain_rows(records: list[HealthRecord], decision: Decision, chosen: list[s
             reason = f"{reason} ({notes[name]})" if reason else notes[name]
         if name == fallback:
             reason = f"fallback (--fallback); {reason}" if reason else "fallback (--fallback)"
+        binding = binding_text(record.binding_limit)
+        if binding:
+            reason = f"{reason}; {binding}" if reason else binding
         rows.append(ExplainRow(name, record.health.value, status, scored.score if scored else None,
                                reason, rank).to_dict())
     return rows
+
+
+def binding_text(limit: Any) -> str | None:
+    """"binding limit: weekly_scoped (Fable) 100%": the limits[] entry is_active marks."""
+    if not isinstance(limit, dict):
+        return None
+    label = str(limit.get("kind") or "limit")
+    if limit.get("model"):
+        label += f" ({limit['model']})"
+    pct = limit.get("pct")
+    shown = f" {pct:g}%" if isinstance(pct, (int, float)) and not isinstance(pct, bool) else ""
+    return f"binding limit: {label}{shown}"
 
 
 def explain_cell(row: dict[str, Any]) -> str:
@@ -489,6 +537,9 @@ def run_pick(ctx: "RoostContext", options: PickOptions, *, side_effects: bool = 
     request = PickRequest(strategy=strategy.name, now=datetime.fromtimestamp(now, tz=timezone.utc),
                           last_pick=lastpick.read(ctx), stickiness_s=opts.stickiness_s, count=opts.count,
                           model=opts.model, options=ctx.plugin_config(strategy.name))
+    model_warning = unknown_model_warning(records, opts.model)
+    if model_warning:
+        say(model_warning)
     decision = decide(records, opts, strategy, request)
     results = [PickResult(s.candidate.name, s.candidate.record.health, strategy.name, decision.rationale,
                           s.candidate.record) for s in decision.ranked[:opts.count]]

@@ -3,7 +3,7 @@
 Order, first match wins: network exception -> local expiry (no request was
 made) -> HTTP 200 with utilisation -> 401 -> 403 scope check -> 429 ->
 unknown. Every verdict carries the reasons trace and --explain print.
-TTLs: ok 5 min; rate_limited retry-after or 60 s; session/weekly limit until
+TTLs: ok 5 min; rate_limited retry-after (or 60 s) plus a random 5-15 %; session/weekly limit until
 the window's resets_at; auth_dead and auth_expired until the credentials
 file changes (ttl None); network_error 30 s (the engine doubles it per
 consecutive failure); unknown 60 s.
@@ -26,6 +26,8 @@ UNKNOWN_TTL = 60.0
 NO_RESET_TTL = OK_TTL
 PAST_RESET_TTL = 60.0
 MAX_MESSAGE = 200
+# A usage 429's next probe: retry-after plus this share of it (docs/wire.md).
+JITTER_MIN, JITTER_MAX = 0.05, 0.15
 # Transport failures (roost_core.http); other outcome errors (a body over the cap, a broken
 # probe source) are answers roost could not read, so they classify as unknown.
 NETWORK_ERRORS = frozenset({"timeout", "connect", "dns", "tls", "protocol"})
@@ -58,6 +60,14 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
     return float(seconds)
 
 
+def probe_jitter(seconds: float) -> float:
+    """A random 5-15 % of a 429's wait: a retry at the deadline is blocked again about half
+    the time, and blocks that end together must not retry together."""
+    import random
+
+    return seconds * random.uniform(JITTER_MIN, JITTER_MAX)
+
+
 def _api_error(body: Any) -> tuple[str | None, str | None]:
     """(error.type, error.message) from the API error envelope, when there is one."""
     error = body.get("error") if isinstance(body, dict) else None
@@ -66,6 +76,14 @@ def _api_error(body: Any) -> tuple[str | None, str | None]:
         return (kind if isinstance(kind, str) else None,
                 " ".join(message.split())[:MAX_MESSAGE] if isinstance(message, str) else None)
     return None, None
+
+
+def error_code(body: Any) -> str | None:
+    """``error.details.error_code`` of an API error envelope (401 ``token_expired``)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    details = error.get("details") if isinstance(error, dict) else None
+    code = details.get("error_code") if isinstance(details, dict) else None
+    return code if isinstance(code, str) else None
 
 
 def _flat_text(outcome: ProbeOutcome) -> str:
@@ -100,15 +118,31 @@ def classify_200(outcome: ProbeOutcome, now: float) -> Classification:
     if usage.weekly_pct is not None and usage.weekly_pct >= 100:
         ttl, why = _until(usage.weekly_resets_at, now, "seven_day")
         return _verdict(Health.WEEKLY_LIMIT, ttl, f"HTTP 200 with seven_day.utilization={usage.weekly_pct:g} >= 100",
-                        why, usage=usage, error="weekly limit reached")
+                        why, *_binding(usage), usage=usage, error="weekly limit reached")
     if usage.session_pct is not None and usage.session_pct >= 100:
         ttl, why = _until(usage.session_resets_at, now, "five_hour")
         return _verdict(Health.SESSION_LIMIT, ttl, f"HTTP 200 with five_hour.utilization={usage.session_pct:g} >= 100",
-                        why, usage=usage, error="session limit reached")
+                        why, *_binding(usage), usage=usage, error="session limit reached")
+    scoped = [m for m in usage.model_limits if isinstance(m.get("pct"), (int, float)) and m["pct"] >= 100]
+    binding = _binding(usage)
     figures = ", ".join(f"{k}={v:g}" for k, v in (("five_hour", usage.session_pct), ("seven_day", usage.weekly_pct))
                         if v is not None) or "no utilisation figures"
-    return _verdict(Health.OK, OK_TTL, f"HTTP 200 with {figures} (all < 100)", f"ok for {OK_TTL:.0f}s",
-                    usage=usage)
+    reasons = [f"HTTP 200 with {figures} (all < 100)", f"ok for {OK_TTL:.0f}s"]
+    reasons += [f"model-scoped limit {m['model']} at {m['pct']:g}% (pick --model {m['model']} skips it)"
+                for m in scoped]
+    return _verdict(Health.OK, OK_TTL, *reasons, *binding, usage=usage)
+
+
+def _binding(usage: Any) -> list[str]:
+    """The reason naming the binding limit (limits[] ``is_active``), if any."""
+    limit = usage.binding_limit
+    if not limit:
+        return []
+    label = limit.get("kind") or "limit"
+    if limit.get("model"):
+        label += f" ({limit['model']})"
+    pct = limit.get("pct")
+    return [f"binding limit: {label}" + (f" at {pct:g}%" if isinstance(pct, (int, float)) else "")]
 
 
 def classify_outcome(outcome: ProbeOutcome, now: float) -> Classification:
@@ -132,6 +166,10 @@ def classify_outcome(outcome: ProbeOutcome, now: float) -> Classification:
         return classify_200(outcome, now)
     kind, message = _api_error(outcome.json())
     said = f" ({kind}: {message})" if kind or message else ""
+    if status == 401 and error_code(outcome.json()) == "token_expired":
+        return _verdict(Health.AUTH_EXPIRED, None, f"HTTP 401 error.details.error_code=token_expired{said}",
+                        "the access token expired (clock skew?): a refresh cures it",
+                        error="access token expired (token_expired)")
     if status == 401:
         return _verdict(Health.AUTH_DEAD, None, f"HTTP 401{said}", "dead until a new login or refresh changes the file",
                         error=message or "authentication failed")
@@ -146,8 +184,10 @@ def classify_outcome(outcome: ProbeOutcome, now: float) -> Classification:
         why = (f"retry-after {header!r} -> {seconds:.0f}s" if seconds is not None
                else f"retry-after {header!r} gives no information: default {RATE_LIMIT_TTL:.0f}s")
         seconds = seconds if seconds is not None else RATE_LIMIT_TTL
-        return _verdict(Health.RATE_LIMITED, seconds, f"HTTP 429{said}", why,
-                        error=f"rate limited; retry in {seconds:.0f}s", retry_after_s=seconds)
+        wait = seconds + probe_jitter(seconds)
+        return _verdict(Health.RATE_LIMITED, wait, f"HTTP 429{said}", why,
+                        f"next probe in {wait:.0f}s (retry-after + {wait / seconds - 1:.0%}: never at the deadline)",
+                        error=f"rate limited; next probe in {wait:.0f}s", retry_after_s=seconds)
     what = f"HTTP {status}" if status is not None else "no response"
     return _verdict(Health.UNKNOWN, UNKNOWN_TTL, f"{what}{said}: not a known answer",
                     error=f"{what}{': ' + message if message else ''}")

@@ -1,12 +1,19 @@
 """Parse a /api/oauth/usage body into roost_core.records.Usage.
 
-The endpoint's shape drifts (anthropic-api.md 1.2-1.4): every window may be
-an object, null or absent, unknown keys appear often, Pro/Team/Enterprise
-bodies carry little, and the newer ``limits[]`` list gives ``resets_at`` as
-ISO text or epoch seconds. Parsing therefore never raises on odd values: a
-figure that is not a number reads as None. Metrics come from the flat keys;
-``limits[]`` fills a flat window only when that window is missing or null,
-and always supplies the model-scoped limits.
+The endpoint's shape drifts: every window may be an object, null or absent,
+unknown keys appear often, Pro/Team/Enterprise bodies carry little, and the
+``limits[]`` list gives ``resets_at`` as ISO text or epoch seconds. Parsing
+therefore never raises on odd values: a figure that is not a number reads as
+None.
+
+Since 2026-12 the flat ``seven_day_opus``/``seven_day_sonnet`` keys are always
+null and model-scoped weekly limits appear only in ``limits[]`` (docs/wire.md).
+So ``limits[]`` comes first: its ``session`` entry gives the session figures,
+its ``weekly_all`` entry the weekly ones (a ``weekly_scoped`` entry shares
+``group: "weekly"`` but never stands in for ``weekly_all``), and a scoped
+entry whose model name says Sonnet or Opus fills ``sonnet_pct``/``opus_pct``.
+The flat keys fill whatever ``limits[]`` left empty, and everything when it is
+absent. ``is_active`` names the binding limit.
 """
 
 from __future__ import annotations
@@ -24,8 +31,12 @@ WINDOWS = {
     "seven_day_sonnet": "sonnet_pct",
     "seven_day_opus": "opus_pct",
 }
-# limits[].kind -> the flat window it can stand in for.
-LIMIT_KINDS = {"session": "five_hour", "weekly_all": "seven_day"}
+# Unscoped limits[].kind -> the Usage fields it fills (weekly_scoped never fills weekly_*).
+LIMIT_KINDS = {"session": ("session_pct", "session_resets_at"),
+               "weekly_all": ("weekly_pct", "weekly_resets_at")}
+# A model-scoped limit whose name holds one of these words fills that Usage field.
+MODEL_FIELDS = {"sonnet": "sonnet_pct", "opus": "opus_pct"}
+MAX_NAME = 120
 OVERAGE_KEYS = ("is_enabled", "monthly_limit", "used_credits", "utilization", "currency", "disabled_reason")
 
 
@@ -82,34 +93,72 @@ def _limits(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [item for item in raw if isinstance(item, dict)] if isinstance(raw, list) else []
 
 
-def _model_name(limit: dict[str, Any]) -> str | None:
+def _text(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return value.strip()[:MAX_NAME] or None
+
+
+def _model(limit: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(display name or id, id) of a limit's ``scope.model``; (None, None) when unscoped."""
     scope = limit.get("scope")
     model = scope.get("model") if isinstance(scope, dict) else None
     if not isinstance(model, dict):
-        return None
-    name = model.get("display_name") or model.get("id")
-    return name if isinstance(name, str) and name else None
+        return None, None
+    ident = _text(model.get("id"))
+    return _text(model.get("display_name")) or ident, ident
+
+
+def model_words(*names: str | None) -> set[str]:
+    """The lower-case words of model names: "claude-opus-4" and "Claude Opus 4" both give "opus"."""
+    import re
+
+    return {w for name in names if name for w in re.split(r"[^a-z0-9.]+", name.lower()) if w}
+
+
+def limit_entries(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every ``limits[]`` entry, normalised: kind, model, model_id, pct, resets_at, active."""
+    entries = []
+    for limit in _limits(body):
+        name, ident = _model(limit)
+        entries.append({"kind": _text(limit.get("kind")), "model": name, "model_id": ident,
+                        "pct": number(limit.get("percent")), "resets_at": normalise_time(limit.get("resets_at")),
+                        "active": limit.get("is_active") is True})
+    return entries
 
 
 def model_limits(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """Model-scoped limits from ``limits[]``: model, percent, resets_at, kind, is_active."""
-    found = []
-    for limit in _limits(body):
-        model = _model_name(limit)
-        if model is None:
-            continue
-        found.append({"model": model, "percent": number(limit.get("percent")),
-                      "resets_at": normalise_time(limit.get("resets_at")),
-                      "kind": limit.get("kind") if isinstance(limit.get("kind"), str) else None,
-                      "is_active": limit.get("is_active") is True})
-    return found
+    """The model-scoped limits as records carry them: ``{model, pct, resets_at, active}``."""
+    return [{"model": e["model"], "pct": e["pct"], "resets_at": e["resets_at"], "active": e["active"]}
+            for e in limit_entries(body) if e["model"] is not None]
 
 
-def _from_limits(body: dict[str, Any], window_key: str) -> tuple[float | None, str | None] | None:
-    for limit in _limits(body):
-        if LIMIT_KINDS.get(limit.get("kind")) == window_key and _model_name(limit) is None:
-            return number(limit.get("percent")), normalise_time(limit.get("resets_at"))
+def binding_limit(entries: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The entry ``is_active`` marks as binding: ``{kind, model, pct, resets_at}``, or None."""
+    for entry in entries:
+        if entry["active"]:
+            return {k: entry[k] for k in ("kind", "model", "pct", "resets_at")}
     return None
+
+
+def _apply_limits(usage: Usage, entries: list[dict[str, Any]]) -> set[str]:
+    """Fill Usage from ``limits[]``; the names of the fields it set (the flat keys keep off them)."""
+    filled: set[str] = set()
+    for entry in entries:
+        if entry["model"] is None:
+            fields = LIMIT_KINDS.get(entry["kind"] or "")
+            if fields is None or fields[0] in filled or entry["pct"] is None:
+                continue
+            setattr(usage, fields[0], entry["pct"])
+            setattr(usage, fields[1], entry["resets_at"])
+            filled.update(fields)
+            continue
+        for word, field in MODEL_FIELDS.items():
+            if word in model_words(entry["model"], entry["model_id"]) and field not in filled \
+                    and entry["pct"] is not None:
+                setattr(usage, field, entry["pct"])
+                filled.add(field)
+    return filled
 
 
 def overage(body: dict[str, Any]) -> tuple[dict[str, Any] | None, float | None]:
@@ -131,11 +180,11 @@ def parse_usage(body: Any) -> Usage | None:
     if not isinstance(body, dict):
         return None
     usage = Usage()
+    entries = limit_entries(body)
+    filled = _apply_limits(usage, entries)
     for key, field in WINDOWS.items():
         window = _window(body, key)
-        if window is None and key in LIMIT_KINDS.values():
-            window = _from_limits(body, key)
-        if window is None:
+        if window is None or field in filled:
             continue
         setattr(usage, field, window[0])
         if key == "five_hour":
@@ -146,4 +195,5 @@ def parse_usage(body: Any) -> Usage | None:
     usage.overage = block
     usage.overage_enabled = bool(block.get("is_enabled")) if block is not None else None
     usage.model_limits = model_limits(body)
+    usage.binding_limit = binding_limit(entries)
     return usage

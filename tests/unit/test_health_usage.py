@@ -83,14 +83,17 @@ def test_limits_fill_missing_flat_windows_and_give_model_limits():
     usage = parse_usage(body)
     assert usage.session_pct == 11.0 and usage.session_resets_at == "2026-05-04T14:00:00Z"
     assert usage.weekly_pct == 9.0 and usage.weekly_resets_at == "2026-07-14T08:00:00Z"
-    assert usage.model_limits == [{"model": "ExampleModel", "percent": 100.0, "resets_at": "2026-05-04T14:00:00Z",
-                                   "kind": "weekly_scoped", "is_active": True}]
+    assert usage.model_limits == [{"model": "ExampleModel", "pct": 100.0, "resets_at": "2026-05-04T14:00:00Z",
+                                   "active": True}]
 
 
-def test_flat_window_wins_over_limits():
+def test_limits_win_over_flat_windows_and_flat_fills_the_rest():
     body = {"five_hour": {"utilization": 40.0, "resets_at": None},
+            "seven_day": {"utilization": 62.0, "resets_at": "2026-12-10T09:00:00Z"},
             "limits": [{"kind": "session", "percent": 90, "resets_at": None, "scope": None}]}
-    assert parse_usage(body).session_pct == 40.0
+    usage = parse_usage(body)
+    assert usage.session_pct == 90.0 and usage.weekly_pct == 62.0
+    assert usage.weekly_resets_at == "2026-12-10T09:00:00Z"
 
 
 def test_overage_pct_from_credits_when_utilization_missing():

@@ -83,12 +83,15 @@ def test_max_cost_never_drops_profiles_without_overage_data():
 
 
 @pytest.mark.parametrize("model, limits, dropped", [
-    ("opus", [{"model": "Claude Opus 4.7", "percent": 100}], True),
-    ("Claude Opus 4.7", [{"model": "Claude Opus 4.7", "percent": 100.0}], True),
-    ("OPUS", [{"model": "Opus", "percent": 99.0}], False),
-    ("sonnet", [{"model": "Claude Opus 4.7", "percent": 100}], False),
-    ("ExampleModel", [{"model": "ExampleModel", "percent": 100}], True),
-    ("opus", [{"model": "Claude Opus 4.7", "percent": None}], False),
+    ("opus", [{"model": "Claude Opus 4.7", "pct": 100}], True),
+    ("Claude Opus 4.7", [{"model": "Claude Opus 4.7", "pct": 100.0}], True),
+    ("OPUS", [{"model": "Opus", "pct": 99.0}], False),
+    ("sonnet", [{"model": "Claude Opus 4.7", "pct": 100}], False),
+    ("ExampleModel", [{"model": "ExampleModel", "pct": 100}], True),
+    ("opus", [{"model": "Claude Opus 4.7", "pct": None}], False),
+    ("fable", [{"model": "Fable", "pct": 100, "resets_at": "2099-01-01T00:00:00Z", "active": True}], True),
+    ("fable", [{"model": "Fable", "pct": 100, "resets_at": "2000-01-01T00:00:00Z", "active": True}], False),
+    ("opus", [{"model": "Opus", "percent": 100}], True),  # a record cached before 2026-12
 ])
 def test_model_limits_from_the_limits_list(model, limits, dropped):
     record = rec("a", weekly_pct=10, session_pct=10, model_limits=limits)
@@ -97,7 +100,7 @@ def test_model_limits_from_the_limits_list(model, limits, dropped):
 
 def test_model_filter_drops_even_with_room_in_all_model_windows():
     record = rec("a", weekly_pct=10, session_pct=10, sonnet_pct=100.0)
-    assert model_usage(record, "sonnet") == [("sonnet", 100.0)]
+    assert model_usage(record, "sonnet") == [("sonnet", 100.0, None)]
     assert ranked(run([record, rec("b", weekly_pct=90)], model="sonnet")) == ["b"]
 
 
