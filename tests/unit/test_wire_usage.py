@@ -1,0 +1,101 @@
+"""Today's usage wire: limits[] parsing, the binding limit, 401 token_expired, the 429 schedule."""
+
+from __future__ import annotations
+
+import json
+import statistics
+
+import pytest
+
+from roost_core.records import Health, ProbeOutcome
+from roost_plugins.anthropic.usage import parse_usage
+from roost_plugins.taxonomy import classify_outcome
+
+NOW = 1_796_000_000.0  # 2026-12-1x
+FABLE = {"kind": "weekly_scoped", "group": "weekly", "percent": 100, "resets_at": 1796300000,
+         "scope": {"model": {"id": "claude-fable-4", "display_name": "Fable"}}, "is_active": True}
+SESSION = {"kind": "session", "group": "session", "percent": 37, "resets_at": "2026-12-07T14:00:00+00:00",
+           "scope": None, "is_active": False}
+WEEKLY = {"kind": "weekly_all", "group": "weekly", "percent": 62, "resets_at": "2026-12-10T09:00:00+00:00",
+          "scope": None, "is_active": False}
+
+
+def outcome(status: int, body, headers=None) -> ProbeOutcome:
+    return ProbeOutcome(source="anthropic", status=status, headers=headers or {}, body=json.dumps(body).encode())
+
+
+def test_limits_only_body_gives_every_figure():
+    usage = parse_usage({"limits": [SESSION, WEEKLY, FABLE]})
+    assert (usage.session_pct, usage.weekly_pct) == (37.0, 62.0)
+    assert usage.session_resets_at == "2026-12-07T14:00:00Z" and usage.weekly_resets_at == "2026-12-10T09:00:00Z"
+    assert usage.model_limits == [{"model": "Fable", "pct": 100.0, "resets_at": "2026-12-03T12:13:20Z",
+                                   "active": True}]
+    assert usage.binding_limit == {"kind": "weekly_scoped", "model": "Fable", "pct": 100.0,
+                                   "resets_at": "2026-12-03T12:13:20Z"}
+
+
+def test_weekly_scoped_never_overwrites_weekly_all_whatever_the_order():
+    for order in ([FABLE, WEEKLY], [WEEKLY, FABLE]):
+        assert parse_usage({"limits": order}).weekly_pct == 62.0
+    # A scoped entry alone leaves weekly_pct to the flat key (never to the scoped 100 %).
+    usage = parse_usage({"seven_day": {"utilization": 10.0, "resets_at": None}, "limits": [FABLE]})
+    assert usage.weekly_pct == 10.0
+
+
+def test_flat_keys_are_the_fallback_and_fill_what_limits_leave():
+    flat = {"five_hour": {"utilization": 11.0, "resets_at": None},
+            "seven_day": {"utilization": 9.0, "resets_at": None},
+            "seven_day_sonnet": {"utilization": 4.0, "resets_at": None}, "seven_day_opus": None}
+    usage = parse_usage(flat)
+    assert (usage.session_pct, usage.weekly_pct, usage.sonnet_pct, usage.model_limits) == (11.0, 9.0, 4.0, [])
+    mixed = parse_usage({**flat, "limits": [SESSION]})
+    assert (mixed.session_pct, mixed.weekly_pct, mixed.sonnet_pct) == (37.0, 9.0, 4.0)
+
+
+@pytest.mark.parametrize("model, field", [
+    ({"id": "claude-sonnet-4-5", "display_name": "Sonnet 4.5"}, "sonnet_pct"),
+    ({"id": "claude-opus-4", "display_name": None}, "opus_pct"),
+    ({"id": None, "display_name": "Claude Opus 4.7"}, "opus_pct"),
+])
+def test_sonnet_and_opus_from_limits_when_the_name_matches(model, field):
+    entry = {**FABLE, "percent": 44, "scope": {"model": model}, "is_active": False}
+    usage = parse_usage({"seven_day_opus": None, "seven_day_sonnet": None, "limits": [entry]})
+    assert getattr(usage, field) == 44.0
+    other = "opus_pct" if field == "sonnet_pct" else "sonnet_pct"
+    assert getattr(usage, other) is None
+
+
+def test_fable_at_100_is_not_a_weekly_limit_but_named_as_binding():
+    verdict = classify_outcome(outcome(200, {"limits": [SESSION, WEEKLY, FABLE]}), NOW)
+    assert verdict.health is Health.OK
+    assert "binding limit: weekly_scoped (Fable) at 100%" in verdict.reasons
+    assert any("model-scoped limit Fable at 100%" in r for r in verdict.reasons)
+
+
+def test_session_and_weekly_limits_follow_the_limits_entries():
+    full_weekly = {**WEEKLY, "percent": 100, "resets_at": NOW + 3600, "is_active": True}
+    verdict = classify_outcome(outcome(200, {"seven_day": {"utilization": 50.0, "resets_at": None},
+                                             "limits": [SESSION, full_weekly]}), NOW)
+    assert verdict.health is Health.WEEKLY_LIMIT and verdict.ttl_s == pytest.approx(3600)
+    assert "binding limit: weekly_all at 100%" in verdict.reasons
+    full_session = {**SESSION, "percent": 100, "resets_at": NOW + 600}
+    verdict = classify_outcome(outcome(200, {"limits": [full_session, WEEKLY]}), NOW)
+    assert verdict.health is Health.SESSION_LIMIT and verdict.ttl_s == pytest.approx(600)
+
+
+def test_401_token_expired_is_auth_expired_and_other_401s_stay_dead():
+    expired = {"type": "error", "error": {"type": "authentication_error", "message": "OAuth token has expired.",
+                                          "details": {"error_code": "token_expired"}}}
+    verdict = classify_outcome(outcome(401, expired), NOW)
+    assert verdict.health is Health.AUTH_EXPIRED and verdict.ttl_s is None
+    assert "token_expired" in verdict.reasons[0]
+    dead = {"type": "error", "error": {"type": "authentication_error", "message": "Invalid authentication credentials"}}
+    assert classify_outcome(outcome(401, dead), NOW).health is Health.AUTH_DEAD
+
+
+def test_429_schedule_is_retry_after_plus_5_to_15_percent_and_spread():
+    waits = [classify_outcome(outcome(429, {"error": {"type": "rate_limit_error"}}, {"retry-after": "3600"}),
+                              NOW).ttl_s for _ in range(400)]
+    assert 3600 * 1.05 <= min(waits) and max(waits) <= 3600 * 1.15
+    assert statistics.pstdev(waits) > 60  # blocks that end together do not retry together
+    print(f"\n429 retry-after 3600: next probe {min(waits) - 3600:.0f}-{max(waits) - 3600:.0f}s after the deadline")
