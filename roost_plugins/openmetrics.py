@@ -118,7 +118,7 @@ def families(profiles: list[dict[str, Any]], meta: dict[str, Any]) -> list[Famil
         for limit in record.get("model_limits") or []:
             if isinstance(limit, dict):
                 models.add({**name, "model": limit.get("model") or "", "kind": limit.get("kind") or ""},
-                           _number(limit.get("percent")))
+                           _number(limit.get("pct", limit.get("percent"))))
         for family, (_, key, _) in zip(stamps, TIMESTAMPS):
             family.add(name, _epoch(record.get(key)))
         retry.add(name, _number(record.get("retry_after_s")))

@@ -50,6 +50,8 @@ def health_cell(record: dict[str, Any], now: float) -> Any:
 
 def resets_cell(record: dict[str, Any], now: float) -> str:
     health = record["health"]
+    if health == "rate_limited" and record.get("next_probe_at"):
+        return f"next probe in {until(record['next_probe_at'], now)}"
     if health == "rate_limited" and record.get("retry_after_s") is not None:
         checked = _epoch(record.get("checked_at")) or now
         return f"retry in {format_duration(max(0.0, checked + record['retry_after_s'] - now))}"
@@ -134,11 +136,12 @@ def _model_limits(limits: list[dict[str, Any]], now: float) -> Any:
     from rich.table import Table
 
     table = Table(title="Model-scoped limits", title_justify="left", box=box.SQUARE)
-    for header in ("Model", "Kind", "Used", "Resets in", "Binding"):
+    for header in ("Model", "Used", "Resets in", "Binding"):
         table.add_column(header)
-    for limit in limits:
-        table.add_row(str(limit.get("model")), str(limit.get("kind") or "—"), _num(limit.get("percent")),
-                      until(limit.get("resets_at"), now), "yes" if limit.get("is_active") else "")
+    for limit in limits:  # "percent"/"is_active": records cached before 2026-12
+        active = limit.get("active", limit.get("is_active"))
+        table.add_row(str(limit.get("model")), _num(limit.get("pct", limit.get("percent"))),
+                      until(limit.get("resets_at"), now), "yes" if active else "")
     return table
 
 
@@ -162,7 +165,15 @@ def render_show(data: dict[str, Any], meta: dict[str, Any], ctx: Any) -> None:
     _row(grid, "Valid until", data.get("valid_until") or ("until the file changes" if data.get("checked_at") else None))
     if data.get("last_good_at"):
         _row(grid, "Figures from", f"{data['last_good_at']} (last good reading; stale)")
+    if data.get("next_probe_at"):
+        _row(grid, "Next probe", f"{data['next_probe_at']} (in {until(data['next_probe_at'], now)}; "
+                                 "usage endpoint 429, --force overrides)")
     _usage_rows(grid, data, now)
+    binding = data.get("binding_limit")
+    if isinstance(binding, dict):
+        model = f" ({binding['model']})" if binding.get("model") else ""
+        _row(grid, "Binding limit", f"{binding.get('kind') or 'limit'}{model} {_num(binding.get('pct'))}"
+                                    f"  resets in {until(binding.get('resets_at'), now)}")
     budget = cache.get("budget") or {}
     if budget:
         _row(grid, "Probe budget", f"{budget.get('used')}/{budget.get('limit')} in the last hour")

@@ -99,3 +99,35 @@ def test_429_schedule_is_retry_after_plus_5_to_15_percent_and_spread():
     assert 3600 * 1.05 <= min(waits) and max(waits) <= 3600 * 1.15
     assert statistics.pstdev(waits) > 60  # blocks that end together do not retry together
     print(f"\n429 retry-after 3600: next probe {min(waits) - 3600:.0f}-{max(waits) - 3600:.0f}s after the deadline")
+
+
+def test_show_and_status_draw_binding_limit_model_limits_and_next_probe():
+    import io
+
+    from roost_core.output import Output
+    from roost_core.records import HealthRecord
+    from roost_plugins.rich_render.status import render_show, status_table
+
+    class Ctx:
+        out = Output(stdout=io.StringIO(), stderr=io.StringIO())
+        env = {"COLUMNS": "160"}
+
+        def now(self):
+            return NOW
+
+    record = HealthRecord("a", Health.RATE_LIMITED, checked_at="2026-12-01T00:00:00Z", retry_after_s=3600.0,
+                          next_probe_at="2026-12-01T01:06:00Z",
+                          model_limits=[{"model": "Fable", "pct": 100.0, "resets_at": None, "active": True}],
+                          binding_limit={"kind": "weekly_scoped", "model": "Fable", "pct": 100.0,
+                                         "resets_at": None}).to_dict()
+    ctx = Ctx()
+    render_show({**record, "cache": {}, "credentials": {}, "reasons": []}, {}, ctx)
+    drawn = ctx.out.stderr.getvalue()
+    for text in ("Next probe", "2026-12-01T01:06:00Z", "Binding limit", "weekly_scoped (Fable) 100%", "Fable"):
+        assert text in drawn, text
+    from roost_plugins.rich_render.console import stderr_console
+
+    ctx = Ctx()
+    ctx.out = Output(stdout=io.StringIO(), stderr=io.StringIO())
+    stderr_console(ctx).print(status_table([record], NOW))
+    assert "next probe in" in ctx.out.stderr.getvalue()
