@@ -8,7 +8,6 @@ follows ``--`` (it isolates the wrapper's quoting), and the real roost with
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -132,7 +131,6 @@ def test_shellinit_json_and_bad_shell(roost_env):
     assert proc.returncode == 4 and "--shell" in proc.stderr
 
 
-@pytest.mark.skipif(importlib.util.find_spec("roost_core.cli.exec_cmd") is None, reason="exec not built yet")
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_wrapper_runs_claude_through_real_roost_exec(shell, tmp_path, fake_bin, world):
     from roost_plugins.fakeserver import Scenario

@@ -152,7 +152,7 @@ def test_svg_empty_chart_says_no_data():
 
 
 def test_png_size_mode_and_series_colour():
-    Image = pytest.importorskip("PIL.Image")
+    from PIL import Image  # the [test] extra installs Pillow: a missing one is a broken setup, not a skip
     chart = plot.build_chart({"a": climb(10, 20), "b": climb(60, 20, step=1.0)}, "weekly_pct")
     image = Image.open(io.BytesIO(plot.render_png(chart)))
     assert image.format == "PNG" and image.size == (plot.WIDTH, plot.HEIGHT) and image.mode == "RGB"
