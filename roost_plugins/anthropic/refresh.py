@@ -4,7 +4,9 @@ It only talks to the endpoint: the core (roost_core.refresh) holds every lock,
 re-reads the file and does every write. Each failure is classified by what it
 means for the single-use refresh token:
 
-* RefreshRejected     400 invalid_grant: the token is spent or revoked.
+* RefreshRejected     400 invalid_grant: the token is spent or revoked
+                      ("Refresh token not found or invalid") or expired from
+                      disuse ("Refresh token expired"); details say which.
 * RefreshNotAttempted nothing was consumed: 429 (an edge limit applied before
                       the grant is checked), another 4xx, or the request never
                       left (connect/DNS/TLS failure).
@@ -39,6 +41,15 @@ MAX_TOKEN_CHARS = 4096
 _TOKEN_CHARS = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: a bearer token
 _ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
 DEFAULT_RETRY_AFTER_S = 60.0
+# invalid_grant's error_description, kept apart: (what happened, the fix). Both need a new login.
+GRANT_REASONS = {
+    "refresh_token_invalid": ("Refresh token not found or invalid: it was spent (rotated away) or revoked",
+                              "run claude login for this account, then roost add NAME --force"),
+    "refresh_token_expired": ("Refresh token expired: the account was idle too long",
+                              "run claude login for this account (it was idle too long), then roost add NAME --force"),
+    "invalid_grant": ("it is spent, revoked or expired",
+                      "run claude login for this account, then roost add NAME --force"),
+}
 
 
 class AnthropicRefresher:
@@ -84,8 +95,10 @@ def grant_from_result(result: "HttpResult") -> TokenGrant:
                                   "was not used", details={"reason": "rate_limited", "status": 429,
                                                            "retry_after_s": retry_after_s(result.headers)})
     if status in (400, 401) and code == "invalid_grant":
-        raise RefreshRejected("the refresh token was rejected (invalid_grant): it is spent or revoked",
-                              details={"reason": "invalid_grant", "status": status})
+        grant_reason = invalid_grant_reason(result.body)
+        raise RefreshRejected(f"the refresh token was rejected (invalid_grant): {GRANT_REASONS[grant_reason][0]}",
+                              details={"reason": "invalid_grant", "status": status, "grant_reason": grant_reason,
+                                       "fix": GRANT_REASONS[grant_reason][1]})
     if status is not None and 400 <= status < 500:
         shown = f" ({code})" if code else ""
         raise RefreshNotAttempted(f"the token endpoint refused the request: HTTP {status}{shown}",
@@ -141,6 +154,21 @@ def retry_after_s(headers: dict[str, str]) -> float:
     if seconds is None or not math.isfinite(seconds) or seconds <= 0:
         return DEFAULT_RETRY_AFTER_S
     return min(seconds, 86400.0)
+
+
+def invalid_grant_reason(body: bytes) -> str:
+    """Which ``invalid_grant`` this is, from ``error_description`` (matched, never echoed)."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return "invalid_grant"
+    text = data.get("error_description") if isinstance(data, dict) else None
+    text = " ".join(text.lower().split()) if isinstance(text, str) else ""
+    if "refresh token expired" in text:
+        return "refresh_token_expired"
+    if "not found or invalid" in text:
+        return "refresh_token_invalid"
+    return "invalid_grant"
 
 
 def _is_token(value: Any) -> bool:

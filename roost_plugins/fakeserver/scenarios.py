@@ -50,6 +50,9 @@ _SCENARIO_KINDS = (
     "hang",
     "drop",
     "drip",
+    "limits_only",
+    "mixed",
+    "token_expired",
 )
 _ACTIONS = ("send", "hang", "drop", "drip")
 
@@ -191,6 +194,31 @@ def usage_body(
     return body
 
 
+def _limit(kind: str, group: str, percent: float, resets_at: Any, model: str | None, active: Any) -> dict:
+    scope = None
+    if model is not None:
+        scope = {"model": {"id": "claude-" + "-".join(model.lower().split()), "display_name": model}}
+    return {"kind": kind, "group": group, "percent": percent, "resets_at": resets_at, "scope": scope,
+            "is_active": active == (model or kind)}
+
+
+def limits_body(session=10.0, weekly=20.0, models=None, active=None, overage=None,
+                session_resets_at="auto", weekly_resets_at="auto") -> dict:
+    """A 200 body carrying only ``limits[]`` (and ``extra_usage``): the session and
+    weekly_all entries, then one weekly_scoped entry per model. Model resets are
+    epoch seconds, the others ISO text: the list mixes both on the wire."""
+    session_reset = _resolve_reset(session_resets_at, SESSION_AUTO_S)
+    weekly_reset = _resolve_reset(weekly_resets_at, WEEKLY_AUTO_S)
+    weekly_epoch = (datetime.fromisoformat(weekly_reset).timestamp() if isinstance(weekly_reset, str)
+                    else weekly_reset)
+    limits = [_limit("session", "session", session, session_reset, None, active),
+              _limit("weekly_all", "weekly", weekly, weekly_reset, None, active)]
+    for model, percent in (models or {}).items():
+        limits.append(_limit("weekly_scoped", "weekly", percent,
+                             int(weekly_epoch) if weekly_epoch is not None else None, model, active))
+    return {"limits": limits, "extra_usage": _extra_usage(overage)}
+
+
 @dataclass(frozen=True)
 class Scenario:
     """How the usage endpoint answers one access token.
@@ -249,6 +277,33 @@ class Scenario:
     def weekly_exhausted(cls, session=20.0, **kwargs) -> "Scenario":
         """The weekly window at 100 %: roost's ``weekly_limit``."""
         return cls.ok(session=session, weekly=100.0, **kwargs)
+
+    @classmethod
+    def limits_only(cls, session=10.0, weekly=20.0, models=None, active=None, overage=None,
+                    session_resets_at="auto", weekly_resets_at="auto") -> "Scenario":
+        """Today's wire with nothing but ``limits[]``: no flat windows at all.
+
+        ``models`` maps a display name to its weekly percent (``{"Fable": 100}``);
+        ``active`` names the binding entry ("session", "weekly_all" or a model).
+        """
+        return cls("limits_only", dict(session=session, weekly=weekly, models=models, active=active,
+                                       overage=overage, session_resets_at=session_resets_at,
+                                       weekly_resets_at=weekly_resets_at))
+
+    @classmethod
+    def mixed(cls, session=10.0, weekly=20.0, models=None, active=None, overage=None,
+              session_resets_at="auto", weekly_resets_at="auto", flat_session=None, flat_weekly=None) -> "Scenario":
+        """Flat windows and ``limits[]`` together, as most bodies come since 2026-12:
+        ``seven_day_opus``/``seven_day_sonnet`` null, model limits only in the list.
+        ``flat_session``/``flat_weekly`` let the flat keys disagree with the list."""
+        return cls("mixed", dict(session=session, weekly=weekly, models=models, active=active, overage=overage,
+                                 session_resets_at=session_resets_at, weekly_resets_at=weekly_resets_at,
+                                 flat_session=flat_session, flat_weekly=flat_weekly))
+
+    @classmethod
+    def token_expired(cls) -> "Scenario":
+        """401 whose envelope says ``error.details.error_code: "token_expired"`` (clock skew)."""
+        return cls("token_expired")
 
     @classmethod
     def unauthorized(cls, message: str = EXPIRED_MESSAGE) -> "Scenario":
@@ -344,6 +399,25 @@ class Scenario:
         return Reply.json(200, usage_body(**args))
 
     @staticmethod
+    def _reply_limits_only(**args) -> Reply:
+        return Reply.json(200, limits_body(**args))
+
+    @staticmethod
+    def _reply_mixed(flat_session=None, flat_weekly=None, **args) -> Reply:
+        body = limits_body(**args)
+        session_reset = body["limits"][0]["resets_at"]
+        weekly_reset = body["limits"][1]["resets_at"]
+        flat = usage_body(session=args["session"] if flat_session is None else flat_session,
+                          weekly=args["weekly"] if flat_weekly is None else flat_weekly, overage=args["overage"],
+                          session_resets_at=session_reset, weekly_resets_at=weekly_reset)
+        return Reply.json(200, {**flat, "limits": body["limits"]})
+
+    @staticmethod
+    def _reply_token_expired() -> Reply:
+        details = {"error_code": "token_expired", "error_visibility": "user_facing"}
+        return Reply.json(401, error_envelope("authentication_error", EXPIRED_MESSAGE, details=details))
+
+    @staticmethod
     def _reply_unauthorized(message: str) -> Reply:
         return Reply.json(401, error_envelope("authentication_error", message))
 
@@ -421,6 +495,9 @@ class TokenBehaviour:
     omit_refresh_token: bool = False
     body_override: bytes | None = None
     drip_interval_s: float = 0.5
+    # The invalid_grant a dead refresh token gets: "invalid" ("Refresh token not found
+    # or invalid") or "expired" ("Refresh token expired": the account idled too long).
+    grant_error: str = "invalid"
 
     def to_dict(self) -> dict:
         """JSON form; ``before_commit`` cannot be serialised and is left out."""
@@ -463,11 +540,12 @@ def invalid_request_reply() -> Reply:
     return Reply.json(400, {"error": "invalid_request", "error_description": "Invalid request format"})
 
 
-def invalid_grant_reply() -> Reply:
-    """400 for a spent, revoked or unknown refresh token."""
-    return Reply.json(
-        400, {"error": "invalid_grant", "error_description": "Refresh token not found or invalid"}
-    )
+GRANT_ERRORS = {"invalid": "Refresh token not found or invalid", "expired": "Refresh token expired"}
+
+
+def invalid_grant_reply(kind: str = "invalid") -> Reply:
+    """400 for a spent, revoked or unknown refresh token (``kind="expired"``: idle too long)."""
+    return Reply.json(400, {"error": "invalid_grant", "error_description": GRANT_ERRORS[kind]})
 
 
 # --------------------------------------------------------------------------- #

@@ -381,7 +381,7 @@ class FakeAnthropic:
             behaviour.before_commit(label)
         pair = self._commit(label, refresh, behaviour)
         if pair is None:
-            return invalid_grant_reply()
+            return invalid_grant_reply(behaviour.grant_error)
         if behaviour.drop_after_commit:
             return Reply.dropped()
         return self._token_success(label, pair, behaviour)

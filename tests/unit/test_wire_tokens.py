@@ -1,0 +1,39 @@
+"""The token endpoint's two invalid_grant reasons, kept apart with their fixes (respx)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import respx
+
+from roost_core.context import RoostContext
+from roost_core.errors import RefreshRejected
+from roost_plugins.anthropic.refresh import AnthropicRefresher, invalid_grant_reason
+
+TOKEN_URL = "https://token.test/v1/oauth/token"
+REFRESH = "sk-ant-ort01-dead-refresh-0123456789abcd"
+
+
+@pytest.mark.parametrize("description, reason, words", [
+    ("Refresh token not found or invalid", "refresh_token_invalid", "not found or invalid"),
+    ("Refresh token expired", "refresh_token_expired", "idle too long"),
+    ("something new", "invalid_grant", "spent, revoked or expired"),
+])
+def test_invalid_grant_reasons(roost_env, description, reason, words):
+    ctx = RoostContext(env=roost_env.env(CLAUDE_LB_TOKEN_URL=TOKEN_URL))
+    with respx.mock() as router:
+        router.post(TOKEN_URL).mock(return_value=httpx.Response(
+            400, json={"error": "invalid_grant", "error_description": description}))
+        with pytest.raises(RefreshRejected) as caught:
+            AnthropicRefresher().refresh(REFRESH, ctx)
+    err = caught.value
+    assert err.details["reason"] == "invalid_grant" and err.details["grant_reason"] == reason
+    assert words in err.message and "claude login" in err.details["fix"]
+    assert description not in err.message or reason != "invalid_grant"  # unknown server text is never echoed
+    assert REFRESH not in err.message and REFRESH[-8:] not in str(err.details)
+
+
+def test_reason_parser_tolerates_anything():
+    for body in (b"", b"[]", b"{\"error_description\": 5}", b"\xff", b"{\"error_description\": \"REFRESH  TOKEN EXPIRED\"}"):
+        assert invalid_grant_reason(body) in ("invalid_grant", "refresh_token_expired")
+    assert invalid_grant_reason(b"{\"error_description\": \"REFRESH  TOKEN EXPIRED\"}") == "refresh_token_expired"
