@@ -69,6 +69,11 @@ _EXPORTS: dict[str, str] = {
     "atomic_write": ".atomic:atomic_write",
     "ensure_private_dir": ".atomic:ensure_private_dir",
     "remove_stale_temps": ".atomic:remove_stale_temps",
+    "write_user_file": ".atomic:write_user_file",
+    # text from outside roost, made safe for a terminal
+    "clean_line": ".textsafe:clean_line",
+    "clean_text": ".textsafe:clean_text",
+    "clean_tree": ".textsafe:clean_tree",
     # names, durations, time
     "is_valid_name": ".names:is_valid_name",
     "validate_name": ".names:validate_name",

@@ -6,10 +6,10 @@ A reader (or a crash) only ever sees the old bytes or the new bytes.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
-from .errors import RoostError
+from .errors import RoostError, ValidationError
 
 TEMP_SUFFIX = ".roost-tmp"
 
@@ -30,12 +30,69 @@ class WriteFailed(RoostError, OSError):
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Replace ``path`` with ``data`` atomically; the file ends with ``mode``.
 
-    A symlinked ``path`` is written through: the link stays and its target is
-    replaced beside itself (so two linked profiles keep sharing one file).
+    For files roost keeps (credentials, state). A symlinked ``path`` is written
+    through: the link stays and its target is replaced beside itself (so two
+    linked profiles keep sharing one file). The kernel resolves the link (see
+    ``_link_target``), so its protected-symlinks rule still applies.
     """
-    target = Path(os.path.realpath(path))
+    _replace(_link_target(Path(path)), data, mode)
+
+
+def write_user_file(path: Path, data: bytes, mode: int = 0o600, *, force: bool = False) -> None:
+    """Write ``data`` at a path the user named (snapshot, plot): never through a link.
+
+    A new file is made with O_CREAT|O_EXCL|O_NOFOLLOW in the destination's
+    directory and renamed over the name, so a symlink planted there (say in a
+    shared sticky directory) is replaced, never its target. A destination that
+    is a symlink is refused unless ``force`` (then the link itself is replaced).
+    """
+    path = Path(path)
+    if not force and os.path.islink(path):
+        raise ValidationError(f"{path} is a symbolic link; refusing to write through it "
+                              "(--force replaces the link itself, never its target)")
+    _replace(path, data, mode)
+
+
+def _link_target(path: Path) -> Path:
+    """The file a symlinked ``path`` names, as the kernel resolves it (no hand-made realpath).
+
+    Opening the path lets the kernel follow the link under its own rules
+    (fs.protected_symlinks refuses another user's link in a sticky directory);
+    /proc then names what it opened. A path that is not a link, or whose link
+    dangles, is used as it is (the rename replaces the name itself).
+    """
+    if not os.path.islink(path):
+        return path
+    o_path = getattr(os, "O_PATH", None)
+    if o_path is None or not os.path.isdir("/proc/self/fd"):
+        return Path(os.path.realpath(path))  # no O_PATH//proc (macOS): the best the platform offers
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
+        fd = os.open(path, o_path | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return path
+    except OSError as exc:
+        raise WriteFailed(path, exc) from None
+    try:
+        return Path(os.readlink(f"/proc/self/fd/{fd}"))
+    finally:
+        os.close(fd)
+
+
+def _create_temp(directory: Path, name: str) -> tuple[int, Path]:
+    """A new, empty, 0600 temp file beside ``name``: O_CREAT|O_EXCL|O_NOFOLLOW, never an existing one."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = directory / f".{name}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temp name in {directory}")
+
+
+def _replace(target: Path, data: bytes, mode: int) -> None:
+    try:
+        fd, tmp = _create_temp(target.parent, target.name)
     except OSError as exc:
         raise WriteFailed(target, exc) from None
     try:
@@ -70,10 +127,25 @@ def fsync_dir(directory: Path) -> None:
 
 
 def ensure_private_dir(directory: Path) -> Path:
-    """Create ``directory`` (and parents) as 0700 if missing; leave existing modes alone."""
-    if not directory.is_dir():
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(directory, 0o700)
+    """Create ``directory`` and each missing parent as 0700 (whatever the umask); leave existing modes alone.
+
+    pathlib's ``mkdir(parents=True)`` makes parents 0777 & ~umask, so a missing
+    $XDG_CONFIG_HOME under umask 000 would be world-writable: each is made here.
+    """
+    directory = Path(directory)
+    if directory.is_dir():
+        return directory
+    missing = []
+    for part in (directory, *directory.parents):
+        if part.is_dir():
+            break
+        missing.append(part)
+    for part in reversed(missing):
+        try:
+            os.mkdir(part, 0o700)
+        except FileExistsError:
+            continue  # made meanwhile by another process: its mode is its maker's
+        os.chmod(part, 0o700)
     return directory
 
 
@@ -83,7 +155,7 @@ def remove_stale_temps(path: Path) -> None:
     Call it only while holding the lock that every writer of ``path`` takes,
     so a live writer's temp file is never removed.
     """
-    target = Path(os.path.realpath(path))
+    target = _link_target(Path(path))
     prefix = f".{target.name}."
     try:
         names = os.listdir(target.parent)

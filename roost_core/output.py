@@ -28,6 +28,15 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
+def _for_people(text: str) -> str:
+    """Text for a terminal: server and file strings in it lose escape sequences and control characters."""
+    if text.isascii() and all(c >= " " or c in "\n\t" for c in text) and "\x7f" not in text:
+        return text
+    from .textsafe import clean_text
+
+    return clean_text(text, 0)
+
+
 def dumps(payload: Any) -> str:
     return json.dumps(payload, default=_default, ensure_ascii=False)
 
@@ -57,6 +66,7 @@ class Output:
         if self.json_mode:
             self.stdout.write(dumps({"data": data, "meta": self._meta(meta)}) + "\n")
         elif text is not None:
+            text = _for_people(text)
             self.stdout.write(text if text.endswith("\n") or not text else text + "\n")
         self.stdout.flush()
 
@@ -70,7 +80,7 @@ class Output:
 
     def say(self, message: str) -> None:
         """A line for people on stderr."""
-        self.stderr.write(message.rstrip("\n") + "\n")
+        self.stderr.write(_for_people(message).rstrip("\n") + "\n")
         self.stderr.flush()
 
     def warn(self, message: str) -> None:

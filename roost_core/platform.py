@@ -93,8 +93,26 @@ def platform_status(ctx: "RoostContext", *, refresh: bool = False, timeout: floa
     return PlatformStatus(fetch_error=error)
 
 
+HEADER_LIMIT = 400  # characters of the whole header line (feeds have sent 40 incidents of 20 KB names)
+FIELD_LIMIT = 120  # characters of one feed string in it
+LISTED = 3  # incidents (and degraded components) named before "+N more"
+
+
+def _feed(value: Any, limit: int = FIELD_LIMIT) -> str:
+    from .textsafe import clean_line
+
+    return clean_line("None" if value is None else value, limit)
+
+
 def incident_text(incident: dict[str, Any]) -> str:
-    return f"incident: '{incident.get('name')}' ({incident.get('status')}, {incident.get('impact')})"
+    return (f"incident: '{_feed(incident.get('name'))}' "
+            f"({_feed(incident.get('status'), 40)}, {_feed(incident.get('impact'), 40)})")
+
+
+def _listed(items: list[str], noun: str) -> list[str]:
+    if len(items) <= LISTED:
+        return items
+    return items[:LISTED] + [f"(+{len(items) - LISTED} more {noun})"]
 
 
 def header_line(status: PlatformStatus | dict[str, Any] | None) -> str | None:
@@ -102,16 +120,21 @@ def header_line(status: PlatformStatus | dict[str, Any] | None) -> str | None:
 
     ``· Anthropic: <description> incident: '<name>' (<status>, <impact>)``, then any
     degraded components, then the data's age when it comes from a failed refresh.
+    Every feed string is sanitised (no control characters or escape sequences)
+    and bounded, and so is the whole line (HEADER_LIMIT).
     """
+    from .textsafe import bound
+
     if isinstance(status, dict):
         status = PlatformStatus(**{k: v for k, v in status.items() if k in PlatformStatus.__dataclass_fields__})
     if status is None or status.is_clean or (status.fetched_at is None and status.fetch_error):
         return None
-    parts = [f"· Anthropic: {status.description or status.indicator or 'status unknown'}"]
-    parts += [incident_text(i) for i in status.active_incidents]
-    parts += [f"degraded: {c.get('name')} ({c.get('status')})" for c in status.degraded_components]
+    parts = [f"· Anthropic: {_feed(status.description or status.indicator or 'status unknown')}"]
+    parts += _listed([incident_text(i) for i in status.active_incidents], "incidents")
+    parts += _listed([f"degraded: {_feed(c.get('name'))} ({_feed(c.get('status'), 40)})"
+                      for c in status.degraded_components], "degraded components")
     if status.fetch_error and status.age_seconds is not None:
         from .durations import format_duration
 
         parts.append(f"[as of {format_duration(status.age_seconds)} ago; refresh failed]")
-    return " ".join(parts)
+    return bound(" ".join(parts), HEADER_LIMIT)

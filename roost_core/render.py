@@ -28,7 +28,10 @@ def render(ctx: "RoostContext", view: str, data: Any, meta: dict[str, Any], fmt:
         if fmt != "text":
             raise ValidationError(f"no renderer for --format {fmt} of {view}")
         return False
-    renderer.render(view, data, meta, ctx)
+    from .textsafe import clean_tree
+
+    # Data holds server and file strings: no escape sequence or control character reaches a terminal.
+    renderer.render(view, clean_tree(data), clean_tree(meta), ctx)
     return True
 
 
@@ -38,7 +41,9 @@ def formats_for(ctx: "RoostContext", view: str) -> list[str]:
 
 def plain_table(headers: list[str], rows: list[list[Any]]) -> str:
     """A dependency-free aligned table (used when no renderer plugin is loaded)."""
-    cells = [[str("—" if v is None else v) for v in row] for row in rows]
+    from .textsafe import clean_line
+
+    cells = [[clean_line("—" if v is None else v) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]

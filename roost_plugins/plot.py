@@ -391,9 +391,9 @@ class PlotWritten:
 
 def write_plot(path: Path, series: Mapping[str, Sequence[Point]], metric: str) -> PlotWritten:
     """Draw ``series`` (profile → time-ordered points of ``metric``) into ``path``, atomically."""
-    from roost_core.atomic import atomic_write
+    from roost_core.api import write_user_file
 
     fmt = check_target(path)
     chart = build_chart(series, metric)
-    atomic_write(path, RENDERERS[fmt](chart), FILE_MODE)
+    write_user_file(path, RENDERERS[fmt](chart), FILE_MODE)
     return PlotWritten(path, fmt, chart.drawn)

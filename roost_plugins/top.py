@@ -85,6 +85,7 @@ def render_frame(frame: Frame, ctx: "RoostContext", interval: float) -> Any:
     from rich.console import Group
     from rich.text import Text
 
+    from roost_core.api import clean_line, clean_tree
     from roost_core.platform import header_line
     from roost_plugins.rich_render.status import records_of, status_table
 
@@ -93,9 +94,9 @@ def render_frame(frame: Frame, ctx: "RoostContext", interval: float) -> Any:
     line = header_line(frame.meta.get("platform_status"))
     if line:
         parts.append(Text(line, style="yellow"))
-    parts.append(status_table(records_of(frame.data), ctx.now()))
-    parts.append(Text(frame.meta["summary"]))
-    parts += [Text(w, style="dim") for w in frame.warnings[-MAX_WARNINGS_SHOWN:]]
+    parts.append(status_table(records_of(clean_tree(frame.data)), ctx.now()))
+    parts.append(Text(clean_line(frame.meta["summary"], 0)))
+    parts += [Text(clean_line(w), style="dim") for w in frame.warnings[-MAX_WARNINGS_SHOWN:]]
     return Group(*parts)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from .. import healthcache, lastpick
-from ..atomic import atomic_write, ensure_private_dir
+from ..atomic import atomic_write, ensure_private_dir, write_user_file
 from ..context import RoostContext
 from ..credentials import Credentials, CredentialsError
 from ..errors import Conflict, NotFound, ValidationError
@@ -182,9 +182,10 @@ def _snapshot_bytes(rctx: RoostContext, profile: Profile) -> bytes:
 @click.command("snapshot")
 @click.argument("name", shell_complete=complete_profiles)
 @click.argument("out_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace OUT_PATH even when it is a symbolic link (the link, never its target).")
 @json_option
 @pass_roost
-def snapshot_cmd(rctx: RoostContext, name: str, out_path: Path) -> None:
+def snapshot_cmd(rctx: RoostContext, name: str, out_path: Path, force: bool) -> None:
     """Copy a profile's live credentials to OUT_PATH, once (0600; never kept fresh)."""
     profile = rctx.profile(name)
     data = _snapshot_bytes(rctx, profile)
@@ -195,7 +196,7 @@ def snapshot_cmd(rctx: RoostContext, name: str, out_path: Path) -> None:
         raise ValidationError("refusing to write a snapshot over a live profile's credentials")
     if not out_path.parent.is_dir():
         raise NotFound(f"directory {out_path.parent} does not exist")
-    atomic_write(out_path, data, 0o600)
+    write_user_file(out_path, data, 0o600, force=force)
     expiry = creds.expires_at_iso()
     rctx.out.emit({"name": name, "path": str(out_path), "expires_at": expiry}, {"leased": False},
                   text=str(out_path))

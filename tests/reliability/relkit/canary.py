@@ -8,11 +8,13 @@ than a slice). The public prefixes are not secret and are not scanned.
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 SLICE = 8
 PREFIXES = ("sk-ant-oat01-", "sk-ant-ort01-")
@@ -55,17 +57,26 @@ class Scanner:
             self.slices.update(body[i:i + SLICE] for i in range(len(body) - SLICE + 1))
 
     def scan_text(self, text: str | bytes, where: str) -> list[Hit]:
+        """Slices of a secret in ``text`` as written, or once decoded (JSON/unicode escapes,
+        split into short pieces, base64 / base64url): one hit per source at most."""
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
         self.scanned_texts += 1
         found = []
-        for i in range(len(text) - SLICE + 1):
-            piece = text[i:i + SLICE]
-            if piece in self.slices:
-                found.append(Hit(where, piece))
+        for form, variant in encoded_forms(text):
+            piece = self._first_slice(variant)
+            if piece is not None:
+                found.append(Hit(where if form == "plain" else f"{where} ({form})", piece))
                 break  # one hit per source is enough to fail, and keeps reports short
         self.hits += found
         return found
+
+    def _first_slice(self, text: str) -> str | None:
+        for i in range(len(text) - SLICE + 1):
+            piece = text[i:i + SLICE]
+            if piece in self.slices:
+                return piece
+        return None
 
     def scan_file(self, path: Path) -> list[Hit]:
         try:
@@ -91,3 +102,44 @@ class Scanner:
 def is_credentials_copy(path: Path) -> bool:
     """Files that legitimately hold whole tokens: a credentials file, its temp and pending files."""
     return path.name.startswith(".credentials.json") or ".credentials.json." in path.name
+
+
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|\\/")
+_NOT_TOKEN = re.compile(r"[^A-Za-z0-9_-]+")
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{12,}={0,2}")
+SPLIT_SCAN_LIMIT = 1 << 20  # the split form is checked in texts up to 1 MiB
+
+
+def encoded_forms(text: str) -> Iterator[tuple[str, str]]:
+    """``text`` and the decodings a leak could hide behind.
+
+    * ``escaped``: JSON ``\\u0073`` / ``\\x73`` escapes decoded (a server echoing the token escaped);
+    * ``split``: every character outside the token alphabet dropped, so a token cut into
+      pieces shorter than a slice (``"sk-a" + "nt-o"...``, one per line) is whole again;
+    * ``base64``: every base64 / base64url run decoded, at each of its 4 alignments.
+    """
+    yield "plain", text
+    if "\\u" in text or "\\x" in text or "\\/" in text:
+        # Backslashes left over (an escape escaped again, as JSON output of a raw body does) are dropped.
+        yield "escaped", _UNICODE_ESCAPE.sub(_unescape, text).replace("\\", "")
+    if len(text) <= SPLIT_SCAN_LIMIT:
+        joined = _NOT_TOKEN.sub("", text)
+        if joined != text:
+            yield "split", joined
+    decoded = []
+    for run in _BASE64_RUN.findall(text):
+        body = run.rstrip("=").replace("-", "+").replace("_", "/")
+        for start in range(4):
+            chunk = body[start:]
+            chunk = chunk[:len(chunk) - len(chunk) % 4]
+            try:
+                decoded.append(base64.b64decode(chunk, validate=True).decode("latin-1"))
+            except ValueError:
+                continue
+    if decoded:
+        yield "base64", "\n".join(decoded)
+
+
+def _unescape(match: re.Match) -> str:
+    code = match.group(1) or match.group(2)
+    return chr(int(code, 16)) if code else "/"

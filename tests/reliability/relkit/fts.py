@@ -37,6 +37,7 @@ class ReliabilityFake(FakeAnthropic):
         self.issued: list[str] = []
         self.posts: list[Post] = []
         self._forced: dict[str, Reply] = {}
+        self._forced_usage: dict[str, Reply] = {}
         self.usage_active = 0
         self.usage_peak = 0  # most usage requests in flight at once (probe concurrency bound)
 
@@ -59,11 +60,24 @@ class ReliabilityFake(FakeAnthropic):
         self.issued.extend(pair)  # caller holds self._lock
         return pair
 
+    def force_usage(self, label: str, reply: Reply | None) -> None:
+        """Answer the usage GETs of a profile's tokens with any reply (a hostile body, a huge Retry-After)."""
+        with self._lock:
+            if reply is None:
+                self._forced_usage.pop(label, None)
+            else:
+                self._forced_usage[label] = reply
+
     def _usage_reply(self, headers):
+        from roost_plugins.fakeserver.server import _bearer
+
         with self._lock:
             self.usage_active += 1
             self.usage_peak = max(self.usage_peak, self.usage_active)
+            forced = self._forced_usage.get(self._access_owner.get(_bearer(headers) or "", ""))
         try:
+            if forced is not None:
+                return forced
             return super()._usage_reply(headers)
         finally:
             with self._lock:
