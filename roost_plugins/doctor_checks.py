@@ -85,6 +85,22 @@ def check_environment(ctx: Any) -> CheckResult:
                        details)
 
 
+SECURE_STORAGE_VAR = "CLAUDE_SECURESTORAGE_CONFIG_DIR"
+
+
+def check_secure_storage_env(ctx: Any) -> CheckResult:
+    """Claude Code 2.1.220+ picks its credential store from this variable, independently of
+    CLAUDE_CONFIG_DIR: set in the shell, a claude run outside roost exec uses that store."""
+    value = (getattr(ctx, "env", None) or os.environ).get(SECURE_STORAGE_VAR)
+    if value is None:
+        return CheckResult("secure-storage-env", "ok", f"{SECURE_STORAGE_VAR} is not set")
+    return CheckResult("secure-storage-env", "warn", (
+        f"{SECURE_STORAGE_VAR} is set ({value or 'empty'}) in roost's environment: Claude Code 2.1.220+ "
+        "reads credentials from the store it names whatever CLAUDE_CONFIG_DIR says, so a claude started "
+        "outside 'roost exec' may run as another account; roost exec sets it to the picked profile's "
+        "directory. Unset it in your shell profile unless you mean it"), {"value": value})
+
+
 def check_config_dir(ctx: Any) -> CheckResult:
     path = ctx.paths.config_dir
     details = {"path": str(path)}
@@ -423,6 +439,7 @@ def check_token_endpoint(ctx: Any) -> CheckResult:
 
 CHECKS: tuple[Check, ...] = (
     Check("environment", check_environment),
+    Check("secure-storage-env", check_secure_storage_env, level="warn"),
     Check("config-dir", check_config_dir),
     Check("config-file", check_config_file),
     Check("profiles-dir", check_profiles_dir),
