@@ -1,0 +1,204 @@
+"""Observation -> reading, for the three built-in passive sources. Stdlib only, no I/O.
+
+A reading is a plain dict (the shape stored in the ``passive`` document)::
+
+    {"source": "statusline" | "hook" | "stream" | <a site source>,
+     "observed_at": epoch seconds,
+     "health": "ok" | "rate_limited" | "session_limit" | "weekly_limit" | "auth_dead" | None,
+     "windows": {window: {"pct": 0-100, "resets_at": epoch | None, "observed_at": epoch}},
+     "until": epoch | None,     # a throttle or limit holds until then (its reset)
+     "reason": "one line: what was seen"}
+
+Windows are ``five_hour``, ``seven_day``, ``seven_day_opus``, ``seven_day_sonnet``
+and ``overage``; a reading carries only the windows its observation reported.
+Every parser returns None for an observation it does not understand.
+"""
+
+from __future__ import annotations
+
+import json
+
+FIVE_HOUR, SEVEN_DAY = "five_hour", "seven_day"
+WINDOWS = (FIVE_HOUR, SEVEN_DAY, "seven_day_opus", "seven_day_sonnet", "overage")
+# What a window at (or a rejection on) its limit means for the account.
+LIMIT_HEALTH = {FIVE_HOUR: "session_limit", SEVEN_DAY: "weekly_limit", "seven_day_opus": "weekly_limit",
+                "seven_day_sonnet": "weekly_limit", "overage": "rate_limited"}
+# StopFailure errors that keep a profile out of picks until a person acts.
+AUTH_ERRORS = frozenset({"authentication_failed", "oauth_org_not_allowed", "account_on_hold", "billing_error"})
+WINDOW_ALIASES = {"five_hour": FIVE_HOUR, "5h": FIVE_HOUR, "session": FIVE_HOUR,
+                  "seven_day": SEVEN_DAY, "7d": SEVEN_DAY, "weekly": SEVEN_DAY,
+                  "seven_day_opus": "seven_day_opus", "seven_day_sonnet": "seven_day_sonnet",
+                  "overage": "overage"}
+STREAM_MARKER = b"rate_limit_event"
+
+
+def number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if value != value or value in (float("inf"), float("-inf")):
+        return None
+    return float(value)
+
+
+def epoch(value: object) -> float | None:
+    """Epoch seconds from epoch seconds or milliseconds (ISO text is not what claude sends here)."""
+    seconds = number(value)
+    if seconds is None and isinstance(value, str):
+        try:
+            seconds = float(value)
+        except ValueError:
+            return None
+    if seconds is None or seconds <= 0:
+        return None
+    return seconds / 1000 if seconds > 1e11 else seconds
+
+
+def reading(source: str, now: float, health: str | None, windows: dict, until: float | None,
+            reason: str) -> dict:
+    return {"source": source, "observed_at": now, "health": health, "windows": windows,
+            "until": until, "reason": reason}
+
+
+def _limit_verdict(windows: dict, now: float) -> tuple[str, float | None, str]:
+    """ok, or the first window at 100 % (session before weekly) and its reset."""
+    for name in WINDOWS:
+        window = windows.get(name)
+        if window and window["pct"] >= 100:
+            resets = window.get("resets_at")
+            if resets is None or resets > now:
+                return LIMIT_HEALTH[name], resets, f"{name} at {window['pct']:g}%"
+    return "ok", None, ""
+
+
+def _pct_text(windows: dict) -> str:
+    return ", ".join(f"{n} {w['pct']:g}%" for n, w in windows.items())
+
+
+# -- statusLine --------------------------------------------------------------------
+
+def parse_statusline(doc: object, now: float) -> dict | None:
+    """The statusLine document's ``rate_limits`` (percent floats, epoch resets), else None."""
+    limits = doc.get("rate_limits") if isinstance(doc, dict) else None
+    if not isinstance(limits, dict):
+        return None  # before the session's first response, or -p mode
+    windows = {}
+    for name in (FIVE_HOUR, SEVEN_DAY):
+        block = limits.get(name)
+        pct = number(block.get("used_percentage")) if isinstance(block, dict) else None
+        if pct is None:
+            continue
+        windows[name] = {"pct": round(max(0.0, pct), 2), "resets_at": epoch(block.get("resets_at")),
+                         "observed_at": now}
+    if not windows:
+        return None
+    health, until, why = _limit_verdict(windows, now)
+    return reading("statusline", now, health, windows, until,
+                   f"status line reported {_pct_text(windows)}" + (f" ({why})" if why else ""))
+
+
+# -- hooks -------------------------------------------------------------------------
+
+def _field(event: dict, *names: str) -> object:
+    """A field from the event or one of the blocks claude nests details in."""
+    for block in (event, event.get("quotaLimits"), event.get("quota_limits"), event.get("rate_limit_info"),
+                  event.get("error_details"), event.get("error") if isinstance(event.get("error"), dict) else None):
+        if isinstance(block, dict):
+            for name in names:
+                if block.get(name) is not None:
+                    return block[name]
+    return None
+
+
+def parse_hook(event: object, now: float) -> dict | None:
+    """A ``StopFailure`` event -> a throttle or an auth verdict; anything else -> None."""
+    if not isinstance(event, dict) or event.get("hook_event_name") != "StopFailure":
+        return None
+    error = event.get("error")
+    if isinstance(error, dict):
+        error = error.get("type") or error.get("code")
+    if not isinstance(error, str):
+        return None
+    if error in AUTH_ERRORS:
+        return reading("hook", now, "auth_dead", {}, None, f"StopFailure: {error}")
+    if error != "rate_limit":
+        return None  # overloaded, server errors, ...: not the account's state
+    kind = _field(event, "rateLimitType", "rate_limit_type", "window")
+    window = WINDOW_ALIASES.get(kind) if isinstance(kind, str) else None
+    until = epoch(_field(event, "resetsAt", "resets_at", "reset_at"))
+    health = LIMIT_HEALTH.get(window, "rate_limited") if window else "rate_limited"
+    named = f" ({window})" if window else ""
+    return reading("hook", now, health, {}, until, f"StopFailure: rate_limit{named}")
+
+
+# -- stream-json -------------------------------------------------------------------
+
+def _stream_window(block: object, now: float) -> dict | None:
+    if not isinstance(block, dict):
+        return None
+    fraction = number(block.get("utilization"))
+    if fraction is None:
+        return None
+    return {"pct": round(max(0.0, fraction) * 100, 2), "resets_at": epoch(block.get("resetsAt")), "observed_at": now}
+
+
+def parse_stream_event(event: object, now: float) -> dict | None:
+    """One ``{"type": "rate_limit_event", "rate_limit_info": {...}}`` object -> a reading."""
+    if not isinstance(event, dict) or event.get("type") != "rate_limit_event":
+        return None
+    info = event.get("rate_limit_info")
+    if not isinstance(info, dict):
+        return None
+    status = info.get("status")
+    kind = info.get("rateLimitType")
+    window = WINDOW_ALIASES.get(kind) if isinstance(kind, str) else None
+    windows = {}
+    unified = info.get("unifiedWindows")
+    if isinstance(unified, dict):
+        for name, block in unified.items():
+            known = WINDOW_ALIASES.get(name) if isinstance(name, str) else None
+            parsed = _stream_window(block, now) if known else None
+            if parsed:
+                windows[known] = parsed
+    if window and window not in windows:
+        parsed = _stream_window({"utilization": info.get("utilization"), "resetsAt": info.get("resetsAt")}, now)
+        if parsed:
+            windows[window] = parsed
+    resets = epoch(info.get("resetsAt"))
+    if status == "rejected":
+        health = LIMIT_HEALTH.get(window, "rate_limited") if window else "rate_limited"
+        return reading("stream", now, health, windows, resets,
+                       f"stream-json rate_limit_event: rejected{f' on {window}' if window else ''}")
+    if status in ("allowed", "allowed_warning"):
+        if not windows and status == "allowed":
+            return reading("stream", now, "ok", {}, None, "stream-json rate_limit_event: allowed")
+        health, until, why = _limit_verdict(windows, now)
+        text = f"stream-json rate_limit_event: {status}" + (f", {_pct_text(windows)}" if windows else "")
+        return reading("stream", now, health, windows, until, text + (f" ({why})" if why else ""))
+    return None
+
+
+def parse_stream_line(line: bytes | str, now: float) -> dict | None:
+    """A stream-json line (bytes or text); only ``rate_limit_event`` lines are parsed."""
+    raw = line.encode("utf-8", "replace") if isinstance(line, str) else line
+    if STREAM_MARKER not in raw:
+        return None
+    try:
+        event = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return parse_stream_event(event, now)
+
+
+# -- the short status line -----------------------------------------------------------
+
+def short_line(profile: str | None, reading_: dict | None) -> str:
+    """``work · 5h 37% · 7d 62%`` (the profile alone before the first response)."""
+    parts = [profile] if profile else []
+    windows = (reading_ or {}).get("windows") or {}
+    for name, label in ((FIVE_HOUR, "5h"), (SEVEN_DAY, "7d")):
+        if name in windows:
+            parts.append(f"{label} {int(windows[name]['pct'])}%")  # floored, as claude shows it
+    health = (reading_ or {}).get("health")
+    if health and health != "ok":
+        parts.append(health)
+    return " · ".join(parts)
