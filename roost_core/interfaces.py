@@ -6,9 +6,12 @@ Protocols, not base classes: a plugin only needs the attributes named here.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .backend import RefreshGuard
     from .context import RoostContext
     from .records import (CheckResult, Candidate, PickRequest, PlatformStatus, ProbeOutcome,
                           Profile, Ranking, TokenGrant)
@@ -82,59 +85,136 @@ class DoctorCheck(Protocol):
     def run(self, ctx: "RoostContext") -> "CheckResult | list[CheckResult]": ...
 
 
-class StateBackend(Protocol):
-    """Where roost keeps everything shared between processes.
-
-    Four primitives, enough for the health cache, last pick, leases, the probe
-    budget, platform-status cache, the audit log and the credentials:
-
-    * JSON documents by name ("health", "last-pick", "leases", ...): read, and
-      read-modify-write under the backend's lock. A corrupt document is
-      reported through ``warn`` and treated as empty, then rebuilt.
-    * Named cross-process locks (the refresh lock).
-    * Append-only line logs ("picks"): whole lines, safe with many writers.
-    * Credentials of a profile: read the raw file bytes, and replace them
-      atomically. ``write_credentials`` raises Conflict unless the stored
-      credentials are still the ones this backend instance last read for that
-      profile (optimistic concurrency; a write with no earlier read imports).
-
-    Optional, looked up with ``getattr`` (the files backend has them all):
-    ``shared`` (True when other machines see the same state),
-    ``begin_spend(profile)`` (called right before a refresh POST while the
-    refresh lock is held; raises to stop it), ``child_credentials_dir(profile,
-    lease) -> Path | None`` (a directory whose credentials an exec child may
-    use; None: the profile's own), ``claim(name, ttl_s)`` (a context manager
-    yielding True to the one process that may do ``name`` now),
-    ``describe() -> dict`` (for doctor and status), ``log_stats(log) -> dict``
-    (at least ``location`` str, ``records`` int, ``bytes`` int | None; None
-    where unknown, e.g. a store that is down, with ``degraded`` True) and
-    ``truncate_log(log) -> int`` (empty the log; files: bytes dropped, redis:
-    stream entries dropped; raises UNAVAILABLE rather than pretend).
-
-    A shared backend (``shared`` True) may also keep the local profile tree in
-    line with the store: ``sync_profiles()`` (called once per run before
-    discovery: create the store's profiles locally, retire removed ones),
-    ``remove_profile(profile)`` and ``rename_profile(profile, new, replace)``
-    (called by ``remove``/``rename`` with the refresh locks held, before the
-    local tree changes; raise to stop it). With a shared backend the
-    $CLAUDE_CONFIG_DIR ``default`` fallback is not discovered.
-    """
+@runtime_checkable
+class PassiveSource(Protocol):
+    """Turns what a running claude reported (a status line document, a hook event, a
+    stream-json line, ...) into a passive reading dict, or None. Pure: no I/O."""
 
     name: str
+    kinds: frozenset[str]
+
+    def read(self, kind: str, observation: Any, now: float) -> "dict[str, Any] | None": ...
+
+
+class Documents(Protocol):
+    """JSON documents by name ("health", "last-pick", "leases", ...).
+
+    ``update_doc`` is a read-modify-write under the backend's lock; ``fn``
+    returns the new document (None: keep the mutated one). A corrupt document
+    is reported through ``warn`` and treated as empty, then rebuilt.
+    """
 
     def read_doc(self, name: str) -> dict[str, Any]: ...
 
     def update_doc(self, name: str, fn: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]: ...
 
+
+class Locks(Protocol):
+    """Named cross-process locks (the refresh lock); CONFLICT past ``timeout``.
+
+    ``claim(name, ttl_s)`` yields True to the one process that may do ``name``
+    now, never waiting (default: a non-blocking ``lock``).
+    """
+
     def lock(self, name: str, timeout: float) -> AbstractContextManager[None]: ...
 
-    def append_line(self, log: str, line: str) -> None: ...
+    def claim(self, name: str, ttl_s: float) -> AbstractContextManager[bool]: ...
+
+
+class Logs(Protocol):
+    """Append-only line logs ("picks"): whole lines, safe with many writers.
+
+    Defaults: ``log_path`` None (not a local file), ``log_stats`` counts
+    ``iter_lines``, ``truncate_log`` is UNAVAILABLE.
+    """
+
+    def append_line(self, log: str, line: str, max_bytes: int | None = None) -> None: ...
 
     def iter_lines(self, log: str) -> Iterator[str]: ...
+
+    def log_path(self, log: str) -> "Path | None": ...
+
+    def log_stats(self, log: str) -> dict[str, Any]: ...
+
+    def truncate_log(self, log: str) -> int: ...
+
+
+class PendingGrant(Protocol):
+    """A refreshed grant a killed run journaled but maybe never wrote."""
+
+    document: dict[str, Any]  # the credentials document to write
+    handle: Any  # what ``release_grant`` takes
+
+    def replaces(self, refresh_token: str | None) -> bool: ...
+
+
+class CredentialStore(Protocol):
+    """The credentials of a profile, and the refresh protocol's hooks into them.
+
+    ``write_credentials`` raises CONFLICT unless the stored credentials are
+    still the ones this instance last read for that profile (optimistic
+    concurrency; a write with no earlier read imports). The refresh engine
+    calls, in order: ``guard_refresh`` (extra locks, after roost's refresh
+    lock), ``reserve_grant``, ``begin_spend``, the POST, ``record_grant``,
+    ``write_credentials``, ``release_grant``; and ``pending_grant`` under the
+    locks to finish a refresh a killed run completed. Defaults: no guard, no
+    journal, no spend check, children use the profile's own directory.
+    """
 
     def read_credentials(self, profile: "Profile") -> bytes: ...
 
     def write_credentials(self, profile: "Profile", data: bytes) -> None: ...
 
+    def guard_refresh(self, profile: "Profile", deadline: float) -> "AbstractContextManager[RefreshGuard]": ...
 
-Registry = Iterable[Any]
+    def begin_spend(self, profile: "Profile") -> None: ...
+
+    def reserve_grant(self, profile: "Profile", current: bytes) -> Any: ...
+
+    def record_grant(self, handle: Any, document: dict[str, Any], replaces: str | None, now: float) -> None: ...
+
+    def release_grant(self, handle: Any) -> None: ...
+
+    def pending_grant(self, profile: "Profile") -> "PendingGrant | None": ...
+
+    def child_credentials_dir(self, profile: "Profile", lease: Any = None) -> "Path | None": ...
+
+
+class FleetMembership(Protocol):
+    """Whether other machines share this state, and keeping the local tree in line.
+
+    Defaults: ``shared`` False, and the rest do nothing. With a shared
+    backend the $CLAUDE_CONFIG_DIR ``default`` fallback is not discovered.
+    """
+
+    shared: bool
+
+    def describe(self) -> dict[str, Any]: ...
+
+    def sync_profiles(self) -> None: ...
+
+    def remove_profile(self, profile: "Profile") -> None: ...
+
+    def rename_profile(self, profile: "Profile", new: str, replace: bool = False) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class StateBackend(Documents, Locks, Logs, CredentialStore, FleetMembership, Protocol):
+    """Where roost keeps everything shared between processes (and maybe machines).
+
+    Implement it by subclassing ``StateBackendBase`` (roost_core.api), which
+    supplies the documented default of every optional member; the required
+    ones are ``name``, ``read_doc``, ``update_doc``, ``lock``, ``append_line``,
+    ``iter_lines``, ``read_credentials`` and ``write_credentials``.
+    """
+
+    name: str
+
+
+class StateBackendFactory(Protocol):
+    """What ``roost_register_state_backends`` returns: opened once per run, lazily."""
+
+    name: str
+
+    def open(self, ctx: "RoostContext") -> StateBackend: ...

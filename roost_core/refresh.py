@@ -5,46 +5,44 @@ So (docs/SPEC.md, section refresh):
 
 1. read and validate the file; refuse a leased profile;
 2. take roost's filelock for the file (keyed on its realpath, so symlinked
-   profiles share it), then claude's two mkdir locks, all within
+   profiles share it), then the backend's ``guard_refresh`` locks, all within
    ``lock_wait`` (longer than the POST deadline) or CONFLICT;
-3. finish a refresh a killed run completed (the pending file), then re-read:
-   if the tokens changed since step 1, another process refreshed, no POST;
+3. finish a refresh a killed run completed (the backend's journal), then
+   re-read: if the tokens changed since step 1, another process refreshed;
 4. check the lease again under the lock (exec adds leases under it too);
 5. POST through the refresher plugin, with SIGINT/SIGTERM deferred until the
    answer is on disk;
-6. write the pending file (fsync), replace the credentials atomically, drop
-   the pending file, invalidate the health cache, release the locks.
+6. journal the grant, replace the credentials, release the journal entry,
+   invalidate the health cache, release the locks.
 
-A failed refresh writes nothing. The locking lives in small functions
-(``refresh_lock``, ``claude_locks``) so an in-process test can replace them.
+Step 2's extra locks and the journal are state-backend capabilities
+(``guard_refresh``, ``reserve_grant``/``record_grant``/``release_grant``/
+``pending_grant``): the files backend takes Claude Code's lock directories
+and keeps a pending file beside the credentials. A failed refresh writes
+nothing. The locking lives in small functions (``refresh_lock``,
+``hold_refresh_locks``) so an in-process test can replace them.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import os
 import signal
 import threading
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from . import healthcache, leases
-from .atomic import fsync_dir, remove_stale_temps
-from .claudelock import ClaudeLocks, lock_paths
 from .credentials import Credentials, CredentialsError
 from .errors import (Conflict, ExitCode, NotFound, RateLimited, RefreshAmbiguous, RefreshNotAttempted,
                      RefreshRejected, RoostError, ValidationError)
 
 if TYPE_CHECKING:
+    from .backend import RefreshGuard
     from .context import RoostContext
     from .records import Profile
 
-PENDING_SUFFIX = ".roost-pending"
-PENDING_KEY = "roostPending"  # top-level marker inside a pending file, stripped when applied
 RECENT_DOC = "refreshes"  # refreshes.json: what roost itself last wrote, per credentials file
 RECENT_KEEP_S = 86400.0
 MIN_LOCK_TIMEOUT_S = 0.01
@@ -53,12 +51,13 @@ REFRESHED = "refreshed"
 ALREADY_FRESH = "already_fresh"
 SKIPPED_LEASED = "skipped_leased"
 SKIPPED_NOT_DUE = "skipped_not_due"
+NOTHING_TO_REFRESH = "nothing_to_refresh"  # a setup-token profile: no refresh token exists
 
 
 @dataclass
 class RefreshResult:
     name: str
-    status: str  # refreshed | already_fresh | skipped_leased | skipped_not_due
+    status: str  # refreshed | already_fresh | skipped_leased | skipped_not_due | nothing_to_refresh
     expires_at: str | None
     detail: str = ""
 
@@ -102,10 +101,6 @@ def _identity(creds: Credentials) -> tuple[str | None, str | None]:
     return creds.access_token, creds.refresh_token
 
 
-def _digest(token: str | None) -> str:
-    return hashlib.sha256((token or "").encode()).hexdigest()[:32]
-
-
 def aliases(ctx: "RoostContext", profile: "Profile") -> list[str]:
     """Every profile name whose credentials are this file (symlinks), this one first."""
     real = os.path.realpath(profile.credentials_path)
@@ -126,22 +121,11 @@ def refresh_lock(ctx: "RoostContext", profile: "Profile", timeout: float) -> Any
 
 
 @contextlib.contextmanager
-def claude_locks(ctx: "RoostContext", profile: "Profile", deadline: float) -> Iterator[ClaudeLocks]:
-    locks = ClaudeLocks(lock_paths(profile.directory, profile.credentials_path),
-                        stale_s=ctx.settings.get("lock_stale"), warn=ctx.warn)
-    locks.acquire(deadline)
-    try:
-        yield locks
-    finally:
-        locks.release()
-
-
-@contextlib.contextmanager
-def hold_refresh_locks(ctx: "RoostContext", profile: "Profile", deadline: float) -> Iterator[ClaudeLocks]:
-    """roost's filelock, then claude's lock directories, all before ``deadline`` (monotonic)."""
+def hold_refresh_locks(ctx: "RoostContext", profile: "Profile", deadline: float) -> Iterator["RefreshGuard"]:
+    """roost's lock, then the backend's ``guard_refresh`` locks, all before ``deadline`` (monotonic)."""
     with refresh_lock(ctx, profile, deadline - time.monotonic()):
-        with claude_locks(ctx, profile, deadline) as locks:
-            yield locks
+        with ctx.state.guard_refresh(profile, deadline) as guard:
+            yield guard
 
 
 @contextlib.contextmanager
@@ -174,114 +158,27 @@ def signals_deferred() -> Iterator[None]:
             signal.raise_signal(sig)
 
 
-# -- the pending file -------------------------------------------------------------
-
-def pending_path(profile: "Profile") -> Path:
-    target = Path(os.path.realpath(profile.credentials_path))
-    return target.with_name(target.name + PENDING_SUFFIX)
-
-
-RESERVE_SLACK = 4096  # room beyond the current file for the new document and its marker
-
-
-def reserve_pending(profile: "Profile", current: Credentials) -> Path:
-    """Claim the disk room for the grant BEFORE the token is spent.
-
-    The pending file is created and filled with NULs to more than the new
-    document can need, then fsynced; after the POST it is overwritten in place,
-    which needs no new blocks, so a full disk can no longer swallow a grant the
-    server has already issued. If the room cannot be had, nothing is spent.
-    """
-    path = pending_path(profile)
-    size = len(current.dumps()) + RESERVE_SLACK
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        _write_all(fd, bytes(size))
-        os.fsync(fd)
-    except OSError:
-        os.close(fd)
-        _drop_pending(path)
-        raise
-    os.close(fd)
-    fsync_dir(path.parent)
-    return path
-
-
-def _write_pending(path: Path, new: Credentials, replaces: str | None, now: float) -> None:
-    """Overwrite the reserved pending file in place (no rename, no new blocks):
-    the grant is on disk the moment this returns. A torn file fails to parse and
-    is set aside by ``recover_pending``."""
-    document = dict(new.document)
-    document[PENDING_KEY] = {"replaces": _digest(replaces), "at": now}
-    data = (json.dumps(document) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
-    try:
-        _write_all(fd, data)
-        os.ftruncate(fd, len(data))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _drop_pending(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        return
-    fsync_dir(path.parent)
-
+# -- the backend's journal ----------------------------------------------------------
 
 def recover_pending(ctx: "RoostContext", profile: "Profile") -> bool:
     """Persist a grant a killed run had read but maybe not written. Call it under the locks.
 
-    The pending file is applied only while the credentials file still holds
-    the refresh token it replaces; otherwise it is obsolete and removed.
-    True when the credentials file was rewritten.
+    The journaled grant is applied only while the credentials still hold the
+    refresh token it replaces; otherwise it is obsolete and released. True
+    when the credentials were rewritten.
     """
-    path = pending_path(profile)
-    remove_stale_temps(path)
-    remove_stale_temps(profile.credentials_path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return False
-    if not data.strip(b"\0 \n"):
-        _drop_pending(path)  # a reservation whose POST never came back with a grant
-        return False
-    try:
-        pending = Credentials.parse(data, "pending refresh")
-        marker = pending.document.get(PENDING_KEY)
-        if not isinstance(marker, dict) or not isinstance(marker.get("replaces"), str) or not pending.access_token:
-            raise CredentialsError("pending refresh: no marker")
-    except CredentialsError:
-        os.replace(path, path.with_name(path.name + ".bad"))
-        ctx.warn(f"{path.name} for {profile.name!r} was unusable; kept as {path.name}.bad")
+    grant = ctx.state.pending_grant(profile)
+    if grant is None:
         return False
     current = read_credentials(ctx, profile)
-    if _digest(current.refresh_token) != marker["replaces"]:
-        _drop_pending(path)  # already applied, or the file moved on since
+    if not grant.replaces(current.refresh_token):
+        ctx.state.release_grant(grant.handle)  # already applied, or the file moved on since
         return False
-    document = {k: v for k, v in pending.document.items() if k != PENDING_KEY}
-    ctx.state.write_credentials(profile, Credentials(document).dumps())
-    _drop_pending(path)
+    ctx.state.write_credentials(profile, Credentials(grant.document).dumps())
+    ctx.state.release_grant(grant.handle)
     ctx.warn(f"finished a refresh of {profile.name!r} that an interrupted roost run had completed")
-    _after_write(ctx, profile, Credentials(document))
+    _after_write(ctx, profile, Credentials(grant.document))
     return True
-
-
-def recover(ctx: "RoostContext", profile: "Profile") -> bool:
-    """``recover_pending`` with the locks taken (for doctor and friends)."""
-    if not pending_path(profile).exists():
-        return False
-    with hold_refresh_locks(ctx, profile, time.monotonic() + ctx.settings.get("lock_wait")):
-        return recover_pending(ctx, profile)
 
 
 # -- roost's own recent refreshes ---------------------------------------------------
@@ -338,6 +235,10 @@ def refresh_profile(ctx: "RoostContext", profile: "Profile", *, force: bool = Tr
                     due_within_s: float | None = None) -> RefreshResult:
     """Refresh one profile (see the module docstring). ``force=False`` refreshes only when due."""
     before = read_credentials(ctx, profile)
+    if before.is_setup_token:
+        return RefreshResult(profile.name, NOTHING_TO_REFRESH, before.expires_at_iso(),
+                             "a setup token has no refresh token: nothing to refresh (make a new one with "
+                             "'claude setup-token' when it expires)")
     _require_refresh_token(before, profile.name)
     if not force and not is_due(before, ctx.now(), due_within_s):
         return RefreshResult(profile.name, SKIPPED_NOT_DUE, before.expires_at_iso(), "not due")
@@ -345,7 +246,7 @@ def refresh_profile(ctx: "RoostContext", profile: "Profile", *, force: bool = Tr
     leases.ensure_none_leased(ctx, names)
     refresher = ctx.host.get("refresher", ctx.settings.get("refresher"), "token refresher")
     deadline = time.monotonic() + ctx.settings.get("lock_wait")
-    with hold_refresh_locks(ctx, profile, deadline) as locks:
+    with hold_refresh_locks(ctx, profile, deadline) as guard:
         recover_pending(ctx, profile)
         current = read_credentials(ctx, profile)
         if _identity(current) != _identity(before):
@@ -359,7 +260,7 @@ def refresh_profile(ctx: "RoostContext", profile: "Profile", *, force: bool = Tr
                                  f"refreshed by roost {age:.0f}s ago")
         leases.ensure_none_leased(ctx, names)
         token = _require_refresh_token(current, profile.name)
-        if locks.compromised:
+        if guard.compromised:
             raise Conflict(f"claude took its refresh lock for {profile.name!r} back; retry later",
                            details={"profile": profile.name})
         return _post_and_write(ctx, profile, current, token, refresher)
@@ -367,13 +268,11 @@ def refresh_profile(ctx: "RoostContext", profile: "Profile", *, force: bool = Tr
 
 def _post_and_write(ctx: "RoostContext", profile: "Profile", current: Credentials, token: str,
                     refresher: Any) -> RefreshResult:
-    reserved = None if _backend_journals(ctx) else _reserve_or_refuse(profile, current)
-    begin_spend = getattr(ctx.state, "begin_spend", None)
+    reserved = _reserve_or_refuse(ctx, profile, current)
     try:
-        if begin_spend is not None:
-            # A shared backend's last check before the token is spent (still the lock
-            # owner, no lease anywhere, the version read); it raises to stop the POST.
-            begin_spend(profile)
+        # A shared backend's last check before the token is spent (still the lock
+        # owner, no lease anywhere, the version read); it raises to stop the POST.
+        ctx.state.begin_spend(profile)
         with signals_deferred():
             try:
                 grant = refresher.refresh(token, ctx)
@@ -388,18 +287,14 @@ def _post_and_write(ctx: "RoostContext", profile: "Profile", current: Credential
             _persist(ctx, profile, new, token, pending)
     finally:
         if reserved is not None:
-            _drop_pending(reserved)  # no grant came back: release the room
+            ctx.state.release_grant(reserved)  # no grant came back: release the room
     _after_write(ctx, profile, new)
     return RefreshResult(profile.name, REFRESHED, new.expires_at_iso())
 
 
-def _backend_journals(ctx: "RoostContext") -> bool:
-    return getattr(ctx.state, "journals_credentials", False) is True
-
-
-def _reserve_or_refuse(profile: "Profile", current: Credentials) -> Path:
+def _reserve_or_refuse(ctx: "RoostContext", profile: "Profile", current: Credentials) -> Any:
     try:
-        return reserve_pending(profile, current)
+        return ctx.state.reserve_grant(profile, current.dumps())
     except OSError as exc:
         raise RoostError(f"no room to keep a refreshed token for {profile.name!r} beside its credentials "
                          f"({exc.strerror}); nothing was spent, free some space and retry",
@@ -408,29 +303,28 @@ def _reserve_or_refuse(profile: "Profile", current: Credentials) -> Path:
 
 
 def _persist(ctx: "RoostContext", profile: "Profile", new: Credentials, replaces: str,
-             pending: Path | None) -> None:
-    """Pending file first (a kill after this point loses nothing), then the credentials.
+             pending: Any) -> None:
+    """Journal first (a kill after this point loses nothing), then the credentials.
 
-    A backend that journals its own writes (``journals_credentials``, sealed) gets
-    no plaintext pending file beside the profile (``pending`` is None).
+    ``pending`` is the backend's journal handle (None: the backend keeps no journal).
     """
     if pending is not None:
         try:
-            _write_pending(pending, new, replaces, ctx.now())
+            ctx.state.record_grant(pending, dict(new.document), replaces, ctx.now())
         except OSError:
-            _drop_pending(pending)
+            ctx.state.release_grant(pending)
             pending = None  # could not keep a copy: still try the credentials themselves
     try:
         ctx.state.write_credentials(profile, new.dumps())
     except OSError as exc:
         kept = (f"the new tokens are kept in {pending} and the next refresh of {profile.name!r} "
-                "will finish the write") if pending else "the new tokens could not be saved anywhere"
+                "will finish the write") if pending is not None else "the new tokens could not be saved anywhere"
         raise RefreshAmbiguous(f"profile {profile.name!r} was refreshed but its credentials file could "
                                f"not be written ({exc.strerror}); {kept}",
                                details={"profile": profile.name, "needs_check": True,
                                         "reason": "write_failed"}) from None
     if pending is not None:
-        _drop_pending(pending)
+        ctx.state.release_grant(pending)
 
 
 def _changed_meanwhile(ctx: "RoostContext", profile: "Profile", current: Credentials) -> Credentials | None:

@@ -106,7 +106,7 @@ def test_f12_symlinked_profiles_share_one_lock_and_one_post(rel):
 
 
 def test_f12_a_planted_symlink_at_a_lock_path_leaves_its_victim_alone(rel):
-    from roost_plugins.state_files import _lock_file_name
+    from roost_core.docstore import lock_file_name as _lock_file_name
 
     rel.profile("p")
     victim = rel.root / "victim.txt"

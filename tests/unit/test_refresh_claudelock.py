@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from roost_core.claudelock import (LOCK_DIR_NAME, ClaudeLocks, claude_owner_record, is_stale, lock_paths,
+from roost_plugins.state_files.claudelock import (LOCK_DIR_NAME, ClaudeLocks, claude_owner_record, is_stale, lock_paths,
                                    pid_domain)
 from roost_core.errors import Conflict
 
@@ -130,7 +130,7 @@ def test_a_lock_left_by_a_killed_roost_is_reclaimed_at_once(profile_dir):
     import subprocess
     import sys
 
-    script = ("import sys, time; from pathlib import Path; from roost_core.claudelock import ClaudeLocks, lock_paths;"
+    script = ("import sys, time; from pathlib import Path; from roost_plugins.state_files.claudelock import ClaudeLocks, lock_paths;"
               "ClaudeLocks(lock_paths(Path(sys.argv[1]))).acquire(time.monotonic() + 1)")  # exits holding them
     subprocess.run([sys.executable, "-c", script, str(profile_dir)], check=True)
     assert all(p.is_dir() for p in lock_paths(profile_dir))

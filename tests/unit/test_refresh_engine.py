@@ -19,6 +19,7 @@ from roost_core.errors import (AuthRequired, ExitCode, LeaseHeld, NotFound, Rate
 from roost_core.profiles import get_profile
 from roost_core.records import TokenGrant
 from roost_plugins.anthropic.refresh import AnthropicRefresher
+from roost_plugins.state_files import journal
 
 NEW_ACCESS = "sk-ant-oat01-newACCESStoken-0123456789abcdef"
 NEW_REFRESH = "sk-ant-ort01-newREFRESHtoken-0123456789abcdef"
@@ -289,7 +290,7 @@ def test_interrupt_during_the_post_lands_after_the_write(ctx, roost_env, stub):
     with pytest.raises(KeyboardInterrupt):
         refresh.refresh_profile(ctx, profile)
     assert roost_env.credentials("a")["claudeAiOauth"]["refreshToken"] == NEW_REFRESH
-    assert not refresh.pending_path(profile).exists()
+    assert not journal.pending_path(profile).exists()
 
 
 def test_write_failure_keeps_the_grant_in_the_pending_file_and_the_next_run_finishes(ctx, roost_env, stub,
@@ -305,20 +306,20 @@ def test_write_failure_keeps_the_grant_in_the_pending_file_and_the_next_run_fini
     with pytest.raises(RefreshAmbiguous) as info:
         refresh.refresh_profile(ctx, profile)
     assert "kept in" in info.value.message
-    assert _raw(roost_env) == raw and refresh.pending_path(profile).exists()
+    assert _raw(roost_env) == raw and journal.pending_path(profile).exists()
     monkeypatch.undo()
     monkeypatch.setattr(AnthropicRefresher, "refresh", lambda self, token, c: stub.refresh(token, c))
     result = refresh.refresh_profile(ctx, profile)
     assert result.status == "already_fresh" and len(stub.calls) == 1
     assert roost_env.credentials("a")["claudeAiOauth"]["refreshToken"] == NEW_REFRESH
-    assert refresh.PENDING_KEY not in roost_env.credentials("a")
-    assert not refresh.pending_path(profile).exists()
+    assert journal.PENDING_KEY not in roost_env.credentials("a")
+    assert not journal.pending_path(profile).exists()
     assert any("interrupted" in w for w in ctx.warnings)
 
 
 def _pending(profile, document: dict, replaces: str | None) -> None:
-    document = dict(document, **{refresh.PENDING_KEY: {"replaces": refresh._digest(replaces), "at": 0}})
-    refresh.pending_path(profile).write_text(json.dumps(document))
+    document = dict(document, **{journal.PENDING_KEY: {"replaces": journal.digest(replaces), "at": 0}})
+    journal.pending_path(profile).write_text(json.dumps(document))
 
 
 def test_obsolete_pending_file_is_dropped_without_writing(ctx, roost_env, stub):
@@ -326,14 +327,14 @@ def test_obsolete_pending_file_is_dropped_without_writing(ctx, roost_env, stub):
     raw = _raw(roost_env)
     _pending(profile, {"claudeAiOauth": {"accessToken": NEW_ACCESS, "refreshToken": NEW_REFRESH}}, "sk-other")
     assert refresh.recover_pending(ctx, profile) is False
-    assert _raw(roost_env) == raw and not refresh.pending_path(profile).exists()
+    assert _raw(roost_env) == raw and not journal.pending_path(profile).exists()
 
 
 def test_corrupt_pending_file_is_set_aside(ctx, roost_env, stub):
     profile = _profile(ctx, roost_env)
-    refresh.pending_path(profile).write_text("{torn")
+    journal.pending_path(profile).write_text("{torn")
     assert refresh.recover_pending(ctx, profile) is False
-    bad = refresh.pending_path(profile).with_name(refresh.pending_path(profile).name + ".bad")
+    bad = journal.pending_path(profile).with_name(journal.pending_path(profile).name + ".bad")
     assert bad.exists() and any("unusable" in w for w in ctx.warnings)
 
 
@@ -347,15 +348,15 @@ def test_stale_temp_files_are_removed_under_the_lock(ctx, roost_env, stub):
 
 def test_compromised_claude_lock_before_the_post_is_conflict(ctx, roost_env, stub, monkeypatch):
     profile = _profile(ctx, roost_env)
-    real = refresh.claude_locks
+    real = type(ctx.state).guard_refresh
 
     @contextlib.contextmanager
-    def stolen(c, p, deadline):
-        with real(c, p, deadline) as locks:
+    def stolen(self, p, deadline):
+        with real(self, p, deadline) as locks:
             locks.compromised = True
             yield locks
 
-    monkeypatch.setattr(refresh, "claude_locks", stolen)
+    monkeypatch.setattr(type(ctx.state), "guard_refresh", stolen)
     with pytest.raises(Exception) as info:
         refresh.refresh_profile(ctx, profile)
     assert getattr(info.value, "exit_code", None) == ExitCode.CONFLICT and stub.calls == []

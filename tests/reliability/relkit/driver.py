@@ -23,14 +23,13 @@ import sys
 
 
 def switch_locking_off() -> None:
-    from roost_core import claudelock
-    from roost_plugins import state_files
+    from roost_plugins.state_files import FilesBackend, claudelock
 
     @contextlib.contextmanager
     def no_lock(self, name, timeout):
         yield
 
-    state_files.FilesBackend.lock = no_lock
+    FilesBackend.lock = no_lock
     claudelock.ClaudeLocks.acquire = lambda self, deadline: None
     claudelock.ClaudeLocks.release = lambda self: None
 
@@ -39,8 +38,8 @@ def switch_atomicity_off() -> None:
     import os
     import time
 
-    from roost_core import atomic, refresh
-    from roost_plugins import state_files
+    from roost_core import atomic, docstore
+    from roost_plugins.state_files import FilesBackend, backend
 
     def in_place(path, data, mode=0o600):
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
@@ -51,7 +50,7 @@ def switch_atomicity_off() -> None:
         finally:
             os.close(fd)
 
-    for module in (atomic, refresh, state_files):
+    for module in (atomic, docstore, backend):
         module.atomic_write = in_place
 
     def append_in_two(self, log, line, max_bytes=None):
@@ -64,7 +63,7 @@ def switch_atomicity_off() -> None:
         finally:
             os.close(fd)
 
-    state_files.FilesBackend.append_line = append_in_two
+    FilesBackend.append_line = append_in_two
 
 
 def crash_child_wait() -> None:

@@ -1,4 +1,4 @@
-"""Claude Code's own refresh locks, honoured by roost (anthropic-api.md "The short of it" 7).
+"""Claude Code's own refresh locks, honoured by the files backend (docs/refresh.md).
 
 Before refreshing, claude takes two proper-lockfile locks: the directory
 ``<config dir>/.oauth_refresh.lock`` and then the legacy ``<realpath(config
@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .errors import Conflict, RoostError, ValidationError
-from .leases import boot_id, process_start
+from roost_core.api import Conflict, RoostError, ValidationError, boot_id, process_start
 
 LOCK_DIR_NAME = ".oauth_refresh.lock"
 OWNER_RECORD_NAME = ".oauth_refresh.lock.owner"

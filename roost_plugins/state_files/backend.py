@@ -1,22 +1,22 @@
 """The built-in ``files`` state backend: everything under the config dir.
 
-* JSON documents ``<config>/<name>.json``, rewritten atomically under a
-  per-document filelock; a corrupt one is reported and rebuilt.
-* Named locks: filelocks in ``<config>/locks/`` (hashed names, 0700 dir).
+* JSON documents ``<config>/<name>.json`` and named filelocks in
+  ``<config>/locks/``: roost_core's ``JsonDocuments``.
 * Line logs appended with one O_APPEND write per record; rotation to
   ``<log>.1`` happens under a lock after re-checking the size;
   ``log_stats``/``truncate_log`` count and empty a log in place.
 * Credentials: the profile's own ``.credentials.json`` (0600, dir 0700);
   a write after a read is refused (CONFLICT) if the file changed in between.
+* The refresh protocol: Claude Code's lock directories are taken with
+  roost's refresh lock (claudelock.py), and each grant is journaled beside
+  the credentials until written (journal.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
-import re
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -25,90 +25,23 @@ try:
 except ImportError:  # Windows: appends are not interleaved by the OS there either
     fcntl = None  # type: ignore[assignment]
 
-from roost_core import hookimpl
-from roost_core.atomic import atomic_write, ensure_private_dir, remove_stale_temps
-from roost_core.errors import Conflict, RoostError
+from roost_core.api import (Conflict, JsonDocuments, RoostError, StateBackendBase, atomic_write,
+                            ensure_private_dir)
+
+from . import journal
 
 MAX_DOC_BYTES = 16 * 1024 * 1024
+LOCK_STALE_S = 60.0  # claude's own stale window for its lock directories
 
 
-def _lock_file_name(name: str) -> str:
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:40]
-    return f"{safe}.{hashlib.sha256(name.encode()).hexdigest()[:12]}.lock"
-
-
-class FilesBackend:
+class FilesBackend(JsonDocuments, StateBackendBase):
     name = "files"
 
-    def __init__(self, config_dir: Path, warn: Callable[[str], None]):
+    def __init__(self, config_dir: Path, warn: Callable[[str], None], lock_stale_s: float = LOCK_STALE_S):
+        super().__init__(config_dir, warn)
         self.config_dir = config_dir
-        self._warn = warn
+        self.lock_stale_s = lock_stale_s  # the ``lock_stale`` setting
         self._read_digests: dict[str, str] = {}  # credentials realpath -> digest of the bytes last read
-
-    # -- documents -----------------------------------------------------------
-    def _doc_path(self, name: str) -> Path:
-        return self.config_dir / f"{name}.json"
-
-    def read_doc(self, name: str) -> dict[str, Any]:
-        path = self._doc_path(name)
-        try:
-            with open(path, "rb") as handle:
-                raw = handle.read(MAX_DOC_BYTES + 1)
-        except FileNotFoundError:
-            return {}
-        except OSError as exc:
-            self._warn(f"{path.name} is unreadable ({exc.strerror}); treating it as empty")
-            return {}
-        problem = None
-        if len(raw) > MAX_DOC_BYTES:
-            problem = "too large"
-        else:
-            try:
-                data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-                problem = f"not valid JSON: {type(exc).__name__}"
-            else:
-                if isinstance(data, dict):
-                    return data
-                problem = "not a JSON object"
-        self._warn(f"{path.name} is corrupt ({problem}); rebuilding it")
-        return {}
-
-    def update_doc(self, name: str, fn: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
-        with self.lock(f"doc:{name}", timeout=10.0):
-            data = self.read_doc(name)
-            result = fn(data)
-            new = data if result is None else result
-            ensure_private_dir(self.config_dir)
-            # Every writer of this document holds this lock, so any temp file is a killed writer's.
-            remove_stale_temps(self._doc_path(name))
-            try:
-                atomic_write(self._doc_path(name), (json.dumps(new, indent=1, sort_keys=True) + "\n").encode(),
-                             0o600)
-            except OSError as exc:  # disk full, read-only, a directory where the file should be
-                raise RoostError(f"cannot write {self._doc_path(name)}: {exc.strerror or exc}",
-                                 details={"path": str(self._doc_path(name))}) from None
-            return new
-
-    # -- locks -----------------------------------------------------------------
-    @contextlib.contextmanager
-    def lock(self, name: str, timeout: float) -> Iterator[None]:
-        from filelock import FileLock, Timeout
-
-        lock_dir = ensure_private_dir(ensure_private_dir(self.config_dir) / "locks")
-        lock = FileLock(str(lock_dir / _lock_file_name(name)), timeout=timeout, mode=0o600)
-        try:
-            lock.acquire()
-        except Timeout:
-            raise Conflict(f"another roost process holds the {name.split(':')[0]} lock "
-                           f"(waited {timeout:g}s); retry later", details={"lock": name}) from None
-        except OSError as exc:  # a symlink planted at the lock path (never followed), a directory, EACCES
-            raise RoostError(f"cannot use the lock file {lock.lock_file}: {exc.strerror}; it must be a "
-                             "regular file roost can create: remove it", details={"lock": name}) from None
-        try:
-            yield
-        finally:
-            lock.release()
 
     # -- logs ------------------------------------------------------------------
     def append_line(self, log: str, line: str, max_bytes: int | None = None) -> None:
@@ -243,32 +176,32 @@ class FilesBackend:
             atomic_write(profile.credentials_path, data, 0o600)
             self._read_digests[key] = _digest(data)
 
-    # -- optional protocol extensions (docs/PLUGINS.md, state backends) ------------
-    shared = False  # state is this machine's alone
-
-    def begin_spend(self, profile: Any) -> None:
-        """Nothing to record locally: the held filelock already excludes every refresher."""
-
-    def child_credentials_dir(self, profile: Any, lease: Any = None) -> Path | None:
-        """None: a child uses the profile's own directory and credentials file."""
-        return None
-
+    # -- the refresh protocol's guards (docs/PLUGINS.md, "State backends") -------------
     @contextlib.contextmanager
-    def claim(self, name: str, ttl_s: float) -> Iterator[bool]:
-        """True to the one process that may do ``name`` now (a non-blocking filelock)."""
-        from filelock import FileLock, Timeout
+    def guard_refresh(self, profile: Any, deadline: float) -> Iterator[Any]:
+        """Claude Code's own lock directories for this profile (claudelock.py)."""
+        from .claudelock import ClaudeLocks, lock_paths
 
-        lock_dir = ensure_private_dir(ensure_private_dir(self.config_dir) / "locks")
-        lock = FileLock(str(lock_dir / _lock_file_name(f"claim:{name}")), timeout=0, mode=0o600)
+        locks = ClaudeLocks(lock_paths(profile.directory, profile.credentials_path),
+                            stale_s=self.lock_stale_s, warn=self._warn)
+        locks.acquire(deadline)
         try:
-            lock.acquire()
-        except Timeout:
-            yield False
-            return
-        try:
-            yield True
+            yield locks
         finally:
-            lock.release()
+            locks.release()
+
+    # -- the pending-grant journal (journal.py) ----------------------------------------
+    def reserve_grant(self, profile: Any, current: bytes) -> Path:
+        return journal.reserve(profile, current)
+
+    def record_grant(self, handle: Path, document: dict[str, Any], replaces: str | None, now: float) -> None:
+        journal.record(handle, document, replaces, now)
+
+    def release_grant(self, handle: Path) -> None:
+        journal.release(handle)
+
+    def pending_grant(self, profile: Any) -> journal.PendingGrant | None:
+        return journal.pending(profile, self._warn)
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "shared": False, "degraded": False, "path": str(self.config_dir)}
@@ -291,17 +224,3 @@ def _take_back(fd: int, size: int | None) -> None:
         pass  # readers skip a torn tail, and the next append starts on a fresh line
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-class FilesBackendFactory:
-    name = "files"
-
-    def open(self, ctx: Any) -> FilesBackend:
-        return FilesBackend(ctx.paths.config_dir, ctx.warn)
-
-
-@hookimpl
-def roost_register_state_backends():
-    return FilesBackendFactory()

@@ -1,0 +1,102 @@
+"""``JsonDocuments``: JSON documents and named filelocks in one local directory.
+
+The files backend's documents and locks, and any backend's local copies
+(roost-redis mirrors its store with it):
+
+* ``<directory>/<name>.json``, rewritten atomically under a per-document
+  filelock; a corrupt one is reported through ``warn`` and rebuilt;
+* filelocks in ``<directory>/locks/`` (hashed names, 0700 dir): a lock
+  held past ``timeout`` is CONFLICT.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .atomic import atomic_write, ensure_private_dir, remove_stale_temps
+from .errors import Conflict, RoostError
+
+MAX_DOC_BYTES = 16 * 1024 * 1024
+
+
+def lock_file_name(name: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:40]
+    return f"{safe}.{hashlib.sha256(name.encode()).hexdigest()[:12]}.lock"
+
+
+class JsonDocuments:
+    def __init__(self, directory: Path, warn: Callable[[str], None]):
+        self.directory = directory
+        self._warn = warn
+
+    def _doc_path(self, name: str) -> Path:
+        return self.directory / f"{name}.json"
+
+    def read_doc(self, name: str) -> dict[str, Any]:
+        path = self._doc_path(name)
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_DOC_BYTES + 1)
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            self._warn(f"{path.name} is unreadable ({exc.strerror}); treating it as empty")
+            return {}
+        problem = None
+        if len(raw) > MAX_DOC_BYTES:
+            problem = "too large"
+        else:
+            try:
+                data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+                problem = f"not valid JSON: {type(exc).__name__}"
+            else:
+                if isinstance(data, dict):
+                    return data
+                problem = "not a JSON object"
+        self._warn(f"{path.name} is corrupt ({problem}); rebuilding it")
+        return {}
+
+    def update_doc(self, name: str, fn: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
+        with self.lock(f"doc:{name}", timeout=10.0):
+            data = self.read_doc(name)
+            result = fn(data)
+            new = data if result is None else result
+            ensure_private_dir(self.directory)
+            # Every writer of this document holds this lock, so any temp file is a killed writer's.
+            remove_stale_temps(self._doc_path(name))
+            try:
+                atomic_write(self._doc_path(name), (json.dumps(new, indent=1, sort_keys=True) + "\n").encode(),
+                             0o600)
+            except OSError as exc:  # disk full, read-only, a directory where the file should be
+                raise RoostError(f"cannot write {self._doc_path(name)}: {exc.strerror or exc}",
+                                 details={"path": str(self._doc_path(name))}) from None
+            return new
+
+    @contextlib.contextmanager
+    def lock(self, name: str, timeout: float) -> Iterator[None]:
+        from filelock import FileLock, Timeout
+
+        lock_dir = ensure_private_dir(ensure_private_dir(self.directory) / "locks")
+        lock = FileLock(str(lock_dir / lock_file_name(name)), timeout=timeout, mode=0o600)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise Conflict(f"another roost process holds the {name.split(':')[0]} lock "
+                           f"(waited {timeout:g}s); retry later", details={"lock": name}) from None
+        except OSError as exc:  # a symlink planted at the lock path (never followed), a directory, EACCES
+            raise RoostError(f"cannot use the lock file {lock.lock_file}: {exc.strerror}; it must be a "
+                             "regular file roost can create: remove it", details={"lock": name}) from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")

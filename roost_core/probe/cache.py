@@ -1,0 +1,263 @@
+"""Cache and budget: what a run may answer from the health document, and what it may probe.
+
+AUTO serves a valid cache entry (TTL not passed, credentials file unchanged)
+and waits for a probe another process has in flight; LIVE probes every
+profile; FORCE also ignores the budget. The budget is ``probe_budget`` probes
+per account per rolling hour, shared through the health document. A batch
+touches the document at most twice: one update reserves budget slots and
+in-flight marks, one merges the results with what is on disk at that moment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .. import healthcache
+from ..durations import format_duration
+from ..errors import RoostError
+from ..passive import Evidence
+from ..profiles import alias_roots
+from ..records import Classification, Health, HealthRecord, ProbeOutcome, Profile
+from .local import Local, build_record, cred_mtime_ns, iso, local_verdict, read_local, usage_from_dict
+
+if TYPE_CHECKING:
+    from ..context import RoostContext
+
+AUTO, LIVE, FORCE = "auto", "live", "force"
+
+
+def _verdict_record(local: Local, verdict: Classification, now: float) -> HealthRecord:
+    return build_record(local, verdict.health, usage=verdict.usage, error=verdict.error,
+                        retry_after_s=verdict.retry_after_s, checked_at=now, source="local")
+
+
+def _cached_record(entry: dict[str, Any], valid: bool) -> HealthRecord | None:
+    record = healthcache.record_of(entry)
+    if record is None:
+        return None
+    record.source = "cache"
+    record.observed_at = record.observed_at or record.checked_at
+    record.stale = record.stale or not valid
+    return record
+
+
+def _not_probed(local: Local, why: str = "not probed yet") -> HealthRecord:
+    return build_record(local, Health.UNKNOWN, error=why, source="local")
+
+
+def cached_records(ctx: "RoostContext", profiles: list[Profile]) -> list[HealthRecord]:
+    """Health from the cache and the credentials files only: no network, no writes."""
+    now = ctx.now()
+    entries = healthcache.entries(ctx)
+    evidence = Evidence.load(ctx)
+    records = []
+    for profile in profiles:
+        entry = entries.get(profile.name)
+        mtime = cred_mtime_ns(profile)
+        newer = evidence.supersedes(profile.name, entry, mtime)  # passive evidence newer than the probe
+        if not newer and healthcache.is_valid(entry, now, mtime):
+            record = _cached_record(entry, valid=True)
+            if record is not None:
+                records.append(record)
+                continue
+        local = read_local(ctx, profile)
+        verdict = local_verdict(ctx, local, now, classify=False)
+        if verdict is not None:
+            records.append(_verdict_record(local, verdict, now))
+            continue
+        standin = evidence.stand_in(local, entry, now) if newer else None
+        if standin is not None:
+            records.append(standin)
+            continue
+        records.append(_cached_record(entry or {}, valid=False) or _not_probed(local))
+    return records
+
+
+@dataclass
+class Probed:
+    """One finished probe on its way into the cache (or a local verdict, which is never cached)."""
+
+    local: Local
+    outcome: ProbeOutcome | None
+    verdict: Classification
+    checked_at: float
+    extra_probe_times: list[float] = field(default_factory=list)
+    record: HealthRecord | None = None
+
+
+@dataclass
+class Plan:
+    mode: str
+    now: float
+    records: dict[str, HealthRecord] = field(default_factory=dict)
+    locals: dict[str, Local] = field(default_factory=dict)
+    to_probe: list[Profile] = field(default_factory=list)
+    waiting: dict[str, float] = field(default_factory=dict)  # name -> in-flight deadline elsewhere
+    local_probed: list[Probed] = field(default_factory=list)
+
+
+def _settings(ctx: "RoostContext", timeout: float | None) -> tuple[float, int, int]:
+    deadline = float(timeout if timeout is not None else ctx.settings.get("timeout"))
+    concurrency = max(1, int(ctx.settings.get("probe_concurrency")))
+    budget = int(ctx.settings.get("probe_budget"))
+    return deadline, concurrency, budget
+
+
+def plan_run(ctx: "RoostContext", profiles: list[Profile], mode: str) -> Plan:
+    """Decide per profile: cached, local verdict, or a probe (no network, no writes)."""
+    plan = Plan(mode, ctx.now())
+    entries = healthcache.entries(ctx)
+    evidence = Evidence.load(ctx) if mode == AUTO else None
+    for profile in profiles:
+        entry = entries.get(profile.name)
+        mtime = cred_mtime_ns(profile)
+        # Passive evidence newer than the cached probe decides instead of it (docs/passive-health.md).
+        newer = evidence is not None and evidence.supersedes(profile.name, entry, mtime)
+        if mode == AUTO and not newer and healthcache.is_valid(entry, plan.now, mtime):
+            record = _cached_record(entry, valid=True)
+            if record is not None:
+                plan.records[profile.name] = record
+                continue
+        local = read_local(ctx, profile)
+        plan.locals[profile.name] = local
+        verdict = local_verdict(ctx, local, plan.now, classify=True)
+        standin = evidence.stand_in(local, entry, plan.now) if newer and verdict is None else None
+        if verdict is not None:
+            plan.local_probed.append(Probed(local, None, verdict, plan.now))
+            plan.records[profile.name] = _verdict_record(local, verdict, plan.now)
+        elif standin is not None:  # a passive reading stands in for a probe: no request, no budget
+            plan.records[profile.name] = standin
+        else:
+            plan.to_probe.append(profile)
+    return plan
+
+
+def _reserve(ctx: "RoostContext", plan: Plan, deadline: float, limit: int) -> list[Profile]:
+    """Take budget slots and in-flight marks under the document lock; return what may be probed."""
+    granted: list[Profile] = []
+    over: dict[str, dict[str, Any]] = {}
+    roots = alias_roots(ctx.profiles()) if limit > 0 else {}
+
+    def edit(doc: dict[str, Any]) -> dict[str, Any]:
+        granted.clear()
+        over.clear()
+        plan.waiting.clear()
+        now = ctx.now()
+        inflight = {k: v for k, v in healthcache.section(doc, "inflight").items()
+                    if isinstance(v, (int, float)) and v > now}
+        stamps: dict[str, list[float]] = {}
+        for profile in plan.to_probe:
+            name = profile.name
+            if plan.mode == AUTO and name in inflight:
+                plan.waiting[name] = inflight[name]
+                continue
+            key = roots.get(name, name)  # symlinked names are one account: one budget
+            used = len(healthcache.probe_times(doc, key, now)) + len(stamps.get(key, ()))
+            if limit > 0 and used >= limit:
+                over[name] = healthcache.budget(doc, key, now, limit)
+                if plan.mode != FORCE:
+                    continue
+            granted.append(profile)
+            stamps.setdefault(key, []).append(now)
+            inflight[name] = now + deadline * 2 + 1  # room for a 401 re-probe
+        return {**doc, "version": healthcache.VERSION, "inflight": inflight,
+                "probes": healthcache.with_probe_times(doc, stamps, now)}
+
+    try:
+        ctx.state.update_doc(healthcache.DOC, edit)
+    except (RoostError, OSError) as err:  # a stuck lock, a full disk: probing unbudgeted beats reporting nothing
+        ctx.warn(f"could not reserve the probe budget ({getattr(err, 'message', err)}); probing without it")
+        granted[:] = list(plan.to_probe)
+        plan.waiting.clear()
+    for name, use in over.items():
+        _say_over_budget(ctx, plan, name, use)
+    return granted
+
+
+def _say_over_budget(ctx: "RoostContext", plan: Plan, name: str, use: dict[str, Any]) -> None:
+    spent = f"{use['used']}/{use['limit']} probes in the last hour"
+    if plan.mode == FORCE:
+        ctx.warn(f"profile {name!r} is over its probe budget ({spent}); probing anyway because it was forced")
+        return
+    local = plan.locals[name]
+    entry = healthcache.entries(ctx).get(name)
+    valid = healthcache.is_valid(entry, plan.now, local.mtime_ns)
+    record = _cached_record(entry or {}, valid) or _not_probed(local, "not probed yet (probe budget spent)")
+    checked = entry.get("checked_at") if entry else None
+    age = f"from {format_duration(plan.now - checked)} ago" if isinstance(checked, (int, float)) else "(none yet)"
+    slot = f", next slot in {format_duration(use['resets_in_s'])}" if "resets_in_s" in use else ""
+    override = "--no-cache" if plan.mode == AUTO else "--force"
+    ctx.warn(f"probe budget spent for {name!r} ({spent}{slot}); showing its cached result {age} "
+             f"({override} probes anyway)")
+    plan.records[name] = record
+
+
+def _cap_at_expiry(local: Local, health: Health, until: float | None) -> float | None:
+    """A verdict about a live token holds at most until that token expires (then auth_expired)."""
+    expiry = local.expiry()
+    if until is None or expiry is None or health in (Health.AUTH_DEAD, Health.AUTH_EXPIRED):
+        return until
+    return min(until, expiry) if expiry > 0 else until
+
+
+def build_entry(old: dict[str, Any] | None, probed: Probed) -> tuple[dict[str, Any], HealthRecord]:
+    """The new cache entry for a probe, merged with the entry on disk (backoff, last good usage)."""
+    old = old or {}
+    verdict, now = probed.verdict, probed.checked_at
+    failures = (int(old.get("backoff") or 0) + 1) if verdict.health is Health.NETWORK_ERROR else 0
+    ttl = verdict.ttl_s
+    if verdict.health is Health.NETWORK_ERROR:
+        ttl = healthcache.backoff_delay(failures, ttl or healthcache.BACKOFF_BASE_S)
+        verdict.reasons.append(f"network_error #{failures} in a row: re-probe in {ttl:.0f}s")
+    until = _cap_at_expiry(probed.local, verdict.health, None if ttl is None else now + ttl)
+    last_good = old.get("last_good") if isinstance(old.get("last_good"), dict) else None
+    if verdict.usage is not None and verdict.health in (Health.OK, Health.SESSION_LIMIT, Health.WEEKLY_LIMIT):
+        last_good = {"usage": asdict(verdict.usage), "at": now}
+    usage, stale, good_at = verdict.usage, False, None
+    if verdict.health is Health.RATE_LIMITED and usage is None and last_good:
+        usage, stale, good_at = usage_from_dict(last_good.get("usage")), True, last_good.get("at")
+        verdict.reasons.append(f"kept the last good usage reading from {iso(good_at)} (stale)")
+    record = build_record(probed.local, verdict.health, usage=usage, error=verdict.error,
+                          retry_after_s=verdict.retry_after_s, checked_at=now, valid_until=until,
+                          source="probe", stale=stale, last_good_at=good_at)
+    outcome = probed.outcome
+    entry = {"record": record.to_dict(), "usage": asdict(usage) if usage is not None else None,
+             "reasons": list(verdict.reasons), "classifier": verdict.classifier, "checked_at": now,
+             "valid_until": until, "cred_mtime_ns": probed.local.mtime_ns, "backoff": failures,
+             "last_good": last_good,
+             "outcome": {"status": outcome.status, "error": outcome.error,
+                         "elapsed_s": round(outcome.elapsed_s, 4)} if outcome else None}
+    return entry, record
+
+
+def _commit(ctx: "RoostContext", probed: list[Probed]) -> None:
+    """Merge every result of the batch into the document in one update."""
+
+    def edit(doc: dict[str, Any]) -> dict[str, Any]:
+        profiles = healthcache.entries(ctx, doc)
+        inflight = healthcache.section(doc, "inflight")
+        extra: dict[str, list[float]] = {}
+        for item in probed:
+            name = item.local.profile.name
+            profiles[name], item.record = build_entry(profiles.get(name), item)
+            inflight.pop(name, None)
+            if item.extra_probe_times:
+                extra[name] = item.extra_probe_times
+        return {**doc, "version": healthcache.VERSION, "profiles": profiles, "inflight": inflight,
+                "probes": healthcache.with_probe_times(doc, extra, ctx.now())}
+
+    try:
+        ctx.state.update_doc(healthcache.DOC, edit)
+    except (RoostError, OSError) as err:  # the verdicts still stand; only the cache misses them
+        ctx.warn(f"could not write the health cache: {getattr(err, 'message', err)}")
+        for item in probed:
+            if item.record is None:
+                item.record = build_entry(None, item)[1]
+
+
+def budget_meta(ctx: "RoostContext", profiles: list[Profile]) -> dict[str, dict[str, Any]]:
+    """``{name: {used, limit, window_s}}`` for every profile (status --json meta.budget)."""
+    doc, now, limit = healthcache.read(ctx), ctx.now(), int(ctx.settings.get("probe_budget"))
+    roots = alias_roots(profiles)
+    return {p.name: healthcache.budget(doc, roots[p.name], now, limit) for p in profiles}

@@ -1,0 +1,77 @@
+"""Raw and traced probes: one profile's untouched answer (``probe --raw``), or one forced
+probe with its outcome and verdict (``trace``). Nothing here bypasses the budget
+except FORCE, which the user asked for."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..records import Classification, HealthRecord, ProbeOutcome, Profile
+from .cache import FORCE, _settings, plan_run
+from .fanout import _call_source, _skip_absent_sniffio, execute, probe_source
+from .local import read_local
+
+if TYPE_CHECKING:
+    from ..context import RoostContext
+
+
+def probe_traced(ctx: "RoostContext", profile: Profile, *,
+                 timeout: float | None = None) -> tuple[ProbeOutcome | None, Classification, HealthRecord]:
+    """One forced probe of ``profile``: its (redacted) outcome, the verdict and the cached record.
+
+    The outcome is None when no request was made (the token is expired or unusable).
+    """
+    import asyncio
+
+    plan = plan_run(ctx, [profile], FORCE)
+    if plan.local_probed:
+        item = plan.local_probed[0]
+        return None, item.verdict, plan.records[profile.name]
+    probed, _ = asyncio.run(execute(ctx, plan, timeout=timeout))
+    item = probed[0]
+    return item.outcome, item.verdict, item.record
+
+
+def raw_result(name: str, outcome: ProbeOutcome) -> dict[str, Any]:
+    """``probe --raw`` output: ``body`` parsed when it is JSON (else the text), ``text`` as received."""
+    body: Any = outcome.json()
+    text = outcome.body.decode("utf-8", "replace")
+    return {"name": name, "url": outcome.url, "status": outcome.status, "headers": outcome.headers,
+            "body": body if body is not None else text, "json": body is not None, "text": text,
+            "error": outcome.error, "error_detail": outcome.error_detail,
+            "elapsed_s": round(outcome.elapsed_s, 4), "request": outcome.request}
+
+
+async def _raw_all(ctx: "RoostContext", profiles: list[Profile], timeout: float | None) -> list[dict[str, Any]]:
+    import asyncio
+
+    from ..http import make_async_client
+
+    deadline, concurrency, _ = _settings(ctx, timeout)
+    source = probe_source(ctx)
+    gate = asyncio.Semaphore(concurrency)
+    _skip_absent_sniffio()
+
+    async def one(profile: Profile) -> dict[str, Any]:
+        local = read_local(ctx, profile)
+        if local.problem or not local.token:
+            return {"name": profile.name, "url": None, "status": None, "headers": {}, "body": None,
+                    "json": False, "text": "", "error": "credentials", "elapsed_s": 0.0, "request": {},
+                    "error_detail": local.problem or "no access token in the credentials file"}
+        async with gate:
+            return raw_result(profile.name, await _call_source(ctx, source, local, client, deadline))
+
+    async with make_async_client(ctx, max_connections=concurrency) as client:
+        return list(await asyncio.gather(*(one(p) for p in profiles)))
+
+
+def probe_raw_many(ctx: "RoostContext", profiles: list[Profile], *, timeout: float | None = None) -> list[dict[str, Any]]:
+    """The untouched usage bodies: no classification, no cache write, no budget use."""
+    import asyncio
+
+    return asyncio.run(_raw_all(ctx, profiles, timeout))
+
+
+def probe_raw(ctx: "RoostContext", profile: Profile, *, timeout: float | None = None) -> dict[str, Any]:
+    """``probe --raw`` for one profile: the untouched body (tokens redacted), nothing written."""
+    return probe_raw_many(ctx, [profile], timeout=timeout)[0]

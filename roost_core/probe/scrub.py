@@ -1,0 +1,33 @@
+"""Scrubbing: no token a server echoes, or a plugin repeats, leaves the engine whole.
+
+Every outcome, verdict and reason is cut to a token's last 4 characters,
+both for the profile's known tokens and for anything shaped like one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from ..credentials import redact
+from ..records import ProbeOutcome
+
+TOKEN_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9]+-[A-Za-z0-9_\-]{4,}")
+
+
+def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """``text`` with every known token, and anything shaped like one, cut to its last 4 characters."""
+    for secret in secrets:
+        if secret and len(secret) >= 8:
+            text = text.replace(secret, redact(secret))
+    return TOKEN_PATTERN.sub(lambda m: redact(m.group(0)), text)
+
+
+def scrub_outcome(outcome: ProbeOutcome, secrets: tuple[str, ...]) -> ProbeOutcome:
+    """The outcome with any echoed token redacted (a hostile server may echo the bearer)."""
+    text = outcome.body.decode("utf-8", "replace")
+    cleaned = scrub(text, secrets)
+    body = outcome.body if cleaned == text else cleaned.encode("utf-8")
+    headers = {k: scrub(v, secrets) for k, v in outcome.headers.items()}
+    detail = scrub(outcome.error_detail, secrets) if outcome.error_detail else outcome.error_detail
+    return replace(outcome, body=body, headers=headers, error_detail=detail)
