@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
                 return sum(1 for _ in handle)
 
         def in_process() -> None:
-            from roost_core.cli.history_cmds import LogScan, aggregate
+            from roost_plugins.picklog.scan import LogScan
+            from roost_plugins.picklog.stats import aggregate
             from roost_core.context import RoostContext
 
             data = aggregate(RoostContext(env=env), LogScan())

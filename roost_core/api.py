@@ -49,18 +49,7 @@ _EXPORTS: dict[str, str] = {
     "StatusFeed": ".interfaces:StatusFeed",
     "Renderer": ".interfaces:Renderer",
     "DoctorCheck": ".interfaces:DoctorCheck",
-    # state backends: capability interfaces and the base class with their defaults
     "StateBackend": ".interfaces:StateBackend",
-    "StateBackendFactory": ".interfaces:StateBackendFactory",
-    "Documents": ".interfaces:Documents",
-    "Locks": ".interfaces:Locks",
-    "Logs": ".interfaces:Logs",
-    "CredentialStore": ".interfaces:CredentialStore",
-    "FleetMembership": ".interfaces:FleetMembership",
-    "PendingGrant": ".interfaces:PendingGrant",
-    "StateBackendBase": ".backend:StateBackendBase",
-    "RefreshGuard": ".backend:RefreshGuard",
-    "JsonDocuments": ".docstore:JsonDocuments",
     # errors and exit codes
     "ExitCode": ".errors:ExitCode",
     "RoostError": ".errors:RoostError",
@@ -79,7 +68,6 @@ _EXPORTS: dict[str, str] = {
     # atomic, private file I/O
     "atomic_write": ".atomic:atomic_write",
     "ensure_private_dir": ".atomic:ensure_private_dir",
-    "fsync_dir": ".atomic:fsync_dir",
     "remove_stale_temps": ".atomic:remove_stale_temps",
     "write_user_file": ".atomic:write_user_file",
     # text from outside roost, made safe for a terminal
@@ -92,9 +80,10 @@ _EXPORTS: dict[str, str] = {
     "format_duration": ".durations:format_duration",
     "parse_duration": ".durations:parse_duration",
     "utc_now_iso": ".audit:utc_now_iso",
-    # this host's processes (lease holders, lock owners)
-    "boot_id": ".leases:boot_id",
-    "process_start": ".leases:process_start",
+    # picks.log, the audit trail
+    "AUDIT_COLUMNS": ".audit:COLUMNS",
+    "PICKS_LOG": ".audit:PICKS_LOG",
+    "parse_audit_line": ".audit:parse_line",
     # profiles and credentials
     "CREDENTIALS_FILE": ".profiles:CREDENTIALS_FILE",
     "discover_profiles": ".profiles:discover",
@@ -112,6 +101,8 @@ _EXPORTS: dict[str, str] = {
     "pass_roost": ".cli.common:pass_roost",
     "complete_profiles": ".cli.common:complete_profiles",
     "DURATION": ".cli.common:DURATION",
+    "COMPLETE_VAR": ".cli.shell_complete:COMPLETE_VAR",
+    "register_completion_shells": ".cli.shell_complete:register_shells",
     "render": ".render:render",
     "plain_table": ".render:plain_table",
 }

@@ -54,6 +54,10 @@ class RoostContext:
         disabled = set(self.disabled_plugins) | set(self.settings.disabled_plugins)
         return PluginHost(disabled=disabled, warn=self.out.warn)
 
+    def config_free_host(self) -> PluginHost:
+        """A plugin host that ignores config.toml (doctor and --help work while it is broken)."""
+        return PluginHost(disabled=set(self.disabled_plugins), warn=self.out.warn)
+
     @cached_property
     def state(self) -> Any:
         """The configured StateBackend (``files`` unless config.toml says otherwise)."""

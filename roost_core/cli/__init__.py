@@ -1,8 +1,9 @@
 """The ``roost`` command line: a lazy click group.
 
 Core commands are imported only when invoked (``CORE_COMMANDS`` maps names
-to modules); plugin commands (``command.*`` entry points) are loaded only
-for an unknown name, ``--help`` and completion. Errors become one stderr
+to modules); plugin commands (``command.*`` entry points: the built-in
+update, shellinit, completion, history, stats, doctor, report, trace, ...)
+are loaded only for an unknown name, ``--help`` and completion. Errors become one stderr
 line (or the JSON error envelope) and a semantic exit code.
 """
 
@@ -18,13 +19,14 @@ import click
 
 from .. import __version__
 from ..context import RoostContext
-from ..errors import ExitCode, RoostError, ValidationError
+from ..errors import ExitCode, RoostError, Unavailable, ValidationError
 
 CORE_COMMANDS: dict[str, str] = {
     "list": "roost_core.cli.profiles_cmds:list_cmd",
     "add": "roost_core.cli.profiles_cmds:add_cmd",
-    "remove": "roost_core.cli.profiles_cmds:remove_cmd",
-    "rename": "roost_core.cli.profiles_cmds:rename_cmd",
+    "remove": "roost_core.cli.remove_cmds:remove_cmd",
+    "rename": "roost_core.cli.remove_cmds:rename_cmd",
+    "removed": "roost_core.cli.remove_cmds:removed_cmd",
     "snapshot": "roost_core.cli.profiles_cmds:snapshot_cmd",
     "plugins": "roost_core.cli.plugins_cmd:plugins_cmd",
     "config": "roost_core.cli.config_cmd:config_group",
@@ -36,11 +38,6 @@ CORE_COMMANDS: dict[str, str] = {
     "which": "roost_core.cli.pick_cmds:which_cmd",
     "refresh": "roost_core.cli.refresh_cmd:refresh_cmd",
     "exec": "roost_core.cli.exec_cmd:exec_cmd",
-    "history": "roost_core.cli.history_cmds:history_cmd",
-    "stats": "roost_core.cli.history_cmds:stats_cmd",
-    "doctor": "roost_core.cli.doctor_cmd:doctor_cmd",
-    "update": "roost_core.cli.update_cmd:update_cmd",
-    "shellinit": "roost_core.cli.shellinit_cmd:shellinit_cmd",
 }
 
 
@@ -83,7 +80,11 @@ class RoostGroup(click.Group):
         # A plugin may attach to the core "config" group, so make it real first.
         self.get_command(ctx, "config")
         try:
-            rctx.host.add_commands(self)
+            host = rctx.host
+        except RoostError:  # a broken config.toml must not hide commands (doctor reports it)
+            host = rctx.host_override = rctx.config_free_host()
+        try:
+            host.add_commands(self)
         except RoostError as err:
             rctx.warn(err.message)
 
@@ -95,7 +96,7 @@ class RoostGroup(click.Group):
         rctx.out.json_mode = rctx.out.json_mode or "--json" in head
         rctx.debug = rctx.debug or "--debug" in head or rctx.env.get("CLAUDE_LB_DEBUG", "") not in ("", "0")
         if os.environ.get(complete_var or "_ROOST_COMPLETE"):  # a shell is completing: stay quiet
-            from .completion import register_shells
+            from .shell_complete import register_shells
 
             register_shells()  # roost's PowerShell protocol class
             rctx.out.quiet = True  # plugin warnings would garble the user's prompt
@@ -180,9 +181,11 @@ def _completion_option(flag: str, install: bool):
     def callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
         if not value or ctx.resilient_parsing:
             return
-        from .completion import install_completion, show_completion
-
-        (install_completion if install else show_completion)(ctx)
+        command = ctx.command.get_command(ctx, "completion") if isinstance(ctx.command, click.Group) else None
+        if command is None:
+            raise Unavailable("shell completion comes from the 'completion' plugin, which is not loaded "
+                              "(disabled with --disable-plugin or [plugins] disable?)")
+        ctx.invoke(command, shell=None, install=install)
         ctx.exit(0)
 
     return click.option(flag, is_flag=True, expose_value=False, is_eager=True, callback=callback,

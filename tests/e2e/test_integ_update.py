@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+PACKAGES = ("roost_core", "roost_plugins")  # update itself is a built-in plugin
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 
@@ -32,7 +33,8 @@ def checkout(tmp_path, roost_env):
     cfg.write_text("[user]\n\tname = t\n\temail = t@example.invalid\n")
     env = roost_env.env(GIT_CONFIG_GLOBAL=str(cfg), GIT_CONFIG_NOSYSTEM="1")
     seed = tmp_path / "seed"
-    shutil.copytree(REPO / "src", seed / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for package in PACKAGES:
+        shutil.copytree(REPO / package, seed / package, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     shutil.copy(REPO / "pyproject.toml", seed / "pyproject.toml")
     git(seed, "init", "-q", "-b", "main", env=env)
     git(seed, "add", "-A", env=env)
@@ -40,7 +42,7 @@ def checkout(tmp_path, roost_env):
     git(tmp_path, "clone", "-q", "--bare", str(seed), "upstream.git", env=env)
     git(tmp_path, "clone", "-q", "upstream.git", "installed", env=env)
     git(tmp_path, "clone", "-q", "upstream.git", "other", env=env)
-    env["PYTHONPATH"] = str(tmp_path / "installed" / "src")
+    env["PYTHONPATH"] = str(tmp_path / "installed")
     return env, tmp_path / "installed", tmp_path / "other"
 
 
@@ -53,8 +55,9 @@ def push_upstream(other: Path, env: dict[str, str], n: int) -> None:
 
 
 def roost(env: dict[str, str], *args: str, **extra: str) -> subprocess.CompletedProcess:
+    # cwd outside this repo: "python -m" puts the cwd first on sys.path, ahead of PYTHONPATH
     return subprocess.run([sys.executable, "-m", "roost_core", *args], env={**env, **extra}, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, cwd=env.get("HOME") or "/")
 
 
 def test_reports_behind_then_apply_pulls_and_reinstalls(checkout, tmp_path):
@@ -110,15 +113,17 @@ def test_diverged_branch_is_a_conflict_and_nothing_is_reinstalled(checkout, tmp_
 def test_non_git_installs_say_what_to_run_and_exit_0(checkout, tmp_path):
     env, installed, _ = checkout
     plain = tmp_path / "plain"
-    shutil.copytree(installed / "src", plain / "src")
+    for package in PACKAGES:
+        shutil.copytree(installed / package, plain / package)
     shutil.copy(installed / "pyproject.toml", plain / "pyproject.toml")
-    proc = roost({**env, "PYTHONPATH": str(plain / "src")}, "update", "--json")
+    proc = roost({**env, "PYTHONPATH": str(plain)}, "update", "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["data"]["install"]["kind"] == "source" and out["meta"] == {"update_available": None}
     assert "not a git checkout" in out["data"]["advice"]
     site = tmp_path / "lib" / "site-packages"
-    shutil.copytree(installed / "src", site)
+    for package in PACKAGES:
+        shutil.copytree(installed / package, site / package)
     proc = roost({**env, "PYTHONPATH": str(site)}, "update", "--apply")
     assert proc.returncode == 0, proc.stderr
     assert "not from a git checkout" in proc.stderr and "To upgrade, run:" in proc.stderr

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from roost_core.cli.doctor_cmd import counts, run_check
+from roost_plugins.doctor import counts, run_check
 from roost_core.context import RoostContext
 from roost_core.mounts import Mount, mount_for, network_kind, parse_mountinfo
 from roost_core.records import CheckResult, Profile

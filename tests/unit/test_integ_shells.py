@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from roost_core.cli import cli
-from roost_core.cli.completion import (PowerShellComplete, RC_MARKER, _append_rc_line, completion_script,
-                                       install_plan, register_shells)
-from roost_core.cli.shellinit_cmd import wrapper_script
+from roost_core.cli.shell_complete import PowerShellComplete, register_shells
 from roost_core.errors import ValidationError
-from roost_core.shells import detect_shell, normalize_shell, parent_process_name
+from roost_plugins.shell.completion import RC_MARKER, _append_rc_line, completion_script, install_plan
+from roost_plugins.shell.detect import detect_shell, normalize_shell, parent_process_name
+from roost_plugins.shell.shellinit import wrapper_script
 
 
 @pytest.mark.parametrize("name,expected", [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from roost_core.cli import update_cmd as up
+from roost_plugins import update as up
 from roost_core.context import RoostContext
 from roost_core.errors import Conflict
 from roost_core.output import Output
@@ -154,4 +154,6 @@ def test_this_checkout_is_detected():
     install = up.detect_install()
     assert install.kind in ("git", "source") and install.dir is not None
     assert (Path(install.dir) / "pyproject.toml").is_file() and install.python == sys.executable
-    assert os.path.samefile(Path(install.dir) / "src" / "roost_core", Path(up.__file__).parents[1])
+    import roost_core.api as api
+
+    assert os.path.samefile(Path(install.dir) / "roost_core", Path(api.__file__).parent)

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from roost_core import audit
 from roost_core.cli import cli
-from roost_core.cli.history_cmds import LogScan, percentile
+from roost_plugins.picklog.scan import LogScan
+from roost_plugins.picklog.stats import percentile
 from roost_core.context import RoostContext
 from roost_core.output import Output
 from roost_core.records import AuditEvent

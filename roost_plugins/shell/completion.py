@@ -1,11 +1,8 @@
-"""Shell completion: ``roost --show-completion`` / ``--install-completion``.
+"""``roost completion [SHELL] [--install]``: print or install the completion script.
 
-bash, zsh and fish use click's own completion scripts and protocol
-(``_ROOST_COMPLETE={shell}_complete``). PowerShell gets a script written
-here and a matching ``ShellComplete`` class registered as ``powershell``
-and ``pwsh``: the script hands roost the command line up to the cursor in
-``COMP_WORDS`` and reads back one ``type<TAB>value<TAB>help`` line per
-completion.
+The root flags ``roost --show-completion`` / ``--install-completion`` run this
+command for the detected shell. bash, zsh and fish get click's own scripts;
+PowerShell gets the script of the core's ``PowerShellComplete`` protocol class.
 
 Installing writes the script to roost's config dir (fish: its completions
 dir, which fish autoloads) and appends one guarded source line to the
@@ -18,71 +15,25 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
 import click
-from click.shell_completion import ShellComplete, add_completion_class, get_completion_class, split_arg_string
+from click.shell_completion import get_completion_class
 
-from ..context import RoostContext
-from ..errors import RoostError, ValidationError
-from ..shells import SHELLS, detect_shell
+from roost_core.api import (
+    COMPLETE_VAR,
+    RoostContext,
+    RoostError,
+    ValidationError,
+    atomic_write,
+    hookimpl,
+    json_option,
+    register_completion_shells,
+)
 
-COMPLETE_VAR = "_ROOST_COMPLETE"
+from .detect import SHELLS, detect_shell, normalize_shell
+
 RC_MARKER = "# roost shell completion (roost --install-completion)"
-
-_POWERSHELL_SOURCE = r"""# roost completion for PowerShell (roost --show-completion)
-Register-ArgumentCompleter -Native -CommandName %(prog_name)s, '%(prog_name)s.exe' -ScriptBlock {
-    param($wordToComplete, $commandAst, $cursorPosition)
-    $line = $commandAst.Extent.Text
-    $upTo = $cursorPosition - $commandAst.Extent.StartOffset
-    if ($upTo -ge 0 -and $upTo -lt $line.Length) { $line = $line.Substring(0, $upTo) }
-    $names = '%(complete_var)s', 'COMP_WORDS', 'COMP_CWORD'
-    $saved = @{}
-    foreach ($name in $names) { $saved[$name] = [Environment]::GetEnvironmentVariable($name) }
-    try {
-        $env:%(complete_var)s = 'powershell_complete'
-        $env:COMP_WORDS = $line
-        $env:COMP_CWORD = $wordToComplete
-        $response = & (Get-Command -Name %(prog_name)s -CommandType Application | Select-Object -First 1).Source 2>$null
-    } finally {
-        foreach ($name in $names) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
-    }
-    foreach ($item in @($response)) {
-        $type, $value, $help = "$item" -split "`t", 3
-        if ($type -ne 'plain' -or -not $value) { continue }
-        if (-not $help) { $help = $value }
-        [System.Management.Automation.CompletionResult]::new($value, $value, 'ParameterValue', $help)
-    }
-}
-"""
-
-
-class PowerShellComplete(ShellComplete):
-    """PowerShell (pwsh 7+, Windows PowerShell 5.1) completion for roost's script above.
-
-    ``COMP_WORDS`` is the command line up to the cursor; a line ending in
-    whitespace completes a new, empty word, otherwise its last word.
-    """
-
-    name = "powershell"
-    source_template = _POWERSHELL_SOURCE
-
-    def get_completion_args(self) -> tuple[list[str], str]:
-        line = os.environ.get("COMP_WORDS", "")
-        args = split_arg_string(line)[1:]
-        if line and not line[-1].isspace() and args:
-            return args[:-1], args[-1]
-        return args, ""
-
-    def format_completion(self, item: Any) -> str:
-        help_ = " ".join((item.help or "").split())
-        return f"{item.type}\t{item.value}\t{help_}"
-
-
-def register_shells() -> None:
-    """Make ``powershell_complete`` / ``pwsh_complete`` known to click (idempotent)."""
-    for name in ("powershell", "pwsh"):
-        add_completion_class(PowerShellComplete, name)
 
 
 def _click_shell_name(shell: str) -> str:
@@ -91,7 +42,7 @@ def _click_shell_name(shell: str) -> str:
 
 def completion_script(cli: click.Command, shell: str, prog_name: str = "roost") -> str:
     """The completion script for ``shell`` (one of SHELLS)."""
-    register_shells()
+    register_completion_shells()
     cls = get_completion_class(_click_shell_name(shell))
     if cls is None:
         raise ValidationError(f"no completion support for {shell!r}")
@@ -144,8 +95,6 @@ def install_plan(shell: str, env: Mapping[str, str], home: Path, config_dir: Pat
 
 
 def _write_text(path: Path, text: str) -> None:
-    from ..atomic import atomic_write
-
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, text.encode("utf-8"), 0o644)
 
@@ -165,31 +114,31 @@ def _append_rc_line(rc_file: Path, line: str) -> bool:
     return True
 
 
-def _shell_or_fail(rctx: RoostContext) -> str:
-    shell = detect_shell(rctx.env)
-    if shell is None:
+def _shell_or_fail(rctx: RoostContext, shell: str | None) -> str:
+    chosen = normalize_shell(shell) if shell else detect_shell(rctx.env)
+    if chosen is None:
         raise ValidationError("cannot detect your shell (parent process and $SHELL are not bash, zsh, "
                               f"fish or pwsh); supported: {', '.join(SHELLS)}",
                               details={"shells": list(SHELLS)})
-    return shell
+    return chosen
 
 
 def _home(env: Mapping[str, str]) -> Path:
     return Path(env["HOME"]) if env.get("HOME") else Path.home()
 
 
-def show_completion(ctx: click.Context) -> None:
-    """Print the completion script for the detected shell on stdout."""
+def show_completion(ctx: click.Context, shell: str | None = None) -> None:
+    """Print the completion script for ``shell`` (default: the detected one) on stdout."""
     rctx = ctx.ensure_object(RoostContext)
-    shell = _shell_or_fail(rctx)
+    shell = _shell_or_fail(rctx, shell)
     script = completion_script(ctx.find_root().command, shell)
     rctx.out.emit({"shell": shell, "script": script}, {}, text=script)
 
 
-def install_completion(ctx: click.Context) -> None:
+def install_completion(ctx: click.Context, shell: str | None = None) -> None:
     """Write the script and source it from the shell's rc file (once)."""
     rctx = ctx.ensure_object(RoostContext)
-    shell = _shell_or_fail(rctx)
+    shell = _shell_or_fail(rctx, shell)
     plan = install_plan(shell, rctx.env, _home(rctx.env), rctx.paths.config_dir)
     script = completion_script(ctx.find_root().command, shell)
     try:
@@ -208,3 +157,23 @@ def install_completion(ctx: click.Context) -> None:
         how = "added a line to" if changed else "already sourced from"
         rctx.out.say(f"Installed {shell} completion at {plan.script_path}; {how} {plan.rc_file}. "
                      f"Open a new shell (or source {plan.rc_file}) to use it.")
+
+
+@click.command("completion")
+@click.argument("shell", required=False, type=click.Choice([*SHELLS, "powershell"], case_sensitive=False))
+@click.option("--install", is_flag=True, help="Write the script and source it from the shell's rc file (once).")
+@json_option
+@click.pass_context
+def completion_cmd(ctx: click.Context, shell: str | None, install: bool) -> None:
+    """Print (or --install) the shell completion script; SHELL defaults to the detected one.
+
+    \b
+    Same as `roost --show-completion` / `roost --install-completion`.
+    bash, zsh, fish and pwsh complete commands, flags, profile and strategy names.
+    """
+    (install_completion if install else show_completion)(ctx, shell)
+
+
+@hookimpl
+def roost_register_commands(cli: click.Group) -> None:
+    cli.add_command(completion_cmd)

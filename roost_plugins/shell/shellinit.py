@@ -17,10 +17,9 @@ from pathlib import Path
 
 import click
 
-from ..context import RoostContext
-from ..errors import ValidationError
-from ..shells import SHELLS, detect_shell, normalize_shell
-from .common import json_option, pass_roost
+from roost_core.api import RoostContext, ValidationError, hookimpl, json_option, pass_roost
+
+from .detect import SHELLS, detect_shell, normalize_shell
 
 HEADER = ("roost shellinit ({shell}): every `claude` runs as `roost exec --auto-refresh -- claude ...`.\n"
           "Bypass once with `{bypass}`; remove the shellinit line from your shell rc to revert.")
@@ -66,7 +65,7 @@ function claude {{
 """
 
 
-def roost_executable() -> str:
+def this_roost() -> str:
     """The roost the wrapper should run: this one if its path is known, else ``roost`` from PATH."""
     argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
     if argv0 is not None and argv0.name in ("roost", "roost.exe") and argv0.is_file():
@@ -127,7 +126,12 @@ def shellinit_cmd(rctx: RoostContext, shell: str | None, roost_path: str | None)
         raise ValidationError("cannot detect your shell (parent process and $SHELL are not bash, zsh, "
                               "fish or pwsh); pass --shell bash|zsh|fish|pwsh",
                               details={"shells": list(SHELLS)})
-    roost = roost_path or roost_executable()
+    roost = roost_path or this_roost()
     script = wrapper_script(chosen, roost)
     rctx.out.emit({"shell": chosen, "roost": roost, "script": script}, {"detected": shell is None},
                   text=script)
+
+
+@hookimpl
+def roost_register_commands(cli: click.Group) -> None:
+    cli.add_command(shellinit_cmd)

@@ -15,10 +15,18 @@ from typing import Any
 
 import click
 
-from ..context import RoostContext
-from ..errors import ExitCode, RoostError, Unavailable
-from ..records import CheckResult
-from .common import json_option, pass_roost
+from roost_core.api import (
+    CheckResult,
+    ExitCode,
+    RoostContext,
+    RoostError,
+    Unavailable,
+    hookimpl,
+    json_option,
+    pass_roost,
+    plain_table,
+    render,
+)
 
 LEVELS = ("ok", "warn", "fail", "skip")
 
@@ -28,10 +36,7 @@ def _host(rctx: RoostContext) -> Any:
     try:
         rctx.settings
     except RoostError:
-        if rctx.host_override is None:
-            from ..plugins import PluginHost
-
-            rctx.host_override = PluginHost(disabled=set(rctx.disabled_plugins), warn=rctx.out.warn)
+        rctx.host_override = rctx.host_override or rctx.config_free_host()
     return rctx.host
 
 
@@ -81,8 +86,6 @@ def counts(results: list[CheckResult]) -> dict[str, int]:
 
 
 def _plain(results: list[CheckResult]) -> str:
-    from ..render import plain_table
-
     return plain_table(["result", "check", "message"], [[r.level.upper(), r.name, r.message] for r in results])
 
 
@@ -95,8 +98,6 @@ def doctor_cmd(rctx: RoostContext, skip_network: bool) -> int:
     """Check config, profiles, credentials, state files, plugins, network and status.claude.com.
 
     Exit 0 unless a check FAILs (then 9); WARN never fails."""
-    from ..render import render
-
     results = run_doctor(rctx, skip_network)
     tally = counts(results)
     data = [r.to_dict() for r in results]
@@ -116,3 +117,8 @@ def doctor_cmd(rctx: RoostContext, skip_network: bool) -> int:
         rctx.out.emit(None, meta, text=summary)
         rctx.out.error(err)
     return int(ExitCode.UNAVAILABLE)
+
+
+@hookimpl
+def roost_register_commands(cli: click.Group) -> None:
+    cli.add_command(doctor_cmd)

@@ -24,10 +24,17 @@ from typing import Any, Mapping
 
 import click
 
-from .. import __version__
-from ..context import RoostContext
-from ..errors import Conflict, RoostError, Unavailable, ValidationError
-from .common import json_option, pass_roost
+from roost_core.api import (
+    Conflict,
+    RoostContext,
+    RoostError,
+    Unavailable,
+    ValidationError,
+    __version__,
+    hookimpl,
+    json_option,
+    pass_roost,
+)
 
 INSTALL_CMD_VAR = "CLAUDE_LB_UPDATE_INSTALL_CMD"
 FETCH_TIMEOUT_S = 15.0
@@ -88,11 +95,11 @@ def _tool() -> str:
 
 
 def detect_install() -> Install:
-    import roost_core
+    import roost_core.api as api
 
-    package_dir = Path(roost_core.__file__).resolve().parent
+    package_dir = Path(api.__file__).resolve().parent  # roost_core/
     in_site = any(part in ("site-packages", "dist-packages") for part in package_dir.parts)
-    project = next((d for d in (package_dir.parent.parent, package_dir.parent)
+    project = next((d for d in (package_dir.parent, package_dir.parent.parent)
                     if (d / "pyproject.toml").is_file()), None) if not in_site else None
     direct = _direct_url()
     editable = bool(direct.get("dir_info", {}).get("editable")) or project is not None
@@ -295,3 +302,8 @@ def update_cmd(rctx: RoostContext, apply_: bool, no_pull: bool, no_fetch: bool) 
                    "applied": applied}, {"update_available": available}, text=summary)
     if advice and not rctx.out.json_mode:
         rctx.out.say(advice)
+
+
+@hookimpl
+def roost_register_commands(cli: click.Group) -> None:
+    cli.add_command(update_cmd)

@@ -1,0 +1,1 @@
+"""picks.log readers as built-in plugins: ``roost history`` and ``roost stats``."""

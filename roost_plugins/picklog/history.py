@@ -1,0 +1,58 @@
+"""``roost history``: recent picks and exec runs from picks.log (oldest first, like tail)."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import asdict
+from typing import Any
+
+import click
+
+from roost_core.api import (
+    DURATION,
+    RoostContext,
+    complete_profiles,
+    hookimpl,
+    json_option,
+    parse_audit_line,
+    pass_roost,
+)
+
+from .scan import LogScan, filters_meta, scan_for, show
+
+
+def history_rows(rctx: RoostContext, scan: LogScan, tail: int) -> tuple[list[dict[str, Any]], int]:
+    """The last ``tail`` matching events (oldest first) and how many matched in all."""
+    last: deque[str] = deque(maxlen=tail)
+    matched = 0
+    for _, line in scan.fields(rctx):
+        last.append(line)
+        matched += 1
+    events = (parse_audit_line(line) for line in last)
+    return [asdict(e) for e in events if e is not None], matched
+
+
+@click.command("history")
+@click.option("--tail", "tail", type=click.IntRange(min=1), default=20, show_default=True,
+              help="How many of the most recent events to show.")
+@click.option("--profile", metavar="NAME", shell_complete=complete_profiles,
+              help="Only events of this profile.")
+@click.option("--since", type=DURATION, metavar="DURATION",
+              help="Only events newer than this (30m, 1h, 2d, 1w, or seconds).")
+@json_option
+@pass_roost
+def history_cmd(rctx: RoostContext, tail: int, profile: str | None, since: float | None) -> None:
+    """Recent picks and exec runs from picks.log (oldest first, like tail)."""
+    scan = scan_for(rctx, since, profile)
+    rows, matched = history_rows(rctx, scan, tail)
+    meta = {"count": len(rows), "matched": matched, "tail": tail, **filters_meta(since, profile, scan, rctx)}
+    if not rows and not rctx.out.json_mode:
+        rctx.out.say("No events in picks.log" + (" match the filters." if profile or since else " yet."))
+        return
+    headers = ["ts", "event", "profile", "strategy", "rc", "duration_s", "argv0", "note"]
+    show(rctx, "history", rows, meta, (headers, [[r[h] for h in headers] for r in rows]))
+
+
+@hookimpl
+def roost_register_commands(cli: click.Group) -> None:
+    cli.add_command(history_cmd)

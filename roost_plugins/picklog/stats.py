@@ -1,0 +1,146 @@
+"""``roost stats``: totals per profile and event, exec duration p50/p95 and failure rate."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from roost_core.api import DURATION, RoostContext, complete_profiles, hookimpl, json_option, pass_roost
+
+from .scan import (
+    COL_DURATION,
+    COL_EVENT,
+    COL_PROFILE,
+    COL_RC,
+    COL_STRATEGY,
+    COL_TS,
+    LogScan,
+    filters_meta,
+    scan_for,
+    show,
+)
+
+
+def percentile(sorted_values: list[float], q: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default), q in [0, 1]."""
+    if not sorted_values:
+        return None
+    position = (len(sorted_values) - 1) * q
+    low = int(position)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+
+
+@dataclass
+class Tally:
+    """Counters for one profile (or, merged, for all of them)."""
+
+    by_event: Counter = field(default_factory=Counter)
+    by_strategy: Counter = field(default_factory=Counter)  # pick events
+    by_rc: Counter = field(default_factory=Counter)  # exec events ("none" when rc is missing)
+    failures: int = 0
+    durations: list[float] = field(default_factory=list)
+    first_ts: str | None = None
+    last_ts: str | None = None
+
+    def add(self, parts: list[str]) -> None:
+        event = parts[COL_EVENT]
+        self.by_event[event] += 1
+        if self.first_ts is None:
+            self.first_ts = parts[COL_TS]
+        self.last_ts = parts[COL_TS]
+        if event == "pick":
+            self.by_strategy[parts[COL_STRATEGY]] += 1
+        elif event == "exec":
+            rc = parts[COL_RC]
+            self.by_rc[str(int(rc)) if rc else "none"] += 1
+            if rc and int(rc) != 0:
+                self.failures += 1
+            if parts[COL_DURATION]:
+                self.durations.append(float(parts[COL_DURATION]))
+
+    def merge(self, other: "Tally") -> None:
+        self.by_event.update(other.by_event)
+        self.by_strategy.update(other.by_strategy)
+        self.by_rc.update(other.by_rc)
+        self.failures += other.failures
+        self.durations.extend(other.durations)
+        # ISO timestamps in one format compare correctly as strings.
+        self.first_ts = min(filter(None, (self.first_ts, other.first_ts)), default=None)
+        self.last_ts = max(filter(None, (self.last_ts, other.last_ts)), default=None)
+
+    @property
+    def failure_rate(self) -> float | None:
+        with_rc = sum(n for rc, n in self.by_rc.items() if rc != "none")
+        return round(self.failures / with_rc, 4) if with_rc else None
+
+    def percentiles(self) -> tuple[float | None, float | None]:
+        durations = sorted(self.durations)
+        return _round(percentile(durations, 0.50)), _round(percentile(durations, 0.95))
+
+    def row(self) -> dict[str, Any]:
+        """One profile's line of the stats."""
+        p50, p95 = self.percentiles()
+        return {"events": sum(self.by_event.values()), "by_event": dict(sorted(self.by_event.items())),
+                "picks": self.by_event.get("pick", 0), "execs": self.by_event.get("exec", 0),
+                "failures": self.failures, "failure_rate": self.failure_rate, "p50_s": p50, "p95_s": p95,
+                "first_ts": self.first_ts, "last_ts": self.last_ts}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def aggregate(rctx: RoostContext, scan: LogScan) -> dict[str, Any]:
+    """The stats document (shape in docs/SPEC.md, section observe)."""
+    per_profile: dict[str, Tally] = {}
+    for parts, _ in scan.fields(rctx):
+        tally = per_profile.get(parts[COL_PROFILE])
+        if tally is None:
+            tally = per_profile[parts[COL_PROFILE]] = Tally()
+        tally.add(parts)
+    total = Tally()
+    for tally in per_profile.values():
+        total.merge(tally)
+    names = sorted(per_profile)
+    p50, p95 = total.percentiles()
+    return {
+        "window_start": total.first_ts, "window_end": total.last_ts,
+        "events": sum(total.by_event.values()), "by_event": dict(sorted(total.by_event.items())),
+        "pick": {"total": total.by_event.get("pick", 0),
+                 "by_profile": {n: per_profile[n].by_event["pick"] for n in names if per_profile[n].by_event["pick"]},
+                 "by_strategy": dict(sorted(total.by_strategy.items()))},
+        "exec": {"total": total.by_event.get("exec", 0),
+                 "by_profile": {n: per_profile[n].by_event["exec"] for n in names if per_profile[n].by_event["exec"]},
+                 "by_rc": dict(sorted(total.by_rc.items())), "failures": total.failures,
+                 "failure_rate": total.failure_rate, "p50_s": p50, "p95_s": p95},
+        "profiles": [{"profile": n, **per_profile[n].row()} for n in names],
+    }
+
+
+@click.command("stats")
+@click.option("--profile", metavar="NAME", shell_complete=complete_profiles,
+              help="Only events of this profile.")
+@click.option("--since", type=DURATION, metavar="DURATION",
+              help="Only events newer than this (30m, 1h, 2d, 1w, or seconds).")
+@json_option
+@pass_roost
+def stats_cmd(rctx: RoostContext, profile: str | None, since: float | None) -> None:
+    """Totals per profile and event, exec duration p50/p95 and failure rate, from picks.log."""
+    scan = scan_for(rctx, since, profile)
+    data = aggregate(rctx, scan)
+    meta = {"profiles": len(data["profiles"]), **filters_meta(since, profile, scan, rctx)}
+    if not data["events"] and not rctx.out.json_mode:
+        rctx.out.say("No events in picks.log" + (" match the filters." if profile or since else " yet."))
+        return
+    headers = ["profile", "picks", "execs", "failures", "failure_rate", "p50_s", "p95_s"]
+    rows = [[p[h] for h in headers] for p in data["profiles"]]
+    show(rctx, "stats", data, meta, (headers, rows))
+
+
+@hookimpl
+def roost_register_commands(cli: click.Group) -> None:
+    cli.add_command(stats_cmd)
