@@ -49,7 +49,18 @@ _EXPORTS: dict[str, str] = {
     "StatusFeed": ".interfaces:StatusFeed",
     "Renderer": ".interfaces:Renderer",
     "DoctorCheck": ".interfaces:DoctorCheck",
+    # state backends: capability interfaces and the base class with their defaults
     "StateBackend": ".interfaces:StateBackend",
+    "StateBackendFactory": ".interfaces:StateBackendFactory",
+    "Documents": ".interfaces:Documents",
+    "Locks": ".interfaces:Locks",
+    "Logs": ".interfaces:Logs",
+    "CredentialStore": ".interfaces:CredentialStore",
+    "FleetMembership": ".interfaces:FleetMembership",
+    "PendingGrant": ".interfaces:PendingGrant",
+    "StateBackendBase": ".backend:StateBackendBase",
+    "RefreshGuard": ".backend:RefreshGuard",
+    "JsonDocuments": ".docstore:JsonDocuments",
     # errors and exit codes
     "ExitCode": ".errors:ExitCode",
     "RoostError": ".errors:RoostError",
@@ -68,6 +79,7 @@ _EXPORTS: dict[str, str] = {
     # atomic, private file I/O
     "atomic_write": ".atomic:atomic_write",
     "ensure_private_dir": ".atomic:ensure_private_dir",
+    "fsync_dir": ".atomic:fsync_dir",
     "remove_stale_temps": ".atomic:remove_stale_temps",
     "write_user_file": ".atomic:write_user_file",
     # text from outside roost, made safe for a terminal
@@ -80,6 +92,9 @@ _EXPORTS: dict[str, str] = {
     "format_duration": ".durations:format_duration",
     "parse_duration": ".durations:parse_duration",
     "utc_now_iso": ".audit:utc_now_iso",
+    # this host's processes (lease holders, lock owners)
+    "boot_id": ".leases:boot_id",
+    "process_start": ".leases:process_start",
     # picks.log, the audit trail
     "AUDIT_COLUMNS": ".audit:COLUMNS",
     "PICKS_LOG": ".audit:PICKS_LOG",
