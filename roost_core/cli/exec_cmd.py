@@ -30,6 +30,8 @@ from .pick_cmds import PickCommand, pick_options
 DEFAULT_LEASE_S = 30 * 60.0
 CHILD_TOKEN_MARGIN_S = 300.0  # claude itself refreshes within 5 min of expiry
 LEASE_TIMEOUT_FACTOR = 1.2
+# Claude Code 2.1.220+ picks its credential store from this, independently of CLAUDE_CONFIG_DIR.
+STORE_VAR = "CLAUDE_SECURESTORAGE_CONFIG_DIR"
 TERMINATED_RC = 128 + signal.SIGTERM
 RETRYABLE = frozenset({Health.RATE_LIMITED, Health.SESSION_LIMIT})
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -49,7 +51,8 @@ class Terminated(BaseException):
 @click.option("--dry-run", is_flag=True, help="Print the environment and command; contact nothing, write nothing.")
 @click.option("--var-name", default=EXPORT_VAR, show_default=True, metavar="NAME",
               help="Name of the variable that carries the profile name.")
-@click.option("--no-config-dir", is_flag=True, help="Leave CLAUDE_CONFIG_DIR as it is.")
+@click.option("--no-config-dir", is_flag=True,
+              help="Leave CLAUDE_CONFIG_DIR as it is (and unset CLAUDE_SECURESTORAGE_CONFIG_DIR).")
 @click.option("--log-full-argv", is_flag=True,
               help="Log the whole command line to picks.log, not just argv[0] (may leak secrets).")
 @click.option("--lease/--no-lease", default=True, show_default=True,
@@ -119,18 +122,29 @@ def child_env(rctx: RoostContext, profile: Profile, plan: _Plan) -> dict[str, st
     env = dict(rctx.env)
     env[plan.var_name] = profile.name
     if plan.set_config_dir:
-        env["CLAUDE_CONFIG_DIR"] = os.path.abspath(profile.directory)
+        env.update(config_dir_vars(profile))
+    else:
+        env.pop(STORE_VAR, None)  # it would pick a credential store behind roost's back
     return env
+
+
+def config_dir_vars(profile: Profile) -> dict[str, str]:
+    """CLAUDE_CONFIG_DIR and, set with it, the credential-store selector Claude Code 2.1.220+
+    reads independently of it: a user's value would make the child use another account."""
+    directory = os.path.abspath(profile.directory)
+    return {"CLAUDE_CONFIG_DIR": directory, STORE_VAR: directory}
 
 
 def _dry_run(rctx: RoostContext, opts: PickOptions, plan: _Plan) -> int:
     outcome = run_pick(rctx, opts, side_effects=False, log=False, offline=True)
     profile = rctx.profile(outcome.results[0].name)
     assignments = {plan.var_name: profile.name}
+    unset = [] if plan.set_config_dir or STORE_VAR not in rctx.env else [STORE_VAR]
     if plan.set_config_dir:
-        assignments["CLAUDE_CONFIG_DIR"] = os.path.abspath(profile.directory)
-    line = " ".join([*(f"{k}={shlex.quote(v)}" for k, v in assignments.items()), shlex.join(plan.argv)])
-    data = {"profile": profile.name, "env": assignments, "argv": plan.argv, "command": line,
+        assignments.update(config_dir_vars(profile))
+    line = " ".join([*(["env", *(f"-u {name}" for name in unset)] if unset else []),
+                     *(f"{k}={shlex.quote(v)}" for k, v in assignments.items()), shlex.join(plan.argv)])
+    data = {"profile": profile.name, "env": assignments, "unset": unset, "argv": plan.argv, "command": line,
             "strategy": outcome.strategy, "rationale": outcome.rationale,
             "lease": plan.lease, "lease_ttl_s": plan.lease_ttl if plan.lease else None, "timeout_s": plan.timeout}
     rctx.out.emit(data, {"dry_run": True, "side_effects": False, "warnings": outcome.warnings}, text=line)
@@ -184,13 +198,16 @@ def _run_once(rctx: RoostContext, profile: Profile, strategy: str, plan: _Plan, 
     if not plan.lease:
         notes.append("no-lease")
     try:
+        if plan.set_config_dir:
+            _link_shared_setup(rctx, profile)
         if rctx.shared_state is not None:
             _outlast_the_lease(rctx, profile, plan)
         if plan.lease:
             with signals_deferred():  # an interrupt lands after `held` is set, so finally releases it
                 held = _take_lease(rctx, profile, plan)
         child = ChildRun(plan.argv, child_env(rctx, _child_profile(rctx, profile, held), plan), plan.timeout,
-                         on_start=lambda pid: _child_started(rctx, held, pid))
+                         on_start=lambda pid: _child_started(rctx, held, pid),
+                         stdout_tap=_stream_tap(rctx, profile, plan.argv))
         try:
             rc = child.run()
             started = True
@@ -218,6 +235,27 @@ def _run_once(rctx: RoostContext, profile: Profile, strategy: str, plan: _Plan, 
             if held is not None:
                 _release_lease(rctx, held)
             _audit(rctx, profile, strategy, plan, rc, time.monotonic() - started_at, wall, notes)
+
+
+def _stream_tap(rctx: RoostContext, profile: Profile, argv: list[str]) -> Any:
+    """stream-json passive health: read rate_limit_event lines on the way (stdout not a terminal)."""
+    from ..passive import stream_tap, wants_stream_tap
+
+    try:
+        tty = os.isatty(1)
+    except OSError:
+        tty = False
+    return stream_tap(rctx, profile) if wants_stream_tap(argv, tty) else None
+
+
+def _link_shared_setup(rctx: RoostContext, profile: Profile) -> None:
+    """Link the user's shared claude setup into the profile (an item new in the base appears now)."""
+    from ..profile_setup import ensure_for
+
+    try:
+        ensure_for(rctx, profile)
+    except OSError as exc:
+        rctx.warn(f"could not link the shared claude setup into {profile.name!r}: {exc}")
 
 
 def _outlast_the_lease(rctx: RoostContext, profile: Profile, plan: _Plan) -> None:

@@ -110,6 +110,7 @@ def test_dry_run_prints_and_touches_nothing(one):
     proc = one.run("exec", "--dry-run", "--", "claude", "--help", "it's")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == (f"AXIOM_CLAUDE_PROFILE=solo CLAUDE_CONFIG_DIR={one.profiles / 'solo'} "
+                           f"CLAUDE_SECURESTORAGE_CONFIG_DIR={one.profiles / 'solo'} "
                            "claude --help 'it'\"'\"'s'\n")
     assert not one.config.exists() or list(one.config.rglob("*.json")) == []
     assert not (one.config / "picks.log").exists()
