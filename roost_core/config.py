@@ -11,6 +11,7 @@ from typing import Any, Callable, Mapping
 
 from .durations import parse_duration
 from .errors import ValidationError
+from .numbers import number_setting
 
 TRUTHY = frozenset({"1", "true", "yes", "on"})
 
@@ -31,7 +32,19 @@ def _as_pct(value: Any) -> float:
 def _as_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return [v for v in (p.strip() for p in value.split(",")) if v]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("expected a list of names or a comma-separated string")
     return [str(v) for v in value]
+
+
+def _duration_at_least(minimum: float, why: str) -> Callable[[Any], float]:
+    def convert(value: Any) -> float:
+        seconds = parse_duration(value)
+        if seconds < minimum:
+            raise ValueError(f"must be at least {minimum:g}s ({why})")
+        return seconds
+
+    return convert
 
 
 @dataclass(frozen=True)
@@ -47,7 +60,7 @@ SETTINGS: dict[str, Setting] = {
     "strategy": Setting("sticky", str, team=True),
     "stickiness": Setting(300.0, parse_duration, env="CLAUDE_LB_STICKINESS"),
     "warn_at": Setting(None, _as_pct, team=True),
-    "timeout": Setting(5.0, parse_duration, env="CLAUDE_LB_TIMEOUT"),
+    "timeout": Setting(5.0, _duration_at_least(0.1, "a request needs time to be answered"), env="CLAUDE_LB_TIMEOUT"),
     "avoid": Setting((), _as_list, team=True),
     "max_cost": Setting(None, _as_pct, team=True),
     "require_ok": Setting(False, _as_bool, team=True),
@@ -62,14 +75,17 @@ SETTINGS: dict[str, Setting] = {
     "probe_source": Setting("anthropic", str),
     "refresher": Setting("anthropic", str),
     "status_feed": Setting("status-page", str),
-    "probe_concurrency": Setting(16, int, env="CLAUDE_LB_PROBE_CONCURRENCY"),
-    "probe_budget": Setting(20, int, env="CLAUDE_LB_PROBE_BUDGET"),
+    "probe_concurrency": Setting(16, number_setting(integer=True, minimum=1, maximum=256),
+                                 env="CLAUDE_LB_PROBE_CONCURRENCY"),
+    "probe_budget": Setting(20, number_setting(integer=True, minimum=1, maximum=100_000), env="CLAUDE_LB_PROBE_BUDGET"),
     "usage_log": Setting(False, _as_bool, env="CLAUDE_LB_USAGE_LOG"),
-    "lock_stale": Setting(60.0, parse_duration, env="CLAUDE_LB_LOCK_STALE"),
+    "lock_stale": Setting(60.0, _duration_at_least(10.0, "claude's own stale window; less would take a live claude's lock"),
+                          env="CLAUDE_LB_LOCK_STALE"),
     "lock_wait": Setting(20.0, parse_duration, env="CLAUDE_LB_LOCK_WAIT"),
     "refresh_deadline": Setting(15.0, parse_duration, env="CLAUDE_LB_REFRESH_DEADLINE"),
     "refresh_min_interval": Setting(30.0, parse_duration, env="CLAUDE_LB_REFRESH_MIN_INTERVAL"),
-    "picks_log_max_bytes": Setting(10 * 1024 * 1024, int, env="CLAUDE_LB_PICKS_LOG_MAX_BYTES"),
+    "picks_log_max_bytes": Setting(10 * 1024 * 1024, number_setting(integer=True, minimum=0, maximum=1 << 40),
+                                   env="CLAUDE_LB_PICKS_LOG_MAX_BYTES"),
     "state_backend": Setting("files", str, env="CLAUDE_LB_STATE_BACKEND"),
 }
 
@@ -138,8 +154,9 @@ class Settings:
             return value
         try:
             return spec.convert(value)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"bad value for {key} from {origin}: {value!r} ({exc})") from None
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValidationError(f"bad value for {key} from {origin}: {value!r} ({exc})",
+                                  details={"key": key, "origin": origin}) from None
 
     def origin(self, key: str) -> str:
         """Where ``key``'s value comes from (environment, team, config.toml or default)."""
@@ -159,4 +176,8 @@ class Settings:
     def disabled_plugins(self) -> list[str]:
         plugins = self.file.get("plugins", {})
         disable = plugins.get("disable", []) if isinstance(plugins, dict) else []
-        return _as_list(disable)
+        try:
+            return _as_list(disable)
+        except ValueError as exc:
+            raise ValidationError(f"bad value for [plugins] disable from config.toml: {disable!r} ({exc})",
+                                  details={"key": "plugins.disable"}) from None

@@ -26,6 +26,23 @@ def redact(token: str | None) -> str:
     return "…" + token[-4:] if len(token) > 8 else "…"
 
 
+def _readable_expiry(value: Any) -> bool:
+    """A missing or non-numeric expiresAt is read as "no expiry"; a number must be a real time."""
+    from .numbers import epoch_seconds, finite
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return True
+    number = finite(value)
+    if number is None:
+        return False
+    return epoch_seconds(number if 0 < number < 10**11 else number / 1000) is not None
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
 class CredentialsError(RoostError):
     """A credentials file that cannot be used (missing, unreadable, malformed)."""
 
@@ -49,6 +66,10 @@ class Credentials:
         oauth = document.get(OAUTH_KEY)
         if oauth is not None and not isinstance(oauth, dict):
             raise CredentialsError(f"{where}: {OAUTH_KEY} is not an object")
+        if oauth and not _readable_expiry(oauth.get("expiresAt")):
+            # NaN, ±Infinity, 1e30, 2**63, -1e20: a malformed file (this profile only), never a crash.
+            raise CredentialsError(f"{where}: expiresAt {_shown(oauth.get('expiresAt'))} is not a time "
+                                   "(expected milliseconds since 1970)")
         return cls(document)
 
     @property
@@ -67,6 +88,13 @@ class Credentials:
     @property
     def refresh_token(self) -> str | None:
         return self._str("refreshToken")
+
+    @property
+    def is_setup_token(self) -> bool:
+        """A long-lived ``claude setup-token`` login: an access token only, without user:profile."""
+        scopes = self.oauth.get("scopes")
+        return (bool(self.access_token) and not self.refresh_token and isinstance(scopes, list)
+                and "user:profile" not in scopes)
 
     @property
     def plan(self) -> str | None:

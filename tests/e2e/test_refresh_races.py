@@ -171,12 +171,15 @@ def test_sigkill_at_any_point_never_damages_the_file(world):
 def test_a_stopped_refresher_still_persists_its_answer(world):
     _account(world, "p")
     world.fake.set_token_behaviour("p", TokenBehaviour(delay_s=1.0))
-    proc = _spawn(world, "refresh", "p", CLAUDE_LB_LOCK_STALE="1")
+    proc = _spawn(world, "refresh", "p", CLAUDE_LB_LOCK_STALE="10")  # the least roost accepts (claude's own)
     deadline = time.monotonic() + 20
     while not _token_post_times(world) and time.monotonic() < deadline:
         time.sleep(0.02)
     proc.send_signal(signal.SIGSTOP)  # laptop sleep mid-POST: its claude locks go stale meanwhile
-    time.sleep(2)
+    for lock in (world.profiles / "p" / ".oauth_refresh.lock", world.profiles / "p.lock"):
+        if lock.exists():  # aged as a long sleep would (no 10 s wait in the test)
+            os.utime(lock, (time.time() - 90, time.time() - 90))
+    time.sleep(1)
     proc.send_signal(signal.SIGCONT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err

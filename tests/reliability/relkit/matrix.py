@@ -138,7 +138,7 @@ def run_case(case: dict, template: Path, scratch: Path, base_env: dict[str, str]
     if case.get("kind"):
         corrupt(target, case["kind"])
     before = digest(target)
-    env = {k: v.replace("{WORLD}", str(world)) for k, v in base_env.items()}
+    env = {k: v.replace("{WORLD}", str(world)) for k, v in {**base_env, **case.get("env", {})}.items()}
     steps = case.get("steps") or [case["argv"]]
     runs = [run_cli([a.replace("{WORLD}", str(world)) for a in argv], env, case.get("trace_opens", False), world)
             for argv in steps]
