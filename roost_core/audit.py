@@ -1,4 +1,4 @@
-"""picks.log: the audit trail of every pick and exec (format in docs/SPEC.md).
+"""picks.log: the audit trail of every pick and exec (format in docs/files.md).
 
 One tab-separated line per event, written with a single append so many
 processes can log at once; readers skip lines they cannot parse (a torn tail).

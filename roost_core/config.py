@@ -1,4 +1,4 @@
-"""Settings: flag > environment > team > config file > built-in default (contract section 6).
+"""Settings: flag > environment > team > config file > built-in default (docs/settings.md).
 
 One resolver every command uses, so precedence is decided in one place.
 """

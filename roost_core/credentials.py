@@ -127,7 +127,7 @@ class Credentials:
         return remaining is not None and remaining <= margin_s
 
     def with_grant(self, grant: TokenGrant, now: float | None = None) -> "Credentials":
-        """A copy holding ``grant``, every other field untouched (anthropic-api.md 3.3)."""
+        """A copy holding ``grant``, every other field untouched (docs/refresh.md)."""
         document = json.loads(json.dumps(self.document))
         oauth = dict(document.get(OAUTH_KEY) or {})
         oauth["accessToken"] = grant.access_token

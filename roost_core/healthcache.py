@@ -1,6 +1,6 @@
 """The health cache document ("health" in the state backend; health.json for files).
 
-Shape (docs/SPEC.md, health)::
+Shape (docs/health.md, "The cache")::
 
     {"version": 1,
      "profiles": {name: entry},            # the last verdict per profile

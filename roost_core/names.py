@@ -1,4 +1,4 @@
-"""Profile-name validation (contract section 2).
+"""Profile-name validation (docs/design.md, "Paths, names, durations").
 
 Names become directory names, so they are validated, never escaped: 1-64
 characters of A-Z a-z 0-9 . _ -, not starting with "." or "-", and not ending

@@ -1,4 +1,4 @@
-"""Where roost reads and writes (contract section 2). Pure functions of the environment."""
+"""Where roost reads and writes (docs/design.md, "Paths"). Pure functions of the environment."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """roost pick: the filter ladder, strategy dispatch, explain rows and exit codes.
 
-The ladder lives here, strategies only rank (docs/SPEC.md "pick"):
+The ladder lives here, strategies only rank (docs/pick.md):
 
 1. health: auth_dead/auth_expired and throttled profiles are excluded; ok
    profiles are candidates; network_error/unknown ones are candidates ranked
@@ -300,7 +300,7 @@ def _earliest(records: Iterable[HealthRecord]) -> str | None:
 
 def diagnose(records: list[HealthRecord], decision: Decision, opts: Resolved, tree: str,
              strategy: str) -> RoostError:
-    """The error for "nothing can be picked", following the seed's exit codes."""
+    """The error for "nothing can be picked" (docs/pick.md, "When nothing can be picked")."""
     details: dict[str, Any] = {"strategy": strategy, "profiles": {r.name: r.health.value for r in records}}
     if not records:
         return Unavailable(f"no profiles found in {tree} (import one with 'roost add NAME')",
@@ -509,7 +509,7 @@ def _strategy(ctx: "RoostContext", name: str, flag: str | None) -> Any:
 
 def run_pick(ctx: "RoostContext", options: PickOptions, *, side_effects: bool = True, log: bool = True,
              offline: bool = False, records: list[HealthRecord] | None = None) -> PickOutcome:
-    """Pick per ``options``; raise the seed's RoostError when nothing can be picked.
+    """Pick per ``options``; raise the RoostError that says why nothing can be picked.
 
     ``side_effects=False`` (which, exec --dry-run) writes neither picks.log nor
     last-pick.json; ``log=False`` (exec) updates last-pick.json only;

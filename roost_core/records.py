@@ -13,7 +13,7 @@ from typing import Any
 
 
 class Health(str, Enum):
-    """The eight health states of a profile (seed: "Health taxonomy")."""
+    """The eight health states of a profile (docs/health.md, "The eight states")."""
 
     OK = "ok"
     RATE_LIMITED = "rate_limited"
@@ -108,7 +108,7 @@ class Classification:
 
 @dataclass
 class HealthRecord:
-    """A profile's health as shown by status/show/probe/pick (contract section 3)."""
+    """A profile's health as shown by status/show/probe/pick (docs/health.md, "Records")."""
 
     name: str
     health: Health
@@ -209,7 +209,7 @@ class PickResult:
 
 @dataclass
 class PlatformStatus:
-    """The folded status-page view (seed: meta.platform_status)."""
+    """The folded status-page view (``meta.platform_status``; docs/health.md, "Platform status")."""
 
     indicator: str | None = None
     description: str | None = None
@@ -256,7 +256,7 @@ class CheckResult:
 
 @dataclass
 class AuditEvent:
-    """One picks.log line (format in docs/SPEC.md)."""
+    """One picks.log line (format in docs/files.md)."""
 
     ts: str
     event: str  # "pick" | "exec" | "refresh" ...

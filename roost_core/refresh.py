@@ -1,7 +1,7 @@
 """The refresh engine: one refresh per credentials file at a time, across every process.
 
 A refresh token is single-use: two POSTs with it cost the user the profile.
-So (docs/SPEC.md, section refresh):
+So (docs/refresh.md, "The refresh algorithm"):
 
 1. read and validate the file; refuse a leased profile;
 2. take roost's filelock for the file (keyed on its realpath, so symlinked

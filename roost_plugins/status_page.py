@@ -1,6 +1,6 @@
 """status.claude.com: the "status-page" StatusFeed and the WARN-level doctor check.
 
-The feed reads Atlassian Statuspage v2 ``summary.json`` (anthropic-api.md 4)
+The feed reads Atlassian Statuspage v2 ``summary.json`` (docs/health.md, "Platform status")
 and folds it into a PlatformStatus: the page indicator and description,
 unresolved incidents (name, status, impact, shortlink) and components that
 are not operational. Caching (platform-status.json, 60 s, stale fallback)

@@ -1,4 +1,4 @@
-"""The eight-state classifier (seed: "Health taxonomy"), as a trylast roost_classify.
+"""The eight-state classifier (docs/health.md, "The eight states"), as a trylast roost_classify.
 
 Order, first match wins: network exception -> local expiry (no request was
 made) -> HTTP 200 with utilisation -> 401 -> 403 scope check -> 429 ->
@@ -40,7 +40,7 @@ def _verdict(health: Health, ttl: float | None, *reasons: str, **fields: Any) ->
 def retry_after_seconds(value: str | None, now: float) -> float | None:
     """Seconds from a Retry-After header (delta or HTTP-date); None when absent, 0 or unparsable.
 
-    ``0`` means "no information" on this endpoint (anthropic-api.md 1.5), not "retry now".
+    ``0`` means "no information" on this endpoint (docs/health.md), not "retry now".
     """
     if value is None:
         return None
@@ -146,7 +146,7 @@ def _binding(usage: Any) -> list[str]:
 
 
 def classify_outcome(outcome: ProbeOutcome, now: float) -> Classification:
-    """The seed's eight-state mapping of one probe outcome."""
+    """The eight-state mapping of one probe outcome."""
     if outcome.error in NETWORK_ERRORS:
         detail = f": {outcome.error_detail}" if outcome.error_detail else ""
         return _verdict(Health.NETWORK_ERROR, NETWORK_TTL, f"transport failure ({outcome.error}){detail}",

@@ -78,7 +78,7 @@ def is_enabled(ctx: "RoostContext") -> bool:
 
 
 def record_for(record: "HealthRecord", now: float) -> dict[str, Any]:
-    """The usage-log line for one probe result (shape in docs/SPEC.md, section observe)."""
+    """The usage-log line for one probe result (shape in docs/observability.md)."""
     from roost_core.audit import utc_now_iso
 
     health = getattr(record.health, "value", record.health)

@@ -1,7 +1,7 @@
 """roost exec: pick a profile, lease it, run a command as that account, pass its exit code on.
 
 The child sees only the profile's name (``AXIOM_CLAUDE_PROFILE`` or
-``--var-name``) and its directory (``CLAUDE_CONFIG_DIR``, contract §5): never
+``--var-name``) and its directory (``CLAUDE_CONFIG_DIR``; docs/refresh.md, "exec"): never
 a token. stdin/stdout/stderr are inherited, so stdout belongs to the child and
 roost prints nothing there except for ``--dry-run``.
 """

@@ -1,6 +1,6 @@
 """Probe source "anthropic": GET {api_base}/api/oauth/usage with the profile's bearer token.
 
-Headers as the real Claude Code sends them (anthropic-api.md 1.1): any
+Headers as the real Claude Code sends them (docs/health.md): any
 User-Agent but ``claude-code/<v>`` lands in a bucket that answers 429 for
 hours. The request runs under one total deadline (roost_core.http), so a
 hung or dripping server cannot hold a probe past ``deadline_s``. The token

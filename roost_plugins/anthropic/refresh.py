@@ -1,4 +1,4 @@
-"""Token refresher "anthropic": one JSON POST to the OAuth token endpoint (anthropic-api.md §3).
+"""Token refresher "anthropic": one JSON POST to the OAuth token endpoint (docs/refresh.md).
 
 It only talks to the endpoint: the core (roost_core.refresh) holds every lock,
 re-reads the file and does every write. Each failure is classified by what it

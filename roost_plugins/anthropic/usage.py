@@ -162,7 +162,7 @@ def _apply_limits(usage: Usage, entries: list[dict[str, Any]]) -> set[str]:
 
 
 def overage(body: dict[str, Any]) -> tuple[dict[str, Any] | None, float | None]:
-    """The ``extra_usage`` block (known keys, raw values) and overage_pct (anthropic-api.md 1.2 [R])."""
+    """The ``extra_usage`` block (known keys, raw values) and overage_pct (docs/health.md, "The eight states")."""
     extra = body.get("extra_usage")
     if not isinstance(extra, dict):
         return None, None

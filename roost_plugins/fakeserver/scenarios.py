@@ -6,8 +6,9 @@ Everything here is pure: a ``Scenario`` (usage endpoint), a ``TokenBehaviour``
 shapes here, away from sockets and locks, lets tests and the demo describe a
 whole fleet as JSON (``to_dict``/``from_dict``) and keeps the server small.
 
-Shapes follow docs/anthropic-api.md sections 1, 3 and 4 (written-for-the-doc
-examples, not captures).
+Shapes follow what roost reads (docs/health.md for the usage body and the
+status page, docs/refresh.md for the token endpoint): written examples, not
+captures.
 """
 
 from __future__ import annotations
@@ -476,7 +477,7 @@ class Scenario:
 
 @dataclass
 class TokenBehaviour:
-    """Per-profile knobs of the token endpoint (reliability.md section 2).
+    """Per-profile knobs of the token endpoint (the hostile token server of docs/reliability.md).
 
     ``status_override`` and ``body_override`` answer without rotating (an
     edge 429 is applied before the grant is checked). ``drop_after_commit``

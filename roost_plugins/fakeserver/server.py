@@ -82,7 +82,7 @@ class _Counters:
 
 
 class FakeAnthropic:
-    """The fake server; see the module docstring and docs/anthropic-api.md §6."""
+    """The fake server; see the module docstring."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *, strict_user_agent: bool = False):
         self.host = host

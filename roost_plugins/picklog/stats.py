@@ -95,7 +95,7 @@ def _round(value: float | None) -> float | None:
 
 
 def aggregate(rctx: RoostContext, scan: LogScan) -> dict[str, Any]:
-    """The stats document (shape in docs/SPEC.md, section observe)."""
+    """The stats document (shape in docs/observability.md)."""
     per_profile: dict[str, Tally] = {}
     for parts, _ in scan.fields(rctx):
         tally = per_profile.get(parts[COL_PROFILE])

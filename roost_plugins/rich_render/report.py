@@ -1,4 +1,4 @@
-"""``roost report`` as the seed's table: "Usage report — <metric>" on stderr."""
+"""``roost report``'s table: "Usage report — <metric>" on stderr."""
 
 from __future__ import annotations
 
