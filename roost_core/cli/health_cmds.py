@@ -56,6 +56,25 @@ def health_meta(ctx: RoostContext, records: list[HealthRecord], profiles: list[A
             "budget": budget_meta(ctx, profiles)}
 
 
+def mark_same_account(ctx: RoostContext, data: list[dict[str, Any]], profiles: list[Any]) -> list[list[str]]:
+    """Profiles signed in to one account (same account uuid) share one quota: each record
+    gets ``email`` and ``shares_quota_with``; a warning names each group."""
+    from ..identity import accounts_of, shared_accounts
+
+    accounts = accounts_of(profiles)
+    peers = shared_accounts(accounts)
+    for record in data:
+        account = accounts.get(record["name"])
+        record["email"] = account.email if account else None
+        record["shares_quota_with"] = peers.get(record["name"], [])
+    groups = sorted({tuple(sorted([name, *others])) for name, others in peers.items()})
+    for group in groups:
+        account = accounts[group[0]]
+        ctx.warn(f"{', '.join(group)} are one account ({account.email or account.account_uuid}): "
+                 "they share one quota")
+    return [list(g) for g in groups]
+
+
 def _say_no_profiles(ctx: RoostContext) -> None:
     ctx.warn(f"no profiles found in {ctx.paths.profiles_tree} (import one with 'roost add NAME')")
 
@@ -144,6 +163,7 @@ def status_cmd(rctx: RoostContext, no_cache: bool, no_platform_status: bool, tim
     records = get_records(rctx, profiles, force=no_cache, timeout=timeout)
     data = [r.to_dict() for r in records]
     meta = health_meta(rctx, records, profiles)
+    meta["same_account"] = mark_same_account(rctx, data, profiles)
     meta["platform_status"] = platform.join().to_dict() if platform else None
     if rctx.out.json_mode:
         rctx.out.emit(data, meta)
@@ -224,6 +244,16 @@ def show_data(ctx: RoostContext, record: HealthRecord) -> dict[str, Any]:
     }
 
 
+def _identity(ctx: RoostContext, profile: Any) -> dict[str, Any]:
+    """The account (from the profile's .claude.json; never a token) and who else signs in to it."""
+    from ..identity import accounts_of, shared_accounts
+
+    accounts = accounts_of(ctx.profiles())
+    account = accounts.get(profile.name)
+    return {"email": account.email if account else None, "account": account.to_dict() if account else None,
+            "shares_quota_with": shared_accounts(accounts).get(profile.name, [])}
+
+
 @click.command("show")
 @click.argument("name", shell_complete=complete_profiles)
 @click.option("--offline", is_flag=True, help="Never probe; show what the cache and the file say.")
@@ -236,6 +266,7 @@ def show_cmd(rctx: RoostContext, name: str, offline: bool) -> None:
     profile = rctx.profile(name)
     record = get_records(rctx, [profile], offline=offline)[0]
     data = show_data(rctx, record)
+    data.update(_identity(rctx, profile))
     if not rctx.out.json_mode:
         from ..render import render
 

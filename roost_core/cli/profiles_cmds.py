@@ -1,22 +1,20 @@
-"""Profile management: list, add, remove, rename, snapshot."""
+"""Profile management: list, add, snapshot (remove and rename: remove_cmds.py)."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 from pathlib import Path
 
 import click
 
-from .. import healthcache, lastpick
-from ..atomic import atomic_write, ensure_private_dir, write_user_file
+from .. import healthcache
+from ..atomic import ensure_private_dir, write_user_file
 from ..context import RoostContext
 from ..credentials import Credentials, CredentialsError
-from ..errors import Conflict, NotFound, ValidationError
-from ..names import validate_name
+from ..errors import Conflict, NotFound, RoostError, ValidationError
 from ..paths import default_add_source
-from ..profiles import CREDENTIALS_FILE, DEFAULT_PROFILE, profile_dir
+from ..profiles import CREDENTIALS_FILE, profile_dir
 from ..records import Profile
 from .common import complete_profiles, json_option, pass_roost
 
@@ -28,37 +26,97 @@ SNAPSHOT_WARNING = ("Snapshot written. roost will NEVER touch this file. It is n
 @json_option
 @pass_roost
 def list_cmd(rctx: RoostContext) -> None:
-    """Names of discovered profiles (sorted)."""
-    names = [p.name for p in rctx.profiles()]
-    rctx.out.emit(names, {"count": len(names), "profiles_dir": str(rctx.paths.profiles_tree)},
-                  text="\n".join(names))
+    """Names of discovered profiles (sorted); --json adds each one's account and sharing."""
+    profiles = rctx.profiles()
+    names = [p.name for p in profiles]
+    meta = {"count": len(names), "profiles_dir": str(rctx.paths.profiles_tree)}
+    if rctx.out.json_mode:
+        meta["profiles"] = profile_details(rctx, profiles)
+    rctx.out.emit(names, meta, text="\n".join(names))
+
+
+def profile_details(rctx: RoostContext, profiles: list[Profile]) -> list[dict]:
+    """Per profile: the account identity (never a token), setup-token kind, isolation, same-account peers."""
+    from ..identity import accounts_of, shared_accounts
+    from ..profile_setup import read_marker
+
+    accounts = accounts_of(profiles)
+    peers = shared_accounts(accounts)
+    details = []
+    for profile in profiles:
+        account = accounts[profile.name]
+        marker = read_marker(profile.directory)
+        details.append({"name": profile.name, "email": account.email if account else None,
+                        "account": account.to_dict() if account else None,
+                        "kind": marker.get("kind") or "oauth", "isolated": marker.get("isolated") is True,
+                        "same_account_as": peers.get(profile.name, [])})
+    return details
+
+
+MAX_SOURCE_BYTES = 1 << 20  # a credentials file is a few hundred bytes
 
 
 def _read_source(path: Path) -> tuple[bytes, Credentials]:
+    """The --from file: a regular file only (no FIFO, device or directory), at most 1 MiB."""
+    import stat
+
     try:
-        data = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise NotFound(f"no credentials file at {path} (sign in with 'claude login' first, "
                        "or pass --from PATH)", details={"path": str(path)}) from None
     except OSError as exc:
         raise ValidationError(f"cannot read {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise ValidationError(f"{path} is not a regular file; --from takes a credentials file",
+                                  details={"path": str(path)})
+        try:
+            data = handle.read(MAX_SOURCE_BYTES + 1)
+        except OSError as exc:
+            raise ValidationError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > MAX_SOURCE_BYTES:
+        raise ValidationError(f"{path} is over {MAX_SOURCE_BYTES} bytes; not a credentials file",
+                              details={"path": str(path)})
     return data, Credentials.parse(data, str(path))
 
 
 @click.command("add")
 @click.argument("name")
 @click.option("--from", "source", type=click.Path(dir_okay=False, path_type=Path),
-              help="Credentials file to import (default ~/.claude/.credentials.json).")
+              help="Credentials file to import (default ~/.claude/.credentials.json); the account "
+                   "identity comes from .claude.json beside it.")
 @click.option("--force", is_flag=True, help="Overwrite an existing profile of that name.")
+@click.option("--isolated", is_flag=True, help="A bare profile: do not link the shared claude setup.")
+@click.option("--setup-token", "setup_token", is_flag=True,
+              help="Read a 'claude setup-token' token from stdin (access token only, nothing to refresh).")
+@click.option("--restore", is_flag=True, help="Bring back what 'roost remove NAME' kept (see 'roost removed').")
 @json_option
 @pass_roost
-def add_cmd(rctx: RoostContext, name: str, source: Path | None, force: bool) -> None:
-    """Import a credentials file as profile NAME (copied, never moved)."""
+def add_cmd(rctx: RoostContext, name: str, source: Path | None, force: bool, isolated: bool,
+            setup_token: bool, restore: bool) -> None:
+    """Import a credentials file as profile NAME (copied, never moved).
+
+    The profile links the shareable items of your claude directory (settings,
+    CLAUDE.md, agents, ...; --isolated for none) and gets the account's
+    identity (email, organisation) from .claude.json.
+    """
+    from .. import add_setup
+
     target_dir = profile_dir(rctx.paths, name)
-    source = (source or default_add_source()).expanduser()
-    data, creds = _read_source(source)
-    if not creds.oauth:
-        raise CredentialsError(f"{source} holds no claudeAiOauth login; sign in with 'claude login' first")
+    if setup_token and source is not None:
+        raise ValidationError("--setup-token reads the token from stdin; it does not take --from")
+    policy = add_setup.share_policy(rctx, name, target_dir, isolated)  # a bad [profiles] config fails first
+    kept = add_setup.kept_to_restore(rctx, name) if restore else None
+    given = source is not None
+    if setup_token:
+        data, creds, shown_source = add_setup.setup_token_login(rctx, name)
+    else:
+        source = (source or default_add_source()).expanduser()
+        data, creds = _read_source(source)
+        shown_source = str(source)
+        if not creds.oauth:
+            raise CredentialsError(f"{source} holds no claudeAiOauth login; sign in with 'claude login' first")
     target = target_dir / CREDENTIALS_FILE
     rctx.profiles()  # a shared store's profiles appear in the tree first
     if target.exists() and not force:
@@ -66,11 +124,18 @@ def add_cmd(rctx: RoostContext, name: str, source: Path | None, force: bool) -> 
                        details={"profile": name})
     ensure_private_dir(rctx.paths.profiles_tree)
     _store_login(rctx, Profile(name, target_dir), data, replace=target.exists())
-    healthcache.drop(rctx, name)
+    setup = add_setup.finish(rctx, Profile(name, target_dir), policy, kept=kept, setup_token=setup_token,
+                             identity_from=source if given else None, isolated_flag=isolated)
+    try:
+        healthcache.drop(rctx, name)
+    except (RoostError, OSError) as exc:
+        rctx.warn(f"added {name!r} but could not update roost's health cache: {getattr(exc, 'message', exc)}")
     result = {"name": name, "path": str(target), "plan": creds.plan, "expires_at": creds.expires_at_iso(),
-              "source": str(source)}
-    rctx.out.emit(result, {"overwritten": force}, text=name)
-    rctx.out.say(f"Added profile {name!r} from {source}.")
+              "source": shown_source, **setup.to_dict()}
+    rctx.out.emit(result, {"overwritten": force, "warnings": setup.warnings}, text=name)
+    rctx.out.say(f"Added profile {name!r} from {shown_source}.")
+    for line in setup.lines():
+        rctx.out.say(line)
 
 
 def _store_login(rctx: RoostContext, profile: Profile, data: bytes, replace: bool) -> None:
@@ -93,76 +158,6 @@ def _store_login(rctx: RoostContext, profile: Profile, data: bytes, replace: boo
             with contextlib.suppress(OSError):
                 profile.directory.rmdir()  # only if still empty: a failed add leaves no trace
         raise
-
-
-def _tree_profile(rctx: RoostContext, name: str):
-    profile = rctx.profile(name)
-    if name == DEFAULT_PROFILE and profile.directory.parent != rctx.paths.profiles_tree:
-        raise ValidationError("profile 'default' is the $CLAUDE_CONFIG_DIR fallback; "
-                              "roost does not move or delete it")
-    return profile
-
-
-@click.command("remove")
-@click.argument("name", shell_complete=complete_profiles)
-@json_option
-@pass_roost
-def remove_cmd(rctx: RoostContext, name: str) -> None:
-    """Delete a profile directory and drop its cached health."""
-    profile = _tree_profile(rctx, name)
-    from .. import leases
-    from ..refresh import refresh_lock
-
-    with refresh_lock(rctx, profile, rctx.settings.get("lock_wait")):
-        leases.ensure_not_leased(rctx, name)
-        forget = getattr(rctx.state, "remove_profile", None)
-        if callable(forget):
-            forget(profile)
-        shutil.rmtree(profile.directory)
-    healthcache.drop(rctx, name)
-    lastpick.clear_if(rctx, name)
-    rctx.out.emit({"name": name, "removed": str(profile.directory)}, {}, text=name)
-    rctx.out.say(f"Removed profile {name!r}.")
-
-
-@click.command("rename")
-@click.argument("old", shell_complete=complete_profiles)
-@click.argument("new")
-@click.option("--force", is_flag=True, help="Replace an existing destination profile.")
-@json_option
-@pass_roost
-def rename_cmd(rctx: RoostContext, old: str, new: str, force: bool) -> None:
-    """Rename a profile (atomic directory move; cached health is reset)."""
-    validate_name(new)
-    profile = _tree_profile(rctx, old)
-    destination = profile_dir(rctx.paths, new)
-    if old == new:
-        raise ValidationError("old and new names are the same")
-    from .. import leases
-    from ..refresh import refresh_lock
-
-    replaced = destination.exists() or destination.is_symlink()
-    if replaced and not force:
-        raise Conflict(f"profile {new!r} already exists; use --force to replace it",
-                       details={"profile": new})
-    with contextlib.ExitStack() as held:
-        held.enter_context(refresh_lock(rctx, profile, rctx.settings.get("lock_wait")))
-        leases.ensure_not_leased(rctx, old)
-        if replaced:
-            held.enter_context(refresh_lock(rctx, Profile(new, destination), rctx.settings.get("lock_wait")))
-            leases.ensure_not_leased(rctx, new)
-        move = getattr(rctx.state, "rename_profile", None)
-        if callable(move):
-            move(profile, new, replace=replaced)
-        if destination.is_dir() and not destination.is_symlink():
-            shutil.rmtree(destination)
-        elif replaced:
-            destination.unlink()
-        os.rename(profile.directory, destination)
-    healthcache.drop(rctx, old, new)
-    lastpick.clear_if(rctx, old)
-    rctx.out.emit({"old": old, "new": new, "path": str(destination)}, {"replaced": force}, text=new)
-    rctx.out.say(f"Renamed profile {old!r} to {new!r}.")
 
 
 def _snapshot_bytes(rctx: RoostContext, profile: Profile) -> bytes:

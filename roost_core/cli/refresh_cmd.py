@@ -20,7 +20,8 @@ SEVERITY = (ExitCode.UNEXPECTED, ExitCode.AUTH_REQUIRED, ExitCode.TIMEOUT, ExitC
             ExitCode.FORBIDDEN)
 STATUS_TEXT = {"refreshed": "refreshed", "already_fresh": "already fresh",
                "skipped_leased": "skipped (leased by a running roost exec)",
-               "skipped_not_due": "skipped (not due)", "error": "failed"}
+               "skipped_not_due": "skipped (not due)", "nothing_to_refresh": "nothing to refresh",
+               "error": "failed"}
 
 
 @click.command("refresh")
@@ -54,7 +55,7 @@ def refresh_cmd(rctx: RoostContext, name: str | None, all_profiles: bool, expire
 
 
 def _warn_if_shared(rctx: RoostContext, profiles: list[Profile]) -> None:
-    """File locks do not reach other machines (docs/reliability.md, "Limits"): say so, once per filesystem."""
+    """File locks do not reach other machines (reliability.md F6): say so, once per filesystem."""
     from ..mounts import filesystem_of, network_kind
 
     seen = set()

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TOOLS = ("tmux", "zsh", "fish", "faketime", "redis-server", "redis-sentinel")
+TOOLS = ("tmux", "zsh", "fish", "faketime", "redis-server", "redis-sentinel", "npm")
 
 
 def skeleton(tmp_path: Path, tests: dict[str, str]) -> tuple[Path, dict[str, str]]:

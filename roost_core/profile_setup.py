@@ -1,0 +1,204 @@
+"""Shared claude setup: a profile directory links the user's base claude directory's items.
+
+A profile is ``CLAUDE_CONFIG_DIR`` for claude under ``roost exec``. Without
+help it looks like a fresh install (no settings, CLAUDE.md, agents, ...), so
+roost symlinks the *shareable* items of the base directory (``~/.claude``, or
+``[profiles] base``) into each profile directory, at ``add`` and again before
+every ``exec`` (an item created in the base later appears everywhere).
+
+Rules (docs/profiles.md):
+
+- a real file or directory in the profile always wins: roost never replaces
+  anything with a link, and never writes, moves or deletes anything under the
+  base directory;
+- per-profile items are never shared: credentials, ``.claude.json`` (the
+  account identity), history and ``projects/`` (unless ``share_history``),
+  claude's locks, roost's own files;
+- roost's links are exactly the symlinks ``<profile>/<item> -> <base>/<item>``;
+  only those are ever removed by roost (an item dropped from ``share``, an
+  isolated profile, ``remove``), and always as links.
+
+Pure ``os`` and ``pathlib``: ``exec`` calls :func:`ensure_links` on its hot path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import ValidationError
+
+DEFAULT_SHARE = ("settings.json", "CLAUDE.md", "agents", "commands", "skills", "plugins", "output-styles",
+                 "keybindings.json", "hooks", "rules")
+HISTORY_ITEMS = ("projects", "history.jsonl")
+MARKER = ".roost-profile.json"  # roost's own per-profile file: {"isolated": bool, "kind": ...}
+# Never linked, whatever config.toml says: the account's own files and the locks on them.
+NEVER_SHARED = frozenset({".credentials.json", ".claude.json", ".oauth_refresh.lock", ".storage-write.lock",
+                          MARKER})
+SECTION_KEYS = frozenset({"base", "share", "share_history"})
+
+
+@dataclass(frozen=True)
+class SharePolicy:
+    """What one profile shares: ``items`` of ``base`` (nothing when ``isolated``)."""
+
+    base: Path
+    items: tuple[str, ...]
+    isolated: bool = False
+
+
+@dataclass
+class LinkReport:
+    linked: list[str] = field(default_factory=list)  # links made now
+    present: list[str] = field(default_factory=list)  # roost's links already there
+    own: list[str] = field(default_factory=list)  # the profile's own file or link won
+    unlinked: list[str] = field(default_factory=list)  # roost's links taken away (no longer shared)
+
+
+def _check_item(item: Any) -> str:
+    if not isinstance(item, str) or not item or item in (".", "..") or "/" in item or "\\" in item or "\0" in item:
+        raise ValidationError(f"bad value in config.toml [profiles] share: {item!r} (a file or directory "
+                              "name inside the base claude directory)")
+    if item in NEVER_SHARED or item.startswith((".roost", ".credentials.json")):
+        raise ValidationError(f"config.toml [profiles] share: {item!r} is per-profile and is never shared")
+    return item
+
+
+def profiles_section(file: Mapping[str, Any]) -> dict[str, Any]:
+    table = file.get("profiles", {})
+    if not isinstance(table, dict):
+        raise ValidationError("config.toml: [profiles] must be a table")
+    return table
+
+
+def base_dir(section: Mapping[str, Any], env: Mapping[str, str]) -> Path:
+    """``[profiles] base`` (``~`` expanded against $HOME), else ``~/.claude``."""
+    home = Path(env.get("HOME") or Path.home())
+    raw = section.get("base")
+    if raw is None:
+        return home / ".claude"
+    if not isinstance(raw, str) or not raw:
+        raise ValidationError(f"bad value for config.toml [profiles] base: {raw!r} (a directory path)")
+    if raw == "~" or raw.startswith("~/"):
+        return home / raw[2:]
+    path = Path(raw)
+    if not path.is_absolute():
+        raise ValidationError(f"config.toml [profiles] base must be an absolute path or start with ~/ (got {raw!r})")
+    return path
+
+
+def shared_items(section: Mapping[str, Any]) -> tuple[str, ...]:
+    share = section.get("share", DEFAULT_SHARE)
+    if isinstance(share, str) or not isinstance(share, (list, tuple)):
+        raise ValidationError(f"bad value for config.toml [profiles] share: {share!r} (a list of names)")
+    history = section.get("share_history", False)
+    if not isinstance(history, bool):
+        raise ValidationError(f"bad value for config.toml [profiles] share_history: {history!r} (true or false)")
+    items = [_check_item(i) for i in share]
+    if history:
+        items += [i for i in HISTORY_ITEMS if i not in items]
+    return tuple(dict.fromkeys(items))
+
+
+def configured_isolated(section: Mapping[str, Any], name: str) -> bool:
+    """``[profiles.NAME] isolated = true``."""
+    table = section.get(name)
+    if name in SECTION_KEYS or not isinstance(table, dict):
+        return False
+    value = table.get("isolated", False)
+    if not isinstance(value, bool):
+        raise ValidationError(f"bad value for config.toml [profiles.{name}] isolated: {value!r} (true or false)")
+    return value
+
+
+def read_marker(directory: Path) -> dict[str, Any]:
+    """roost's per-profile file (``{}`` when absent or unreadable: it only ever adds restrictions)."""
+    try:
+        with open(Path(directory) / MARKER, "rb") as handle:
+            doc = json.loads(handle.read(65536).decode("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def write_marker(directory: Path, **fields: Any) -> None:
+    from .atomic import atomic_write
+
+    doc = {**read_marker(directory), **fields}
+    atomic_write(Path(directory) / MARKER, (json.dumps(doc, sort_keys=True) + "\n").encode(), 0o600)
+
+
+def policy_for(file: Mapping[str, Any], env: Mapping[str, str], name: str, directory: Path) -> SharePolicy:
+    """The sharing policy of profile ``name`` at ``directory`` (config.toml + roost's marker)."""
+    section = profiles_section(file)
+    isolated = configured_isolated(section, name) or read_marker(directory).get("isolated") is True
+    return SharePolicy(base_dir(section, env), shared_items(section), isolated)
+
+
+def is_roost_link(path: Path, base: Path) -> bool:
+    """A symlink ``<profile>/<item> -> <base>/<item>``: the only kind of link roost makes or removes."""
+    try:
+        return os.readlink(path) == str(base / path.name)
+    except OSError:
+        return False
+
+
+def ensure_links(directory: Path, policy: SharePolicy) -> LinkReport:
+    """Link each shared item of the base into ``directory``; take away roost's links no longer wanted.
+
+    Never replaces an existing name (a real file wins; so does a link of the
+    user's), never touches the base. Missing base items are skipped.
+    """
+    report = LinkReport()
+    directory, base = Path(directory), Path(policy.base)
+    if not directory.is_dir() or _same_dir(directory, base):
+        return report
+    wanted = () if policy.isolated else policy.items
+    _drop_unwanted(directory, base, set(wanted), report)
+    for item in wanted:
+        target, link = base / item, directory / item
+        if os.path.lexists(link):
+            (report.present if is_roost_link(link, base) else report.own).append(item)
+            continue
+        if not os.path.exists(target):
+            continue
+        try:
+            os.symlink(target, link)
+            report.linked.append(item)
+        except FileExistsError:  # another roost (or claude) made it meanwhile: theirs stands
+            (report.present if is_roost_link(link, base) else report.own).append(item)
+    return report
+
+
+def _drop_unwanted(directory: Path, base: Path, wanted: set[str], report: LinkReport) -> None:
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name in wanted or not entry.is_symlink() or not is_roost_link(Path(entry.path), base):
+            continue
+        try:
+            os.unlink(entry.path)  # the link only; its target is the user's
+            report.unlinked.append(entry.name)
+        except FileNotFoundError:
+            pass
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def ensure_for(ctx: Any, profile: Any) -> LinkReport | None:
+    """Bring a tree profile's links up to date (``exec``, ``add``); None for a profile outside the tree."""
+    directory = Path(profile.directory)
+    if directory.parent != ctx.paths.profiles_tree or directory.is_symlink():
+        return None
+    policy = policy_for(ctx.settings.file, ctx.env, profile.name, directory)
+    return ensure_links(directory, policy)

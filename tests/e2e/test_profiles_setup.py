@@ -1,0 +1,237 @@
+"""Shared claude setup, account identity and setup tokens, through the real roost executable.
+
+A profile links the shareable items of the user's base claude directory (at
+add and lazily at exec), a real file in the profile wins, nothing under the
+base is ever modified; add imports the oauthAccount identity; a setup token
+makes an access-token-only profile.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from roost_plugins.fakeserver import Scenario
+from roostkit import canary
+
+pytestmark = pytest.mark.usefixtures("world")
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Every entry under ``root`` (links as links): what it is and what it holds."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        rel = str(path.relative_to(root))
+        if path.is_symlink():
+            out[rel] = "link:" + os.readlink(path)
+        elif path.is_dir():
+            out[rel] = "dir"
+        else:
+            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def login(world, name: str, *, email: str, uuid: str, where: Path | None = None) -> Path:
+    """A claude login as ``claude login`` leaves it: credentials in ``where`` (default ~/.claude),
+    the identity in ~/.claude.json (or ``where``/.claude.json), registered with the fake."""
+    where = where or world.home / ".claude"
+    where.mkdir(parents=True, exist_ok=True)
+    oauth = {"accessToken": canary("access", name), "refreshToken": canary("refresh", name),
+             "expiresAt": int((time.time() + 8 * 3600) * 1000),
+             "scopes": ["user:inference", "user:profile", "user:sessions:claude_code"], "subscriptionType": "max"}
+    (where / ".credentials.json").write_text(json.dumps({"claudeAiOauth": oauth}))
+    identity = world.home / ".claude.json" if where == world.home / ".claude" else where / ".claude.json"
+    identity.write_text(json.dumps({"numStartups": 7, "oauthAccount": {
+        "accountUuid": uuid, "emailAddress": email, "organizationUuid": "org-1", "organizationName": "Acme"}}))
+    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
+                           usage=Scenario.ok(session=10, weekly=20))
+    return where / ".credentials.json"
+
+
+@pytest.fixture
+def base(world) -> Path:
+    """The user's ~/.claude with a setup worth sharing."""
+    base = world.home / ".claude"
+    (base / "agents").mkdir(parents=True)
+    (base / "agents" / "reviewer.md").write_text("# reviewer agent\n")
+    (base / "settings.json").write_text('{"theme": "dark"}\n')
+    (base / "CLAUDE.md").write_text("# my rules\n")
+    (base / "projects" / "-home-me").mkdir(parents=True)
+    (base / "history.jsonl").write_text("{}\n")
+    return base
+
+
+def child_view(world, script: str) -> str:
+    proc = world.run("exec", "--", "sh", "-c", script)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_add_links_the_shared_setup_and_the_child_sees_it(world, base):
+    login(world, "work", email="me@example.com", uuid="acct-1")
+    before = tree_digest(base)
+    rc, out = world.run_json("add", "work")
+    assert rc == 0, out
+    profile = world.profiles / "work"
+    assert out["data"]["shared"] == ["CLAUDE.md", "agents", "settings.json"]
+    for item in ("CLAUDE.md", "agents", "settings.json"):
+        assert os.readlink(profile / item) == str(base / item)
+    # Per-profile by default: sessions and history, the identity file, the credentials.
+    assert not os.path.lexists(profile / "projects") and not os.path.lexists(profile / "history.jsonl")
+    assert not (profile / ".credentials.json").is_symlink() and not (profile / ".claude.json").is_symlink()
+    seen = child_view(world, 'cat "$CLAUDE_CONFIG_DIR/CLAUDE.md" "$CLAUDE_CONFIG_DIR/settings.json"; '
+                             'ls "$CLAUDE_CONFIG_DIR/agents"')
+    assert seen == "# my rules\n{\"theme\": \"dark\"}\nreviewer.md\n"
+    # An item created in the base later appears at the next exec (lazily linked).
+    (base / "commands").mkdir()
+    (base / "commands" / "ship.md").write_text("ship it\n")
+    assert child_view(world, 'cat "$CLAUDE_CONFIG_DIR/commands/ship.md"') == "ship it\n"
+    after = tree_digest(base)
+    assert {k: v for k, v in after.items() if not k.startswith("commands")} == before
+
+
+def test_a_real_file_in_the_profile_wins_over_the_link(world, base):
+    login(world, "work", email="me@example.com", uuid="acct-1")
+    profile = world.profiles / "work"
+    profile.mkdir(mode=0o700, parents=True)
+    (profile / "CLAUDE.md").write_text("# this profile's own rules\n")
+    os.symlink(world.root / "elsewhere.json", profile / "settings.json")  # the user's own link stays too
+    (world.root / "elsewhere.json").write_text('{"theme": "light"}')
+    rc, out = world.run_json("add", "work")
+    assert rc == 0 and sorted(out["data"]["own"]) == ["CLAUDE.md", "settings.json"]
+    assert child_view(world, 'cat "$CLAUDE_CONFIG_DIR/CLAUDE.md" "$CLAUDE_CONFIG_DIR/settings.json"') == (
+        "# this profile's own rules\n{\"theme\": \"light\"}")
+    assert (base / "CLAUDE.md").read_text() == "# my rules\n"
+    assert os.readlink(profile / "settings.json") == str(world.root / "elsewhere.json")
+
+
+def test_isolated_profiles_and_config(world, base):
+    login(world, "iso", email="me@example.com", uuid="acct-1")
+    assert world.run("add", "--isolated", "iso").returncode == 0
+    profile = world.profiles / "iso"
+    assert [p.name for p in profile.iterdir() if p.is_symlink()] == []
+    assert child_view(world, 'ls -A "$CLAUDE_CONFIG_DIR"').split() == [
+        ".claude.json", ".credentials.json", ".roost-profile.json"]
+    rc, out = world.run_json("list")
+    assert out["meta"]["profiles"][0]["isolated"] is True
+
+
+def test_share_config_history_and_per_profile_isolation(world, base):
+    login(world, "work", email="me@example.com", uuid="acct-1")
+    world.config.mkdir(parents=True)
+    (world.config / "config.toml").write_text(
+        '[profiles]\nshare = ["CLAUDE.md"]\nshare_history = true\n')
+    assert world.run("add", "work").returncode == 0
+    profile = world.profiles / "work"
+    assert sorted(p.name for p in profile.iterdir() if p.is_symlink()) == ["CLAUDE.md", "history.jsonl",
+                                                                           "projects"]
+    # [profiles.work] isolated = true: roost's links go at the next exec (as links: targets stay).
+    (world.config / "config.toml").write_text('[profiles]\nshare_history = true\n[profiles.work]\nisolated = true\n')
+    child_view(world, "true")
+    assert [p.name for p in profile.iterdir() if p.is_symlink()] == []
+    assert (base / "projects" / "-home-me").is_dir() and (base / "CLAUDE.md").exists()
+    (world.config / "config.toml").write_text('[profiles]\nshare = [".credentials.json"]\n')
+    proc = world.run("exec", "--", "true")
+    assert proc.returncode == 4 and "never shared" in proc.stderr
+
+
+def test_base_named_in_config(world):
+    other = world.root / "my-claude"
+    other.mkdir()
+    (other / "CLAUDE.md").write_text("# other base\n")
+    login(world, "work", email="me@example.com", uuid="acct-1")
+    world.config.mkdir(parents=True)
+    (world.config / "config.toml").write_text(f'[profiles]\nbase = "{other}"\n')
+    assert world.run("add", "work").returncode == 0
+    assert child_view(world, 'cat "$CLAUDE_CONFIG_DIR/CLAUDE.md"') == "# other base\n"
+
+
+def test_identity_imported_and_shown(world, base):
+    src = login(world, "work", email="me@example.com", uuid="acct-1")
+    rc, out = world.run_json("add", "work")
+    assert rc == 0 and out["data"]["email"] == "me@example.com"
+    doc = json.loads((world.profiles / "work" / ".claude.json").read_text())
+    assert doc == {"oauthAccount": {"accountUuid": "acct-1", "emailAddress": "me@example.com",
+                                    "organizationUuid": "org-1", "organizationName": "Acme"}}
+    assert stat_mode(world.profiles / "work" / ".claude.json") == 0o600
+    # --from: the identity beside the source file.
+    other = world.root / "other-login"
+    login(world, "team", email="team@example.com", uuid="acct-2", where=other)
+    assert world.run("add", "team", "--from", str(other / ".credentials.json")).returncode == 0
+    rc, out = world.run_json("list")
+    assert {p["name"]: p["email"] for p in out["meta"]["profiles"]} == {"team": "team@example.com",
+                                                                         "work": "me@example.com"}
+    rc, out = world.run_json("show", "team", "--offline")
+    assert rc == 0 and out["data"]["email"] == "team@example.com"
+    assert out["data"]["account"]["account_uuid"] == "acct-2"
+    assert src.exists() and json.loads((world.home / ".claude.json").read_text())["numStartups"] == 7
+    texts = json.dumps(out) + (world.profiles / "team" / ".claude.json").read_text()
+    assert canary("access", "team") not in texts and canary("refresh", "team") not in texts
+
+
+def stat_mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_two_profiles_one_account_warned_and_marked(world, base):
+    login(world, "a", email="me@example.com", uuid="acct-1")
+    assert world.run("add", "a").returncode == 0
+    proc = world.run("add", "b")  # the same ~/.claude login again
+    assert proc.returncode == 0
+    assert "same account (me@example.com) as 'a': they share one quota" in proc.stderr
+    rc, out = world.run_json("status", "--no-platform-status")
+    assert rc == 0 and out["meta"]["same_account"] == [["a", "b"]]
+    records = {r["name"]: r for r in out["data"]}
+    assert records["a"]["shares_quota_with"] == ["b"] and records["b"]["shares_quota_with"] == ["a"]
+    proc = world.run("status", "--no-platform-status")
+    assert "a, b are one account (me@example.com): they share one quota" in proc.stderr
+
+
+def test_setup_token_profile(world, base):
+    token = canary("access", "setup")
+    proc = world.run("add", "ci", "--setup-token", input=token + "\n")
+    assert proc.returncode == 0, proc.stderr
+    assert token not in proc.stdout + proc.stderr
+    oauth = world.credentials("ci")["claudeAiOauth"]
+    assert oauth["accessToken"] == token and oauth["refreshToken"] is None
+    assert oauth["scopes"] == ["user:inference"] and oauth["expiresAt"] > (time.time() + 300 * 86400) * 1000
+    world.fake.set_usage(token, Scenario.forbidden_scope())
+    rc, out = world.run_json("status", "--no-platform-status")
+    record = out["data"][0]
+    assert (record["health"], record["session_pct"], record["weekly_pct"]) == ("ok", None, None)
+    rc, out = world.run_json("refresh", "ci")
+    assert rc == 0 and out["data"]["status"] == "nothing_to_refresh"
+    proc = world.run("refresh", "ci")
+    assert proc.returncode == 0 and "nothing to refresh" in proc.stderr
+    assert world.fake.token_posts == 0
+    rc, out = world.run_json("list")
+    assert out["meta"]["profiles"][0]["kind"] == "setup-token"
+    # Never argv: the flag takes no value; an empty stdin is a clear error.
+    proc = world.run("add", "ci2", "--setup-token", input="")
+    assert proc.returncode == 4 and "no token on stdin" in proc.stderr
+    assert not (world.profiles / "ci2").exists()
+    proc = world.run("add", "ci3", "--setup-token", input="two tokens\n")
+    assert proc.returncode == 4
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dir", "big"])
+def test_add_from_takes_regular_files_only(world, kind):
+    path = world.root / "src"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "dir":
+        path.mkdir()
+    else:
+        with open(path, "wb") as handle:
+            handle.truncate(2 << 20)
+    started = time.monotonic()
+    proc = world.run("add", "x", "--from", str(path), timeout=20)
+    assert proc.returncode == 4 and "Traceback" not in proc.stderr, proc.stderr
+    assert time.monotonic() - started < 10 and not (world.profiles / "x").exists()
+    proc = world.run("add", "x", "--from", "/dev/zero", timeout=20)
+    assert proc.returncode == 4 and "not a regular file" in proc.stderr
