@@ -49,6 +49,7 @@ _EXPORTS: dict[str, str] = {
     "StatusFeed": ".interfaces:StatusFeed",
     "Renderer": ".interfaces:Renderer",
     "DoctorCheck": ".interfaces:DoctorCheck",
+    "PassiveSource": ".interfaces:PassiveSource",
     # state backends: capability interfaces and the base class with their defaults
     "StateBackend": ".interfaces:StateBackend",
     "StateBackendFactory": ".interfaces:StateBackendFactory",
@@ -99,6 +100,15 @@ _EXPORTS: dict[str, str] = {
     "AUDIT_COLUMNS": ".audit:COLUMNS",
     "PICKS_LOG": ".audit:PICKS_LOG",
     "parse_audit_line": ".audit:parse_line",
+    # passive health (readings from a running claude)
+    "PassiveEvidence": ".passive:Evidence",
+    "passive_current_profile": ".passive:current_profile",
+    "passive_debug_note": ".passive_fast:debug_note",
+    "passive_print_status": ".passive_fast:print_status",
+    "passive_read_observation": ".passive:read_observation",
+    "passive_record": ".passive:record",
+    "passive_run_then": ".passive_fast:run_then",
+    "passive_summary": ".passive:summary",
     # profiles and credentials
     "CREDENTIALS_FILE": ".profiles:CREDENTIALS_FILE",
     "discover_profiles": ".profiles:discover",
