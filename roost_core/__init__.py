@@ -1,17 +1,23 @@
 """roost core: the plugin host, records and plumbing every roost plugin needs.
 
 Kept import-light on purpose: the CLI's hot path imports this package, so it
-holds only the version literal and the hookimpl marker.
+holds only the version literal; the hookimpl marker (pluggy) is built on first
+use (PEP 562), so ``roost statusline`` and ``roost hook`` never import pluggy.
 """
-
-import pluggy
 
 __version__ = "0.5.0"
 
 PROJECT_NAME = "roost"
 ENTRY_POINT_GROUP = "roost.plugins"
 
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
-"""Marker for plugin hook implementations: ``@hookimpl def roost_...``."""
-
 __all__ = ["__version__", "hookimpl", "PROJECT_NAME", "ENTRY_POINT_GROUP"]
+
+
+def __getattr__(name: str):  # no typing import: it costs the hot path ~5 ms
+    if name == "hookimpl":
+        import pluggy
+
+        marker = pluggy.HookimplMarker(PROJECT_NAME)
+        globals()["hookimpl"] = marker  # later lookups skip __getattr__
+        return marker
+    raise AttributeError(f"module 'roost_core' has no attribute {name!r}")

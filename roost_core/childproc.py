@@ -72,6 +72,9 @@ class ChildRun:
     timeout_s: float | None = None
     grace_s: float = 5.0
     on_start: Callable[[int], None] = lambda pid: None
+    # Set: the child's stdout is a pipe; every byte is copied to roost's stdout unchanged and
+    # handed to this callable on the way (stream-json passive health). Unset: inherited.
+    stdout_tap: Callable[[bytes], None] | None = None
     timed_out: bool = False
     forwarded: list[int] = field(default_factory=list)
     _proc: subprocess.Popen | None = None
@@ -87,8 +90,11 @@ class ChildRun:
         waiter.start()
         try:
             self._proc = self._spawn(executable, waiter.child_mask, foreground)
+            pump = _start_pump(self._proc, self.stdout_tap) if self.stdout_tap is not None else None
             self.on_start(self._proc.pid)
             rc = self._wait(waiter)
+            if pump is not None:
+                pump.join(PUMP_DRAIN_S)  # the rest of the pipe (a grandchild may hold it open: not forever)
         finally:
             waiter.stop()
             if foreground:
@@ -113,7 +119,8 @@ class ChildRun:
 
         try:
             proc = subprocess.Popen(self.argv, executable=executable, env=dict(self.env),
-                                    preexec_fn=prepare, close_fds=True)
+                                    preexec_fn=prepare, close_fds=True,
+                                    stdout=subprocess.PIPE if self.stdout_tap is not None else None)
         except PermissionError:
             raise CannotStart(f"{self.argv[0]}: Permission denied", NOT_EXECUTABLE_RC) from None
         except FileNotFoundError:
@@ -166,6 +173,77 @@ class ChildRun:
                 self._proc.send_signal(sig)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+PUMP_CHUNK = 1 << 20
+PUMP_DRAIN_S = 5.0
+F_SETPIPE_SZ = 1031  # Linux: a 1 MiB pipe lets the pump move big chunks
+
+
+def _start_pump(proc: subprocess.Popen, tap: Callable[[bytes], None]) -> "threading.Thread":
+    import threading
+
+    assert proc.stdout is not None
+    src = os.dup(proc.stdout.fileno())  # the pump owns this descriptor; Popen's file object goes now
+    proc.stdout.close()
+    proc.stdout = None
+    try:
+        import fcntl
+
+        fcntl.fcntl(src, F_SETPIPE_SZ, PUMP_CHUNK)
+    except (ImportError, OSError):
+        pass
+    thread = threading.Thread(target=pump, args=(src, _stdout_fd(), tap), name="roost-stdout-pump", daemon=True)
+    thread.start()
+    return thread
+
+
+def _stdout_fd() -> int:
+    try:
+        sys.stdout.flush()
+        return sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return 1
+
+
+def pump(src: int, dst: int, tap: Callable[[bytes], None] | None) -> None:
+    """Copy ``src`` to ``dst`` until EOF, every byte unchanged; ``tap`` sees each chunk after it is written.
+
+    A reader that goes away (EPIPE) ends the copy and closes ``src``, so the
+    child sees the broken pipe as it would have without roost in between. A
+    tap that raises is dropped; the copy goes on.
+    """
+    try:
+        while True:
+            try:
+                chunk = os.read(src, PUMP_CHUNK)
+            except InterruptedError:
+                continue
+            if not chunk:
+                break
+            view = memoryview(chunk)
+            while view:
+                try:
+                    view = view[os.write(dst, view):]
+                except InterruptedError:
+                    continue
+            if tap is not None:
+                try:
+                    tap(chunk)
+                except Exception:
+                    tap = None
+    except OSError:  # EPIPE and friends: stop reading, the child gets its broken pipe
+        pass
+    finally:
+        try:
+            os.close(src)
+        except OSError:
+            pass
+        if tap is not None:
+            try:
+                tap(b"")  # end of stream: flush a last line without a newline
+            except Exception:
+                pass
 
 
 class _SigWaiter:

@@ -344,10 +344,11 @@ class ExplainRow:
     score: float | None = None
     reason: str = ""  # why excluded, or the strategy's note
     rank: int | None = None
+    evidence: str = ""  # which evidence decided the health (a probe, the cache, a passive reading)
 
     def to_dict(self) -> dict[str, Any]:  # by hand: asdict() is slow over 1000 rows
         return {"profile": self.profile, "health": self.health, "status": self.status, "score": self.score,
-                "reason": self.reason, "rank": self.rank}
+                "reason": self.reason, "rank": self.rank, "evidence": self.evidence}
 
 
 def explain_rows(records: list[HealthRecord], decision: Decision, chosen: list[str],
@@ -368,9 +369,20 @@ def explain_rows(records: list[HealthRecord], decision: Decision, chosen: list[s
         binding = binding_text(record.binding_limit)
         if binding:
             reason = f"{reason}; {binding}" if reason else binding
+        evidence = evidence_text(record)
+        if record.evidence:  # a passive reading decided: say so in the table too
+            reason = f"{reason}; {evidence}" if reason else evidence
         rows.append(ExplainRow(name, record.health.value, status, scored.score if scored else None,
-                               reason, rank).to_dict())
+                               reason, rank, evidence).to_dict())
     return rows
+
+
+def evidence_text(record: HealthRecord) -> str:
+    """Which evidence decided a record: the passive explanation, else its source and when."""
+    if record.evidence:
+        return record.evidence
+    when = f" from {record.observed_at or record.checked_at}" if (record.observed_at or record.checked_at) else ""
+    return f"{record.source}{when}"
 
 
 def binding_text(limit: Any) -> str | None:

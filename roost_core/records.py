@@ -132,7 +132,11 @@ class HealthRecord:
     valid_until: str | None = None
     stale: bool = False
     last_good_at: str | None = None
-    source: str = "probe"  # "probe" | "cache" | "local"
+    # Which evidence the record stands on: "probe" (asked just now), "cache" (a cached probe), "local"
+    # (the credentials file alone), or a passive source: "statusline" | "hook" | "stream" | a site's.
+    source: str = "probe"
+    observed_at: str | None = None  # ISO 8601: when that evidence was seen
+    evidence: str | None = None  # which evidence decided and why (passive health)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -27,9 +27,17 @@ def _response(outcome: Any) -> dict[str, Any] | None:
 def trace_data(ctx: Any, name: str, timeout: float | None) -> dict[str, Any]:
     from roost_core.probe import probe_traced
 
+    from roost_core.api import passive_summary
+
     profile = ctx.profile(name)
+    passive = passive_summary(ctx, name, ctx.now())  # what the running claude reported before this probe
     outcome, verdict, record = probe_traced(ctx, profile, timeout=timeout)
+    last = passive["last_observed_at"]
     return {
+        "evidence": {"decided_by": "probe",
+                     "why": "trace forces a probe, which is now the freshest evidence"
+                            + (f" (the last passive reading was at {last})" if last else " (no passive reading)"),
+                     "passive": passive},
         "profile": name,
         "request": outcome.request if outcome is not None else None,
         "response": _response(outcome),

@@ -86,7 +86,7 @@ def status_table(records: list[dict[str, Any]], now: float) -> Any:
     overage = any(r.get("overage_enabled") for r in records)
     table = Table(box=box.SQUARE)
     for header in ("Profile", "Plan", "Health", "Session", "Weekly", *(["Overage"] if overage else []),
-                   "Resets (5h / 7d)"):
+                   "Resets (5h / 7d)", "Source"):
         table.add_column(header, justify="right" if header in ("Session", "Weekly", "Overage") else "left")
     for record in records:
         row = [record["name"], record.get("plan") or "—", health_cell(record, now),
@@ -94,8 +94,16 @@ def status_table(records: list[dict[str, Any]], now: float) -> Any:
         if overage:
             row.append(overage_cell(record))
         row.append(resets_cell(record, now))
+        row.append(source_cell(record, now))
         table.add_row(*row)
     return table
+
+
+def source_cell(record: dict[str, Any], now: float) -> str:
+    """Which evidence the row stands on and its age: ``statusline 12s``, ``cache 3m``."""
+    source = str(record.get("source") or "—")
+    seen = _epoch(record.get("observed_at") or record.get("checked_at"))
+    return f"{source} {format_duration(max(0.0, now - seen))}" if seen is not None else source
 
 
 def render_status(data: Any, meta: dict[str, Any], ctx: Any) -> None:
@@ -162,6 +170,7 @@ def render_show(data: dict[str, Any], meta: dict[str, Any], ctx: Any) -> None:
     age = cache.get("age_s")
     _row(grid, "Checked", f"{data.get('checked_at') or 'never'}" + (f" ({format_duration(age)} ago, "
                                                                    f"{data.get('source')})" if age is not None else ""))
+    _row(grid, "Evidence", data.get("evidence"))
     _row(grid, "Valid until", data.get("valid_until") or ("until the file changes" if data.get("checked_at") else None))
     if data.get("last_good_at"):
         _row(grid, "Figures from", f"{data['last_good_at']} (last good reading; stale)")

@@ -57,3 +57,10 @@ def render_trace(data: dict[str, Any], meta: dict[str, Any], ctx: Any) -> None:
             console.print(f"  {key}: {verdict[key]}", markup=False)
     for reason in verdict.get("reasons") or []:
         console.print(f"  - {reason}", markup=False)
+    evidence = data.get("evidence")
+    if isinstance(evidence, dict):
+        console.print(Text("Evidence", style="bold"))
+        console.print(f"  {evidence.get('why')}", markup=False, highlight=False)
+        for source, reading in ((evidence.get("passive") or {}).get("readings") or {}).items():
+            console.print(f"  - {source} at {reading.get('observed_at')}: {reading.get('health')} "
+                          f"({reading.get('reason')})", markup=False, highlight=False)
