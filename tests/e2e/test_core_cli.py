@@ -16,7 +16,8 @@ def test_version(roost_env):
 
 def test_list_empty_and_populated(roost_env):
     rc, out = roost_env.run_json("list")
-    assert rc == 0 and out == {"data": [], "meta": {"count": 0, "profiles_dir": str(roost_env.profiles)}}
+    assert rc == 0 and out == {"data": [], "meta": {"count": 0, "profiles_dir": str(roost_env.profiles),
+                                                     "profiles": []}}
     roost_env.make_profile("work")
     roost_env.make_profile("personal")
     (roost_env.profiles / "empty-dir").mkdir()
