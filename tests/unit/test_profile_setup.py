@@ -1,0 +1,158 @@
+"""profile_setup, profile_removal and identity: the rules, function by function."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from roost_core import identity, profile_removal
+from roost_core.errors import ValidationError
+from roost_core.profile_setup import (DEFAULT_SHARE, SharePolicy, base_dir, ensure_links, is_roost_link,
+                                      policy_for, shared_items, write_marker)
+
+
+@pytest.fixture
+def layout(tmp_path):
+    base = tmp_path / "base"
+    (base / "agents").mkdir(parents=True)
+    (base / "agents" / "a.md").write_text("agent\n")
+    (base / "CLAUDE.md").write_text("rules\n")
+    (base / "settings.json").write_text("{}")
+    profile = tmp_path / "tree" / "p"
+    profile.mkdir(parents=True)
+    return base, profile
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): (os.readlink(p) if p.is_symlink() else "d" if p.is_dir() else p.read_text())
+            for p in sorted(root.rglob("*"))}
+
+
+def test_links_made_and_existing_names_win(layout):
+    base, profile = layout
+    before = snapshot(base)
+    (profile / "CLAUDE.md").write_text("mine\n")
+    report = ensure_links(profile, SharePolicy(base, DEFAULT_SHARE))
+    assert report.linked == ["settings.json", "agents"] and report.own == ["CLAUDE.md"]
+    assert (profile / "CLAUDE.md").read_text() == "mine\n"
+    assert is_roost_link(profile / "agents", base) and not os.path.lexists(profile / "commands")
+    again = ensure_links(profile, SharePolicy(base, DEFAULT_SHARE))
+    assert again.linked == [] and sorted(again.present) == ["agents", "settings.json"]
+    assert snapshot(base) == before
+
+
+def test_unwanted_roost_links_go_as_links_and_user_links_stay(layout, tmp_path):
+    base, profile = layout
+    ensure_links(profile, SharePolicy(base, DEFAULT_SHARE))
+    os.symlink(tmp_path / "mine", profile / "hooks")  # a link of the user's (points elsewhere)
+    report = ensure_links(profile, SharePolicy(base, ("CLAUDE.md",)))
+    assert sorted(report.unlinked) == ["agents", "settings.json"]
+    assert os.path.islink(profile / "hooks") and (base / "agents" / "a.md").exists()
+    report = ensure_links(profile, SharePolicy(base, DEFAULT_SHARE, isolated=True))
+    assert report.unlinked == ["CLAUDE.md"] and (base / "CLAUDE.md").exists()
+
+
+def test_the_base_itself_is_never_linked_into(layout):
+    base, _ = layout
+    assert ensure_links(base, SharePolicy(base, DEFAULT_SHARE)).linked == []
+
+
+@pytest.mark.parametrize("share", [[".credentials.json"], [".claude.json"], ["../x"], ["a/b"], [""], "CLAUDE.md",
+                                   [".roost-profile.json"], [5]])
+def test_bad_share_lists_are_validation(share):
+    with pytest.raises(ValidationError):
+        shared_items({"share": share})
+
+
+def test_share_history_and_base(tmp_path):
+    assert shared_items({"share": ["CLAUDE.md"], "share_history": True}) == ("CLAUDE.md", "projects",
+                                                                            "history.jsonl")
+    assert base_dir({}, {"HOME": str(tmp_path)}) == tmp_path / ".claude"
+    assert base_dir({"base": "~/x"}, {"HOME": str(tmp_path)}) == tmp_path / "x"
+    with pytest.raises(ValidationError):
+        base_dir({"base": "relative"}, {})
+    with pytest.raises(ValidationError):
+        shared_items({"share_history": "yes"})
+
+
+def test_isolation_from_config_or_marker(layout):
+    _, profile = layout
+    env = {"HOME": "/nowhere"}
+    assert not policy_for({}, env, "p", profile).isolated
+    assert policy_for({"profiles": {"p": {"isolated": True}}}, env, "p", profile).isolated
+    write_marker(profile, isolated=True)
+    assert policy_for({}, env, "p", profile).isolated
+    assert oct(os.stat(profile / ".roost-profile.json").st_mode & 0o777) == "0o600"
+
+
+def test_plan_set_aside_and_restore(layout, tmp_path):
+    base, profile = layout
+    ensure_links(profile, SharePolicy(base, DEFAULT_SHARE))
+    (profile / ".credentials.json").write_text("{}")
+    (profile / ".roost-profile.json").write_text("{}")
+    (profile / "projects").mkdir()
+    (profile / "projects" / "s.jsonl").write_text("session\n")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep\n")
+    os.symlink(outside, profile / "projects" / "link")
+    identity.import_block(profile, {"accountUuid": "u", "emailAddress": "e@x"})
+    dismantle = profile_removal.plan(profile, base)
+    assert dismantle.deleted == [".claude.json", ".credentials.json", ".roost-profile.json"]
+    assert sorted(dismantle.unlinked) == ["CLAUDE.md", "agents", "settings.json"]
+    assert dismantle.kept == ["projects"]
+    root = tmp_path / "removed"
+    kept = profile_removal.set_aside(dismantle, root, "p", now=0)
+    assert kept == root / "p-19700101T000000Z" and not profile.exists()
+    assert os.readlink(kept / "projects" / "link") == str(outside)
+    assert (outside / "keep.txt").exists() and (base / "agents" / "a.md").exists()
+    [listed] = profile_removal.kept_dirs(root)
+    assert (listed.profile, listed.removed_at, listed.items) == ("p", "1970-01-01T00:00:00Z", ["projects/"])
+    second = profile_removal.set_aside(profile_removal.Dismantle(_fresh(tmp_path), kept=["x"]), root, "p", now=0)
+    assert second.name == "p-19700101T000000Z-2"
+    profile.mkdir()
+    (profile / "projects").mkdir()
+    restored, left = profile_removal.restore_into(kept, profile)
+    assert (restored, left) == ([], ["projects"]) and kept.exists()
+
+
+def _fresh(tmp_path: Path) -> Path:
+    directory = tmp_path / "fresh"
+    directory.mkdir()
+    (directory / "x").write_text("x")
+    return directory
+
+
+def test_purge_never_follows_links(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep\n")
+    profile = tmp_path / "p"
+    (profile / "deep").mkdir(parents=True)
+    os.symlink(outside, profile / "deep" / "link")
+    os.symlink(outside, profile / "top-link")
+    profile_removal.purge(profile)
+    assert not profile.exists() and (outside / "keep.txt").read_text() == "keep\n"
+
+
+def test_identity_import_keeps_other_keys_and_refuses_links(tmp_path):
+    profile = tmp_path / "p"
+    profile.mkdir()
+    (profile / ".claude.json").write_text(json.dumps({"numStartups": 4, "oauthAccount": {"old": 1}}))
+    block = {"accountUuid": "u-1", "emailAddress": "a@x", "organizationUuid": "o", "organizationName": "O"}
+    assert identity.import_block(profile, block)
+    doc = json.loads((profile / ".claude.json").read_text())
+    assert doc == {"numStartups": 4, "oauthAccount": block}
+    assert not identity.holds_only_identity(profile / ".claude.json")
+    other = tmp_path / "q"
+    other.mkdir()
+    os.symlink(profile / ".claude.json", other / ".claude.json")
+    assert not identity.import_block(other, block)
+    accounts = {"a": identity.Account.from_block(block), "b": identity.Account.from_block(block),
+                "c": identity.Account.from_block({**block, "accountUuid": "u-2"}), "d": None}
+    assert identity.shared_accounts(accounts) == {"a": ["b"], "b": ["a"]}
+    assert identity.source_for(None, tmp_path) == tmp_path / ".claude.json"
+    assert identity.source_for(tmp_path / "x" / ".credentials.json", tmp_path) == tmp_path / "x" / ".claude.json"
