@@ -158,7 +158,7 @@ def test_history_and_stats_over_real_picks_and_execs(world):
 
 
 def test_status_openmetrics_parses(world):
-    parser = pytest.importorskip("prometheus_client.openmetrics.parser")
+    from prometheus_client.openmetrics import parser  # the [test] extra: missing is a broken setup, not a skip
     add(world, "good", Scenario.ok(session=12, weekly=91, opus=30, overage=10))
     add(world, "gone", Scenario.invalid_credentials())
     proc = ok(world.run("status", "--format", "openmetrics", "--no-platform-status"))
