@@ -22,6 +22,9 @@ no conftest and no import:
     the package's source on the subprocess's PYTHONPATH: no pip, no venv.
     Override the fixture to test something else.
 
+``make_host(*plugins)`` builds an in-process plugin host holding just the
+given plugins, for unit tests of one hook.
+
 Nothing heavy is imported at module top: pytest loads this module in every
 session of an environment where roost is installed. ``Scenario``,
 ``TokenBehaviour`` and ``FakeAnthropic`` are re-exported lazily.
@@ -66,6 +69,15 @@ def fake_token(kind: str, name: str) -> str:
     """A token-shaped string unique to a profile (a test can scan output for its slices)."""
     prefix = "sk-ant-oat01-" if kind == "access" else "sk-ant-ort01-"
     return f"{prefix}{kind[:3]}-{name}-kit" + "x" * 24
+
+
+def make_host(*plugins: Any, disabled: tuple[str, ...] = ()) -> Any:
+    """A plugin host holding only ``plugins`` (modules or objects with ``@hookimpl`` methods), with no
+    entry-point discovery: for in-process tests of one hook (``host.registry("strategy")``)."""
+    from roost_core.plugins import PluginHost
+
+    return PluginHost(disabled=disabled, entries=[],
+                      plugins=[(getattr(p, "__name__", None) or f"plugin-{i}", p) for i, p in enumerate(plugins)])
 
 
 @dataclass(frozen=True)
