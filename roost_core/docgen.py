@@ -102,7 +102,8 @@ def _settings_markdown() -> Callable[[], str] | None:
     """The settings resolver's own page generator, where this build has one."""
     import importlib
 
-    for module in ("roost_core.settings", "roost_core.config"):
+    for module in ("roost_core.config", "roost_core.setting", "roost_core.settings", "roost_core.tomlout",
+                   "roost_core.cli.config_cmd"):
         try:
             found = getattr(importlib.import_module(module), "settings_markdown", None)
         except ImportError:
