@@ -247,6 +247,17 @@ def probe_evidence(record: "HealthRecord", ev: "Evidence", now: float) -> str | 
             f"{age_text(now - freshest['observed_at'])} ago) is older than the probe or has expired")
 
 
+def describe(record: "HealthRecord", ev: "Evidence", now: float) -> str:
+    """Which evidence decided ``record`` and why (show, trace, pick --explain)."""
+    if record.evidence:
+        return record.evidence
+    what = {"probe": "a probe just now", "cache": "the cached probe", "local": "the credentials file alone"}
+    base = what.get(record.source, record.source)
+    seen = f" from {record.observed_at}" if record.observed_at and record.source != "probe" else ""
+    other = probe_evidence(record, ev, now)
+    return f"{base}{seen} decided" + (f"; {other.split(': ', 1)[1]}" if other else "; no passive reading")
+
+
 def summary(ctx: "RoostContext", name: str, now: float) -> dict[str, Any]:
     """``show``/``trace``/doctor detail: the stored readings and their ages."""
     ev = Evidence.load(ctx)
@@ -256,3 +267,118 @@ def summary(ctx: "RoostContext", name: str, now: float) -> dict[str, Any]:
                                   "age_s": round(now - r["observed_at"], 1)}
                          for source, r in sorted(readings.items())},
             "last_observed_at": iso(max((r["observed_at"] for r in readings.values()), default=None))}
+
+
+# -- stream-json under roost exec ---------------------------------------------------------
+
+STREAM_MARKER = b"rate_limit_event"
+MAX_LINE = 1 << 20  # a longer line is not a rate_limit_event
+
+
+def wants_stream_tap(argv: list[str], stdout_is_tty: bool) -> bool:
+    """``--output-format stream-json`` in the child's argv and roost's stdout not a terminal."""
+    if stdout_is_tty:
+        return False
+    for i, arg in enumerate(argv[1:], start=1):
+        if arg == "--output-format=stream-json":
+            return True
+        if arg == "--output-format" and i + 1 < len(argv) and argv[i + 1] == "stream-json":
+            return True
+    return False
+
+
+class StreamTap:
+    """Finds ``rate_limit_event`` lines in a child's stdout chunks and records their readings.
+
+    Cheap on the bytes that matter least: a chunk without the marker costs
+    one ``in`` scan (memchr speed) and one ``rfind`` of its last newline; only
+    chunks holding the marker are split into lines. Runs on the pump thread:
+    the passive sources are resolved up front (the plugin host is not
+    thread-safe); the state backend writes under its own lock.
+    """
+
+    FLUSH_EVERY_S = 1.0  # a burst of events is one write of the latest readings
+
+    def __init__(self, ctx: "RoostContext", name: str, cred_path: str, sources_: list[Any]):
+        self.ctx, self.name, self.cred_path, self.sources = ctx, name, cred_path, sources_
+        self.tail = b""
+        self.pending = False
+        self.recorded = 0
+        self.unwritten: list[dict[str, Any]] = []
+        self.flushed_at = float("-inf")
+
+    def __call__(self, chunk: bytes) -> None:
+        if not chunk:
+            if self.pending and self.tail:
+                self._lines(self.tail)
+            self.tail, self.pending = b"", False
+            self.flush()
+            return
+        edge = len(STREAM_MARKER) - 1
+        hit = STREAM_MARKER in chunk or bool(self.tail) and STREAM_MARKER in self.tail[-edge:] + chunk[:edge]
+        newline = chunk.rfind(b"\n")
+        if newline < 0:
+            if len(self.tail) + len(chunk) <= MAX_LINE:
+                self.tail += chunk
+                self.pending = self.pending or hit
+            else:
+                self.tail, self.pending = b"", False
+            return
+        if hit or self.pending:
+            self._lines(self.tail + chunk[:newline])
+        rest = chunk[newline + 1:]
+        self.tail = rest if len(rest) <= MAX_LINE else b""
+        self.pending = hit and STREAM_MARKER in self.tail
+
+    def _lines(self, data: bytes) -> None:
+        import os
+        import time
+
+        readings = []
+        for line in data.split(b"\n"):
+            if STREAM_MARKER not in line:
+                continue
+            now = time.time()
+            for source in self.sources:
+                try:
+                    reading = source.read("stream", line, now)
+                except Exception as exc:
+                    debug_note(self.ctx, f"passive source {source.name!r} failed on a stream line: {exc}")
+                    continue
+                if isinstance(reading, dict):
+                    readings.append({**reading, "source": reading.get("source") or source.name})
+        self.unwritten.extend(readings)
+        if self.unwritten and time.monotonic() - self.flushed_at >= self.FLUSH_EVERY_S:
+            self.flush()
+
+    def flush(self) -> None:
+        """Record what arrived since the last write (the pump never waits long on the state backend)."""
+        import os
+        import time
+
+        readings, self.unwritten = self.unwritten, []
+        if not readings:
+            return
+        self.flushed_at = time.monotonic()
+        try:
+            mtime = os.stat(self.cred_path).st_mtime_ns
+        except OSError:
+            mtime = None
+        try:
+            record(self.ctx, self.name, readings, mtime)
+            self.recorded += len(readings)
+        except Exception as exc:  # passive health must never disturb the child's output
+            debug_note(self.ctx, f"stream: could not record a reading for {self.name!r}: {exc}")
+
+
+def stream_tap(ctx: "RoostContext", profile: Any) -> StreamTap | None:
+    """A tap for ``profile``'s child, or None when no passive source reads stream lines."""
+    try:
+        chosen = [s for _, s in sorted(sources(ctx).items()) if "stream" in getattr(s, "kinds", ())]
+        _ = ctx.state  # build the backend on this thread, before the pump thread uses it
+    except Exception as exc:
+        debug_note(ctx, f"stream: no passive sources ({type(exc).__name__}: {exc})")
+        return None
+    if not chosen:
+        return None
+    return StreamTap(ctx, profile.name, str(profile.credentials_path), chosen)

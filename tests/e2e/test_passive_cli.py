@@ -1,0 +1,292 @@
+"""Passive health through the real ``roost``: statusline, hook, exec stream-json, claude-setup, import guard."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from roost_plugins.fakeserver import Scenario
+from roost_plugins.fakeserver.passive_docs import (rate_limit_event, statusline_document, stop_failure_event,
+                                                   stream_json)
+
+USAGE = "/api/oauth/usage"
+
+
+def account(world, name: str) -> None:
+    world.make_profile(name)
+    oauth = world.credentials(name)["claudeAiOauth"]
+    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
+                           usage=Scenario.ok())
+
+
+def by_name(envelope: dict) -> dict:
+    return {r["name"]: r for r in envelope["data"]}
+
+
+@pytest.fixture
+def two(world):
+    account(world, "work")
+    account(world, "home")
+    return world
+
+
+def status(world) -> dict:
+    rc, out = world.run_json("status", "--no-platform-status")
+    assert rc == 0, out
+    return by_name(out)
+
+
+def test_statusline_records_for_the_profile_and_prints_one_line(two):
+    proc = two.run("statusline", input=json.dumps(statusline_document(37.5, 62.0)), AXIOM_CLAUDE_PROFILE="work")
+    assert proc.returncode == 0 and proc.stdout == "work · 5h 37% · 7d 62%\n" and proc.stderr == ""
+    row = status(two)["work"]
+    assert row["source"] == "statusline" and row["health"] == "ok"
+    assert row["session_pct"] == 37.5 and row["weekly_pct"] == 62.0 and row["observed_at"].endswith("Z")
+    assert two.fake.count("GET", USAGE) == 1  # only "home" was probed: the reading stood in for "work"
+    assert status(two)["home"]["source"] == "cache"
+
+
+def test_statusline_finds_the_profile_by_its_config_dir(two):
+    proc = two.run("statusline", input=json.dumps(statusline_document(100.0, 40.0)),
+                   CLAUDE_CONFIG_DIR=str(two.profiles / "home"))
+    assert proc.returncode == 0 and proc.stdout.startswith("home · 5h 100% · 7d 40%")
+    row = status(two)["home"]
+    assert row["health"] == "session_limit" and row["source"] == "statusline"
+
+
+def test_statusline_outside_a_profile_records_nothing_and_never_fails(two):
+    proc = two.run("statusline", input=json.dumps(statusline_document()), CLAUDE_CONFIG_DIR=str(two.home / ".claude"))
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    assert not (two.config / "passive.json").exists()
+    bad = two.run("statusline", input="{not json", AXIOM_CLAUDE_PROFILE="work")
+    assert (bad.returncode, bad.stdout) == (0, "work\n")
+    assert "not a JSON document" in (two.config / "debug.log").read_text()
+
+
+def test_statusline_then_runs_the_users_command_with_the_same_stdin(two, tmp_path):
+    seen = tmp_path / "seen.json"
+    doc = json.dumps(statusline_document(10.0, 20.0))
+    proc = two.run("statusline", "--then", f"cat > {seen}; printf 'my line'", input=doc,
+                   AXIOM_CLAUDE_PROFILE="work")
+    assert proc.returncode == 0 and proc.stdout == "work · 5h 10% · 7d 20% · my line\n"
+    assert seen.read_text() == doc
+    broken = two.run("statusline", "--then", "exit 3", input=doc)  # outside a profile, a failing command
+    assert (broken.returncode, broken.stdout) == (0, "")
+
+
+@pytest.mark.parametrize("error", ["authentication_failed", "oauth_org_not_allowed", "account_on_hold",
+                                   "billing_error"])
+def test_hook_account_errors_keep_the_profile_out_as_auth_dead(two, error):
+    proc = two.run("hook", input=json.dumps(stop_failure_event(error)), AXIOM_CLAUDE_PROFILE="work")
+    assert (proc.returncode, proc.stdout) == (0, "")
+    row = status(two)["work"]
+    assert row["health"] == "auth_dead" and row["source"] == "hook" and error in row["error"]
+    rc, out = two.run_json("pick")
+    assert rc == 0 and out["data"]["name"] == "home"
+
+
+def test_hook_rate_limit_with_a_window_until_its_reset(two):
+    event = stop_failure_event("rate_limit", rate_limit_type="seven_day", resets_in=7200)
+    assert two.run("hook", input=json.dumps(event), AXIOM_CLAUDE_PROFILE="work").returncode == 0
+    row = status(two)["work"]
+    assert row["health"] == "weekly_limit" and row["source"] == "hook" and row["weekly_resets_at"]
+    plain = two.run("hook", input=json.dumps(stop_failure_event("rate_limit")), AXIOM_CLAUDE_PROFILE="home")
+    assert plain.returncode == 0 and status(two)["home"]["health"] == "rate_limited"
+
+
+def test_hook_ignores_unknown_events_and_garbage(two):
+    for stdin in (json.dumps(stop_failure_event("overloaded")), json.dumps({"hook_event_name": "Stop"}), "", "[]"):
+        proc = two.run("hook", input=stdin, AXIOM_CLAUDE_PROFILE="work")
+        assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    assert not (two.config / "passive.json").exists()
+
+
+def test_show_and_explain_say_which_evidence_decided(two):
+    two.run("statusline", input=json.dumps(statusline_document(5.0, 6.0)), AXIOM_CLAUDE_PROFILE="work")
+    rc, shown = two.run_json("show", "work")
+    assert rc == 0 and shown["data"]["source"] == "statusline"
+    assert shown["data"]["evidence"].startswith("statusline") and "no probe spent" in shown["data"]["evidence"]
+    assert "statusline" in shown["data"]["passive"]["readings"]
+    rc, picked = two.run_json("pick", "--explain")
+    rows = {r["profile"]: r for r in picked["data"]["explain"]}
+    assert rows["work"]["evidence"].startswith("statusline") and "statusline" in rows["work"]["reason"]
+    assert rows["home"]["evidence"].startswith("probe")
+
+
+CHILD = """#!{python}
+import sys
+sys.stdout.buffer.write({payload!r})
+sys.stdout.flush()
+"""
+
+
+def test_exec_passes_stream_json_through_and_reads_rate_limit_events(two, tmp_path):
+    payload = stream_json(rate_limit_event("rejected", "five_hour", 1.0, resets_in=1800))
+    script = tmp_path / "bin" / "claude"
+    script.parent.mkdir()
+    script.write_text(CHILD.format(python=sys.executable, payload=payload))
+    script.chmod(0o755)
+    env = two.env(PATH=f"{script.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    proc = subprocess.run([str(Path(sys.executable).parent / "roost"), "exec", "--no-lease", "--",
+                           "claude", "-p", "hi", "--output-format", "stream-json"],
+                          env=env, capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == payload  # every byte, unchanged
+    picked = json.loads((two.config / "passive.json").read_text())["profiles"]
+    (name,) = picked
+    reading = picked[name]["stream"]
+    assert reading["health"] == "session_limit" and reading["windows"]["five_hour"]["pct"] == 100.0
+    row = status(two)[name]
+    assert row["health"] == "session_limit" and row["source"] == "stream"
+
+
+def test_exec_without_stream_json_leaves_stdout_alone(two, tmp_path):
+    payload = stream_json(rate_limit_event("rejected", "five_hour", 1.0))
+    script = tmp_path / "emit"
+    script.write_text(CHILD.format(python=sys.executable, payload=payload))
+    script.chmod(0o755)
+    proc = two.run("exec", "--no-lease", "--", str(script), "--output-format", "json")
+    assert proc.returncode == 0 and proc.stdout.encode() == payload
+    assert not (two.config / "passive.json").exists()
+
+
+def test_claude_setup_prints_the_fragment(two):
+    rc, out = two.run_json("claude-setup")
+    assert rc == 0 and out["data"]["profiles"] == ["home", "work"]
+    fragment = out["data"]["fragment"]
+    assert fragment["statusLine"]["command"].endswith("roost statusline")
+    assert fragment["hooks"]["StopFailure"][0]["hooks"][0]["command"].endswith("roost hook")
+    text = two.run("claude-setup", "work")
+    assert text.returncode == 0 and json.loads(text.stdout) == fragment
+
+
+def test_claude_setup_apply_keeps_other_keys_and_the_users_statusline(two):
+    own = two.profiles / "work" / "settings.json"
+    original = {"model": "opus", "permissions": {"allow": ["Bash(ls)"]},
+                "statusLine": {"type": "command", "command": "~/bin/my status", "padding": 2},
+                "hooks": {"StopFailure": [{"hooks": [{"type": "command", "command": "notify-send oops"}]}]}}
+    own.write_text(json.dumps(original))
+    own.chmod(0o640)
+    rc, out = two.run_json("claude-setup", "work", "--apply")
+    assert rc == 0 and out["data"][0]["action"] == "updated" and out["data"][0]["kept_statusline"] == "~/bin/my status"
+    new = json.loads(own.read_text())
+    assert new["model"] == "opus" and new["permissions"] == original["permissions"]
+    assert new["statusLine"]["padding"] == 2
+    assert new["statusLine"]["command"].endswith("roost statusline --then '~/bin/my status'")
+    commands = [h["command"] for g in new["hooks"]["StopFailure"] for h in g["hooks"]]
+    assert commands[0] == "notify-send oops" and commands[1].endswith("roost hook")
+    assert stat.S_IMODE(own.stat().st_mode) == 0o640
+    assert json.loads(Path(out["data"][0]["backup"]).read_text()) == original
+    again = two.run_json("claude-setup", "work", "--apply")[1]
+    assert again["data"][0]["action"] == "unchanged"
+    removed = two.run_json("claude-setup", "work", "--remove")[1]
+    assert removed["data"][0]["action"] == "removed" and json.loads(own.read_text()) == original
+
+
+def test_claude_setup_apply_creates_a_missing_file_and_writes_a_shared_base_once(two):
+    base = two.home / ".claude"
+    base.mkdir()
+    (base / "settings.json").write_text(json.dumps({"theme": "dark"}))
+    for name in ("work", "home"):
+        (two.profiles / name / "settings.json").symlink_to(base / "settings.json")
+    account(two, "solo")  # its own settings.json does not exist yet
+    rc, out = two.run_json("claude-setup", "--apply")
+    assert rc == 0
+    actions = {tuple(r["profiles"]): (r["action"], r["shared"]) for r in out["data"]}
+    assert actions == {("home", "work"): ("updated", True), ("solo",): ("created", False)}
+    for name in ("work", "home"):
+        assert (two.profiles / name / "settings.json").is_symlink()  # the links stay links
+    shared = json.loads((base / "settings.json").read_text())
+    assert shared["theme"] == "dark" and "roost statusline" in shared["statusLine"]["command"]
+    assert "roost statusline" in json.loads((two.profiles / "solo" / "settings.json").read_text())["statusLine"]["command"]
+
+
+def test_claude_setup_never_writes_through_a_link_to_a_link(two, tmp_path):
+    real = tmp_path / "dotfiles-settings.json"
+    real.write_text("{}")
+    middle = tmp_path / "middle.json"
+    middle.symlink_to(real)
+    (two.profiles / "work" / "settings.json").symlink_to(middle)
+    proc = two.run("claude-setup", "work", "--apply")
+    assert proc.returncode == 4 and "link" in proc.stderr + proc.stdout
+    assert real.read_text() == "{}"
+
+
+def test_doctor_reports_passive_wiring_and_the_last_reading(two):
+    two.run("claude-setup", "work", "--apply")
+    two.run("statusline", input=json.dumps(statusline_document()), AXIOM_CLAUDE_PROFILE="work")
+    rc, out = two.run_json("doctor", "--skip-network")
+    checks = {c["name"]: c for c in out["data"]}
+    work, home = checks["passive-health:work"], checks["passive-health:home"]
+    assert work["level"] == "ok" and work["details"]["last_passive_at"] and "last passive reading" in work["message"]
+    assert home["level"] == "warn" and "not wired" in home["message"] and "no passive reading" in home["message"]
+
+
+GUARD = """
+import subprocess, sys, json
+heavy = ("httpx", "rich", "filelock", "asyncio", "click", "pluggy")
+found = {{}}
+for kind, stdin in (("statusline", {doc!r}), ("hook", {event!r})):
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c",
+                           "import sys; sys.argv = ['roost', %r]; from roost_core.launch import main; main()" % kind],
+                          input=stdin.encode(), capture_output=True, env={env!r})
+    names = [line.split("|")[-1].strip() for line in proc.stderr.decode().splitlines() if "|" in line]
+    found[kind] = sorted({{n.split(".")[0] for n in names}} & set(heavy))
+print(json.dumps(found))
+"""
+
+
+def test_statusline_and_hook_import_no_heavy_module(two):
+    env = two.env(AXIOM_CLAUDE_PROFILE="work")
+    code = GUARD.format(doc=json.dumps(statusline_document()), event=json.dumps(stop_failure_event()), env=env)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert json.loads(proc.stdout) == {"statusline": [], "hook": []}, proc.stderr
+    assert json.loads((two.config / "passive.json").read_text())["profiles"]["work"]["hook"]["health"] == "rate_limited"
+
+
+SITE_SOURCE = '''
+from roost_core.api import hookimpl
+
+
+class ProxyHeaders:
+    """A site's passive source: a proxy posts the unified rate-limit headers it saw as a hook event."""
+
+    name = "proxy-headers"
+    kinds = frozenset({"hook"})
+
+    def read(self, kind, observation, now):
+        if not isinstance(observation, dict) or observation.get("hook_event_name") != "ProxyHeaders":
+            return None
+        headers = observation.get("headers") or {}
+        used = float(headers.get("anthropic-ratelimit-unified-5h-utilization", 0)) * 100
+        return {"observed_at": now, "health": "ok" if used < 100 else "session_limit",
+                "windows": {"five_hour": {"pct": used, "resets_at": None, "observed_at": now}},
+                "until": None, "reason": f"proxy saw 5h at {used:g}%"}
+
+
+@hookimpl
+def roost_register_passive_sources():
+    return ProxyHeaders()
+'''
+
+
+def test_a_site_passive_source_is_used_through_the_plugin_host(two, tmp_path):
+    from roostkit import make_dist_on_path
+
+    site = make_dist_on_path(tmp_path / "site", "roost-proxy-headers", {"proxy_headers": SITE_SOURCE},
+                             {"passive.proxy-headers": "proxy_headers"})
+    event = {"hook_event_name": "ProxyHeaders", "headers": {"anthropic-ratelimit-unified-5h-utilization": "0.42"}}
+    proc = two.run("hook", input=json.dumps(event), AXIOM_CLAUDE_PROFILE="work", PYTHONPATH=str(site))
+    assert (proc.returncode, proc.stdout) == (0, ""), proc.stderr
+    row = status(two)["work"]
+    assert row["source"] == "proxy-headers" and row["session_pct"] == 42.0
+    # the built-in sources still answer on that path
+    proc = two.run("hook", input=json.dumps(stop_failure_event("billing_error")), AXIOM_CLAUDE_PROFILE="home",
+                   PYTHONPATH=str(site))
+    assert proc.returncode == 0 and status(two)["home"]["health"] == "auth_dead"
