@@ -33,7 +33,7 @@ import time
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
-from . import healthcache, leases
+from . import deadtoken, healthcache, leases
 from .credentials import Credentials, CredentialsError
 from .errors import (Conflict, ExitCode, NotFound, RateLimited, RefreshAmbiguous, RefreshNotAttempted,
                      RefreshRejected, RoostError, ValidationError)
@@ -239,6 +239,7 @@ def refresh_profile(ctx: "RoostContext", profile: "Profile", *, force: bool = Tr
         return RefreshResult(profile.name, NOTHING_TO_REFRESH, before.expires_at_iso(),
                              "a setup token has no refresh token: nothing to refresh (make a new one with "
                              "'claude setup-token' when it expires)")
+    _refuse_dead(ctx, profile, before)
     _require_refresh_token(before, profile.name)
     if not force and not is_due(before, ctx.now(), due_within_s):
         return RefreshResult(profile.name, SKIPPED_NOT_DUE, before.expires_at_iso(), "not due")
@@ -259,6 +260,8 @@ def refresh_profile(ctx: "RoostContext", profile: "Profile", *, force: bool = Tr
             return RefreshResult(profile.name, ALREADY_FRESH, current.expires_at_iso(),
                                  f"refreshed by roost {age:.0f}s ago")
         leases.ensure_none_leased(ctx, names)
+        # Under the lock: the process that got invalid_grant recorded it before releasing.
+        _refuse_dead(ctx, profile, current)
         token = _require_refresh_token(current, profile.name)
         if guard.compromised:
             raise Conflict(f"claude took its refresh lock for {profile.name!r} back; retry later",
@@ -346,15 +349,32 @@ def _settled_meanwhile(ctx: "RoostContext", profile: "Profile", current: Credent
     return None
 
 
+def _refuse_dead(ctx: "RoostContext", profile: "Profile", creds: Credentials) -> None:
+    """auth_dead without a POST: a wiped (logged-out) file, or a refresh token rejected before."""
+    if deadtoken.is_logged_out(creds):
+        raise RefreshRejected(f"profile {profile.name!r}: {deadtoken.LOGGED_OUT}",
+                              details={"profile": profile.name, "health": "auth_dead", "reason": "logged_out",
+                                       "fix": "run claude login for this account, then roost add NAME --force"})
+    entry = deadtoken.lookup(ctx, creds.refresh_token)
+    if entry is not None:
+        raise RefreshRejected(f"profile {profile.name!r}: {deadtoken.describe(entry)} (not sent again)",
+                              details={"profile": profile.name, "health": "auth_dead", "reason": "invalid_grant",
+                                       "grant_reason": entry.get("reason"), "known_dead": True})
+
+
 def _rejected(ctx: "RoostContext", profile: "Profile", current: Credentials,
               exc: RefreshRejected) -> RefreshResult:
     settled = _settled_meanwhile(ctx, profile, current)
     if settled is not None:
         return settled
-    raise RefreshRejected(
-        f"profile {profile.name!r}: the refresh token was rejected (invalid_grant); it is spent or "
-        "revoked. Sign in again with claude login and re-import it (roost add NAME --force)",
-        details={"profile": profile.name, "health": "auth_dead", **exc.details})
+    reason = str(exc.details.get("grant_reason") or "invalid_grant")
+    try:  # still under the refresh lock: the next process in line reads it and does not POST
+        deadtoken.remember(ctx, current.refresh_token or "", profile.name, reason)
+    except (RoostError, OSError) as err:
+        ctx.warn(f"could not record the rejected refresh token of {profile.name!r}: {getattr(err, 'message', err)}")
+    fix = exc.details.get("fix") or "sign in again with claude login and re-import it (roost add NAME --force)"
+    raise RefreshRejected(f"profile {profile.name!r}: {exc.message}. Fix: {fix}",
+                          details={"profile": profile.name, "health": "auth_dead", **exc.details})
 
 
 def _ambiguous(ctx: "RoostContext", profile: "Profile", current: Credentials,

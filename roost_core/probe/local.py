@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .. import deadtoken
 from ..credentials import Credentials, CredentialsError
 from ..records import Classification, Health, HealthRecord, ProbeOutcome, Profile, Usage
 
@@ -100,6 +101,7 @@ def build_record(local: Local, health: Health, *, usage: Usage | None = None, er
         for name in USAGE_FIELDS:
             setattr(record, name, getattr(usage, name))
         record.model_limits = list(usage.model_limits)
+        record.binding_limit = usage.binding_limit
     return record
 
 
@@ -112,8 +114,17 @@ def local_verdict(ctx: "RoostContext", local: Local, now: float, *, classify: bo
     if local.problem:
         return Classification(Health.AUTH_DEAD, None, error=local.problem, classifier="engine",
                               reasons=[f"local: {local.problem}; no request was made"])
+    if local.creds is not None and deadtoken.is_logged_out(local.creds):
+        return Classification(Health.AUTH_DEAD, None, error=deadtoken.LOGGED_OUT, classifier="engine",
+                              reasons=["local: no tokens and expiresAt 0 (claude wiped the file after its "
+                                       "refresh failed); no request was made"])
     if not local.expired(now) and local.token:
         return None
+    rejected = deadtoken.lookup(ctx, local.creds.refresh_token) if local.creds else None
+    if rejected is not None:  # an expiry no refresh can cure is not auth_expired
+        why = deadtoken.describe(rejected)
+        return Classification(Health.AUTH_DEAD, None, error=why, classifier="engine",
+                              reasons=[f"local: the access token expired and {why}; no request was made"])
     if not local.expired(now):
         if not (local.creds and local.creds.refresh_token):
             why = "no access token in the credentials file (sign in again with 'claude login')"

@@ -15,7 +15,8 @@ class FilesBackendFactory:
     name = "files"
 
     def open(self, ctx: Any) -> FilesBackend:
-        return FilesBackend(ctx.paths.config_dir, ctx.warn, lock_stale_s=ctx.settings.get("lock_stale"))
+        return FilesBackend(ctx.paths.config_dir, ctx.warn, lock_stale_s=ctx.settings.get("lock_stale"),
+                            profiles_tree=ctx.paths.profiles_tree)
 
 
 @hookimpl

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -32,15 +33,18 @@ from . import journal
 
 MAX_DOC_BYTES = 16 * 1024 * 1024
 LOCK_STALE_S = 60.0  # claude's own stale window for its lock directories
+STORAGE_WAIT_S = 20.0  # longer than .storage-write.lock's 15 s stale window: a dead holder's lock is taken
 
 
 class FilesBackend(JsonDocuments, StateBackendBase):
     name = "files"
 
-    def __init__(self, config_dir: Path, warn: Callable[[str], None], lock_stale_s: float = LOCK_STALE_S):
+    def __init__(self, config_dir: Path, warn: Callable[[str], None], lock_stale_s: float = LOCK_STALE_S,
+                 profiles_tree: Path | None = None):
         super().__init__(config_dir, warn)
         self.config_dir = config_dir
         self.lock_stale_s = lock_stale_s  # the ``lock_stale`` setting
+        self.profiles_tree = profiles_tree  # where aliases of a profile's credentials may live
         self._read_digests: dict[str, str] = {}  # credentials realpath -> digest of the bytes last read
 
     # -- logs ------------------------------------------------------------------
@@ -159,6 +163,24 @@ class FilesBackend(JsonDocuments, StateBackendBase):
         write with no earlier read (an import) is unconditional, as before.
         """
         ensure_private_dir(profile.directory)
+        with self.storage_write_guard(profile):
+            self._write_credentials(profile, data)
+
+    @contextlib.contextmanager
+    def storage_write_guard(self, profile: Any, tree: Path | None = None) -> Iterator[Any]:
+        """Claude Code's ``.storage-write.lock`` in every directory that writes this file (15 s stale)."""
+        from .claudelock import STORAGE_STALE_S, ClaudeLocks, storage_lock_paths
+
+        locks = ClaudeLocks(storage_lock_paths(profile.directory, profile.credentials_path,
+                                               tree or self.profiles_tree),
+                            stale_s=STORAGE_STALE_S, warn=self._warn)
+        locks.acquire(time.monotonic() + STORAGE_WAIT_S)
+        try:
+            yield locks
+        finally:
+            locks.release()
+
+    def _write_credentials(self, profile: Any, data: bytes) -> None:
         key = os.path.realpath(profile.credentials_path)
         expected = self._read_digests.get(key)
         if expected is None:
@@ -182,7 +204,7 @@ class FilesBackend(JsonDocuments, StateBackendBase):
         """Claude Code's own lock directories for this profile (claudelock.py)."""
         from .claudelock import ClaudeLocks, lock_paths
 
-        locks = ClaudeLocks(lock_paths(profile.directory, profile.credentials_path),
+        locks = ClaudeLocks(lock_paths(profile.directory, profile.credentials_path, self.profiles_tree),
                             stale_s=self.lock_stale_s, warn=self._warn)
         locks.acquire(deadline)
         try:

@@ -5,6 +5,13 @@ Before refreshing, claude takes two proper-lockfile locks: the directory
 dir)>.lock``. Each is an atomic ``mkdir`` whose holder touches its mtime every
 5 s. roost takes the same directories, in the same order, for every refresh.
 
+Around every write of the credentials claude also takes a third lock,
+``<config dir>/.storage-write.lock`` (same protocol, stale after 15 s), and
+writes ``.credentials.json.tmp.<8 hex>`` before renaming it: roost takes that
+lock around each of its own writes too (``storage_lock_paths``) and never
+touches claude's temp files. With symlinked credentials every directory of
+the tree whose file resolves to the same one is locked (``alias_dirs``).
+
 A lock is stale only when its mtime is older than the stale window
 (``lock_stale``, 60 s by default: what current claude builds use) or more than
 60 s in the future (a clock jump, claude-code #95739), or when roost itself
@@ -32,6 +39,9 @@ from typing import Callable
 from roost_core.api import Conflict, RoostError, ValidationError, boot_id, process_start
 
 LOCK_DIR_NAME = ".oauth_refresh.lock"
+STORAGE_LOCK_NAME = ".storage-write.lock"
+STORAGE_STALE_S = 15.0  # claude's stale window for .storage-write.lock
+CREDENTIALS_NAME = ".credentials.json"
 OWNER_RECORD_NAME = ".oauth_refresh.lock.owner"
 HEARTBEAT_S = 5.0
 FUTURE_SLACK_S = 60.0
@@ -40,24 +50,61 @@ POLL_MAX_S = 0.5
 OWNER_XATTR = "user.roost.lock-owner"
 
 
-def lock_paths(profile_dir: Path, credentials_path: Path | None = None) -> list[Path]:
-    """The lock directories claude would create for this profile, in claude's order.
+def alias_dirs(profile_dir: Path, credentials_path: Path | None = None, tree: Path | None = None) -> list[Path]:
+    """Every config directory whose claude would write this profile's credentials file.
 
-    If the credentials file is a symlink into another directory, that
-    directory's pair comes next: a claude using it as its config dir refreshes
-    the same file.
+    The profile's own directory first (claude's order), then the credentials'
+    real directory when the file is a symlink, then every other directory of
+    the tree whose ``.credentials.json`` resolves to the same file (sorted, so
+    every roost takes them in one order). A directory reached twice (a
+    symlinked directory) counts once: taking its lock twice would wait forever.
     """
     dirs = [Path(profile_dir)]
     if credentials_path is not None:
-        real_parent = Path(os.path.realpath(credentials_path)).parent
-        if str(real_parent) != os.path.realpath(profile_dir):
-            dirs.append(real_parent)
-    paths: list[Path] = []
+        real = os.path.realpath(credentials_path)
+        dirs.append(Path(real).parent)
+        dirs += _tree_aliases(tree, real) if tree is not None else []
+    unique: dict[str, Path] = {}
     for directory in dirs:
+        unique.setdefault(os.path.realpath(directory), directory)
+    return list(unique.values())
+
+
+def _tree_aliases(tree: Path, real: str) -> list[Path]:
+    try:
+        names = sorted(os.listdir(tree))
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        if name.startswith(".") or name.endswith(".lock"):
+            continue
+        candidate = Path(tree) / name / CREDENTIALS_NAME
+        try:
+            if os.path.isfile(candidate) and os.path.realpath(candidate) == real:
+                found.append(Path(tree) / name)
+        except OSError:
+            continue
+    return found
+
+
+def lock_paths(profile_dir: Path, credentials_path: Path | None = None, tree: Path | None = None) -> list[Path]:
+    """The refresh lock directories claude would create for this profile, in claude's order:
+    ``<dir>/.oauth_refresh.lock`` then the legacy ``<realpath(dir)>.lock``, for every
+    directory of ``alias_dirs`` (a claude in any of them refreshes the same file)."""
+    paths: list[Path] = []
+    for directory in alias_dirs(profile_dir, credentials_path, tree):
         for path in (directory / LOCK_DIR_NAME, Path(os.path.realpath(directory) + ".lock")):
             if path not in paths:
                 paths.append(path)
     return paths
+
+
+def storage_lock_paths(profile_dir: Path, credentials_path: Path | None = None,
+                       tree: Path | None = None) -> list[Path]:
+    """Claude Code's third lock (2.1.204+), ``<dir>/.storage-write.lock``, taken around every
+    write of the credentials, for every directory that writes this file."""
+    return [directory / STORAGE_LOCK_NAME for directory in alias_dirs(profile_dir, credentials_path, tree)]
 
 
 def is_stale(mtime: float, now: float, stale_s: float) -> bool:

@@ -1,0 +1,110 @@
+"""Today's wire through the real roost against the fake Anthropic: limits[], --model, token_expired,
+invalid_grant reasons, CLAUDE_SECURESTORAGE_CONFIG_DIR."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from roost_plugins.fakeserver import Scenario, TokenBehaviour
+
+PY = sys.executable
+
+
+def account(world, name: str, usage: Scenario, **kw) -> None:
+    world.make_profile(name, **kw)
+    oauth = world.credentials(name)["claudeAiOauth"]
+    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
+                           usage=usage)
+
+
+def by_name(data) -> dict:
+    return {r["name"]: r for r in (data["profiles"] if isinstance(data, dict) else data)}
+
+
+def test_limits_only_and_mixed_bodies_fill_the_record(world):
+    account(world, "lo", Scenario.limits_only(session=37, weekly=62, models={"Fable": 100, "Sonnet": 40},
+                                              active="Fable"))
+    account(world, "mx", Scenario.mixed(session=11, weekly=9, models={"Opus": 30}, flat_weekly=55))
+    rc, out = world.run_json("status")
+    assert rc == 0, out
+    rows = by_name(out["data"])
+    lo, mx = rows["lo"], rows["mx"]
+    assert lo["health"] == "ok" and (lo["session_pct"], lo["weekly_pct"], lo["sonnet_pct"]) == (37, 62, 40)
+    assert lo["opus_pct"] is None
+    assert [(m["model"], m["pct"], m["active"]) for m in lo["model_limits"]] == [("Fable", 100, True),
+                                                                                 ("Sonnet", 40, False)]
+    assert set(lo["model_limits"][0]) == {"model", "pct", "resets_at", "active"}
+    assert lo["binding_limit"]["kind"] == "weekly_scoped" and lo["binding_limit"]["model"] == "Fable"
+    # Mixed: limits[] wins over a disagreeing flat key; Opus comes from the list only.
+    assert (mx["weekly_pct"], mx["opus_pct"], mx["binding_limit"]) == (9, 30, None)
+    proc = world.run("show", "lo")
+    assert proc.returncode == 0, proc.stderr
+    assert "Binding limit" in proc.stderr and "Fable" in proc.stderr
+
+
+def test_pick_model_skips_a_full_model_and_warns_on_an_unknown_one(world):
+    account(world, "a", Scenario.limits_only(session=5, weekly=5, models={"Fable": 100}, active="Fable"))
+    account(world, "b", Scenario.limits_only(session=50, weekly=50, models={"Fable": 20}))
+    rc, out = world.run_json("pick", "--model", "fable", "--explain")
+    assert rc == 0 and out["data"]["name"] == "b", out
+    rows = {r["profile"]: r for r in out["data"]["explain"]}
+    assert rows["a"]["status"] == "excluded" and "Fable weekly limit at 100%" in rows["a"]["reason"]
+    assert "binding limit: weekly_scoped (Fable) 100%" in rows["a"]["reason"]
+    rc, out = world.run_json("pick", "--stickiness", "0")
+    assert rc == 0 and out["data"]["name"] == "a"  # without --model the scoped limit binds nothing
+    proc = world.run("pick", "--model", "gpt", "--stickiness", "0")
+    assert proc.returncode == 0 and proc.stdout.strip() == "a"
+    assert "--model gpt: no profile reports a limit for this model (models seen: Fable)" in proc.stderr
+    proc = world.run("exec", "--model", "fable", "--", PY, "-c", "import os; print(os.environ['AXIOM_CLAUDE_PROFILE'])")
+    assert proc.returncode == 0 and proc.stdout.strip() == "b", proc.stderr
+
+
+def test_401_token_expired_is_auth_expired_and_refresh_cures_it(world):
+    account(world, "skew", Scenario.token_expired())
+    rc, out = world.run_json("probe", "skew")
+    assert by_name(out["data"])["skew"]["health"] == "auth_expired", out
+    world.fake.set_chain_usage("skew", Scenario.ok())
+    proc = world.run("refresh", "skew")
+    assert proc.returncode == 0, proc.stderr
+    rc, out = world.run_json("probe", "skew")
+    assert by_name(out["data"])["skew"]["health"] == "ok"
+
+
+@pytest.mark.parametrize("kind, words", [("invalid", "not found or invalid"), ("expired", "idle too long")])
+def test_invalid_grant_reasons_shown_by_refresh(world, kind, words):
+    account(world, "d", Scenario.ok())
+    world.fake.set_token_behaviour("d", TokenBehaviour(grant_error=kind))
+    world.fake.rotate_out_of_band("d")  # the stored refresh token is now dead
+    rc, out = world.run_json("refresh", "d")
+    assert rc == 2, out
+    assert words in out["error"]["message"] and "claude login" in out["error"]["message"]
+    assert out["error"]["details"]["grant_reason"] == f"refresh_token_{kind}"
+    proc = world.run("refresh", "d")
+    assert "Traceback" not in proc.stderr and words in proc.stderr
+
+
+def test_exec_sets_the_secure_storage_dir_with_the_config_dir(world):
+    account(world, "solo", Scenario.ok())
+    script = "import os; print(os.environ.get('CLAUDE_CONFIG_DIR'), os.environ.get('CLAUDE_SECURESTORAGE_CONFIG_DIR'))"
+    proc = world.run("exec", "--", PY, "-c", script, CLAUDE_SECURESTORAGE_CONFIG_DIR="/other/account")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == [str(world.profiles / "solo")] * 2
+    proc = world.run("exec", "--no-config-dir", "--", PY, "-c", script,
+                     CLAUDE_SECURESTORAGE_CONFIG_DIR="/other/account", CLAUDE_CONFIG_DIR="/mine")
+    assert proc.returncode == 0 and proc.stdout.split() == ["/mine", "None"], proc.stderr
+    rc, out = world.run_json("exec", "--dry-run", "--json", "--", "claude")
+    assert out["data"]["env"]["CLAUDE_SECURESTORAGE_CONFIG_DIR"] == str(world.profiles / "solo")
+    proc = world.run("exec", "--dry-run", "--no-config-dir", "--", "claude", CLAUDE_SECURESTORAGE_CONFIG_DIR="/x")
+    assert proc.stdout.startswith("env -u CLAUDE_SECURESTORAGE_CONFIG_DIR "), proc.stdout
+
+
+def test_doctor_warns_when_the_secure_storage_dir_is_set(world):
+    account(world, "solo", Scenario.ok())
+    rc, out = world.run_json("doctor", "--skip-network", CLAUDE_SECURESTORAGE_CONFIG_DIR="/other/account")
+    rows = {r["name"]: r for r in out["data"]}
+    assert rows["secure-storage-env"]["level"] == "warn" and "/other/account" in rows["secure-storage-env"]["message"]
+    rc, out = world.run_json("doctor", "--skip-network")
+    assert {r["name"]: r for r in out["data"]}["secure-storage-env"]["level"] == "ok"
