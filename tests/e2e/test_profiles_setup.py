@@ -203,7 +203,7 @@ def test_setup_token_profile(world, base):
     world.fake.set_usage(token, Scenario.forbidden_scope())
     rc, out = world.run_json("status", "--no-platform-status")
     record = out["data"][0]
-    assert (record["health"], record["session_pct"], record["weekly_pct"]) == ("ok", None, None)
+    assert (record["health"], record["session_pct"], record["weekly_pct"]) == ("ok", None, None), record
     rc, out = world.run_json("refresh", "ci")
     assert rc == 0 and out["data"]["status"] == "nothing_to_refresh"
     proc = world.run("refresh", "ci")
