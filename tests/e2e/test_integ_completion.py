@@ -103,12 +103,12 @@ def test_bash_script_sourced_in_real_bash(fleet):
     script = ('eval "$(roost --show-completion)"\n'
               "COMP_WORDS=(roost remove b); COMP_CWORD=2\n_roost_completion roost\n"
               'printf "%s\\n" "${COMPREPLY[@]}"\n'
-              "COMP_WORDS=(roost rem); COMP_CWORD=1\nCOMPREPLY=()\n_roost_completion roost\n"
+              "COMP_WORDS=(roost snap); COMP_CWORD=1\nCOMPREPLY=()\n_roost_completion roost\n"
               'printf "%s\\n" "${COMPREPLY[@]}"\n')
     proc = subprocess.run(["bash", "--norc", "-c", script], env=_shell_env(fleet), capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.split() == ["beta", "remove"]
+    assert proc.stdout.split() == ["beta", "snapshot"]
 
 
 def test_fish_script_sourced_in_real_fish(fleet):

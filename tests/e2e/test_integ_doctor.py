@@ -95,7 +95,7 @@ def test_fail_exits_9_with_every_result_in_the_error_envelope(healthy):
     assert out["meta"]["fail"] == 1
     proc = healthy.run("doctor", "--skip-network")
     assert proc.returncode == 9 and "profile:broken" in proc.stderr
-    assert proc.stdout.strip().endswith("1 fail, 3 skipped")
+    assert ", 1 fail, " in proc.stdout
     assert "Traceback" not in proc.stderr
 
 
