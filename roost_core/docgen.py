@@ -1,5 +1,5 @@
-"""Generated reference pages: docs/cli.md from click's command tree (and docs/settings.md when the
-settings resolver can describe itself), so the docs cannot drift from ``--help``.
+"""Generated reference pages: docs/cli.md from click's command tree, and docs/settings.md from the
+declared settings (``roost_core.settings_doc.settings_markdown``), so the docs cannot drift from the code.
 
 Regenerate: ``python -m roost_core.docgen`` (from the repository root).
 Check only: ``python -m roost_core.docgen --check`` (exit 1 when a page is stale).
@@ -102,8 +102,7 @@ def _settings_markdown() -> Callable[[], str] | None:
     """The settings resolver's own page generator, where this build has one."""
     import importlib
 
-    for module in ("roost_core.config", "roost_core.setting", "roost_core.settings", "roost_core.tomlout",
-                   "roost_core.cli.config_cmd"):
+    for module in ("roost_core.settings_doc", "roost_core.config", "roost_core.setting", "roost_core.tomlout"):
         try:
             found = getattr(importlib.import_module(module), "settings_markdown", None)
         except ImportError:
