@@ -48,7 +48,7 @@ _FAKESERVER = "roost_plugins.fakeserver"
 _LAZY = {"Scenario", "TokenBehaviour", "FakeAnthropic", "Reply"}
 # Variables of the caller that would leak the real world into a sandbox.
 _SCRUBBED = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "APPDATA",
-             "NO_COLOR")
+             "NO_COLOR", "AXIOM_CLAUDE_PROFILE")  # the last: tests run inside `roost exec` too
 
 
 def __getattr__(name: str) -> Any:
