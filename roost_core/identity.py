@@ -65,10 +65,17 @@ def read_document(path: Path) -> dict[str, Any] | None:
 
 def source_for(credentials_source: Path | None, home: Path) -> Path:
     """Where the identity of an imported login lives: ``~/.claude.json`` for the default
-    source, ``<source dir>/.claude.json`` for ``--from``."""
-    if credentials_source is None:
-        return home / CLAUDE_JSON
+    source (also when ``--from`` names a file in ``~/.claude``), else ``<source dir>/.claude.json``."""
+    if credentials_source is None or _same_dir(Path(credentials_source).parent, home / ".claude"):
+        return home / CLAUDE_JSON  # claude's default config dir keeps it one level up, in $HOME
     return Path(credentials_source).parent / CLAUDE_JSON
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def read_block(path: Path) -> dict[str, Any] | None:

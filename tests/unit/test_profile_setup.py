@@ -156,3 +156,6 @@ def test_identity_import_keeps_other_keys_and_refuses_links(tmp_path):
     assert identity.shared_accounts(accounts) == {"a": ["b"], "b": ["a"]}
     assert identity.source_for(None, tmp_path) == tmp_path / ".claude.json"
     assert identity.source_for(tmp_path / "x" / ".credentials.json", tmp_path) == tmp_path / "x" / ".claude.json"
+    (tmp_path / ".claude").mkdir()
+    default = tmp_path / ".claude" / ".credentials.json"
+    assert identity.source_for(default, tmp_path) == tmp_path / ".claude.json"
