@@ -159,3 +159,31 @@ def test_identity_import_keeps_other_keys_and_refuses_links(tmp_path):
     (tmp_path / ".claude").mkdir()
     default = tmp_path / ".claude" / ".credentials.json"
     assert identity.source_for(default, tmp_path) == tmp_path / ".claude.json"
+
+
+def test_move_across_filesystems_copies_links_as_links(tmp_path, monkeypatch):
+    import errno
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    source = tmp_path / "src"
+    (source / "projects").mkdir(parents=True)
+    (source / "projects" / "s.jsonl").write_text("session\n")
+    os.symlink(outside, source / "projects" / "link")
+    os.symlink(outside, source / "top-link")
+    (source / "file").write_text("f")
+    real_rename = os.rename
+
+    def cross_device(a, b):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "rename", cross_device)
+    target = tmp_path / "dst"
+    target.mkdir()
+    for name in ("projects", "top-link", "file"):
+        profile_removal.move_entry(source / name, target / name)
+    monkeypatch.setattr(os, "rename", real_rename)
+    assert os.listdir(source) == [] and outside.exists()
+    assert (target / "projects" / "s.jsonl").read_text() == "session\n"
+    assert os.readlink(target / "projects" / "link") == str(outside) and os.readlink(target / "top-link") == str(outside)
+    assert (target / "file").read_text() == "f"
