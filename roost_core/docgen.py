@@ -126,11 +126,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"docgen: {docs} is not a directory (run from the repository root or pass --docs DIR)",
               file=sys.stderr)
         return 4
-    if check:
-        stale = stale_pages(docs)
-        for name in stale:
-            print(f"docgen: {docs / name} is stale; regenerate with: {REGENERATE}", file=sys.stderr)
-        return 1 if stale else 0
+    try:
+        return _check(docs) if check else _write(docs)
+    except RuntimeError as exc:  # a plugin failed to load: the page would silently lose its commands
+        print(f"docgen: {exc}", file=sys.stderr)
+        return 1
+
+
+def _check(docs: Path) -> int:
+    stale = stale_pages(docs)
+    for name in stale:
+        print(f"docgen: {docs / name} is stale; regenerate with: {REGENERATE}", file=sys.stderr)
+    return 1 if stale else 0
+
+
+def _write(docs: Path) -> int:
     for name, make in generators().items():
         (docs / name).write_text(make(), encoding="utf-8")
         print(f"docgen: wrote {docs / name}", file=sys.stderr)
