@@ -1,4 +1,4 @@
-"""The fake Anthropic server behaves like docs/anthropic-api.md §6 says.
+"""The fake Anthropic server behaves as its module docstring says.
 
 Every test talks HTTP to a real running instance through httpx, because the
 e2e suite relies on the wire behaviour (drops, hangs, drips, races), not on

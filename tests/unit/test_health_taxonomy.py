@@ -1,4 +1,4 @@
-"""The eight-state classifier: every state, its TTL, and the seed's order."""
+"""The eight-state classifier: every state, its TTL, and the documented order (docs/health.md)."""
 
 from __future__ import annotations
 
