@@ -58,11 +58,15 @@ class LinkReport:
     unlinked: list[str] = field(default_factory=list)  # roost's links taken away (no longer shared)
 
 
+def _per_profile(name: str) -> bool:
+    return name in NEVER_SHARED or name.startswith((".roost", ".credentials.json"))
+
+
 def _check_item(item: Any) -> str:
     if not isinstance(item, str) or not item or item in (".", "..") or "/" in item or "\\" in item or "\0" in item:
         raise ValidationError(f"bad value in config.toml [profiles] share: {item!r} (a file or directory "
                               "name inside the base claude directory)")
-    if item in NEVER_SHARED or item.startswith((".roost", ".credentials.json")):
+    if _per_profile(item):
         raise ValidationError(f"config.toml [profiles] share: {item!r} is per-profile and is never shared")
     return item
 
@@ -179,7 +183,9 @@ def _drop_unwanted(directory: Path, base: Path, wanted: set[str], report: LinkRe
     except OSError:
         return
     for entry in entries:
-        if entry.name in wanted or not entry.is_symlink() or not is_roost_link(Path(entry.path), base):
+        if entry.name in wanted or _per_profile(entry.name) or not entry.is_symlink():
+            continue  # a user's own alias (say .credentials.json -> ~/.claude's) is never roost's link
+        if not is_roost_link(Path(entry.path), base):
             continue
         try:
             os.unlink(entry.path)  # the link only; its target is the user's

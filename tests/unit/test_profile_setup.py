@@ -187,3 +187,13 @@ def test_move_across_filesystems_copies_links_as_links(tmp_path, monkeypatch):
     assert (target / "projects" / "s.jsonl").read_text() == "session\n"
     assert os.readlink(target / "projects" / "link") == str(outside) and os.readlink(target / "top-link") == str(outside)
     assert (target / "file").read_text() == "f"
+
+
+def test_a_users_credentials_alias_into_the_base_is_never_taken_away(layout):
+    base, profile = layout
+    (base / ".credentials.json").write_text("{}")
+    os.symlink(base / ".credentials.json", profile / ".credentials.json")
+    os.symlink(base / ".claude.json", profile / ".claude.json")
+    report = ensure_links(profile, SharePolicy(base, DEFAULT_SHARE, isolated=True))
+    assert report.unlinked == []
+    assert os.path.islink(profile / ".credentials.json") and os.path.islink(profile / ".claude.json")
