@@ -77,7 +77,7 @@ def test_every_state_in_status_then_served_from_cache(world):
                            "1 auth_dead, 1 network_error, 1 unknown\n")
     header = next(line for line in proc.stderr.splitlines() if "Profile" in line)
     assert [c.strip() for c in header.strip("│┃ ").split("│")] == [
-        "Profile", "Plan", "Health", "Session", "Weekly", "Overage", "Resets (5h / 7d)"]
+        "Profile", "Plan", "Health", "Session", "Weekly", "Overage", "Resets (5h / 7d)", "Source"]
     assert "Anthropic" not in proc.stderr  # a clean status page is silent
     no_secrets(world, proc)
 
