@@ -205,3 +205,24 @@ def test_no_token_in_removal_output(roost_env, base):
         assert token[-12:] not in proc.stdout + proc.stderr
     kept = Path(json.loads(proc.stdout)["data"]["kept_in"])
     assert not any(p.name == ".credentials.json" for p in kept.rglob("*"))
+
+
+def test_rename_force_over_a_symlinked_destination_unlinks_only(roost_env, base):
+    used_profile(roost_env, "old")
+    elsewhere = roost_env.root / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "data.txt").write_text("not roost's\n")
+    os.symlink(elsewhere, roost_env.profiles / "new")
+    assert roost_env.run("rename", "old", "new").returncode == 7
+    rc, out = roost_env.run_json("rename", "old", "new", "--force")
+    assert rc == 0 and out["data"]["link_target"] == str(elsewhere)
+    assert (elsewhere / "data.txt").read_text() == "not roost's\n"
+    new = roost_env.profiles / "new"
+    assert not new.is_symlink() and (new / ".credentials.json").exists()
+
+
+def test_removed_lists_nothing_at_first(roost_env):
+    rc, out = roost_env.run_json("removed")
+    assert rc == 0 and out["data"] == [] and out["meta"]["count"] == 0
+    proc = roost_env.run("removed")
+    assert proc.returncode == 0 and proc.stdout == "" and "Nothing kept" in proc.stderr
