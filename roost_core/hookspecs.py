@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import click
 
     from .context import RoostContext
-    from .interfaces import (DoctorCheck, ProbeSource, Renderer, StateBackend, StatusFeed,
+    from .interfaces import (DoctorCheck, PassiveSource, ProbeSource, Renderer, StateBackend, StatusFeed,
                              Strategy, TokenRefresher)
     from .records import Classification, HealthRecord, ProbeOutcome, Profile
 
@@ -118,4 +118,17 @@ def roost_register_commands(cli: "click.Group") -> None:
 
     Called only when the CLI needs commands that are not core ones (an
     unknown name, ``--help``, completion).
+    """
+
+
+@hookspec
+def roost_register_passive_sources() -> "PassiveSource | list[PassiveSource]":
+    """Return passive sources: ``name``, ``kinds`` and ``read(kind, observation, now)``.
+
+    A passive source turns something a running claude reported into a reading
+    (a dict: ``source``, ``observed_at``, ``health``, ``windows``, ``until``,
+    ``reason``; docs/passive-health.md) or None. ``kind`` is ``statusline``
+    or ``hook`` (``observation`` is the parsed JSON document), ``stream`` (one
+    stdout line, bytes) or a kind a site defines (a proxy's headers, say).
+    No I/O: the core records the reading. All results collected. Added in 0.6.0.
     """

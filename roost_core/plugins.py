@@ -32,6 +32,7 @@ KIND_HOOKS: dict[str, str] = {
     "doctor": "roost_register_doctor_checks",
     "state": "roost_register_state_backends",
     "command": "roost_register_commands",
+    "passive": "roost_register_passive_sources",
 }
 ANY_KIND = "*"  # entry points without a known kind prefix load with every kind
 

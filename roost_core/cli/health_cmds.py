@@ -91,9 +91,9 @@ def show_table(ctx: RoostContext, view: str, data: list[dict[str, Any]], meta: d
         ctx.out.say(line)
     if not data:
         return
-    rows = [[r["name"], r["plan"], r["health"], r["session_pct"], r["weekly_pct"], r["weekly_resets_at"]]
-            for r in data]
-    ctx.out.say(plain_table(["Profile", "Plan", "Health", "Session", "Weekly", "Resets"], rows))
+    rows = [[r["name"], r["plan"], r["health"], r["session_pct"], r["weekly_pct"], r["weekly_resets_at"],
+             f"{r.get('source')} {r.get('observed_at') or ''}".strip()] for r in data]
+    ctx.out.say(plain_table(["Profile", "Plan", "Health", "Session", "Weekly", "Resets", "Source"], rows))
 
 
 class _Background:
@@ -228,8 +228,13 @@ def show_data(ctx: RoostContext, record: HealthRecord) -> dict[str, Any]:
     local = read_local(ctx, ctx.profile(record.name))
     creds = local.creds
     checked = entry.get("checked_at")
+    from ..passive import Evidence, describe, summary
+
+    evidence = describe(record, Evidence.load(ctx), ctx.now())
     return {
         **record.to_dict(),
+        "evidence": evidence,
+        "passive": summary(ctx, record.name, ctx.now()),
         "overage": usage.get("overage"),
         "reasons": entry.get("reasons") or [],
         "classifier": entry.get("classifier"),
