@@ -64,6 +64,8 @@ def _parse_args(kind: str, args: list):
 
 
 def _fast_path_allowed(env) -> bool:
+    if sys.platform == "win32":  # another config dir and no fcntl: the full path knows both
+        return False
     if env.get("CLAUDE_LB_STATE_BACKEND", "files") not in ("", "files"):
         return False
     try:
