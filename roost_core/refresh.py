@@ -231,14 +231,24 @@ def _after_write(ctx: "RoostContext", profile: "Profile", new: Credentials) -> N
 
 # -- the refresh ----------------------------------------------------------------
 
+def _setup_token_result(ctx: "RoostContext", profile: "Profile", creds: Credentials) -> RefreshResult:
+    """A setup token has no refresh token: nothing to refresh; once expired, only a new token helps."""
+    from .errors import AuthRequired
+
+    fix = f"make a new one with 'claude setup-token' and run 'roost add {profile.name} --setup-token --force'"
+    if creds.is_expired(ctx.now()):
+        raise AuthRequired(f"profile {profile.name!r} is a setup token that expired at {creds.expires_at_iso()}; "
+                           f"nothing to refresh: {fix}", details={"profile": profile.name})
+    return RefreshResult(profile.name, NOTHING_TO_REFRESH, creds.expires_at_iso(),
+                         f"a setup token has no refresh token (when it expires, {fix})")
+
+
 def refresh_profile(ctx: "RoostContext", profile: "Profile", *, force: bool = True,
                     due_within_s: float | None = None) -> RefreshResult:
     """Refresh one profile (see the module docstring). ``force=False`` refreshes only when due."""
     before = read_credentials(ctx, profile)
     if before.is_setup_token:
-        return RefreshResult(profile.name, NOTHING_TO_REFRESH, before.expires_at_iso(),
-                             "a setup token has no refresh token: nothing to refresh (make a new one with "
-                             "'claude setup-token' when it expires)")
+        return _setup_token_result(ctx, profile, before)
     _refuse_dead(ctx, profile, before)
     _require_refresh_token(before, profile.name)
     if not force and not is_due(before, ctx.now(), due_within_s):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 
 import pytest
 
@@ -187,10 +188,24 @@ def test_multi_profile_exit_code_is_the_most_severe(world):
     assert by_name["dead"]["status"] == "error" and by_name["dead"]["error"]["code"] == "AUTH_REQUIRED"
 
 
-def test_profile_without_refresh_token_is_validation(world):
+def test_a_setup_token_has_nothing_to_refresh(world):
+    """Access token only, no user:profile scope: nothing to refresh; expired, only a new token helps (exit 2)."""
     world.make_profile("setup", document={"claudeAiOauth": {"accessToken": "sk-ant-oat01-setup-token-xxxxxxxx",
                                                             "expiresAt": 1, "scopes": ["user:inference"]}})
     rc, out = world.run_json("refresh", "setup")
+    assert rc == 2 and "nothing to refresh" in out["error"]["message"]
+    world.make_profile("fresh", document={"claudeAiOauth": {"accessToken": "sk-ant-oat01-setup-token-yyyyyyyy",
+                                                            "expiresAt": int(time.time() * 1000) + 86_400_000,
+                                                            "scopes": ["user:inference"]}})
+    rc, out = world.run_json("refresh", "fresh")
+    assert rc == 0 and out["data"]["status"] == "nothing_to_refresh"
+    assert world.fake.token_posts == 0
+
+
+def test_profile_without_refresh_token_is_validation(world):
+    world.make_profile("plain", document={"claudeAiOauth": {"accessToken": "sk-ant-oat01-plain-token-xxxxxxxx",
+                                                            "expiresAt": 1}})
+    rc, out = world.run_json("refresh", "plain")
     assert rc == 4 and "no refresh token" in out["error"]["message"]
 
 
