@@ -28,6 +28,9 @@ _EXPORTS: dict[str, str] = {
     "RoostContext": ".context:RoostContext",
     "Settings": ".config:Settings",
     "TRUTHY": ".config:TRUTHY",
+    "SETTINGS": ".config:SETTINGS",
+    "load_config_file": ".config:load_config_file",
+    "ANY_KIND": ".plugins:ANY_KIND",
     # records
     "Health": ".records:Health",
     "Profile": ".records:Profile",
@@ -81,6 +84,7 @@ _EXPORTS: dict[str, str] = {
     "atomic_write": ".atomic:atomic_write",
     "ensure_private_dir": ".atomic:ensure_private_dir",
     "fsync_dir": ".atomic:fsync_dir",
+    "append_line": ".linelog:append_line",
     "remove_stale_temps": ".atomic:remove_stale_temps",
     "write_user_file": ".atomic:write_user_file",
     # text from outside roost, made safe for a terminal
@@ -96,6 +100,9 @@ _EXPORTS: dict[str, str] = {
     # this host's processes (lease holders, lock owners)
     "boot_id": ".leases:boot_id",
     "process_start": ".leases:process_start",
+    "Lease": ".leases:Lease",
+    "filesystem_of": ".mounts:filesystem_of",
+    "network_kind": ".mounts:network_kind",
     # picks.log, the audit trail
     "AUDIT_COLUMNS": ".audit:COLUMNS",
     "PICKS_LOG": ".audit:PICKS_LOG",
@@ -121,6 +128,18 @@ _EXPORTS: dict[str, str] = {
     "request_sync": ".http:request_sync",
     "request_async": ".http:request_async",
     "check_endpoint": ".http:check_endpoint",
+    # the engines' results, for views (top, trace, explain)
+    "get_records": ".probe:get_records",
+    "read_local": ".probe:read_local",
+    "probe_traced": ".probe:probe_traced",
+    "scrub": ".probe:scrub",
+    "iso_time": ".probe:iso",
+    "to_epoch": ".durations:to_epoch",
+    "health_meta": ".summary:health_meta",
+    "summary_line": ".summary:summary_line",
+    "explain_cell": ".pick:explain_cell",
+    "platform_status": ".platform:platform_status",
+    "platform_header_line": ".platform:header_line",
     # CLI helpers for plugin commands
     "json_option": ".cli.common:json_option",
     "pass_roost": ".cli.common:pass_roost",

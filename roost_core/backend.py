@@ -116,3 +116,22 @@ class StateBackendBase:
 
     def close(self) -> None:
         """Release connections and held locks at the end of a run."""
+
+
+_OPTIONAL = ("claim", "log_path", "log_stats", "truncate_log", "guard_refresh", "begin_spend", "reserve_grant",
+             "record_grant", "release_grant", "pending_grant", "child_credentials_dir", "describe",
+             "sync_profiles", "remove_profile", "rename_profile", "close")
+
+
+def adopt(backend: Any) -> Any:
+    """Give a backend that does not subclass ``StateBackendBase`` the defaults it lacks."""
+    if isinstance(backend, StateBackendBase):
+        return backend
+    import types
+
+    for name in _OPTIONAL:
+        if not hasattr(backend, name):
+            setattr(backend, name, types.MethodType(getattr(StateBackendBase, name), backend))
+    if not hasattr(backend, "shared"):
+        backend.shared = False
+    return backend

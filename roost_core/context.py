@@ -19,6 +19,7 @@ from .paths import Paths
 from .plugins import PluginHost
 
 if TYPE_CHECKING:
+    from .interfaces import StateBackend
     from .records import Profile
 
 
@@ -59,31 +60,26 @@ class RoostContext:
         return PluginHost(disabled=set(self.disabled_plugins), warn=self.out.warn)
 
     @cached_property
-    def state(self) -> Any:
-        """The configured StateBackend (``files`` unless config.toml says otherwise)."""
-        name = self.settings.get("state_backend")
-        factory = self.host.get("state", name, "state backend")
-        backend = factory.open(self)
-        describe = getattr(backend, "describe", None)
-        if getattr(backend, "shared", False) and callable(describe):
-            self.out.meta_sources.append(lambda: degraded_meta(describe()))
+    def state(self) -> "StateBackend":
+        """The configured state backend, opened on first use (see roost_core.backend)."""
+        from .backend import adopt
+
+        factory = self.host.get("state", self.settings.get("state_backend"), "state backend")
+        backend: "StateBackend" = adopt(factory.open(self))
+        if backend.shared:
+            self.out.meta_sources.append(lambda: degraded_meta(backend.describe()))
         return backend
 
     @cached_property
-    def shared_state(self) -> Any:
-        """The state backend when other machines share it, else None (files: never built here)."""
-        if self.settings.get("state_backend") == "files":
-            return None
-        backend = self.state
-        return backend if getattr(backend, "shared", False) else None
+    def shared_state(self) -> "StateBackend | None":
+        """The state backend when other machines share it, else None."""
+        return self.state if self.state.shared else None
 
     @cached_property
     def _profiles_synced(self) -> bool:
         """Bring the local tree in line with a shared store, once per run."""
-        backend = self.shared_state
-        sync = getattr(backend, "sync_profiles", None)
-        if callable(sync):
-            sync()
+        if self.shared_state is not None:
+            self.shared_state.sync_profiles()
         return True
 
     def profiles(self) -> "list[Profile]":

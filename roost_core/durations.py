@@ -53,3 +53,25 @@ def format_duration(seconds: float | None) -> str:
         return f"{hours}h {minutes}m" if minutes else f"{hours}h"
     days, hours = divmod(hours, 24)
     return f"{days}d {hours}h" if hours else f"{days}d"
+
+
+def to_epoch(value: object) -> float | None:
+    """An instant as epoch seconds: ISO 8601 text (no zone: UTC), epoch seconds or
+    epoch milliseconds (above 1e11); anything else (bool, NaN, junk) is None."""
+    from datetime import datetime, timezone
+
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+        if not math.isfinite(seconds):
+            return None
+        return seconds / 1000 if seconds > 1e11 else seconds
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from roost_core import __version__, hookimpl
-from roost_core.records import CheckResult
+from roost_core.api import __version__, hookimpl
+from roost_core.api import CheckResult
 
 STATE_DOCS = ("health.json", "last-pick.json", "leases.json", "platform-status.json")
 STATE_LOGS = ("picks.log", "usage-log.ndjson")
@@ -54,8 +54,8 @@ def _writable_dir(path: Path) -> bool:
 
 def _settings(ctx: Any) -> Any:
     """The resolved settings, or env-only ones when config.toml is broken (config-file reports that)."""
-    from roost_core.config import Settings
-    from roost_core.errors import RoostError
+    from roost_core.api import Settings
+    from roost_core.api import RoostError
 
     try:
         return ctx.settings
@@ -125,15 +125,15 @@ def check_config_dir(ctx: Any) -> CheckResult:
 
 
 def _known_config_keys() -> set[str]:
-    from roost_core.config import SETTINGS
+    from roost_core.api import SETTINGS
 
     keys = {k for k, spec in SETTINGS.items() if spec.section is None}
     return keys | {spec.section for spec in SETTINGS.values() if spec.section} | {"plugins", "teams", "state"}
 
 
 def check_config_file(ctx: Any) -> CheckResult:
-    from roost_core.config import SETTINGS, Settings, load_config_file
-    from roost_core.errors import RoostError
+    from roost_core.api import SETTINGS, Settings, load_config_file
+    from roost_core.api import RoostError
 
     path = ctx.paths.config_file
     details: dict[str, Any] = {"path": str(path)}
@@ -216,7 +216,7 @@ def _credential_findings(creds: Any, now: float, name: str) -> tuple[list[str], 
 
 
 def check_one_profile(profile: Any, now: float) -> CheckResult:
-    from roost_core.credentials import Credentials, CredentialsError
+    from roost_core.api import Credentials, CredentialsError
 
     name = f"profile:{profile.name}"
     path = profile.credentials_path
@@ -290,7 +290,7 @@ def check_orphan_dir(directory: Path, platform: str = sys.platform,
 
 
 def _orphan_dirs(tree: Path, known: set[str]) -> list[Path]:
-    from roost_core.names import is_valid_name
+    from roost_core.api import is_valid_name
 
     try:
         entries = sorted(tree.iterdir())
@@ -354,8 +354,8 @@ def check_state_files(ctx: Any) -> list[CheckResult]:
 
 
 def check_plugins(ctx: Any) -> list[CheckResult]:
-    from roost_core.errors import RoostError
-    from roost_core.plugins import ANY_KIND
+    from roost_core.api import RoostError
+    from roost_core.api import ANY_KIND
 
     host = ctx.host
     try:
@@ -382,7 +382,7 @@ def check_plugins(ctx: Any) -> list[CheckResult]:
 
 
 def check_filesystem(ctx: Any) -> list[CheckResult]:
-    from roost_core.mounts import filesystem_of, network_kind
+    from roost_core.api import filesystem_of, network_kind
 
     results = []
     for label, path in (("profiles tree", ctx.paths.profiles_tree), ("config dir", ctx.paths.config_dir)):
@@ -408,8 +408,8 @@ def check_filesystem(ctx: Any) -> list[CheckResult]:
 
 
 def _reach(name: str, what: str, url: str, ctx: Any) -> CheckResult:
-    from roost_core.errors import RoostError
-    from roost_core.http import check_endpoint, request_sync
+    from roost_core.api import RoostError
+    from roost_core.api import check_endpoint, request_sync
 
     details: dict[str, Any] = {"url": url}
     try:

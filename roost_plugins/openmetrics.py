@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable
 
-from roost_core import hookimpl
+from roost_core.api import hookimpl
 
 HEALTH_STATES = ("ok", "rate_limited", "session_limit", "weekly_limit", "auth_expired", "auth_dead",
                  "network_error", "unknown")

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from roost_core import __version__, hookimpl
-from roost_core.errors import Unavailable
-from roost_core.records import CheckResult, PlatformStatus
+from roost_core.api import __version__, hookimpl
+from roost_core.api import Unavailable
+from roost_core.api import CheckResult, PlatformStatus
 
 NAME = "status-page"
 DONE_INCIDENT = frozenset({"resolved", "postmortem", "completed"})
@@ -49,8 +49,8 @@ class StatusPageFeed:
     ttl_s = 60.0
 
     def fetch(self, ctx: Any, timeout: float) -> PlatformStatus:
-        from roost_core.http import check_endpoint, request_sync
-        from roost_core.probe import iso
+        from roost_core.api import check_endpoint, request_sync
+        from roost_core.api import iso_time as iso
 
         url = check_endpoint(ctx.settings.get("status_url"), "status_url (CLAUDE_LB_STATUS_URL)")
         result = request_sync("GET", url, headers={"Accept": "application/json",
@@ -74,7 +74,7 @@ class StatusPageCheck:
     level = "warn"
 
     def run(self, ctx: Any) -> CheckResult:
-        from roost_core.platform import header_line, platform_status
+        from roost_core.api import platform_header_line as header_line, platform_status
 
         status = platform_status(ctx, refresh=True)
         details = status.to_dict()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from roost_core import hookimpl
+from roost_core.api import hookimpl
 
 
 def _response(outcome: Any) -> dict[str, Any] | None:
@@ -25,7 +25,7 @@ def _response(outcome: Any) -> dict[str, Any] | None:
 
 
 def trace_data(ctx: Any, name: str, timeout: float | None) -> dict[str, Any]:
-    from roost_core.probe import probe_traced
+    from roost_core.api import probe_traced
 
     from roost_core.api import passive_summary
 
@@ -53,7 +53,7 @@ def trace_data(ctx: Any, name: str, timeout: float | None) -> dict[str, Any]:
 
 def scrub_deep(value: Any, secrets: tuple[str, ...]) -> Any:
     """Every string in a JSON-like value, tokens cut to their last 4 characters."""
-    from roost_core.probe import scrub
+    from roost_core.api import scrub
 
     if isinstance(value, str):
         return scrub(value, secrets)
@@ -65,14 +65,14 @@ def scrub_deep(value: Any, secrets: tuple[str, ...]) -> Any:
 
 
 def _secrets(ctx: Any, name: str) -> tuple[str, ...]:
-    from roost_core.probe import read_local
+    from roost_core.api import read_local
 
     return read_local(ctx, ctx.profile(name)).secrets
 
 
 def run_trace(ctx: Any, name: str, timeout: float | None) -> None:
-    from roost_core.errors import ValidationError
-    from roost_core.render import render
+    from roost_core.api import ValidationError
+    from roost_core.api import render
 
     if timeout is not None and timeout <= 0:
         raise ValidationError("--timeout must be more than 0 seconds")
@@ -87,7 +87,7 @@ def run_trace(ctx: Any, name: str, timeout: float | None) -> None:
 def build_command() -> Any:
     import click
 
-    from roost_core.cli.common import DURATION, complete_profiles, json_option, pass_roost
+    from roost_core.api import DURATION, complete_profiles, json_option, pass_roost
 
     @click.command("trace")
     @click.argument("name", shell_complete=complete_profiles)

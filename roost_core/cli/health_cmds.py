@@ -16,10 +16,9 @@ import click
 from .. import healthcache
 from ..context import RoostContext
 from ..errors import ValidationError
-from ..records import Health, HealthRecord
+from ..records import HealthRecord
+from ..summary import health_meta, summary_line
 from .common import DURATION, complete_profiles, json_option, pass_roost
-
-STATE_ORDER = [h.value for h in Health]
 
 
 def _timeout(value: float | None) -> float | None:
@@ -30,30 +29,6 @@ def _timeout(value: float | None) -> float | None:
 
 timeout_option = click.option("--timeout", type=DURATION, default=None, metavar="DURATION",
                               help="Per-probe deadline (default 5s, setting 'timeout').")
-
-
-def counts(records: list[HealthRecord]) -> dict[str, int]:
-    found = {state: 0 for state in STATE_ORDER}
-    for record in records:
-        found[record.health.value] += 1
-    return found
-
-
-def summary_line(records: list[HealthRecord]) -> str:
-    """``3 profiles: 2 ok, 1 rate_limited`` (states in taxonomy order, zeros left out)."""
-    noun = "profile" if len(records) == 1 else "profiles"
-    parts = [f"{n} {state}" for state, n in counts(records).items() if n]
-    return f"{len(records)} {noun}" + (": " + ", ".join(parts) if parts else "")
-
-
-def health_meta(ctx: RoostContext, records: list[HealthRecord], profiles: list[Any]) -> dict[str, Any]:
-    from ..probe import budget_meta
-
-    sources: dict[str, int] = {}
-    for record in records:
-        sources[record.source] = sources.get(record.source, 0) + 1
-    return {"count": len(records), **counts(records), "sources": sources,
-            "budget": budget_meta(ctx, profiles)}
 
 
 def mark_same_account(ctx: RoostContext, data: list[dict[str, Any]], profiles: list[Any]) -> list[list[str]]:

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from roost_core import hookimpl
-from roost_core.credentials import redact
-from roost_core.records import ProbeOutcome, Profile
+from roost_core.api import hookimpl
+from roost_core.api import redact
+from roost_core.api import ProbeOutcome, Profile
 
 USAGE_PATH = "/api/oauth/usage"
 BETA = "oauth-2025-04-20"
 
 
 def usage_url(ctx: Any) -> str:
-    from roost_core.http import check_endpoint
+    from roost_core.api import check_endpoint
 
     base = check_endpoint(ctx.settings.get("api_base"), "api_base (CLAUDE_LB_API_BASE)")
     return base.rstrip("/") + USAGE_PATH
@@ -52,7 +52,7 @@ class AnthropicUsageProbe:
 
     async def probe(self, profile: Profile, access_token: str, client: Any, ctx: Any,
                     deadline_s: float | None = None) -> ProbeOutcome:
-        from roost_core.http import request_async
+        from roost_core.api import request_async
 
         url = usage_url(ctx)
         headers = request_headers(ctx, access_token)

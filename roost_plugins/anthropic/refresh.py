@@ -25,13 +25,13 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
-from roost_core import hookimpl
-from roost_core.errors import RefreshAmbiguous, RefreshNotAttempted, RefreshRejected
-from roost_core.records import TokenGrant
+from roost_core.api import hookimpl
+from roost_core.api import RefreshAmbiguous, RefreshNotAttempted, RefreshRejected
+from roost_core.api import TokenGrant
 
 if TYPE_CHECKING:
-    from roost_core.context import RoostContext
-    from roost_core.http import HttpResult
+    from roost_core.api import RoostContext
+    from roost_core.api import HttpResult
 
 CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
 SCOPE = "user:profile user:inference user:sessions:claude_code user:mcp_servers user:file_upload"
@@ -56,7 +56,7 @@ class AnthropicRefresher:
     name = "anthropic"
 
     def refresh(self, refresh_token: str, ctx: "RoostContext") -> TokenGrant:
-        from roost_core.http import check_endpoint, request_sync
+        from roost_core.api import check_endpoint, request_sync
 
         url = check_endpoint(ctx.settings.get("token_url"), "token endpoint (token_url)")
         headers = {

@@ -22,7 +22,7 @@ import math
 from datetime import datetime, timezone
 from typing import Any
 
-from roost_core.records import Usage
+from roost_core.api import Usage, to_epoch
 
 # Flat window key -> Usage field.
 WINDOWS = {
@@ -50,23 +50,6 @@ def number(value: Any) -> float | None:
 
 def iso_utc(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def to_epoch(value: Any) -> float | None:
-    """``resets_at`` as epoch seconds: ISO 8601 text, epoch seconds or epoch milliseconds."""
-    seconds = number(value)
-    if seconds is not None:
-        return seconds / 1000 if seconds > 1e11 else seconds
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
 
 
 def normalise_time(value: Any) -> str | None:

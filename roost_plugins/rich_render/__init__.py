@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from roost_core import hookimpl
+from roost_core.api import hookimpl
 
 VIEWS: dict[str, str] = {
     "status": "roost_plugins.rich_render.status:render_status",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from roost_core.pick import explain_cell
+from roost_core.api import explain_cell
 
 from .console import stderr_console
 

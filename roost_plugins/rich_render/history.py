@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from roost_core.durations import format_duration
+from roost_core.api import format_duration
 
 from .console import stderr_console
 

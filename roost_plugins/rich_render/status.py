@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from roost_core.durations import format_duration
+from roost_core.api import format_duration
 
 from .console import health_style, stderr_console
 
 
 def _epoch(iso: str | None) -> float | None:
-    from roost_plugins.anthropic.usage import to_epoch
+    from roost_core.api import to_epoch
 
     return to_epoch(iso)
 
@@ -107,7 +107,7 @@ def source_cell(record: dict[str, Any], now: float) -> str:
 
 
 def render_status(data: Any, meta: dict[str, Any], ctx: Any) -> None:
-    from roost_core.platform import header_line
+    from roost_core.api import platform_header_line as header_line
 
     console = stderr_console(ctx)
     line = header_line(meta.get("platform_status"))

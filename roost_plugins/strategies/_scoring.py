@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Callable
 
-from roost_core.records import Candidate, HealthRecord, Scored
+from roost_core.api import Candidate, HealthRecord, Scored
 
 Metric = Callable[[HealthRecord], "float | None"]
 Note = Callable[[HealthRecord], str]

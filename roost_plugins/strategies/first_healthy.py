@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from roost_core import hookimpl
-from roost_core.records import Candidate, PickRequest, Ranking, Scored
+from roost_core.api import hookimpl
+from roost_core.api import Candidate, PickRequest, Ranking, Scored
 
 from ._scoring import in_discovery_order
 

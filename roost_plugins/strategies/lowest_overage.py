@@ -6,8 +6,8 @@ plan that cannot run up a bill is preferred over a Max plan already spending.
 
 from __future__ import annotations
 
-from roost_core import hookimpl
-from roost_core.records import Candidate, HealthRecord, PickRequest, Ranking
+from roost_core.api import hookimpl
+from roost_core.api import Candidate, HealthRecord, PickRequest, Ranking
 
 from ._scoring import order_by_metric
 

@@ -8,8 +8,8 @@ gone), it is exactly least-used.
 
 from __future__ import annotations
 
-from roost_core import hookimpl
-from roost_core.records import Candidate, PickRequest, Ranking, Scored
+from roost_core.api import hookimpl
+from roost_core.api import Candidate, PickRequest, Ranking, Scored
 
 from ._scoring import seconds_since
 from .least_used import rank_least_used

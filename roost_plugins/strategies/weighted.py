@@ -8,8 +8,8 @@ not started); missing weekly data ranks last, as in least-used.
 
 from __future__ import annotations
 
-from roost_core import hookimpl
-from roost_core.records import Candidate, HealthRecord, PickRequest, Ranking
+from roost_core.api import hookimpl
+from roost_core.api import Candidate, HealthRecord, PickRequest, Ranking
 
 from ._scoring import order_by_metric
 from .least_used import no_weekly_note

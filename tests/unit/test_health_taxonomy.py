@@ -9,7 +9,7 @@ import pytest
 
 from roost_core.records import Health, ProbeOutcome
 from roost_plugins.anthropic.usage import iso_utc
-from roost_plugins.taxonomy import classify_outcome, retry_after_seconds, roost_classify
+from roost_plugins.anthropic.taxonomy import classify_outcome, retry_after_seconds, roost_classify
 
 NOW = 1_790_000_000.0
 

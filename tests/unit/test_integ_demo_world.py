@@ -6,7 +6,7 @@ import json
 import stat
 import time
 
-from roost_plugins import demo
+from roost_plugins.fakeserver import demo
 
 
 def test_json_flag_goes_before_the_child_command():

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from roost_plugins import forecast
-from roost_plugins.forecast import Point, project
-from roost_plugins.sparkline import sparkline
+from roost_plugins.usage_log import forecast
+from roost_plugins.usage_log.forecast import Point, project
+from roost_plugins.usage_log.sparkline import sparkline
 
 HOUR = 3600.0
 T0 = 1_760_000_000.0

@@ -11,8 +11,8 @@ import pytest
 
 from roost_core.audit import utc_now_iso
 from roost_core.errors import NotFound, ValidationError
-from roost_plugins import plot, report
-from roost_plugins.forecast import Point
+from roost_plugins.usage_log import plot, report
+from roost_plugins.usage_log.forecast import Point
 
 T0 = 1_777_896_000.0  # 2026-05-04T12:00:00Z
 SVG = "{http://www.w3.org/2000/svg}"

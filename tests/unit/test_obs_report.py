@@ -12,7 +12,8 @@ from roost_core.cli import cli
 from roost_core.context import RoostContext
 from roost_core.output import Output
 from roost_core.plugins import PluginHost
-from roost_plugins import report, rich_render, state_files, usage_log
+from roost_plugins import rich_render, state_files, usage_log
+from roost_plugins.usage_log import report
 
 T0 = 1_777_896_000.0  # 2026-05-04T12:00:00Z
 WEEK_RESET = utc_now_iso(T0 + 3 * 86400)

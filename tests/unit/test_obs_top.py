@@ -12,7 +12,7 @@ from roost_core.context import RoostContext
 from roost_core.errors import ValidationError
 from roost_core.output import Output
 from roost_core.records import Health, HealthRecord
-from roost_plugins import top
+from roost_plugins.rich_render import top
 
 T0 = 1_777_896_000.0  # 2026-05-04T12:00:00Z
 

@@ -9,7 +9,7 @@ import pytest
 
 from roost_core.records import Health, ProbeOutcome
 from roost_plugins.anthropic.usage import parse_usage
-from roost_plugins.taxonomy import classify_outcome
+from roost_plugins.anthropic.taxonomy import classify_outcome
 
 NOW = 1_796_000_000.0  # 2026-12-1x
 FABLE = {"kind": "weekly_scoped", "group": "weekly", "percent": 100, "resets_at": 1796300000,

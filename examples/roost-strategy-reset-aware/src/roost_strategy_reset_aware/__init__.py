@@ -8,10 +8,10 @@ changes the planning horizon.
 
 from __future__ import annotations
 
-from roost_core import hookimpl
-from roost_core.durations import format_duration, parse_duration
-from roost_core.errors import ValidationError
-from roost_core.records import Candidate, PickRequest, Ranking, Scored
+from roost_core.api import hookimpl
+from roost_core.api import format_duration, parse_duration
+from roost_core.api import ValidationError
+from roost_core.api import Candidate, PickRequest, Ranking, Scored
 
 from .formula import DEFAULT_HORIZON_S, binding_window, describe
 

@@ -66,7 +66,7 @@ def binding_window(session: tuple[float | None, str | None], weekly: tuple[float
 
 def describe(value: WindowValue) -> str:
     """``binding: weekly 30% left, resets in 6d`` for explain notes."""
-    from roost_core.durations import format_duration
+    from roost_core.api import format_duration
 
     when = "reset unknown" if value.reset_in_s is None else f"resets in {format_duration(value.reset_in_s)}"
     return f"binding: {value.window} {value.headroom:g}% left, {when}"

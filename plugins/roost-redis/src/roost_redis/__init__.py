@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from roost_core import hookimpl
+from roost_core.api import hookimpl
 
 __version__ = "0.5.0"
 
@@ -25,7 +25,11 @@ class RedisBackendFactory:
 
         table = ctx.settings.section("state").get("redis", {})
         settings = RedisSettings.resolve(table if isinstance(table, dict) else {}, ctx.env, ctx.paths.config_dir)
-        return RedisBackend(settings, ctx.paths.config_dir, ctx.paths, ctx.warn, ctx.now)
+        backend = RedisBackend(settings, ctx.paths.config_dir, ctx.paths, ctx.warn, ctx.now)
+        # A claude on this machine writes the local tree under its own lock directories:
+        # take them as the files backend does (through the plugin host, not an import).
+        backend.local.claude = ctx.host.get("state", "files", "state backend").open(ctx)
+        return backend
 
 
 @hookimpl

@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from roost_core.errors import Conflict, LeaseHeld, RoostError
+from roost_core.api import Conflict, LeaseHeld, RoostError, StateBackendBase
 
 from .client import BackendDown
 from .conn import Conn
@@ -49,21 +49,23 @@ LOG_PAGE = 500
 
 
 def _proc_start(pid: int) -> str | None:
-    from roost_core.leases import process_start
+    from roost_core.api import process_start
 
     return process_start(pid)
 
 
 def _boot_id() -> str | None:
-    from roost_core.leases import boot_id
+    from roost_core.api import boot_id
 
     return boot_id()
 
 
-class RedisBackend:
+class RedisBackend(StateBackendBase):
+    """Keeps no pending-grant journal of the core's kind: ``write_credentials`` keeps
+    its own sealed local journal until the store has committed (journal.py)."""
+
     name = "redis"
     shared = True  # every machine sees the same state
-    journals_credentials = True  # write_credentials keeps a sealed local journal until committed
 
     def __init__(self, settings: RedisSettings, config_dir: Path, paths: Any,
                  warn: Callable[[str], None], now: Callable[[], float]):
@@ -216,8 +218,8 @@ class RedisBackend:
         target = refresh_lock_target(name)
         if target is None or "/" not in target:
             return target
-        from roost_core.names import is_valid_name
-        from roost_core.profiles import discover
+        from roost_core.api import is_valid_name
+        from roost_core.api import discover_profiles as discover
 
         found = [p for p in discover(self.paths) if os.path.realpath(p.credentials_path) == target]
         directory = os.path.dirname(target)
@@ -418,6 +420,10 @@ class RedisBackend:
         self.creds.write(profile, data, fence=held.fence if held else 0,
                          rotation_id=self._spends.pop(profile.name, None))
 
+    def guard_refresh(self, profile: Any, deadline: float) -> Any:
+        """Claude Code's lock directories on this machine's tree (localstate.py)."""
+        return self.local.refresh_guard(profile, deadline)
+
     def begin_spend(self, profile: Any) -> None:
         """Call right before POSTing ``profile``'s refresh token (holding its refresh lock).
 
@@ -459,7 +465,7 @@ class RedisBackend:
 
     def _prune_dead_leases(self, profile: str) -> bool:
         """Drop leases whose holder is provably dead on this host; True if any went."""
-        from roost_core.leases import Lease
+        from roost_core.api import Lease
 
         dead = []
         for lease_id, entry in self.leases.read().get("leases", {}).items():

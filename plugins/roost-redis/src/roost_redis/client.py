@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator
 
-from roost_core.errors import RoostError, Unavailable
+from roost_core.api import RoostError, Unavailable
 
 from .settings import RedisSettings
 

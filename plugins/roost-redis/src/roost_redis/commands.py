@@ -21,9 +21,9 @@ from typing import Any
 
 import click
 
-from roost_core import hookimpl
-from roost_core.cli.common import DURATION, json_option, pass_roost
-from roost_core.errors import ExitCode, ValidationError
+from roost_core.api import hookimpl
+from roost_core.api import DURATION, json_option, pass_roost
+from roost_core.api import ExitCode, ValidationError
 
 
 def _redis_backend(rctx: Any) -> Any:
@@ -128,9 +128,9 @@ def restore_cmd(rctx: Any) -> None:
 @pass_roost
 def sync_cmd(rctx: Any) -> None:
     """Bring this machine's profiles in line with the store now (every command also does it first)."""
-    from roost_core.names import is_valid_name
-    from roost_core.profiles import discover
-    from roost_core.records import Profile
+    from roost_core.api import is_valid_name
+    from roost_core.api import discover_profiles as discover
+    from roost_core.api import Profile
 
     from .creds import store_profiles
     from .fleet import sync_tree

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from roost_core.atomic import atomic_write, ensure_private_dir
-from roost_core.credentials import OAUTH_KEY, Credentials, CredentialsError
-from roost_core.errors import Conflict, NotFound, RoostError
+from roost_core.api import atomic_write, ensure_private_dir
+from roost_core.api import OAUTH_KEY, Credentials, CredentialsError
+from roost_core.api import Conflict, NotFound, RoostError
 
 from .client import BackendDown
 from .crypto import Sealer

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from roost_core.atomic import atomic_write
-from roost_core.errors import Conflict, RoostError, ValidationError
+from roost_core.api import atomic_write
+from roost_core.api import Conflict, RoostError, ValidationError
 
 
 class IntegrityError(RoostError):

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from roost_core import hookimpl
-from roost_core.errors import RoostError
-from roost_core.records import CheckResult
+from roost_core.api import hookimpl
+from roost_core.api import RoostError
+from roost_core.api import CheckResult
 
 NAME = "state-redis"
 

@@ -23,10 +23,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from roost_core.errors import Conflict, LeaseHeld, NotFound, RoostError
-from roost_core.names import is_valid_name
-from roost_core.profiles import CREDENTIALS_FILE
-from roost_core.records import Profile
+from roost_core.api import Conflict, LeaseHeld, NotFound, RoostError
+from roost_core.api import is_valid_name
+from roost_core.api import CREDENTIALS_FILE
+from roost_core.api import Profile
 
 from .client import BackendDown
 from .creds import ReadMark, has_refresh_token

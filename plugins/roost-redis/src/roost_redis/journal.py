@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
-from roost_core.atomic import atomic_write, ensure_private_dir
+from roost_core.api import atomic_write, ensure_private_dir
 
 from .keys import short_hash
 

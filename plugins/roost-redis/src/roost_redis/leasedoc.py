@@ -16,7 +16,7 @@ import copy
 import json
 from typing import Any, Callable
 
-from roost_core.errors import Conflict
+from roost_core.api import Conflict
 
 from .keys import Keyspace, short_hash
 

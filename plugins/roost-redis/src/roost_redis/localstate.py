@@ -12,13 +12,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from roost_core.atomic import ensure_private_dir
-from roost_plugins.state_files import FilesBackend
+from roost_core.api import JsonDocuments, RefreshGuard, append_line, ensure_private_dir
 
 from .keys import short_hash
 
@@ -26,9 +26,23 @@ from .keys import short_hash
 class LocalState:
     def __init__(self, root: Path, warn: Callable[[str], None]):
         self.root = root
-        self.files = FilesBackend(root / "mirror", warn)
+        self.files = JsonDocuments(root / "mirror", warn)
         self.spool_dir = root / "spool"
+        # The files backend, for Claude Code's lock directories on this machine's tree
+        # (set by the factory; None: no claude to coordinate with, as in in-process tests).
+        self.claude: Any = None
         self.journal_dir = root / "journal"
+
+    # -- Claude Code's locks on the local tree -------------------------------------
+    def refresh_guard(self, profile: Any, deadline: float) -> Any:
+        if self.claude is None:
+            return contextlib.nullcontext(RefreshGuard())
+        return self.claude.guard_refresh(profile, deadline)
+
+    def storage_write_guard(self, profile: Any, tree: Path | None = None) -> Any:
+        if self.claude is None:
+            return contextlib.nullcontext()
+        return self.claude.storage_write_guard(profile, tree)
 
     # -- store epoch ---------------------------------------------------------
     def seen_epoch(self) -> str | None:
@@ -71,13 +85,13 @@ class LocalState:
     def drop_cred(self, profile: str) -> None:
         """Forget a profile that left the fleet (so a later restore cannot bring it back)."""
         try:
-            os.unlink(self.files.config_dir / f"cred-{short_hash(profile)}.json")
+            os.unlink(self.files.directory / f"cred-{short_hash(profile)}.json")
         except FileNotFoundError:
             pass
 
     def mirrored_profiles(self) -> Iterator[dict[str, Any]]:
         try:
-            names = sorted(os.listdir(self.files.config_dir))
+            names = sorted(os.listdir(self.files.directory))
         except OSError:
             return
         for name in names:
@@ -89,8 +103,7 @@ class LocalState:
     # -- log spool -------------------------------------------------------------
     def spool(self, log: str, eid: str, line: str) -> None:
         ensure_private_dir(self.spool_dir)
-        spool = FilesBackend(self.spool_dir, lambda _m: None)
-        spool.append_line(f"{short_hash(log)}.spool", json.dumps({"log": log, "eid": eid, "line": line}))
+        append_line(self.spool_dir / f"{short_hash(log)}.spool", json.dumps({"log": log, "eid": eid, "line": line}))
 
     def spooled_files(self) -> list[Path]:
         try:

@@ -39,7 +39,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from roost_core.errors import Conflict, ExitCode, RoostError
+from roost_core.api import Conflict, ExitCode, RoostError
 
 from .client import BackendDown
 from .creds import ReadMark, StoredRecord, refresh_token_of, store_profiles

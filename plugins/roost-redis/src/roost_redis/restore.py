@@ -46,7 +46,7 @@ def push_mirrors(backend: "RedisBackend") -> dict[str, int]:
 
 
 def _push_leases(backend: "RedisBackend") -> int:
-    from roost_core.leases import Lease
+    from roost_core.api import Lease
 
     mirrored = backend.local.mirrored_doc(LEASES_DOC).get("leases", {})
     now = backend._now()

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-from roost_core.durations import parse_duration
-from roost_core.errors import ValidationError
+from roost_core.api import parse_duration
+from roost_core.api import ValidationError
 
 # name in [state.redis] -> (environment variable, default, converter)
 _FIELDS: dict[str, tuple[str | None, Any, Any]] = {

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from roost_core.errors import Unavailable
+from roost_core.api import Unavailable
 
 
 class StoreNotReady(Unavailable):

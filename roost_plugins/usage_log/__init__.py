@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from roost_core import hookimpl
+from roost_core.api import hookimpl
 
 if TYPE_CHECKING:
-    from roost_core.context import RoostContext
-    from roost_core.records import HealthRecord, ProbeOutcome, Profile
+    from roost_core.api import RoostContext
+    from roost_core.api import HealthRecord, ProbeOutcome, Profile
 
 USAGE_LOG = "usage-log.ndjson"
 MARKER = "usage-log.enabled"
@@ -51,20 +51,19 @@ def marker_path(ctx: "RoostContext") -> Path:
 
 
 def log_path(ctx: "RoostContext") -> Path:
-    locate = getattr(ctx.state, "log_path", None)
-    return Path(locate(USAGE_LOG)) if locate else ctx.paths.config_dir / USAGE_LOG
+    return Path(ctx.state.log_path(USAGE_LOG) or ctx.paths.config_dir / USAGE_LOG)
 
 
 def location(ctx: "RoostContext") -> str:
     """Where the log lives, for people: a file path, or the shared backend's own words."""
-    if getattr(ctx.state, "log_path", None) is None and callable(getattr(ctx.state, "log_stats", None)):
+    if ctx.state.log_path(USAGE_LOG) is None:
         return str(stats(ctx)["location"])
     return str(log_path(ctx))
 
 
 def state(ctx: "RoostContext") -> UsageLogState:
     """Whether the log is on, and which switch turned it on (any one is enough)."""
-    from roost_core.config import TRUTHY
+    from roost_core.api import TRUTHY
 
     marker = marker_path(ctx).is_file()
     environment = ctx.env.get("CLAUDE_LB_USAGE_LOG", "").strip().lower() in TRUTHY
@@ -79,7 +78,7 @@ def is_enabled(ctx: "RoostContext") -> bool:
 
 def record_for(record: "HealthRecord", now: float) -> dict[str, Any]:
     """The usage-log line for one probe result (shape in docs/observability.md)."""
-    from roost_core.audit import utc_now_iso
+    from roost_core.api import utc_now_iso
 
     health = getattr(record.health, "value", record.health)
     line: dict[str, Any] = {"ts": utc_now_iso(now), "profile": record.name, "health": health}
@@ -116,13 +115,13 @@ def read(ctx: "RoostContext") -> Iterator[dict[str, Any]]:
 def truncate(ctx: "RoostContext | None" = None) -> int:
     """Empty the usage log; returns what was dropped: bytes (a file) or entries (redis stream).
 
-    Through the state backend's ``truncate_log`` when it has one (the files
-    backend truncates in place, so concurrent O_APPEND writers stay safe; the
-    redis backend trims the shared stream, for every machine, and fails
-    closed when the store is down). Without it: the file, in place.
+    Through the state backend's ``truncate_log`` (the files backend truncates
+    in place, so concurrent O_APPEND writers stay safe; the redis backend trims
+    the shared stream, for every machine, and fails closed when the store is
+    down; a backend without the capability answers UNAVAILABLE).
     """
     if ctx is None:
-        from roost_core.context import RoostContext
+        from roost_core.api import RoostContext
 
         ctx = RoostContext()
         try:
@@ -133,31 +132,19 @@ def truncate(ctx: "RoostContext | None" = None) -> int:
 
 
 def _truncate(ctx: "RoostContext") -> int:
-    drop = getattr(ctx.state, "truncate_log", None)
-    return int(drop(USAGE_LOG) if callable(drop) else _local_file(ctx).truncate_log(USAGE_LOG))
-
-
-def _local_file(ctx: "RoostContext") -> Any:
-    """The log as the files backend keeps it, for a backend without the optional log members."""
-    from .state_files import FilesBackend
-
-    return FilesBackend(log_path(ctx).parent, ctx.warn)
+    return int(ctx.state.truncate_log(USAGE_LOG))
 
 
 def _close_state(ctx: "RoostContext") -> None:
     """Close a backend this module opened itself (a redis connection), if one was opened."""
-    close = getattr(ctx.__dict__.get("state"), "close", None)
-    if callable(close):
-        close()
+    opened = ctx.__dict__.get("state")
+    if opened is not None:
+        opened.close()
 
 
 def stats(ctx: "RoostContext") -> dict[str, Any]:
-    """{location, records, bytes, ...} of the log, from the state backend when it can say."""
-    from_backend = getattr(ctx.state, "log_stats", None)
-    if callable(from_backend):
-        return dict(from_backend(USAGE_LOG))
-    found = _local_file(ctx).log_stats(USAGE_LOG)
-    return {key: found[key] for key in ("location", "records", "bytes")}
+    """{location, records, bytes, ...} of the log, as the state backend counts it."""
+    return dict(ctx.state.log_stats(USAGE_LOG))
 
 
 # -- roost config usage-log on|off|status -------------------------------------------
@@ -169,7 +156,7 @@ def _status_data(ctx: "RoostContext") -> dict[str, Any]:
     data = {"enabled": current.enabled, "source": current.source, "marker": current.marker,
             "environment": current.environment, "config": current.config,
             "marker_path": str(marker_path(ctx)), "path": found["location"], "bytes": found.get("bytes"),
-            "records": found.get("records"), "backend": found.get("backend", getattr(ctx.state, "name", None)),
+            "records": found.get("records"), "backend": found.get("backend", ctx.state.name),
             "degraded": bool(found.get("degraded"))}
     for extra in ("reason", "spooled"):
         if extra in found:
@@ -178,7 +165,7 @@ def _status_data(ctx: "RoostContext") -> dict[str, Any]:
 
 
 def set_marker(ctx: "RoostContext", on: bool) -> None:
-    from roost_core.atomic import atomic_write, ensure_private_dir
+    from roost_core.api import atomic_write, ensure_private_dir
 
     path = marker_path(ctx)
     if on:
@@ -206,7 +193,7 @@ def _describe(data: dict[str, Any]) -> str:
 def build_command():
     import click
 
-    from roost_core.cli.common import json_option, pass_roost
+    from roost_core.api import json_option, pass_roost
 
     @click.command("usage-log")
     @click.argument("action", type=click.Choice(["on", "off", "status"]), default="status")

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 from xml.sax.saxutils import escape
 
-from roost_core.errors import NotFound, ValidationError
+from roost_core.api import NotFound, ValidationError
 
 from .forecast import RESET_SHIFT_TOLERANCE_S, Point, window_starts
 

@@ -22,8 +22,8 @@ from typing import Any, Callable
 
 import click
 
-from roost_core import hookimpl
-from roost_core.cli.common import json_option, pass_roost
+from roost_core.api import hookimpl
+from roost_core.api import json_option, pass_roost
 
 STEP_TIMEOUT_S = 60.0
 HOUR_MS = 3600 * 1000
@@ -110,7 +110,7 @@ def _token(kind: str, name: str) -> str:
 
 
 def _write_profile(world: DemoWorld, profile: DemoProfile, access: str, refresh: str, now: float) -> None:
-    from roost_core.atomic import atomic_write, ensure_private_dir
+    from roost_core.api import atomic_write, ensure_private_dir
 
     oauth = {"accessToken": access, "refreshToken": refresh,
              "expiresAt": int(now * 1000 + profile.expires_in_h * HOUR_MS), "scopes": SCOPES,
@@ -226,7 +226,7 @@ def demo_cmd(rctx: Any) -> None:
     """Run roost against a local fake Anthropic with a scripted fleet (touches nothing real).
 
     With --json each step runs with --json too, and the summary envelope holds their outputs."""
-    from roost_core.errors import RoostError
+    from roost_core.api import RoostError
 
     results, server = run_demo(rctx.out.json_mode, rctx.out.say)
     failed = [r.command for r in results if not r.ok]

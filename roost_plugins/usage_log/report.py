@@ -4,8 +4,8 @@ Reads ``usage-log.ndjson`` (see roost_plugins.usage_log) in one streaming
 pass, keeping per profile only the (time, value, window reset) points of the
 chosen metric. Figures: samples, min, max, avg, latest; ``--sparkline`` adds
 the series as bars, ``--project`` the burn-rate ETA of the current window
-(roost_plugins.forecast). The same rows feed ``--json`` and the rich table;
-``--plot`` draws the same series into an SVG/PNG file (roost_plugins.plot).
+(forecast.py). The same rows feed ``--json`` and the rich table;
+``--plot`` draws the same series into an SVG/PNG file (plot.py).
 """
 
 from __future__ import annotations
@@ -13,13 +13,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable
 
-from roost_core import hookimpl
+from roost_core.api import hookimpl
 
-from . import forecast, usage_log
+from roost_plugins import usage_log
+
+from . import forecast
 from .forecast import Point, parse_epoch
 
 if TYPE_CHECKING:
-    from roost_core.context import RoostContext
+    from roost_core.api import RoostContext
 
 METRICS = usage_log.METRICS
 DEFAULT_METRIC = "weekly_pct"
@@ -48,7 +50,7 @@ def collect(records: Iterable[dict[str, Any]], metric: str, since: float | None 
 
 
 def _iso(epoch: float | None) -> str | None:
-    from roost_core.audit import utc_now_iso
+    from roost_core.api import utc_now_iso
 
     return None if epoch is None else utc_now_iso(epoch)
 
@@ -112,7 +114,7 @@ def draw(rctx: "RoostContext", path: Path, series: dict[str, list[Point]], metri
 
 def run_report(rctx: "RoostContext", metric: str, since: float | None, profile: str | None,
                sparkline: bool, project: bool, plot_path: Path | None = None) -> None:
-    from roost_core.names import validate_name
+    from roost_core.api import validate_name
 
     if profile is not None:
         validate_name(profile)
@@ -134,7 +136,7 @@ def run_report(rctx: "RoostContext", metric: str, since: float | None, profile: 
     if not rows:
         rctx.out.say(_empty_hint(rctx, log_state.enabled, bool(since or profile)))
         return
-    from roost_core.render import plain_table, render
+    from roost_core.api import plain_table, render
 
     if not render(rctx, "report", rows, meta):
         headers = ["profile", "samples", "min", "max", "avg", "latest"]
@@ -144,7 +146,7 @@ def run_report(rctx: "RoostContext", metric: str, since: float | None, profile: 
 def build_command():
     import click
 
-    from roost_core.cli.common import DURATION, complete_profiles, json_option, pass_roost
+    from roost_core.api import DURATION, complete_profiles, json_option, pass_roost
 
     @click.command("report")
     @click.option("--metric", type=click.Choice(METRICS), default=DEFAULT_METRIC, show_default=True,

@@ -14,8 +14,8 @@ from __future__ import annotations
 import email.utils
 from typing import Any
 
-from roost_core import hookimpl
-from roost_core.records import Classification, Health, ProbeOutcome
+from roost_core.api import hookimpl
+from roost_core.api import Classification, Health, ProbeOutcome
 
 NAME = "taxonomy"
 OK_TTL = 300.0

@@ -21,10 +21,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from roost_core import hookimpl
+from roost_core.api import hookimpl
 
 if TYPE_CHECKING:
-    from roost_core.context import RoostContext
+    from roost_core.api import RoostContext
 
 MIN_INTERVAL_S = 0.5
 MAX_WARNINGS_SHOWN = 5
@@ -52,9 +52,9 @@ def captured_warnings(ctx: "RoostContext") -> Iterator[io.StringIO]:
 
 def snapshot(ctx: "RoostContext", platform: bool) -> Frame:
     """What ``roost status`` would show right now (probing only where the cache is not valid)."""
-    from roost_core.audit import utc_now_iso
-    from roost_core.cli.health_cmds import health_meta
-    from roost_core.probe import get_records
+    from roost_core.api import utc_now_iso
+    from roost_core.api import health_meta
+    from roost_core.api import get_records
 
     with captured_warnings(ctx) as buffer:
         profiles = ctx.profiles()
@@ -69,13 +69,13 @@ def snapshot(ctx: "RoostContext", platform: bool) -> Frame:
 
 
 def _platform(ctx: "RoostContext") -> dict[str, Any] | None:
-    from roost_core.platform import platform_status
+    from roost_core.api import platform_status
 
     return platform_status(ctx).to_dict()
 
 
 def _summary(records: list[Any]) -> str:
-    from roost_core.cli.health_cmds import summary_line
+    from roost_core.api import summary_line
 
     return summary_line(records)
 
@@ -86,8 +86,8 @@ def render_frame(frame: Frame, ctx: "RoostContext", interval: float) -> Any:
     from rich.text import Text
 
     from roost_core.api import clean_line, clean_tree
-    from roost_core.platform import header_line
-    from roost_plugins.rich_render.status import records_of, status_table
+    from roost_core.api import platform_header_line as header_line
+    from .status import records_of, status_table
 
     parts: list[Any] = [Text(f"roost top · every {interval:g}s · updated {frame.meta['updated_at'][11:19]}Z · "
                              "Ctrl+C to quit", style="bold")]
@@ -184,7 +184,7 @@ def run_plain(ctx: "RoostContext", interval: float, iterations: int | None, plat
 
 
 def run_top(ctx: "RoostContext", interval: float, iterations: int | None, platform: bool) -> None:
-    from roost_core.errors import ValidationError
+    from roost_core.api import ValidationError
 
     if interval < MIN_INTERVAL_S:
         raise ValidationError(f"--interval must be at least {MIN_INTERVAL_S:g} seconds")
@@ -198,7 +198,7 @@ def run_top(ctx: "RoostContext", interval: float, iterations: int | None, platfo
 def build_command():
     import click
 
-    from roost_core.cli.common import DURATION, json_option, pass_roost
+    from roost_core.api import DURATION, json_option, pass_roost
 
     @click.command("top")
     @click.option("--interval", type=DURATION, default=2.0, show_default=True, metavar="SECONDS",

@@ -66,7 +66,7 @@ class Projection:
     @property
     def label(self) -> str:
         """What the ETA column shows."""
-        from roost_core.durations import format_duration
+        from roost_core.api import format_duration
 
         if self.status == PROJECTED:
             return format_duration(self.eta_s)
