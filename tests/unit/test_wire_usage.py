@@ -131,3 +131,25 @@ def test_show_and_status_draw_binding_limit_model_limits_and_next_probe():
     ctx.out = Output(stdout=io.StringIO(), stderr=io.StringIO())
     stderr_console(ctx).print(status_table([record], NOW))
     assert "next probe in" in ctx.out.stderr.getvalue()
+
+
+def test_fake_anthropic_limits_only_mixed_and_token_expired_scenarios():
+    from roost_plugins.fakeserver import Scenario, TokenBehaviour
+    from roost_plugins.fakeserver.scenarios import invalid_grant_reply
+
+    only = Scenario.limits_only(session=37, weekly=62, models={"Fable": 100}, active="Fable")
+    body = json.loads(only.reply().body)
+    assert set(body) == {"limits", "extra_usage"}
+    kinds = [(e["kind"], e["group"], e["is_active"]) for e in body["limits"]]
+    assert kinds == [("session", "session", False), ("weekly_all", "weekly", False), ("weekly_scoped", "weekly", True)]
+    assert isinstance(body["limits"][2]["resets_at"], int) and isinstance(body["limits"][0]["resets_at"], str)
+    assert body["limits"][2]["scope"]["model"]["display_name"] == "Fable"
+    mixed = json.loads(Scenario.mixed(weekly=9, models={"Sonnet": 40}, flat_weekly=55).reply().body)
+    assert mixed["seven_day"]["utilization"] == 55 and mixed["seven_day_sonnet"] is None and mixed["limits"]
+    assert parse_usage(mixed).weekly_pct == 9 and parse_usage(mixed).sonnet_pct == 40
+    for scenario in (only, Scenario.mixed(models={"Opus": 1}), Scenario.token_expired()):
+        assert Scenario.from_dict(json.loads(json.dumps(scenario.to_dict()))) == scenario
+    reply = Scenario.token_expired().reply()
+    assert reply.status == 401 and json.loads(reply.body)["error"]["details"]["error_code"] == "token_expired"
+    assert json.loads(invalid_grant_reply("expired").body)["error_description"] == "Refresh token expired"
+    assert TokenBehaviour.from_dict(TokenBehaviour(grant_error="expired").to_dict()).grant_error == "expired"
