@@ -91,6 +91,12 @@ _EXPORTS: dict[str, str] = {
     "clean_line": ".textsafe:clean_line",
     "clean_text": ".textsafe:clean_text",
     "clean_tree": ".textsafe:clean_tree",
+    # numbers from outside roost: finite and bounded
+    "check_number": ".numbers:check_number",
+    "epoch_seconds": ".numbers:epoch_seconds",
+    "number_setting": ".numbers:number_setting",
+    "parse_number": ".numbers:parse_number",
+    "server_duration": ".numbers:server_duration",
     # names, durations, time
     "is_valid_name": ".names:is_valid_name",
     "validate_name": ".names:validate_name",

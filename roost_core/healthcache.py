@@ -5,7 +5,9 @@ Shape (docs/health.md, "The cache")::
     {"version": 1,
      "profiles": {name: entry},            # the last verdict per profile
      "probes":   {name: [epoch, ...]},     # probe times in the last hour (the budget)
-     "inflight": {name: epoch}}            # a process is probing it until then
+     "inflight": {name: mark}}             # a process is probing it until then
+
+    mark = {"until": epoch, "pid": int, "start": str, "boot": str}   # (older files: a bare epoch)
 
     entry = {"record": HealthRecord dict, "usage": Usage dict | None,
              "reasons": [...], "checked_at": epoch, "valid_until": epoch | None,
@@ -115,7 +117,7 @@ def budget(doc: dict[str, Any], name: str, now: float, limit: int,
     """``{used, limit, window_s}`` for status --json meta (and ``resets_in_s`` when spent)."""
     times = probe_times(doc, name, now, window_s)
     use: dict[str, Any] = {"used": len(times), "limit": limit, "window_s": int(window_s)}
-    if len(times) >= limit and times:
+    if limit > 0 and len(times) >= limit and times:
         use["resets_in_s"] = round(max(0.0, times[len(times) - limit] + window_s - now), 1)
     return use
 
@@ -133,3 +135,42 @@ def with_probe_times(doc: dict[str, Any], stamps: dict[str, list[float]], now: f
 def backoff_delay(failures: int, base: float = BACKOFF_BASE_S, cap: float = BACKOFF_CAP_S) -> float:
     """network_error TTL after ``failures`` consecutive failures: 30, 60, 120, 240, 480 s (cap)."""
     return min(base * 2 ** min(max(failures, 1) - 1, 16), max(cap, base))
+
+
+# -- in-flight marks ----------------------------------------------------------------------
+
+def inflight_mark(until: float) -> dict[str, Any]:
+    """This process's mark: probing until ``until``; the owner (pid, start time, boot) lets others see it die."""
+    import os
+
+    from .leases import boot_id, process_start
+
+    pid = os.getpid()
+    return {"until": until, "pid": pid, "start": process_start(pid), "boot": boot_id()}
+
+
+def mark_until(mark: Any) -> float | None:
+    """When a mark (or an older file's bare epoch) runs out."""
+    value = mark.get("until") if isinstance(mark, dict) else mark
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def mark_owner_alive(mark: Any) -> bool:
+    """False when the mark's owner is provably gone (exited, killed, another boot); a bare epoch has no owner."""
+    if not isinstance(mark, dict) or not isinstance(mark.get("pid"), int) or isinstance(mark.get("pid"), bool):
+        return True
+    from .leases import boot_id, process_start
+
+    boot = mark.get("boot")
+    if isinstance(boot, str) and boot_id() not in (None, boot):
+        return False  # the machine rebooted since
+    start = process_start(mark["pid"])
+    return start is not None and (mark.get("start") in (None, start))
+
+
+def live_inflight(doc: dict[str, Any], now: float) -> dict[str, Any]:
+    """The in-flight marks still ahead whose owner lives: a crashed or killed prober's mark is dropped."""
+    return {name: mark for name, mark in section(doc, "inflight").items()
+            if (mark_until(mark) or 0.0) > now and mark_owner_alive(mark)}

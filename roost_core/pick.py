@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from .context import RoostContext
 
 EXPORT_VAR = "AXIOM_CLAUDE_PROFILE"
-UNCERTAIN = frozenset({Health.NETWORK_ERROR, Health.UNKNOWN})
 USER_FILTERS = frozenset({"avoid", "max-cost", "model"})
 
 
@@ -128,7 +127,13 @@ def recovery_time(record: HealthRecord) -> datetime | None:
             return _parse_time(record.next_probe_at)
         checked = _parse_time(record.checked_at)
         if checked is not None and record.retry_after_s:
-            return checked + timedelta(seconds=record.retry_after_s)
+            from .numbers import server_duration
+
+            wait = server_duration(record.retry_after_s)  # a cache written before the bound: a week at most
+            try:
+                return checked + timedelta(seconds=wait) if wait is not None else None
+            except OverflowError:  # checked_at itself near year 9999
+                return None
         return _parse_time(record.valid_until)
     return None
 

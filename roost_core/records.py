@@ -82,13 +82,47 @@ class ProbeOutcome:
     local_expired: bool = False
 
     def json(self) -> Any:
-        """The body parsed as JSON, or None when it is not JSON."""
-        import json
+        """The body parsed as JSON, or None when it is not JSON (see ``json_problem``)."""
+        return _parse_body(self.body)[0]
 
-        try:
-            return json.loads(self.body.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            return None
+    def json_problem(self) -> str | None:
+        """Why ``json()`` is None: "not JSON", "NaN or Infinity in it", "nested deeper than 64 levels"."""
+        return _parse_body(self.body)[1]
+
+
+MAX_JSON_DEPTH = 64  # usage bodies are 3 deep; deeper ones are refused before anything recurses over them
+
+
+def _parse_body(body: bytes) -> tuple[Any, str | None]:
+    import json
+
+    def no_constants(name: str) -> Any:
+        raise ValueError(f"{name} is not a number")
+
+    try:
+        document = json.loads(body.decode("utf-8"), parse_constant=no_constants)
+    except RecursionError:
+        return None, f"nested deeper than {MAX_JSON_DEPTH} levels"
+    except UnicodeDecodeError:  # (a ValueError too: first)
+        return None, "not UTF-8"
+    except ValueError as exc:
+        return None, "NaN or Infinity in it" if "is not a number" in str(exc) else "not JSON"
+    if _depth_over(document, MAX_JSON_DEPTH):
+        return None, f"nested deeper than {MAX_JSON_DEPTH} levels"
+    return document, None
+
+
+def _depth_over(document: Any, limit: int) -> bool:
+    """True when ``document`` nests more than ``limit`` levels (iterative: no recursion to exhaust)."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 @dataclass

@@ -165,7 +165,7 @@ def probe_cmd(rctx: RoostContext, name: str | None, raw: bool, force: bool, time
     from ..probe import probe_many
 
     timeout = _timeout(timeout)
-    profiles = [rctx.profile(name)] if name else rctx.profiles()
+    profiles = [rctx.profile(name)] if name is not None else rctx.profiles()  # '' is a bad name, not "all"
     if not profiles:
         _say_no_profiles(rctx)
     if raw:

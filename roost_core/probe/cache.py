@@ -144,13 +144,12 @@ def _reserve(ctx: "RoostContext", plan: Plan, deadline: float, limit: int) -> li
         over.clear()
         plan.waiting.clear()
         now = ctx.now()
-        inflight = {k: v for k, v in healthcache.section(doc, "inflight").items()
-                    if isinstance(v, (int, float)) and v > now}
+        inflight = healthcache.live_inflight(doc, now)  # a dead prober's mark is not waited on
         stamps: dict[str, list[float]] = {}
         for profile in plan.to_probe:
             name = profile.name
             if plan.mode == AUTO and name in inflight:
-                plan.waiting[name] = inflight[name]
+                plan.waiting[name] = healthcache.mark_until(inflight[name]) or now
                 continue
             key = roots.get(name, name)  # symlinked names are one account: one budget
             used = len(healthcache.probe_times(doc, key, now)) + len(stamps.get(key, ()))
@@ -160,7 +159,7 @@ def _reserve(ctx: "RoostContext", plan: Plan, deadline: float, limit: int) -> li
                     continue
             granted.append(profile)
             stamps.setdefault(key, []).append(now)
-            inflight[name] = now + deadline * 2 + 1  # room for a 401 re-probe
+            inflight[name] = healthcache.inflight_mark(now + deadline * 2 + 1)  # room for a 401 re-probe
         return {**doc, "version": healthcache.VERSION, "inflight": inflight,
                 "probes": healthcache.with_probe_times(doc, stamps, now)}
 

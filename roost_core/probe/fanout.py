@@ -113,12 +113,13 @@ async def _wait_for_others(ctx: "RoostContext", plan: Plan) -> None:
     pending = {name: start + max(0.0, until - plan.now) for name, until in plan.waiting.items()}
     while pending:
         await asyncio.sleep(WAIT_POLL_S)
-        entries = healthcache.entries(ctx)
+        doc = healthcache.read(ctx)
+        entries, live = healthcache.entries(ctx, doc), healthcache.live_inflight(doc, ctx.now())
         for name, give_up_at in list(pending.items()):
             entry = entries.get(name) or {}
             checked = entry.get("checked_at")
             done = isinstance(checked, (int, float)) and checked >= plan.now - 1
-            if done or time.monotonic() >= give_up_at:
+            if done or name not in live or time.monotonic() >= give_up_at:  # not live: its prober died
                 plan.records[name] = (_cached_record(entry, valid=done)
                                       or _not_probed(plan.locals[name], "another roost process is probing it"))
                 del pending[name]

@@ -16,11 +16,17 @@ TOKEN_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9]+-[A-Za-z0-9_\-]{4,}")
 
 
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """``text`` with every known token, and anything shaped like one, cut to its last 4 characters."""
-    for secret in secrets:
-        if secret and len(secret) >= 8:
-            text = text.replace(secret, redact(secret))
-    return TOKEN_PATTERN.sub(lambda m: redact(m.group(0)), text)
+    """``text`` with every known token, and anything shaped like one, cut to its last 4 characters;
+    also once decoded (JSON escapes), split by separators or base64-encoded (roost_core.leakguard)."""
+    from ..leakguard import scrub_decoded
+
+    def plain(value: str) -> str:
+        for secret in secrets:
+            if secret and len(secret) >= 8:
+                value = value.replace(secret, redact(secret))
+        return TOKEN_PATTERN.sub(lambda m: redact(m.group(0)), value)
+
+    return scrub_decoded(text, secrets, plain)
 
 
 def scrub_outcome(outcome: ProbeOutcome, secrets: tuple[str, ...]) -> ProbeOutcome:

@@ -21,9 +21,12 @@ from roost_core.api import (
 from .scan import LogScan, filters_meta, scan_for, show
 
 
+MAX_TAIL = 10_000_000  # a larger --tail is the whole log (a deque of 10**23 slots cannot be made)
+
+
 def history_rows(rctx: RoostContext, scan: LogScan, tail: int) -> tuple[list[dict[str, Any]], int]:
     """The last ``tail`` matching events (oldest first) and how many matched in all."""
-    last: deque[str] = deque(maxlen=tail)
+    last: deque[str] = deque(maxlen=min(tail, MAX_TAIL))
     matched = 0
     for _, line in scan.fields(rctx):
         last.append(line)

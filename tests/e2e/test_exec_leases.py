@@ -37,8 +37,15 @@ def _leases(world) -> dict:
     return json.loads(path.read_text())["leases"] if path.exists() else {}
 
 
+def default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(world, *args: str, **popen) -> subprocess.Popen:
     """Start exec; return once its child runs and (with a lease) roost has recorded the child."""
+    # SIGINT's disposition is set in the process we signal: a suite started as a background job
+    # inherits SIGINT ignored, and Python then installs no KeyboardInterrupt handler in roost.
+    popen.setdefault("preexec_fn", default_sigint)
     proc = subprocess.Popen([ROOST, "exec", *args], env=world.env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, **popen)
     assert proc.stdout.readline() == "started\n", proc.stderr.read() if proc.poll() is not None else ""
@@ -147,6 +154,7 @@ def _on_a_terminal(world, *args: str) -> tuple[int, str]:
     master, slave = os.openpty()
 
     def make_controlling_terminal() -> None:
+        default_sigint()
         os.setsid()
         fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
 

@@ -102,7 +102,18 @@ def test_g15_status_header_is_clean_and_bounded(rel):
     assert len(views["doctor"].stdout + views["doctor"].stderr) < 64_000
     # JSON keeps the data as received (JSON escapes it).
     as_json = rel.run("status", "--json").json()
-    assert OSC_TITLE in json.dumps(as_json, ensure_ascii=False)
+    assert any(OSC_TITLE in text for text in _strings(as_json)), "JSON output must keep the data as received"
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def test_g15_server_and_file_strings_are_sanitised_in_every_view(rel):
@@ -154,3 +165,329 @@ def test_g15_leak_scan_sees_escaped_split_and_base64_canaries():
     print(f"G15 leak scan: encoded forms caught {sum(caught.values())}/{len(caught)}")
     assert all(caught.values()), caught
     assert not clean
+
+
+# -- the fuzzers behind items 4-9: in-process runs over copies of one world (relkit/matrix.py) ----------
+
+MATRIX = Path(__file__).resolve().parent / "relkit" / "matrix.py"
+CREDS = "profiles/p/.credentials.json"
+CONFIG = "xdg/claude-lb/config.toml"
+
+
+def _template(rel) -> None:
+    for name in ("p", "q"):
+        rel.profile(name)
+        access, refresh = rel.tokens[name]
+        # Refreshes answer with the same pair, so no case spends a token another case's copy needs.
+        rel.fake.force_reply(name, Reply.json(200, {"token_type": "Bearer", "access_token": access,
+                                                    "refresh_token": refresh, "expires_in": 28800}))
+    rel.config.mkdir(parents=True, mode=0o700, exist_ok=True)
+    assert rel.run("status").rc == 0
+
+
+def _matrix(rel, cases: list[dict], workers: int = 2) -> dict[str, dict]:
+    import subprocess
+
+    env = rel.env()
+    env.update(HOME="{WORLD}/home", CLAUDE_LB_PROFILES_DIR="{WORLD}/profiles", XDG_CONFIG_HOME="{WORLD}/xdg")
+    env.pop("PYTHONPATH", None)
+    if os.environ.get("G15_BASE"):  # run the fuzzers against another checkout (to see them fail before a fix)
+        env["PYTHONPATH"] = os.environ["G15_BASE"]
+    procs = []
+    for w in range(workers):
+        jobs = {"template": str(rel.root), "scratch": str(rel.root.parent / f"g15scratch{w}"), "env": env,
+                "cases": cases[w::workers]}
+        job_file = rel.root.parent / f"g15jobs{w}.json"
+        job_file.write_text(json.dumps(jobs))
+        out = rel.root.parent / f"g15results{w}.json"
+        procs.append((subprocess.Popen([sys.executable, str(MATRIX), str(job_file), str(out)],
+                                       env={**env, "HOME": str(rel.roost_env.home)}, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True), out))
+    results = {}
+    for proc, out in procs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+        results.update({r["id"]: r for r in json.loads(out.read_text())})
+    return results
+
+
+def _crashed(result: dict) -> bool:
+    text = result["stdout"] + result["stderr"]
+    return result["rc"] == 1 or "Traceback" in text or "unexpected " in text
+
+
+def _creds_with_expiry(raw: str) -> str:
+    return ('{"claudeAiOauth": {"accessToken": "sk-ant-oat01-' + "A" * 40 + '", "refreshToken": "sk-ant-ort01-'
+            + "B" * 40 + '", "expiresAt": ' + raw + ', "scopes": ["user:inference", "user:profile"]}}')
+
+
+HOSTILE_EXPIRY = ["NaN", "Infinity", "-Infinity", "1e30", str(2 ** 63), "-1e20"]
+EXPIRY_COMMANDS = {"status": ["status", "--json"], "show": ["show", "p", "--json"], "pick": ["pick", "--json"],
+                   "exec": ["exec", "--", "true"], "refresh": ["refresh", "p", "--json"],
+                   "snapshot": ["snapshot", "p", "{WORLD}/snap.json", "--json"], "trace": ["trace", "p", "--json"],
+                   "probe": ["probe", "p", "--json"]}
+
+
+def _random_expiries(count: int, seed: int = 20) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    values = []
+    for _ in range(count):
+        sign = rng.choice(["", "-"])
+        values.append(rng.choice([f"{sign}1e{rng.randint(14, 400)}", f"{sign}{rng.randint(10, 10 ** 6)}{'0' * rng.randint(13, 30)}",
+                                  f"{sign}{rng.random() * 10 ** rng.randint(15, 300):.6e}", f"{sign}9" * rng.randint(17, 40)]))
+    return values
+
+
+def test_g15_hostile_expires_at_is_malformed_for_that_profile_only(rel):
+    """Item 5: NaN, ±Infinity, 1e30, 2**63, -1e20 (and 14 seeded others) in p's expiresAt."""
+    _template(rel)
+    cases = [{"id": f"{v}-{c}", "file": CREDS, "kind": "json:" + _creds_with_expiry(v), "argv": argv, "value": v,
+              "command": c} for v in HOSTILE_EXPIRY for c, argv in EXPIRY_COMMANDS.items()]
+    extra = _random_expiries(14)
+    cases += [{"id": f"r{i}-{c}", "file": CREDS, "kind": "json:" + _creds_with_expiry(v), "argv": EXPIRY_COMMANDS[c],
+               "value": v, "command": c} for i, v in enumerate(extra) for c in ("status", "show", "pick")]
+    results = _matrix(rel, cases)
+    problems = []
+    for case in cases:
+        result = results[case["id"]]
+        rc, text = result["rc"], result["stdout"] + result["stderr"]
+        if _crashed(result):
+            problems.append(f"{case['id']}: crashed rc={rc} {text[-200:]}")
+        elif case["command"] in ("status", "pick", "exec") and rc != 0:
+            problems.append(f"{case['id']}: rc={rc}, the other profile must still serve: {text[-200:]}")
+        elif case["command"] == "pick" and json.loads(result["stdout"])["data"]["name"] != "q":
+            problems.append(f"{case['id']}: picked {result['stdout'][:100]}")
+        elif case["command"] in ("refresh", "snapshot") and rc != 4:
+            problems.append(f"{case['id']}: rc={rc}, want 4 (malformed credentials): {text[-200:]}")
+        elif case["command"] in ("show", "trace", "probe") and rc == 0 and '"health": "ok"' in result["stdout"]:
+            # Reports (like status) exit 0 with the damage in the record; never "ok".
+            problems.append(f"{case['id']}: a malformed file reported ok: {text[-200:]}")
+        elif case["command"] in ("show", "trace", "probe") and rc not in (0, 4):
+            problems.append(f"{case['id']}: rc={rc}, want 0 (damage reported) or 4: {text[-200:]}")
+        elif case["command"] in ("refresh", "snapshot", "show") and "expiresAt" not in text:
+            problems.append(f"{case['id']}: the error does not name expiresAt: {text[-200:]}")
+    print(f"G15 expiresAt fuzz: {len(HOSTILE_EXPIRY) + len(extra)} values, {len(cases)} runs, "
+          f"problems={len(problems)}")
+    assert not problems, "\n".join(problems[:20])
+    assert not any(r["after"] != r["before"] for r in results.values()), "a malformed credentials file was rewritten"
+
+
+NUMERIC_SETTINGS = ["timeout", "stickiness", "probe_budget", "probe_concurrency", "picks_log_max_bytes", "lock_wait",
+                    "lock_stale", "refresh_deadline", "refresh_min_interval", "warn_at", "max_cost"]
+HOSTILE_TOML = ["nan", "inf", "-inf", "1e400", str(10 ** 30), "-1", '"abc"', "[1, 2]", "{a = 1}", "true", '"nan"']
+# The command that reads each setting (one each keeps the default tier short).
+READER = {"timeout": "probe", "stickiness": "pick", "probe_budget": "probe", "probe_concurrency": "probe",
+          "picks_log_max_bytes": "pick", "lock_wait": "refresh", "lock_stale": "refresh", "refresh_deadline": "refresh",
+          "refresh_min_interval": "refresh", "warn_at": "pick", "max_cost": "pick"}
+SETTING_COMMANDS = {"probe": ["probe", "--force", "--json"], "refresh": ["refresh", "p", "--json"],
+                    "pick": ["pick", "--json"], "history": ["history", "--json"]}
+
+
+def _named_key(result: dict, key: str) -> bool:
+    text = result["stdout"] + result["stderr"]
+    return key in text
+
+
+def test_g15_config_numbers_are_validation_naming_the_key(rel):
+    """Item 7: every numeric setting x hostile TOML values (NaN, inf, 1e400, 10**30, wrong types), plus
+    ``[plugins] disable = 5``: exit 0 (not read) or VALIDATION (4) naming the key; never exit 1."""
+    _template(rel)
+    cases = []
+    for key in NUMERIC_SETTINGS:
+        for i, value in enumerate(HOSTILE_TOML):
+            cases.append({"id": f"{key}-{i}", "file": CONFIG, "kind": f"json:{key} = {value}\n",
+                          "argv": SETTING_COMMANDS[READER[key]], "key": key, "must_fail": value != "true"})
+    for i, value in enumerate(["5", "{a = 1}", "1.5", "true"]):
+        cases.append({"id": f"disable-{i}", "file": CONFIG, "kind": f"json:[plugins]\ndisable = {value}\n",
+                      "argv": ["status", "--json"], "key": "disable", "must_fail": True})
+    for key, value, command in [("probe_budget", "inf", "probe"), ("probe_concurrency", "inf", "probe"),
+                                ("picks_log_max_bytes", "inf", "pick"), ("lock_wait", "nan", "refresh")]:
+        cases.append({"id": f"named-{key}", "file": CONFIG, "kind": f"json:{key} = {value}\n",
+                      "argv": SETTING_COMMANDS[command], "key": key, "must_fail": True})
+    results = _matrix(rel, cases)
+    problems, refused = [], 0
+    for case in cases:
+        result = results[case["id"]]
+        if _crashed(result):
+            problems.append(f"{case['id']}: crashed rc={result['rc']} {result['stderr'][-200:]}")
+        elif result["rc"] == 4:
+            refused += 1
+            if not _named_key(result, case["key"]):
+                problems.append(f"{case['id']}: VALIDATION without naming {case['key']}: {result['stderr'][-200:]}")
+        elif result["rc"] == 0 and "warning" in result["stderr"] and _named_key(result, case["key"]):
+            refused += 1  # pick still picks; the picks.log append is refused with a warning naming the key
+        elif case["must_fail"] or result["rc"] != 0:
+            problems.append(f"{case['id']}: rc={result['rc']}, want 4: {result['stderr'][-200:]}")
+    print(f"G15 config fuzz: {len(cases)} runs ({len(NUMERIC_SETTINGS)} settings x {len(HOSTILE_TOML)} values through "
+          f"the command reading each, + disable + named), refused naming the key={refused}, problems={len(problems)}")
+    assert not problems, "\n".join(problems[:20])
+
+
+ENV_NUMBERS = {"CLAUDE_LB_TIMEOUT": "timeout", "CLAUDE_LB_STICKINESS": "stickiness",
+               "CLAUDE_LB_PROBE_BUDGET": "probe_budget", "CLAUDE_LB_PROBE_CONCURRENCY": "probe_concurrency",
+               "CLAUDE_LB_PICKS_LOG_MAX_BYTES": "picks_log_max_bytes", "CLAUDE_LB_LOCK_WAIT": "lock_wait",
+               "CLAUDE_LB_LOCK_STALE": "lock_stale", "CLAUDE_LB_REFRESH_DEADLINE": "refresh_deadline",
+               "CLAUDE_LB_REFRESH_MIN_INTERVAL": "refresh_min_interval"}
+HOSTILE_ENV = ["nan", "inf", "-inf", "1e400", "-1", "0", "99999999999999999999999", "abc", "0x10", " 5 "]
+
+
+def test_g15_environment_numbers_are_validation(rel):
+    """Items 7 and 8: hostile numbers in every numeric CLAUDE_LB_* variable; CLAUDE_LB_PROBE_BUDGET=0/-1
+    with probe --force; CLAUDE_LB_LOCK_STALE=0 and CLAUDE_LB_TIMEOUT=0 refused (decisions)."""
+    _template(rel)
+    cases = [{"id": f"{var}={value}", "file": CREDS, "kind": None, "argv": SETTING_COMMANDS[READER[key]],
+              "env": {var: value}, "key": key, "must_fail": value not in ("0", " 5 ")}
+             for var, key in ENV_NUMBERS.items() for value in HOSTILE_ENV]
+    for var, value in [("CLAUDE_LB_PROBE_BUDGET", "0"), ("CLAUDE_LB_PROBE_BUDGET", "-1"),
+                       ("CLAUDE_LB_LOCK_STALE", "0"), ("CLAUDE_LB_LOCK_STALE", "9"), ("CLAUDE_LB_TIMEOUT", "0")]:
+        cases.append({"id": f"named-{var}={value}", "file": CREDS, "kind": None,
+                      "argv": ["refresh", "p", "--json"] if "STALE" in var else ["probe", "--force", "--json"],
+                      "env": {var: value}, "key": ENV_NUMBERS[var], "must_fail": True})
+    results = _matrix(rel, cases)
+    problems, refused = [], 0
+    for case in cases:
+        result = results[case["id"]]
+        if _crashed(result):
+            problems.append(f"{case['id']}: crashed rc={result['rc']} {result['stderr'][-200:]}")
+        elif result["rc"] == 4:
+            refused += 1
+            if not _named_key(result, case["key"]):
+                problems.append(f"{case['id']}: VALIDATION without naming {case['key']}")
+        elif result["rc"] == 0 and "warning" in result["stderr"] and _named_key(result, case["key"]):
+            refused += 1  # pick still picks; the picks.log append is refused with a warning naming the key
+        elif case["must_fail"] or result["rc"] != 0:
+            problems.append(f"{case['id']}: rc={result['rc']}, want 4: {result['stderr'][-200:]}")
+    print(f"G15 environment fuzz: {len(cases)} runs, refused={refused}, problems={len(problems)}")
+    assert not problems, "\n".join(problems[:20])
+
+
+HOSTILE_FLAGS = ["nan", "inf", "-inf", "1e400", "-1", "99999999999999999999999", "99999999999999999999d", "1e20w"]
+
+
+def test_g15_flag_numbers_and_durations(rel):
+    """Item 9 (and the flag half of item 7): --since, --tail, --max-cost, --lease-for, --interval, --stickiness
+    with hostile numbers: exit 0 or a usage error (4), never 1; plus ``roost probe ''`` (item 13)."""
+    _template(rel)
+    argvs = []
+    for value in HOSTILE_FLAGS:
+        argvs += [["history", "--since", value, "--json"], ["stats", "--since", value, "--json"],
+                  ["history", "--tail", value, "--json"], ["pick", "--max-cost", value, "--json"],
+                  ["exec", "--lease-for", value, "--", "true"], ["top", "-n", "1", "--interval", value],
+                  ["report", "--since", value, "--json"]]
+    named = [["history", "--since", "99999999999999999999d"], ["stats", "--since", "99999999999999999999d"],
+             ["history", "--tail", "99999999999999999999999", "--json"], ["probe", "", "--json"], ["probe", ""],
+             ["show", ""], ["refresh", ""]]
+    cases = [{"id": f"f{i}", "file": CREDS, "kind": None, "argv": argv} for i, argv in enumerate(argvs + named)]
+    results = _matrix(rel, cases)
+    problems = [f"{c['argv']}: rc={results[c['id']]['rc']} {results[c['id']]['stderr'][-200:]}"
+                for c in cases if _crashed(results[c["id"]]) or results[c["id"]]["rc"] not in (0, 4)]
+    by_argv = {tuple(c["argv"]): results[c["id"]] for c in cases}
+    for argv in named[:2] + named[3:]:
+        if by_argv[tuple(argv)]["rc"] != 4:
+            problems.append(f"{argv}: rc={by_argv[tuple(argv)]['rc']}, want 4")
+    tail = by_argv[tuple(named[2])]
+    if tail["rc"] != 0:  # decision: a --tail beyond the log is the whole log
+        problems.append(f"--tail huge: rc={tail['rc']}, want 0 (the whole log)")
+    print(f"G15 flag fuzz: {len(cases)} runs, problems={len(problems)}")
+    assert not problems, "\n".join(problems[:20])
+
+
+# -- items 2, 4, 6 and the in-flight marker: hostile usage servers ---------------------------------------
+
+def _echoes(token: str) -> dict:
+    """The bearer echoed in every hidden form: JSON-escaped, split, base64, base64url."""
+    escaped = "".join(f"\\u{ord(c):04x}" for c in token)
+    return {"escaped": f"@@{escaped}@@", "split": " ".join(token[i:i + 3] for i in range(0, len(token), 3)),
+            "b64": base64.b64encode(f"Bearer {token}".encode()).decode(),
+            "b64url": base64.urlsafe_b64encode(f"x{token}".encode()).decode()}
+
+
+def test_g15_echoed_token_is_scrubbed_after_decoding(rel):
+    """Item 2: a usage body (200 and 401) echoing the bearer escaped, split and base64-encoded leaks
+    through no command (probe --raw [--json], trace, show, status); the leak scan sees all forms."""
+    rel.profile("p")
+    rel.profile("e")
+    access_p, access_e = rel.tokens["p"][0], rel.tokens["e"][0]
+    body = json.dumps(usage_body(extra_fields=_echoes(access_p))).replace("@@", "")
+    rel.fake.force_usage("p", Reply(200, body.replace('\\\\u', '\\u').encode()))
+    message = "token " + _echoes(access_e)["escaped"].replace("@@", "") + " " + _echoes(access_e)["b64"]
+    rel.fake.force_usage("e", Reply(401, json.dumps({"type": "error", "error": {
+        "type": "authentication_error", "message": "@@"}}).replace("@@", message).encode()))
+    runs = [rel.run(*argv) for argv in (["probe", "--raw", "--json", "p"], ["probe", "--raw", "p"],
+                                        ["probe", "--raw", "--json", "e"], ["trace", "p", "--json"], ["trace", "e"],
+                                        ["probe", "--json"], ["show", "e"], ["show", "e", "--json"], ["status"])]
+    raw = runs[0].json()["data"][0]
+    assert raw["status"] == 200 and raw["json"] is True, runs[0]
+    hits = rel.leaks()
+    print(f"G15 echoed token (escaped, split, base64): {len(runs)} commands, canary hits={len(hits)}")
+    assert not hits, "\n".join(map(str, hits[:5]))
+
+
+def test_g15_huge_retry_after_is_bounded(rel):
+    """Item 4: Retry-After 1e12 (and 1e10) on a usage 429: no OverflowError in pick/exec, blocked a week at most."""
+    import time
+
+    for name, value in (("p", "1000000000000"), ("q", "10000000000")):
+        rel.profile(name)
+        rel.fake.force_usage(name, Scenario.rate_limited(value).reply())
+    rel.profile("r")
+    first = rel.run("probe", "--json")
+    assert first.rc == 0, first
+    runs = [rel.run("pick", "--json"), rel.run("exec", "--", "true"), rel.run("status", "--json"),
+            rel.run("show", "p", "--json"), rel.run("pick", "--json", "--avoid", "r")]
+    assert all(r.rc in (0, 6) for r in runs), "\n".join(map(str, runs))
+    assert runs[0].json()["data"]["name"] == "r"
+    records = {r["name"]: r for r in runs[2].json()["data"]}
+    latest = 0.0
+    for name in ("p", "q"):
+        when = records[name].get("next_probe_at") or records[name].get("valid_until")
+        from datetime import datetime
+
+        latest = max(latest, datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp() - time.time())
+    print(f"G15 Retry-After 1e12/1e10: blocked for at most {latest / 86400:.2f} days; pick/exec exit codes "
+          f"{[r.rc for r in runs]}")
+    assert latest <= 8 * 86400
+
+
+def test_g15_deeply_nested_usage_body_is_unknown_with_a_reason(rel):
+    """Item 6: a 200 usage body nested 100,000 levels deep (and 900, under Python's limit)."""
+    rel.profile("p")
+    rel.profile("q")
+    rel.fake.force_usage("p", Reply(200, b"[" * 100_000 + b"]" * 100_000))
+    rel.fake.force_usage("q", Reply(200, b'{"five_hour": ' + b'{"a": ' * 900 + b"1" + b"}" * 900 + b"}"))
+    runs = [rel.run(*argv) for argv in (["probe", "--json"], ["trace", "p"], ["trace", "q", "--json"],
+                                        ["probe", "--raw", "p"], ["probe", "--raw", "--json", "q"], ["status"])]
+    assert all(r.rc == 0 for r in runs), "\n".join(map(str, runs))
+    records = {r["name"]: r for r in runs[0].json()["data"]}
+    show = rel.run("show", "p", "--json").json()["data"]
+    print(f"G15 nesting: 100,000 and 900 levels -> {records['p']['health']}/{records['q']['health']}; "
+          f"reasons {show.get('reasons')}")
+    assert records["p"]["health"] == records["q"]["health"] == "unknown"
+    assert any("nested deeper" in reason for reason in show.get("reasons") or []), show
+
+
+def test_g15_a_killed_probes_in_flight_mark_is_not_waited_on(rel):
+    """The in-flight marker: a probe SIGKILLed mid-request leaves its mark; the next command sees
+    its owner gone and probes at once instead of waiting ~11 s on it."""
+    import time
+
+    rel.profile("p")
+    rel.fake.force_usage("p", Reply(action="hang"))
+    proc = rel.start("probe", "p", "--json")
+    deadline = time.monotonic() + 20
+    while not any(r["path"].endswith("/usage") for r in rel.fake.requests) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    health = json.loads((rel.config / "health.json").read_text())
+    assert "p" in health.get("inflight", {}), health
+    proc.kill()
+    proc.finish()
+    rel.fake.force_usage("p", None)
+    started = time.monotonic()
+    run = rel.run("status", "--json")
+    waited = time.monotonic() - started
+    record = run.json()["data"][0]
+    print(f"G15 in-flight mark of a killed probe: next status took {waited:.2f}s (timeout 5 s; "
+          f"a live mark is waited on up to ~11 s), health={record['health']}")
+    assert run.rc == 0 and record["health"] == "ok" and waited < 4

@@ -630,7 +630,9 @@ def test_main_serves_script_until_interrupted(tmp_path):
     script.write_text(json.dumps(SCRIPT))
     env = dict(os.environ, PYTHONPATH=str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [sys.executable, "-m", "roost_plugins.fakeserver", "--port", "0", "--script", str(script)]
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
+    # SIGINT's disposition is set in the process we signal (a background job inherits it ignored).
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) as proc:
         try:
             base = proc.stdout.readline().strip()
             assert base.startswith("http://127.0.0.1:")

@@ -287,8 +287,14 @@ def test_interrupt_during_the_post_lands_after_the_write(ctx, roost_env, stub):
         return TokenGrant(NEW_ACCESS, NEW_REFRESH, 28800.0)
 
     stub.answer = interrupted
-    with pytest.raises(KeyboardInterrupt):
-        refresh.refresh_profile(ctx, profile)
+    # This process is the one signalled: give SIGINT Python's handler even when the suite was started
+    # as a background job (SIGINT inherited as ignored, so no KeyboardInterrupt would ever come).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            refresh.refresh_profile(ctx, profile)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert roost_env.credentials("a")["claudeAiOauth"]["refreshToken"] == NEW_REFRESH
     assert not journal.pending_path(profile).exists()
 
