@@ -150,7 +150,8 @@ def test_local_expiry_and_unusable_credentials_make_no_request(roost_env, health
     ps = discover(health_paths(roost_env))
     records = {r.name: r for r in get_records(health_ctx(), ps)}
     assert records["old"].health is Health.AUTH_EXPIRED and records["old"].error == "access token expired"
-    assert records["empty"].health is Health.AUTH_EXPIRED  # expiresAt 0 is long past
+    # No tokens and expiresAt 0: the file claude wipes after its own invalid_grant (logged out).
+    assert records["empty"].health is Health.AUTH_DEAD and records["empty"].error == "logged out: run claude login"
     assert records["no-access"].health is Health.AUTH_EXPIRED and "refresh" in records["no-access"].error
     assert records["mcp-only"].health is Health.AUTH_DEAD and "no access token" in records["mcp-only"].error
     assert records["broken"].health is Health.AUTH_DEAD and "not valid JSON" in records["broken"].error
