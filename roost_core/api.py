@@ -26,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "ENTRY_POINT_GROUP": ":ENTRY_POINT_GROUP",
     # the context handed to every run-time hook
     "RoostContext": ".context:RoostContext",
+    "Setting": ".setting:Setting",
     "Settings": ".config:Settings",
     "TRUTHY": ".config:TRUTHY",
     "SETTINGS": ".config:SETTINGS",

@@ -1,6 +1,11 @@
 """Settings: flag > environment > team > config file > built-in default (docs/settings.md).
 
-One resolver every command uses, so precedence is decided in one place.
+One resolver every command uses, so precedence is decided in one place. The
+core's settings are declared here (``SETTINGS``); a plugin declares its own
+through ``roost_register_settings()`` (``settings.<plugin>`` entry points),
+read only when a key the core does not know is asked for, or when every
+setting is listed (``roost config``, doctor, docs/settings.md), so a warm
+``roost pick`` imports no plugin to resolve its settings.
 """
 
 from __future__ import annotations
@@ -12,29 +17,11 @@ from typing import Any, Callable, Mapping
 from .durations import parse_duration
 from .errors import ValidationError
 from .numbers import number_setting
+from .setting import TRUTHY, Setting, as_list
 
-TRUTHY = frozenset({"1", "true", "yes", "on"})
+__all__ = ["SETTINGS", "TRUTHY", "Resolved", "Setting", "Settings", "load_config_file"]
 
-
-def _as_bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in TRUTHY
-
-
-def _as_pct(value: Any) -> float:
-    number = float(value)
-    if not 0 <= number <= 1000:
-        raise ValueError(f"{value!r} is not a percentage")
-    return number
-
-
-def _as_list(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [v for v in (p.strip() for p in value.split(",")) if v]
-    if not isinstance(value, (list, tuple)):
-        raise ValueError("expected a list of names or a comma-separated string")
-    return [str(v) for v in value]
+_as_list = as_list  # [plugins] disable
 
 
 def _duration_at_least(minimum: float, why: str) -> Callable[[Any], float]:
@@ -47,47 +34,70 @@ def _duration_at_least(minimum: float, why: str) -> Callable[[Any], float]:
     return convert
 
 
+def _core(name: str, default: Any, type: str, doc: str, **more: Any) -> Setting:
+    return Setting(default, name=name, type=type, doc=doc, **more)
+
+
+# The core's own settings: the engines' (pick, probe, refresh, leases, picks.log) and plugin choice.
+_CORE: list[Setting] = [
+    _core("strategy", "sticky", "str", "Pick strategy (a registered strategy name, see `roost pick --help`)."),
+    _core("stickiness", 300.0, "duration", "How long sticky keeps the last pick.", env="CLAUDE_LB_STICKINESS"),
+    _core("warn_at", None, "percent", "Warn when the pick's session or weekly usage is at or over this %."),
+    _core("timeout", 5.0, "duration", "Deadline of one probe request.", env="CLAUDE_LB_TIMEOUT",
+          convert=_duration_at_least(0.1, "a request needs time to be answered")),
+    _core("avoid", (), "list", "Profiles never picked (names; a comma-separated string in the environment)."),
+    _core("max_cost", None, "percent", "Skip profiles whose overage spend is at or over this %."),
+    _core("require_ok", False, "bool", "Pick only `ok` profiles (no `warning`)."),
+    _core("fallback", None, "str", "Profile used when no profile qualifies."),
+    _core("probe_source", "anthropic", "str", "Probe source plugin that probes every profile."),
+    _core("refresher", "anthropic", "str", "Token refresher plugin."),
+    _core("status_feed", "status-page", "str", "Platform status feed plugin."),
+    _core("probe_concurrency", 16, "int", "Probe requests in flight at once.", env="CLAUDE_LB_PROBE_CONCURRENCY",
+          convert=number_setting(integer=True, minimum=1, maximum=256), minimum=1, maximum=256),
+    _core("probe_budget", 20, "int", "Live probes per account per minute (the rest answer from the cache).",
+          env="CLAUDE_LB_PROBE_BUDGET", convert=number_setting(integer=True, minimum=1, maximum=100_000),
+          minimum=1, maximum=100_000),
+    _core("lock_stale", 60.0, "duration", "A refresh lock older than this (and its holder gone) is taken over.",
+          env="CLAUDE_LB_LOCK_STALE",
+          convert=_duration_at_least(10.0, "claude's own stale window; less would take a live claude's lock")),
+    _core("lock_wait", 20.0, "duration", "How long a refresh waits for another's lock.", env="CLAUDE_LB_LOCK_WAIT"),
+    _core("refresh_deadline", 15.0, "duration", "Deadline of one token refresh request.",
+          env="CLAUDE_LB_REFRESH_DEADLINE", convert=_duration_at_least(0.1, "a request needs time to be answered")),
+    _core("refresh_min_interval", 30.0, "duration", "A profile refreshed this recently is not refreshed again.",
+          env="CLAUDE_LB_REFRESH_MIN_INTERVAL"),
+    _core("picks_log_max_bytes", 10 * 1024 * 1024, "int", "picks.log rotates to picks.log.1 past this size.",
+          env="CLAUDE_LB_PICKS_LOG_MAX_BYTES", convert=number_setting(integer=True, minimum=0, maximum=1 << 40),
+          minimum=0, maximum=1 << 40),
+    _core("state_backend", "files", "str", "State backend plugin (also `[state] backend`).",
+          env="CLAUDE_LB_STATE_BACKEND"),
+]
+
+# Core settings by name (``api_base`` style keys stay valid for settings a plugin declares in a table).
+SETTINGS: dict[str, Setting] = {spec.name: spec for spec in _CORE}
+
+ORIGINS = ("flag", "env", "team", "file", "default")
+
+
 @dataclass(frozen=True)
-class Setting:
-    default: Any
-    convert: Callable[[Any], Any] = lambda v: v
-    env: str | None = None
-    section: str | None = None  # table in config.toml ("endpoints"), None = top level
-    team: bool = False  # may be set per [teams.NAME]
+class Resolved:
+    """A setting's value and where it came from (one of ORIGINS; ``source`` says which env var/team)."""
+
+    spec: Setting
+    value: Any
+    origin: str
+    source: str | None = None
+
+    def describe(self) -> str:
+        """``env CLAUDE_LB_X``, ``team ops``, ``file``, ``default``, ``flag``."""
+        return f"{self.origin} {self.source}" if self.source and self.origin in ("env", "team") else self.origin
 
 
-SETTINGS: dict[str, Setting] = {
-    "strategy": Setting("sticky", str, team=True),
-    "stickiness": Setting(300.0, parse_duration, env="CLAUDE_LB_STICKINESS"),
-    "warn_at": Setting(None, _as_pct, team=True),
-    "timeout": Setting(5.0, _duration_at_least(0.1, "a request needs time to be answered"), env="CLAUDE_LB_TIMEOUT"),
-    "avoid": Setting((), _as_list, team=True),
-    "max_cost": Setting(None, _as_pct, team=True),
-    "require_ok": Setting(False, _as_bool, team=True),
-    "fallback": Setting(None, str, team=True),
-    "api_base": Setting("https://api.anthropic.com", str, env="CLAUDE_LB_API_BASE", section="endpoints"),
-    "token_url": Setting("https://platform.claude.com/v1/oauth/token", str, env="CLAUDE_LB_TOKEN_URL",
-                         section="endpoints"),
-    "status_url": Setting("https://status.claude.com/api/v2/summary.json", str, env="CLAUDE_LB_STATUS_URL",
-                          section="endpoints"),
-    "user_agent": Setting("claude-code/2.1.332", str, env="CLAUDE_LB_USER_AGENT"),
-    "token_user_agent": Setting("axios/1.13.6", str, env="CLAUDE_LB_TOKEN_USER_AGENT"),
-    "probe_source": Setting("anthropic", str),
-    "refresher": Setting("anthropic", str),
-    "status_feed": Setting("status-page", str),
-    "probe_concurrency": Setting(16, number_setting(integer=True, minimum=1, maximum=256),
-                                 env="CLAUDE_LB_PROBE_CONCURRENCY"),
-    "probe_budget": Setting(20, number_setting(integer=True, minimum=1, maximum=100_000), env="CLAUDE_LB_PROBE_BUDGET"),
-    "usage_log": Setting(False, _as_bool, env="CLAUDE_LB_USAGE_LOG"),
-    "lock_stale": Setting(60.0, _duration_at_least(10.0, "claude's own stale window; less would take a live claude's lock"),
-                          env="CLAUDE_LB_LOCK_STALE"),
-    "lock_wait": Setting(20.0, parse_duration, env="CLAUDE_LB_LOCK_WAIT"),
-    "refresh_deadline": Setting(15.0, parse_duration, env="CLAUDE_LB_REFRESH_DEADLINE"),
-    "refresh_min_interval": Setting(30.0, parse_duration, env="CLAUDE_LB_REFRESH_MIN_INTERVAL"),
-    "picks_log_max_bytes": Setting(10 * 1024 * 1024, number_setting(integer=True, minimum=0, maximum=1 << 40),
-                                   env="CLAUDE_LB_PICKS_LOG_MAX_BYTES"),
-    "state_backend": Setting("files", str, env="CLAUDE_LB_STATE_BACKEND"),
-}
+def _dig(table: Any, path: tuple[str, ...]) -> tuple[bool, Any]:
+    for part in path:
+        if not isinstance(table, dict) or part not in table:
+            return False, None
+        table = table[part]
+    return True, table
 
 
 def load_config_file(path: Path) -> dict[str, Any]:
@@ -114,6 +124,8 @@ class Settings:
     env: Mapping[str, str] = field(default_factory=dict)
     team: str | None = None
     path: Path | None = None
+    # plugin name (or None: every plugin) -> the Settings that plugin declares
+    declared: Callable[[str | None], list[Setting]] | None = None
 
     @classmethod
     def load(cls, path: Path, env: Mapping[str, str], team_flag: str | None = None) -> "Settings":
@@ -130,43 +142,105 @@ class Settings:
         teams = self.file.get("teams", {})
         return teams if isinstance(teams, dict) else {}
 
-    def _raw(self, key: str, spec: Setting) -> tuple[Any, str]:
+    # -- declarations ------------------------------------------------------
+    def _plugin_specs(self, plugin: str | None = None) -> list[Setting]:
+        if self.declared is None:  # standalone use (tests, doctor): every installed plugin
+            from .plugins import PluginHost
+
+            host = PluginHost()
+            self.declared = host.declared_settings
+        return self.declared(plugin)
+
+    def specs(self) -> list[Setting]:
+        """Every declared setting: the core's, then each plugin's (a key declared twice: the first wins)."""
+        seen: dict[str, Setting] = {}
+        for spec in [*_CORE, *self._plugin_specs(None)]:
+            seen.setdefault(spec.key, spec)
+        return list(seen.values())
+
+    def spec(self, key: str) -> Setting:
+        """The declaration of ``key`` (dotted path, or a unique bare name); KeyError when none."""
+        if key in SETTINGS:
+            return SETTINGS[key]
+        specs = self.specs()
+        for spec in specs:
+            if spec.key == key:
+                return spec
+        named = [spec for spec in specs if spec.name == key]
+        if len(named) == 1:
+            return named[0]
+        raise KeyError(key)
+
+    # -- resolution --------------------------------------------------------
+    def _raw(self, spec: Setting) -> tuple[Any, str, str | None]:
         if spec.env and self.env.get(spec.env, "") != "":
-            return self.env[spec.env], f"environment {spec.env}"
+            return self.env[spec.env], "env", spec.env
         if spec.team and self.team:
-            table = self.teams.get(self.team, {})
-            if key in table:
-                return table[key], f"[teams.{self.team}]"
-        table = self.file.get(spec.section, {}) if spec.section else self.file
-        if isinstance(table, dict) and key in table:
-            where = f"[{spec.section}] {key}" if spec.section else key
-            return table[key], f"config.toml {where}"
-        if key == "state_backend" and isinstance(self.file.get("state"), dict) and "backend" in self.file["state"]:
-            return self.file["state"]["backend"], "config.toml [state] backend"
-        return spec.default, "default"
+            found, value = _dig(self.teams.get(self.team, {}), spec.team_path)
+            if found:
+                return value, "team", self.team
+        found, value = _dig(self.file, tuple(p for p in (spec.section or "").split(".") if p) + (spec.name,))
+        if found:
+            return value, "file", None
+        if spec.name == "state_backend" and spec.plugin == "core":
+            found, value = _dig(self.file, ("state", "backend"))
+            if found:
+                return value, "file", None
+        return spec.default, "default", None
+
+    def resolve(self, key: str | Setting, flag: Any = None) -> Resolved:
+        """Value and origin of one setting; a bad value is VALIDATION naming setting, plugin and source."""
+        spec = key if isinstance(key, Setting) else self.spec(key)
+        if flag is not None and flag != ():
+            raw, origin, source = flag, "flag", None
+        else:
+            raw, origin, source = self._raw(spec)
+            if origin == "default":
+                return Resolved(spec, raw, origin)
+        try:
+            value = spec.parse(raw)
+        except (TypeError, ValueError, OverflowError) as exc:
+            team_where = ".".join(("teams", str(source), *spec.team_path[:-1]))
+            where = {"env": f"env {source}", "team": f"team {source} (config.toml [{team_where}] {spec.name})",
+                     "file": f"file (config.toml {_where(spec)})", "flag": "flag"}[origin]
+            raise ValidationError(
+                f"bad value for {spec.key} (plugin {spec.plugin}) from {where}: {raw!r} ({exc})",
+                details={"key": spec.key, "plugin": spec.plugin, "origin": origin, "source": source}) from None
+        return Resolved(spec, value, origin, source)
 
     def get(self, key: str, flag: Any = None) -> Any:
-        spec = SETTINGS[key]
-        if flag is not None and flag != ():
-            return flag
-        value, origin = self._raw(key, spec)
-        if value is spec.default:
-            return value
-        try:
-            return spec.convert(value)
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise ValidationError(f"bad value for {key} from {origin}: {value!r} ({exc})",
-                                  details={"key": key, "origin": origin}) from None
+        return self.resolve(key, flag).value
 
     def origin(self, key: str) -> str:
-        """Where ``key``'s value comes from (environment, team, config.toml or default)."""
-        return self._raw(key, SETTINGS[key])[1]
+        """Where ``key``'s value comes from: ``env CLAUDE_LB_X``, ``team ops``, ``file`` or ``default``."""
+        spec = self.spec(key)
+        _, origin, source = self._raw(spec)
+        return Resolved(spec, None, origin, source).describe()
+
+    def resolve_all(self) -> list[Resolved]:
+        return [self.resolve(spec) for spec in self.specs()]
+
+    def table(self, section: str) -> dict[str, Any]:
+        """The config.toml table at ``section`` (``state.redis``) with the team's same table over it."""
+        path = tuple(p for p in section.split(".") if p)
+        found, table = _dig(self.file, path)
+        merged = dict(table) if found and isinstance(table, dict) else {}
+        if self.team:
+            team_path = path[1:] if path[:1] == ("plugins",) else path
+            found, team_table = _dig(self.teams, (self.team, *team_path))
+            if found and isinstance(team_table, dict):
+                merged.update(team_table)
+        return merged
 
     def plugin_config(self, name: str) -> dict[str, Any]:
-        """The ``[plugins.NAME]`` table for a plugin's own settings (empty when absent)."""
-        plugins = self.file.get("plugins", {})
-        table = plugins.get(name, {}) if isinstance(plugins, dict) else {}
-        return table if isinstance(table, dict) else {}
+        """Plugin NAME's settings: ``[plugins.NAME]`` with ``[teams.T.NAME]`` over it, declared keys resolved."""
+        merged = self.table(f"plugins.{name}")
+        for spec in self._plugin_specs(name):
+            if spec.section == f"plugins.{name}":
+                value = self.get(spec.key)
+                if value is not None:
+                    merged[spec.name] = value
+        return merged
 
     def section(self, name: str) -> dict[str, Any]:
         table = self.file.get(name, {})
@@ -181,3 +255,7 @@ class Settings:
         except ValueError as exc:
             raise ValidationError(f"bad value for [plugins] disable from config.toml: {disable!r} ({exc})",
                                   details={"key": "plugins.disable"}) from None
+
+
+def _where(spec: Setting) -> str:
+    return f"[{spec.section}] {spec.name}" if spec.section else spec.name

@@ -46,7 +46,10 @@ class RoostContext:
 
     @cached_property
     def settings(self) -> Settings:
-        return Settings.load(self.paths.config_file, self.env, self.team)
+        settings = Settings.load(self.paths.config_file, self.env, self.team)
+        # Plugins' declared settings come from this run's host (its disabled plugins), when first needed.
+        settings.declared = lambda plugin=None: self.host.declared_settings(plugin)
+        return settings
 
     @cached_property
     def host(self) -> PluginHost:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .interfaces import (DoctorCheck, PassiveSource, ProbeSource, Renderer, StateBackend, StatusFeed,
                              Strategy, TokenRefresher)
     from .records import Classification, HealthRecord, ProbeOutcome, Profile
+    from .setting import Setting
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 
@@ -118,6 +119,23 @@ def roost_register_commands(cli: "click.Group") -> None:
 
     Called only when the CLI needs commands that are not core ones (an
     unknown name, ``--help``, completion).
+    """
+
+
+@hookspec
+def roost_register_settings() -> "Setting | list[Setting]":
+    """Return the plugin's settings (``roost_core.api.Setting`` records).
+
+    Each names its key, ``type``, ``default``, environment variable, one-line
+    ``doc``, allowed ``choices`` and config.toml ``section`` (conventionally
+    ``plugins.<plugin>``); the owning plugin is filled in by the host. They
+    join the one resolver: flag > environment > ``[teams.NAME]`` (the section
+    inside the team table, without ``plugins.``) > config.toml > default,
+    with the same validation (a bad value is VALIDATION naming the setting,
+    the plugin and the source) and ``roost config`` lists them. Register the
+    hook through a ``settings.<plugin>`` entry point pointing at a small
+    module: it is imported only when one of its keys is read or every
+    setting is listed. Added in 0.6.0.
     """
 
 

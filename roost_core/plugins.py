@@ -12,7 +12,7 @@ becomes a PluginFailure and one warning, and the rest keeps working.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable
 
 import pluggy
@@ -32,6 +32,7 @@ KIND_HOOKS: dict[str, str] = {
     "doctor": "roost_register_doctor_checks",
     "state": "roost_register_state_backends",
     "command": "roost_register_commands",
+    "settings": "roost_register_settings",
     "passive": "roost_register_passive_sources",
 }
 ANY_KIND = "*"  # entry points without a known kind prefix load with every kind
@@ -258,6 +259,34 @@ class PluginHost:
 
     def add_commands(self, cli: Any) -> None:
         self.notify("roost_register_commands", "command", cli=cli)
+
+    def declared_settings(self, plugin: str | None = None) -> list[Any]:
+        """Settings declared through ``roost_register_settings`` (of one plugin, or all), owner filled in.
+
+        A plugin that fails to declare is a warning (its settings then keep
+        their defaults), not a failed command.
+        """
+        key = f"settings:{plugin or '*'}"
+        if key in self._cache:
+            return list(self._cache[key].values())
+        self.load_kind("settings", only=plugin)
+        found: dict[str, Any] = {}
+        for impl in reversed(self.pm.hook.roost_register_settings.get_hookimpls()):
+            owner = impl.plugin_name.split(":")[0]
+            if plugin is not None and owner != plugin:
+                continue
+            try:
+                result = impl.function()
+            except Exception as exc:
+                self._warn(f"plugin {owner!r} failed in roost_register_settings: {type(exc).__name__}: {exc}")
+                continue
+            for spec in result if isinstance(result, (list, tuple)) else [result]:
+                if spec is None or not getattr(spec, "name", ""):
+                    continue
+                spec = replace(spec, plugin=owner)
+                found.setdefault(spec.key, spec)
+        self._cache[key] = found
+        return list(found.values())
 
     # -- introspection -----------------------------------------------------
     def plugin_infos(self) -> list[PluginInfo]:

@@ -124,16 +124,15 @@ def check_config_dir(ctx: Any) -> CheckResult:
     return CheckResult("config-dir", "ok", f"{path} (0700, writable)", details)
 
 
-def _known_config_keys() -> set[str]:
-    from roost_core.api import SETTINGS
-
-    keys = {k for k, spec in SETTINGS.items() if spec.section is None}
-    return keys | {spec.section for spec in SETTINGS.values() if spec.section} | {"plugins", "teams", "state"}
+def _known_config_keys(settings: Any) -> set[str]:
+    """Top-level keys and tables that mean something: every declared setting's, plus plugins/teams/state."""
+    specs = settings.specs()
+    tables = {spec.section.split(".")[0] for spec in specs if spec.section}
+    return {spec.name for spec in specs if not spec.section} | tables | {"plugins", "teams", "state"}
 
 
 def check_config_file(ctx: Any) -> CheckResult:
-    from roost_core.api import SETTINGS, Settings, load_config_file
-    from roost_core.api import RoostError
+    from roost_core.api import RoostError, Settings, load_config_file
 
     path = ctx.paths.config_file
     details: dict[str, Any] = {"path": str(path)}
@@ -145,15 +144,15 @@ def check_config_file(ctx: Any) -> CheckResult:
     except RoostError as err:
         return CheckResult("config-file", "fail", err.message, details)
     bad = []
-    for key in SETTINGS:
+    for spec in settings.specs():  # the core's and every plugin's declared settings
         try:
-            settings.get(key)
+            settings.resolve(spec)
         except RoostError as err:
             bad.append(err.message)
     if bad:
         details["errors"] = bad
         return CheckResult("config-file", "fail", "; ".join(bad), details)
-    unknown = sorted(set(data) - _known_config_keys())
+    unknown = sorted(set(data) - _known_config_keys(settings))
     if unknown:
         details["unknown_keys"] = unknown
         return CheckResult("config-file", "warn", f"{path.name} parses, but these keys mean nothing to roost "

@@ -95,3 +95,11 @@ def roost_register_status_feeds():
 @hookimpl
 def roost_register_doctor_checks():
     return StatusPageCheck()
+
+
+@hookimpl
+def roost_register_settings():
+    from roost_core.api import Setting
+
+    return Setting("https://status.claude.com/api/v2/summary.json", name="status_url", section="endpoints",
+                   env="CLAUDE_LB_STATUS_URL", doc="Platform status feed (a Statuspage summary.json).")

@@ -1,11 +1,20 @@
-"""``roost config``: show resolved settings; plugins attach subcommands (usage-log)."""
+"""``roost config``: the resolved settings as TOML, each value's origin in a comment.
+
+Every declared setting (the core's and each plugin's) is listed with where its
+value came from (``# default``, ``# file``, ``# env CLAUDE_LB_X``, ``# team ops``);
+``--json`` gives ``{key: {value, origin, source, plugin}}``. Plugins attach
+subcommands here (``config usage-log``).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from ..config import SETTINGS
+from ..config import Resolved
 from ..context import RoostContext
+from ..tomlout import document
 from .common import json_option
 
 
@@ -32,14 +41,39 @@ class ConfigGroup(click.Group):
 @json_option
 @click.pass_context
 def config_group(ctx: click.Context) -> None:
-    """Show the resolved configuration (flag > env > team > config.toml > default)."""
+    """Show the resolved settings as TOML (flag > env > team > config.toml > default)."""
     if ctx.invoked_subcommand is not None:
         return
     rctx = ctx.ensure_object(RoostContext)
-    values = {key: rctx.settings.get(key) for key in SETTINGS}
-    meta = {"config_file": str(rctx.paths.config_file), "exists": rctx.paths.config_file.is_file(),
-            "team": rctx.settings.team}
-    text = "\n".join(f"{k} = {v!r}" for k, v in values.items())
-    rctx.out.emit(values, meta, text=text)
+    settings = rctx.settings
+    resolved = settings.resolve_all()
+    path = rctx.paths.config_file
+    meta = {"config_file": str(path), "exists": path.is_file(), "team": settings.team}
+    data = {r.spec.key: {"value": shown(r), "origin": r.origin, "source": r.source, "plugin": r.spec.plugin}
+            for r in resolved}
+    header = ["roost config: resolved settings (flag > env > team > config.toml > default)",
+              f"config file: {path}" + ("" if meta["exists"] else " (absent: built-in defaults)")
+              + (f"; team: {settings.team}" if settings.team else "")]
+    rows = [(r.spec.section, r.spec.name, shown(r), r.describe() + _plugin_note(r)) for r in resolved]
+    rctx.out.emit(data, meta, text=document(rows, header))
 
 
+def _plugin_note(resolved: Resolved) -> str:
+    return "" if resolved.spec.plugin == "core" else f" (plugin {resolved.spec.plugin})"
+
+
+def shown(resolved: Resolved) -> Any:
+    """The value as printed: a secret keeps at most its last 4 characters (a URL: its password hidden)."""
+    value = resolved.value
+    if isinstance(value, tuple):
+        value = list(value)
+    if not resolved.spec.secret or not isinstance(value, str) or not value:
+        return value
+    if "://" in value and "@" in value:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.password:
+            return value.replace(f":{parts.password}@", ":****@", 1)
+        return value
+    return "****" + value[-4:] if len(value) > 8 else "****"

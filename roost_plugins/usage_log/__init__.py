@@ -219,3 +219,14 @@ def roost_register_commands(cli: Any) -> None:
     if config is None or not hasattr(config, "add_command"):
         return  # no core config group in this build: nothing to attach to
     config.add_command(build_command())
+
+
+@hookimpl
+def roost_register_settings() -> Any:
+    from roost_core.api import TRUTHY, Setting
+
+    def lenient(value: Any) -> bool:  # anything but 1/true/yes/on is off, as it always was
+        return value if isinstance(value, bool) else str(value).strip().lower() in TRUTHY
+
+    return Setting(False, lenient, name="usage_log", type="bool", env="CLAUDE_LB_USAGE_LOG",
+                   doc="Append one JSON record per probe to usage-log.ndjson (also: roost config usage-log on).")

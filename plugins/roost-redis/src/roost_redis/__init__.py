@@ -23,8 +23,8 @@ class RedisBackendFactory:
         from .backend import RedisBackend
         from .settings import RedisSettings
 
-        table = ctx.settings.section("state").get("redis", {})
-        settings = RedisSettings.resolve(table if isinstance(table, dict) else {}, ctx.env, ctx.paths.config_dir)
+        table = ctx.settings.table("state.redis")  # [state.redis], a team's [teams.NAME.state.redis] over it
+        settings = RedisSettings.resolve(table, ctx.env, ctx.paths.config_dir)
         backend = RedisBackend(settings, ctx.paths.config_dir, ctx.paths, ctx.warn, ctx.now)
         # A claude on this machine writes the local tree under its own lock directories:
         # take them as the files backend does (through the plugin host, not an import).

@@ -1,0 +1,54 @@
+"""Settings as TOML text: what ``roost config`` prints (``tomllib`` reads it back).
+
+Only the value shapes a setting can have (strings, numbers, booleans,
+lists, tables); an unset value becomes a commented line, never ``None``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any, Iterable
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def key(name: str) -> str:
+    return name if _BARE_KEY.match(name) else value(name)
+
+
+def value(obj: Any) -> str:
+    """One TOML value (inline tables for mappings); ValueError for what TOML cannot hold."""
+    if isinstance(obj, bool):
+        return "true" if obj else "false"
+    if isinstance(obj, int):
+        return str(obj)
+    if isinstance(obj, float):
+        if not math.isfinite(obj):
+            raise ValueError("NaN and infinity are not settings")
+        return repr(obj)
+    if isinstance(obj, str):
+        return json.dumps(obj).replace("\x7f", "\\u007f")  # a TOML basic string (\uXXXX escapes)
+    if isinstance(obj, (list, tuple)):
+        return "[" + ", ".join(value(v) for v in obj) + "]"
+    if isinstance(obj, dict):
+        return "{ " + ", ".join(f"{key(str(k))} = {value(v)}" for k, v in obj.items()) + " }" if obj else "{}"
+    return value(str(obj))
+
+
+def document(rows: Iterable[tuple[str | None, str, Any, str]], header: list[str]) -> str:
+    """``rows`` of (section, name, value, comment) as a TOML document, top-level keys first.
+
+    A None value is written commented out (``# name = (unset)``).
+    """
+    by_section: dict[str | None, list[str]] = {}
+    for section, name, val, comment in rows:
+        line = (f"# {key(name)} = (unset)" if val is None else f"{key(name)} = {value(val)}")
+        by_section.setdefault(section, []).append(f"{line}  # {comment}" if comment else line)
+    out = [f"# {line}" for line in header]
+    out.extend(by_section.pop(None, []))
+    for section, lines in sorted(by_section.items(), key=lambda item: (item[0] != "endpoints", item[0] or "")):
+        header_key = ".".join(key(part) for part in section.split("."))
+        out.extend(["", f"[{header_key}]", *lines])
+    return "\n".join(out) + "\n"

@@ -1,0 +1,102 @@
+"""``roost config`` through the real executable: valid TOML with each value's origin, ``--json``
+with value and origin per key, team plugin tables, secrets hidden, bad values exit 4."""
+
+from __future__ import annotations
+
+import tomllib
+
+CONFIG = """\
+strategy = "least-used"
+stickiness = "2m"
+avoid = ["b"]
+[endpoints]
+status_url = "https://status.example/summary.json"
+[plugins.weighted]
+weights = { weekly = 2.0 }
+[state.redis]
+url = "rediss://roost:hunter2secret@redis.example:6380/0"
+[teams.ops]
+strategy = "weighted"
+warn_at = 80
+[teams.ops.weighted]
+weights = { session = 3.0 }
+"""
+
+
+def _write(roost_env, text: str) -> None:
+    roost_env.config.mkdir(parents=True, exist_ok=True)
+    (roost_env.config / "config.toml").write_text(text)
+
+
+def test_defaults_are_valid_toml_with_origins(roost_env):
+    proc = roost_env.run("config")
+    assert proc.returncode == 0, proc.stderr
+    doc = tomllib.loads(proc.stdout)
+    assert doc["strategy"] == "sticky" and doc["avoid"] == [] and doc["require_ok"] is False
+    assert doc["plugins"]["weighted"]["weights"] == {"weekly": 1.0, "session": 1.0}
+    assert "warn_at" not in doc and "# warn_at = (unset)  # default" in proc.stdout  # unset: a comment
+    assert "None" not in proc.stdout and "()" not in proc.stdout
+    assert 'strategy = "sticky"  # default\n' in proc.stdout
+    assert "usage_log = false  # default (plugin usage-log)" in proc.stdout
+    # roost_env points the endpoints at 127.0.0.1 through the environment
+    assert doc["endpoints"]["api_base"] == "http://127.0.0.1:9"
+    assert '# env CLAUDE_LB_API_BASE (plugin anthropic)' in proc.stdout
+
+
+def test_file_env_and_team_origins(roost_env):
+    _write(roost_env, CONFIG)
+    proc = roost_env.run("--team", "ops", "config", CLAUDE_LB_STICKINESS="45")
+    assert proc.returncode == 0, proc.stderr
+    doc = tomllib.loads(proc.stdout)
+    assert (doc["strategy"], doc["stickiness"], doc["warn_at"], doc["avoid"]) == ("weighted", 45.0, 80.0, ["b"])
+    lines = proc.stdout.splitlines()
+    assert 'strategy = "weighted"  # team ops' in lines and "stickiness = 45.0  # env CLAUDE_LB_STICKINESS" in lines
+    assert 'avoid = ["b"]  # file' in lines
+    assert "weights = { weekly = 1.0, session = 3.0 }  # team ops (plugin weighted)" in lines
+    assert "hunter2secret" not in proc.stdout
+    assert doc["state"]["redis"]["url"] == "rediss://roost:****@redis.example:6380/0"
+
+    rc, out = roost_env.run_json("--team", "ops", "config", CLAUDE_LB_STICKINESS="45")
+    data = out["data"]
+    assert rc == 0 and out["meta"]["team"] == "ops" and out["meta"]["exists"] is True
+    keys = ("strategy", "stickiness", "avoid", "timeout")
+    picked = {k: (v["value"], v["origin"]) for k, v in data.items() if k in keys}
+    assert picked == {"strategy": ("weighted", "team"), "stickiness": (45.0, "env"), "avoid": (["b"], "file"),
+                      "timeout": (5.0, "default")}
+    assert data["endpoints.status_url"]["origin"] == "env"  # the environment beats the file
+    assert data["plugins.weighted.weights"] == {"value": {"weekly": 1.0, "session": 3.0}, "origin": "team",
+                                                "source": "ops", "plugin": "weighted"}
+    assert "hunter2secret" not in str(out)
+    rc, out = roost_env.run_json("config", env=roost_env.env(**{"CLAUDE_LB_STATUS_URL": ""}))
+    assert out["data"]["endpoints.status_url"] == {"value": "https://status.example/summary.json",
+                                                   "origin": "file", "source": None, "plugin": "status-page"}
+
+
+def test_bad_values_exit_4_naming_setting_plugin_and_source(roost_env):
+    _write(roost_env, '[plugins.weighted]\nweights = { weekly = nan }\n[teams.ci]\ntimeout = inf\n')
+    proc = roost_env.run("config")
+    assert proc.returncode == 4 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("roost: error: bad value for plugins.weighted.weights (plugin weighted) from file")
+    rc, out = roost_env.run_json("--team", "ci", "config")
+    assert rc == 4 and out["error"]["details"] == {"key": "timeout", "plugin": "core", "origin": "team", "source": "ci"}
+    proc = roost_env.run("config", CLAUDE_LB_PROBE_BUDGET="nan")
+    assert proc.returncode == 4 and "probe_budget (plugin core) from env CLAUDE_LB_PROBE_BUDGET" in proc.stderr
+
+
+def test_team_strategy_and_weights_reach_the_pick(world):
+    """[teams.ops] strategy = "weighted" plus [teams.ops.weighted] weights: a per-team strategy override."""
+    from roostkit import canary
+
+    from roost_plugins.fakeserver import Scenario
+
+    for name, scenario in {"a": Scenario.ok(session=0, weekly=20), "b": Scenario.ok(session=50, weekly=40)}.items():
+        world.make_profile(name)
+        world.fake.add_account(name, access_token=canary("access", name), refresh_token=canary("refresh", name),
+                               usage=scenario)
+    _write(world, '[teams.plain]\nstrategy = "weighted"\n'
+                  '[teams.ops]\nstrategy = "weighted"\n[teams.ops.weighted]\nweights = { session = 0.0 }\n')
+    rc, out = world.run_json("--team", "plain", "which", "--stickiness", "0")  # 20/(0+1) vs 40/(50+1): b
+    assert rc == 0 and (out["data"]["name"], out["data"]["strategy"]) == ("b", "weighted")
+    rc, out = world.run_json("--team", "ops", "which", "--stickiness", "0")  # session weight 0: 20 vs 40: a
+    assert rc == 0 and out["data"]["name"] == "a", out
+    assert "0 x session_pct" in out["data"]["rationale"]
