@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 from .config import Settings
 from .output import Output
 from .paths import Paths
-from .plugins import PluginHost
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the host is built on first use: no context -> plugins -> hookspecs import at load
+    from .plugins import PluginHost
     from .interfaces import StateBackend
     from .records import Profile
 
@@ -38,7 +38,7 @@ class RoostContext:
     disabled_plugins: tuple[str, ...] = ()
     debug: bool = False
     clock: Callable[[], float] = time.time
-    host_override: PluginHost | None = None
+    host_override: "PluginHost | None" = None
 
     @cached_property
     def paths(self) -> Paths:
@@ -52,14 +52,18 @@ class RoostContext:
         return settings
 
     @cached_property
-    def host(self) -> PluginHost:
+    def host(self) -> "PluginHost":
         if self.host_override is not None:
             return self.host_override
+        from .plugins import PluginHost
+
         disabled = set(self.disabled_plugins) | set(self.settings.disabled_plugins)
         return PluginHost(disabled=disabled, warn=self.out.warn)
 
-    def config_free_host(self) -> PluginHost:
+    def config_free_host(self) -> "PluginHost":
         """A plugin host that ignores config.toml (doctor and --help work while it is broken)."""
+        from .plugins import PluginHost
+
         return PluginHost(disabled=set(self.disabled_plugins), warn=self.out.warn)
 
     @cached_property

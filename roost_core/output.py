@@ -56,11 +56,6 @@ class Output:
             merged.update(source())
         return merged
 
-    @property
-    def color(self) -> bool:
-        """Colour only on a terminal and without NO_COLOR."""
-        return "NO_COLOR" not in os.environ and self.stderr.isatty()
-
     def emit(self, data: Any, meta: dict[str, Any] | None = None, text: str | None = None) -> None:
         """The command's result: the envelope in JSON mode, else ``text`` (if any) on stdout."""
         if self.json_mode:

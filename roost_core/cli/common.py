@@ -32,10 +32,6 @@ def complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: st
         return []
 
 
-def duration_type() -> click.ParamType:
-    return DURATION
-
-
 class DurationType(click.ParamType):
     name = "duration"
 

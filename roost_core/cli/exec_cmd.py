@@ -271,8 +271,7 @@ def _outlast_the_lease(rctx: RoostContext, profile: Profile, plan: _Plan) -> Non
 def _child_profile(rctx: RoostContext, profile: Profile, held: leases.Lease | None) -> Profile:
     """Where the child's credentials live: a backend may hand it its own copy (an
     access-token-only file in fleet mode); None keeps the profile's own directory."""
-    place = getattr(rctx.state, "child_credentials_dir", None)
-    directory = place(profile, held) if callable(place) else None
+    directory = rctx.state.child_credentials_dir(profile, held)
     if not isinstance(directory, (str, os.PathLike)):
         return profile
     return dataclasses.replace(profile, directory=directory)

@@ -167,8 +167,7 @@ def _snapshot_bytes(rctx: RoostContext, profile: Profile) -> bytes:
     the fleet's refresh token could rotate it behind every machine's back);
     otherwise the profile's own credentials, byte for byte.
     """
-    child_dir = getattr(rctx.state, "child_credentials_dir", None)
-    directory = child_dir(profile, None) if rctx.shared_state is not None and callable(child_dir) else None
+    directory = rctx.state.child_credentials_dir(profile, None) if rctx.shared_state is not None else None
     if directory is None:
         return rctx.state.read_credentials(profile)
     return (Path(directory) / CREDENTIALS_FILE).read_bytes()

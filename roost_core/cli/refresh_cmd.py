@@ -105,17 +105,17 @@ def _refresh_many(rctx: RoostContext, *, force: bool, window: float | None, jitt
 def _refresh_listed(rctx: RoostContext, profile: Profile, *, force: bool, window: float | None,
                     jitter: float) -> dict[str, Any]:
     """One profile of a multi-profile run: failures become an entry, never an abort."""
-    from ..refresh import RefreshResult, is_due, read_credentials, refresh_profile
+    from ..refresh import SKIPPED_LEASED, SKIPPED_NOT_DUE, RefreshResult, is_due, read_credentials, refresh_profile
 
     try:
         if not force:
             creds = read_credentials(rctx, profile)
             if not is_due(creds, rctx.now(), window):
-                return RefreshResult(profile.name, "skipped_not_due", creds.expires_at_iso(), "not due").to_dict()
+                return RefreshResult(profile.name, SKIPPED_NOT_DUE, creds.expires_at_iso(), "not due").to_dict()
         _pause(jitter)
         return refresh_profile(rctx, profile, force=force, due_within_s=window).to_dict()
     except LeaseHeld as err:
-        return {"name": profile.name, "status": "skipped_leased", "expires_at": None, "detail": err.message}
+        return {"name": profile.name, "status": SKIPPED_LEASED, "expires_at": None, "detail": err.message}
     except RoostError as err:
         return {"name": profile.name, "status": "error", "expires_at": None, "detail": err.message,
                 "error": {"code": err.code, "message": err.message, "details": err.details,

@@ -88,9 +88,7 @@ def remove_cmd(rctx: RoostContext, name: str, purge: bool, yes: bool) -> None:
         _confirm_purge(rctx, name, directory, sorted(os.listdir(directory)), yes)
     with refresh_lock(rctx, profile, rctx.settings.get("lock_wait")):
         leases.ensure_not_leased(rctx, name)
-        forget = getattr(rctx.state, "remove_profile", None)
-        if callable(forget):
-            forget(profile)
+        rctx.state.remove_profile(profile)
         data = _take_apart(rctx, name, directory, purge)
     _forget(rctx, f"removed {name!r}", lambda: (healthcache.drop(rctx, name), lastpick.clear_if(rctx, name)))
     rctx.out.emit(data, {"purged": purge, "kept_count": len(data["kept"])}, text=name)
@@ -169,9 +167,7 @@ def rename_cmd(rctx: RoostContext, old: str, new: str, force: bool) -> None:
         if replaced:
             held.enter_context(refresh_lock(rctx, Profile(new, destination), rctx.settings.get("lock_wait")))
             leases.ensure_not_leased(rctx, new)
-        move = getattr(rctx.state, "rename_profile", None)
-        if callable(move):
-            move(profile, new, replace=replaced)
+        rctx.state.rename_profile(profile, new, replace=replaced)
         aside = _clear_destination(rctx, new, destination) if replaced else None
         os.rename(profile.directory, destination)
     _forget(rctx, f"renamed {old!r} to {new!r}", lambda: (healthcache.drop(rctx, old, new),
