@@ -6,8 +6,9 @@ stdout and hands each chunk to the passive ``stream`` tap, which records the
 ``rate_limit_event`` lines. Goal: the tap adds under 5 % to a plain
 pass-through of the same bytes. Timed in the same run, interleaved, medians:
 
-* in-process: roost_core.childproc.pump over OS pipes, tap off vs on
-  (the copy alone vs the copy plus the scan and the recording);
+* the pump: roost_core.childproc.pump between ``cat stream`` and ``cat >
+  /dev/null`` (two processes, as under exec), tap off vs on (the copy
+  alone vs the copy plus the scan and the recording);
 * end to end: the real ``roost exec --no-lease -- child`` whose child writes
   the stream, run with ``--output-format json`` (no tap: stdout inherited)
   vs ``--output-format stream-json`` (piped through the tap), and the child
@@ -28,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -65,7 +65,7 @@ def drain(fd: int) -> None:
 
 
 def in_process(path: Path, ctx, tap_on: bool) -> tuple[float, int]:
-    """pump() from a pipe fed by a writer thread into a pipe drained by a reader thread.
+    """pump() between two processes, as exec runs it: ``cat stream`` -> pump -> ``cat > /dev/null``.
 
     The tap is built before the clock starts, as exec builds it before the child starts.
     """
@@ -74,28 +74,17 @@ def in_process(path: Path, ctx, tap_on: bool) -> tuple[float, int]:
     from roost_core.records import Profile
 
     tap = stream_tap(ctx, Profile("work", Path(ctx.env["CLAUDE_LB_PROFILES_DIR"]) / "work")) if tap_on else None
-    src_r, src_w = os.pipe()
-    dst_r, dst_w = os.pipe()
-
-    def feed() -> None:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1 << 20):
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(src_w, view):]
-        os.close(src_w)
-
-    threads = [threading.Thread(target=feed), threading.Thread(target=drain, args=(dst_r,))]
     start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    pump(src_r, dst_w, tap)
-    os.close(dst_w)
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
-    os.close(dst_r)
-    return elapsed, (tap.recorded if tap else 0)
+    producer = subprocess.Popen(["cat", str(path)], stdout=subprocess.PIPE)
+    consumer = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    assert producer.stdout is not None and consumer.stdin is not None
+    src, dst = os.dup(producer.stdout.fileno()), consumer.stdin.fileno()
+    producer.stdout.close()
+    pump(src, dst, tap)
+    consumer.stdin.close()
+    producer.wait()
+    consumer.wait()
+    return time.perf_counter() - start, (tap.recorded if tap else 0)
 
 
 def end_to_end(argv: list[str], env: dict[str, str]) -> float:

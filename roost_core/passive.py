@@ -291,9 +291,9 @@ class StreamTap:
     """Finds ``rate_limit_event`` lines in a child's stdout chunks and records their readings.
 
     Cheap on the bytes that matter least: a chunk without the marker costs
-    one ``in`` scan (memchr speed) and one ``rfind`` of its last newline; only
-    chunks holding the marker are split into lines. Runs on the pump thread:
-    the passive sources are resolved up front (the plugin host is not
+    one substring scan and one ``rfind`` of its last newline; only chunks
+    holding the marker are split into lines. Runs on the pump thread: the
+    passive sources are resolved up front (the plugin host is not
     thread-safe); the state backend writes under its own lock.
     """
 
