@@ -264,12 +264,16 @@ def invalidate_cmd(rctx: RoostContext, name: str | None, all_: bool) -> None:
     """Drop a profile's cached health (the next status or pick re-probes it)."""
     if bool(name) == all_:
         raise ValidationError("give a profile NAME or --all")
+    from ..passive import forget
+
     if all_:
         dropped = healthcache.drop_all(rctx)
+        forget(rctx, *(p.name for p in rctx.profiles()), *dropped)
     else:
         rctx.profile(name)
         dropped = [name] if name in healthcache.entries(rctx) else []
         healthcache.drop(rctx, name)
+        forget(rctx, name)  # passive readings too: the next status or pick probes
     names = dropped if all_ else [name]
     rctx.out.emit({"invalidated": names, "had_entry": dropped}, {"count": len(names)}, text="\n".join(names))
     if not rctx.out.json_mode:

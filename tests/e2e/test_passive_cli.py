@@ -290,3 +290,10 @@ def test_a_site_passive_source_is_used_through_the_plugin_host(two, tmp_path):
     proc = two.run("hook", input=json.dumps(stop_failure_event("billing_error")), AXIOM_CLAUDE_PROFILE="home",
                    PYTHONPATH=str(site))
     assert proc.returncode == 0 and status(two)["home"]["health"] == "auth_dead"
+
+
+def test_invalidate_forgets_passive_readings_too(two):
+    two.run("statusline", input=json.dumps(statusline_document(5.0, 6.0)), AXIOM_CLAUDE_PROFILE="work")
+    assert status(two)["work"]["source"] == "statusline"
+    assert two.run("invalidate", "work").returncode == 0
+    assert status(two)["work"]["source"] == "probe"
