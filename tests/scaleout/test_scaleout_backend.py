@@ -229,7 +229,7 @@ def test_spend_intent_blocks_other_machines_after_the_lock_lapses(machines):
     lock.__enter__()
     a.read_credentials(pa)
     a.begin_spend(pa)
-    a._held_refresh("p").stop_watchdog()  # a is "paused" after its POST: the lock lapses
+    a.held_refresh("p").stop_watchdog()  # a is "paused" after its POST: the lock lapses
     time.sleep(1.2)
     with pytest.raises(Conflict, match="rotation is in flight"):
         with b.lock("refresh:p", timeout=0.5):
@@ -301,7 +301,7 @@ def test_journal_survives_a_store_outage_and_commits_next_run(machines, redis_se
         with pytest.raises(Unavailable, match="local journal"):
             a.write_credentials(pa, rotated(old, 1))
         assert len(list(a.journal.entries())) == 1
-        a._held_refresh("p").stop_watchdog()
+        a.held_refresh("p").stop_watchdog()
         a._held.clear()
     finally:
         redis_server.resume()

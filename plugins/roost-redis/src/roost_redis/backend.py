@@ -72,16 +72,16 @@ class RedisBackend(StateBackendBase):
         self.settings = settings
         self.keys = Keyspace(settings.prefix)
         self.conn = Conn(settings)
-        self._warn = warn
-        self._now = now
+        self.warn = warn
+        self.now = now
         self.host = socket.gethostname()
         self.local = LocalState(config_dir / "redis", warn)
         self.journal = Journal(self.local.journal_dir)
         self._sealer: Any = None
         self.paths = paths
-        self.creds = CredentialStore(self._script, self._call, self.keys, self.sealer, self.local, self.journal,
+        self.creds = CredentialStore(self.script, self.call, self.keys, self.sealer, self.local, self.journal,
                                      self.host, paths.profiles_tree, warn)
-        self.leases = LeaseIndex(self._script, self.keys, now, warn)
+        self.leases = LeaseIndex(self.script, self.keys, now, warn)
         self.epoch = EpochGuard(self.store_info, self.local.seen_epoch, self.local.remember_epoch,
                                 self._join_restore, settings.display_url)
         self._held: dict[str, HeldLock] = {}
@@ -98,34 +98,34 @@ class RedisBackend(StateBackendBase):
             self._sealer = Sealer.from_key_file(self.settings.key_file)
         return self._sealer
 
-    def _call(self, what: str, fn: Callable[[Any], Any]) -> Any:
+    def call(self, what: str, fn: Callable[[Any], Any]) -> Any:
         return self.conn.call(what, fn)
 
-    def _script(self, name: str, what: str, keys: list[str], args: list[Any]) -> Any:
+    def script(self, name: str, what: str, keys: list[str], args: list[Any]) -> Any:
         return self.conn.script(name, what, keys, args)
 
     @property
     def degraded(self) -> bool:
         return self.degraded_reason is not None
 
-    def _degrade(self, exc: RoostError) -> None:
+    def degrade(self, exc: RoostError) -> None:
         if self.degraded_reason is None:
             self.degraded_reason = exc.message
-            self._warn(f"{exc.message.split('; ')[0]}; showing this machine's last copy (degraded)")
+            self.warn(f"{exc.message.split('; ')[0]}; showing this machine's last copy (degraded)")
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "shared": True, "url": self.settings.display_url,
                 "degraded": self.degraded, "reason": self.degraded_reason}
 
     def store_info(self) -> StoreInfo | None:
-        return StoreInfo.from_hash(self._call("reading the store epoch", lambda c: c.hgetall(self.keys.meta)))
+        return StoreInfo.from_hash(self.call("reading the store epoch", lambda c: c.hgetall(self.keys.meta)))
 
-    def _ready_for_credentials(self) -> StoreInfo:
+    def ready_for_credentials(self) -> StoreInfo:
         """The epoch is known and this machine's journal is flushed (before any lock or commit)."""
         info = self.epoch.ensure()
         if not self._journal_flushed:
             for note in self.creds.flush_journal():
-                self._warn(note)
+                self.warn(note)
             self._journal_flushed = True
         return info
 
@@ -134,12 +134,12 @@ class RedisBackend(StateBackendBase):
 
         pushed = push_mirrors(self)
         if pushed:
-            self._warn(f"the redis store was restored elsewhere; pushed this machine's newer copies of "
+            self.warn(f"the redis store was restored elsewhere; pushed this machine's newer copies of "
                        f"{', '.join(sorted(pushed))}")
 
     # -- documents -------------------------------------------------------------
     def _read_versioned(self, name: str) -> tuple[int, dict[str, Any]]:
-        raw_v, raw = self._call("reading state", lambda c: c.hmget(self.keys.doc(name), ["v", "json"]))
+        raw_v, raw = self.call("reading state", lambda c: c.hmget(self.keys.doc(name), ["v", "json"]))
         version = int(raw_v or 0)
         if raw is None:
             return version, {}
@@ -148,7 +148,7 @@ class RedisBackend(StateBackendBase):
         except (UnicodeDecodeError, ValueError, RecursionError):
             doc = None
         if not isinstance(doc, dict):
-            self._warn(f"state document {name!r} in redis is corrupt; rebuilding it")
+            self.warn(f"state document {name!r} in redis is corrupt; rebuilding it")
             return version, {}
         return version, doc
 
@@ -160,7 +160,7 @@ class RedisBackend(StateBackendBase):
                 return doc
             version, doc = self._read_versioned(name)
         except BackendDown as exc:
-            self._degrade(exc)
+            self.degrade(exc)
             return self.local.mirrored_doc(name)
         self.local.mirror_doc(name, version, doc)
         return doc
@@ -168,14 +168,14 @@ class RedisBackend(StateBackendBase):
     def update_doc(self, name: str, fn: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
         try:
             if name == LEASES_DOC:
-                doc = self.leases.update(fn, self._intent_owner_for)
+                doc = self.leases.update(fn, self.intent_owner_for)
                 self.local.mirror_doc(name, -1, doc)
                 return doc
             return self._cas_doc(name, fn)
         except BackendDown as exc:
             if name in CRITICAL_DOCS:
                 raise
-            self._degrade(exc)
+            self.degrade(exc)
             work = copy.deepcopy(self.local.mirrored_doc(name))
             result = fn(work)
             new = work if result is None else result
@@ -190,7 +190,7 @@ class RedisBackend(StateBackendBase):
             result = fn(doc)
             new = doc if result is None else result
             payload = json.dumps(new, sort_keys=True, separators=(",", ":"))
-            stored = int(self._script("cas_doc", "writing state", [self.keys.doc(name)], [version, payload]))
+            stored = int(self.script("cas_doc", "writing state", [self.keys.doc(name)], [version, payload]))
             if stored >= 0:
                 self.local.mirror_doc(name, stored, new)
                 return new
@@ -234,7 +234,7 @@ class RedisBackend(StateBackendBase):
 
     def _acquire(self, name: str, timeout: float) -> HeldLock:
         profile = self._lock_profile(name)
-        epoch = self._ready_for_credentials().epoch if profile else ""
+        epoch = self.ready_for_credentials().epoch if profile else ""
         key = self.keys.rlock(profile) if profile else self.keys.lock(name)
         intent = self.keys.intent(profile) if profile else key
         fence = self.keys.fence(profile) if profile else key + ":fence"
@@ -245,7 +245,7 @@ class RedisBackend(StateBackendBase):
         delays = backoff_delays()
         why = "held by another roost process"
         while True:
-            result = self._script("acquire", "taking a lock", [key, intent, fence, self.keys.meta],
+            result = self.script("acquire", "taking a lock", [key, intent, fence, self.keys.meta],
                                   [owner, ttl_ms, "1" if profile else "0", epoch, hold_ms])
             status = int(result[0])
             if status == 1:
@@ -255,7 +255,7 @@ class RedisBackend(StateBackendBase):
                 return held
             if status == -2:
                 self.epoch.forget()
-                epoch = self._ready_for_credentials().epoch  # raises when the store was reset
+                epoch = self.ready_for_credentials().epoch  # raises when the store was reset
                 continue
             if status == -3:
                 why = f"the store was restored moments ago; refresh resumes in {int(result[1]) // 1000 + 1}s"
@@ -272,7 +272,7 @@ class RedisBackend(StateBackendBase):
             time.sleep(min(next(delays), max(deadline - time.monotonic(), 0.001)))
 
     def _extend(self, held: HeldLock) -> bool:
-        return bool(int(self._script("extend", "extending a lock", [held.key],
+        return bool(int(self.script("extend", "extending a lock", [held.key],
                                      [held.owner, int(held.ttl_s * 1000)])))
 
     def _release(self, held: HeldLock) -> None:
@@ -283,17 +283,17 @@ class RedisBackend(StateBackendBase):
             self._spends.pop(held.profile, None)
         intent = self.keys.intent(held.profile) if held.profile else held.key
         try:
-            self._script("release", "releasing a lock", [held.key, intent],
+            self.script("release", "releasing a lock", [held.key, intent],
                          [held.owner, "1" if clear_intent else "0"])
         except BackendDown as exc:
-            self._warn(f"could not release the {held.name.split(':')[0]} lock ({exc.message.split('; ')[0]}); "
+            self.warn(f"could not release the {held.name.split(':')[0]} lock ({exc.message.split('; ')[0]}); "
                        f"it lapses by itself within {self.settings.lock_ttl:g}s")
 
-    def _held_refresh(self, profile: str) -> HeldLock | None:
+    def held_refresh(self, profile: str) -> HeldLock | None:
         return next((h for h in self._held.values() if h.profile == profile), None)
 
-    def _intent_owner_for(self, profile: str) -> str:
-        held = self._held_refresh(profile)
+    def intent_owner_for(self, profile: str) -> str:
+        held = self.held_refresh(profile)
         return held.owner if held else ""
 
     def _clear_dead_intent(self, profile: str | None) -> bool:
@@ -305,7 +305,7 @@ class RedisBackend(StateBackendBase):
         """
         if profile is None:
             return False
-        raw = self._call("reading a spend intent", lambda c: c.hgetall(self.keys.intent(profile)))
+        raw = self.call("reading a spend intent", lambda c: c.hgetall(self.keys.intent(profile)))
         fields = {k.decode(): v.decode() for k, v in raw.items()} if raw else {}
         if not fields or fields.get("host") != self.host or fields.get("boot") != (_boot_id() or ""):
             return False
@@ -317,8 +317,8 @@ class RedisBackend(StateBackendBase):
             return False  # the owner is alive
         if self.journal.pending(profile):
             for note in self.creds.flush_journal(profile):
-                self._warn(note)
-        self._script("drop_intent", "clearing a dead spend intent", [self.keys.intent(profile)],
+                self.warn(note)
+        self.script("drop_intent", "clearing a dead spend intent", [self.keys.intent(profile)],
                      [fields.get("owner", "")])
         return True
 
@@ -329,13 +329,13 @@ class RedisBackend(StateBackendBase):
         owner = f"{self.host}:{os.getpid()}:{uuid.uuid4().hex}"
         key = self.keys.claim(name)
         ttl_ms = max(int(ttl_s * 1000), 1)
-        won = bool(self._call("claiming", lambda c: c.set(key, owner, nx=True, px=ttl_ms)))
+        won = bool(self.call("claiming", lambda c: c.set(key, owner, nx=True, px=ttl_ms)))
         try:
             yield won
         finally:
             if won:
                 try:
-                    self._script("del_if_owner", "releasing a claim", [key], [owner])
+                    self.script("del_if_owner", "releasing a claim", [key], [owner])
                 except BackendDown:
                     pass  # it lapses with its TTL
 
@@ -343,17 +343,17 @@ class RedisBackend(StateBackendBase):
     def append_line(self, log: str, line: str, max_bytes: int | None = None) -> None:
         eid = uuid.uuid4().hex[:20]
         try:
-            self._flush_spool()
+            self.flush_spool()
             self._xadd(log, eid, line)
         except BackendDown as exc:
             self.local.spool(log, eid, line)
-            self._degrade(exc)
+            self.degrade(exc)
 
     def _xadd(self, log: str, eid: str, line: str) -> None:
-        self._call("appending to a log", lambda c: c.xadd(self.keys.log(log), {"eid": eid, "line": line},
+        self.call("appending to a log", lambda c: c.xadd(self.keys.log(log), {"eid": eid, "line": line},
                                                            maxlen=self.settings.stream_maxlen, approximate=True))
 
-    def _flush_spool(self) -> None:
+    def flush_spool(self) -> None:
         if self._spool_flushed:
             return
         for path in self.local.spooled_files():
@@ -368,12 +368,12 @@ class RedisBackend(StateBackendBase):
 
     def iter_lines(self, log: str) -> Iterator[str]:
         """Every line, oldest first, once (a re-sent spool entry is de-duplicated by its eid)."""
-        self._flush_spool()
+        self.flush_spool()
         key = self.keys.log(log)
         seen: set[bytes] = set()
         start = "-"
         while True:
-            page = self._call("reading a log", lambda c: c.xrange(key, min=start, max="+", count=LOG_PAGE))
+            page = self.call("reading a log", lambda c: c.xrange(key, min=start, max="+", count=LOG_PAGE))
             for entry_id, fields in page:
                 eid = fields.get(b"eid", entry_id)
                 if eid in seen:
@@ -400,20 +400,20 @@ class RedisBackend(StateBackendBase):
     # -- credentials -------------------------------------------------------------
     def read_credentials(self, profile: Any) -> bytes:
         try:
-            self._ready_for_credentials()
+            self.ready_for_credentials()
             return self.creds.read(profile)
         except (BackendDown, StoreNotReady) as exc:
-            if self._held_refresh(profile.name) is not None:
+            if self.held_refresh(profile.name) is not None:
                 raise
             data = self.creds.read_mirror(profile)
-            self._degrade(exc)
+            self.degrade(exc)
             if data is None:
                 return profile.credentials_path.read_bytes()
             return data
 
     def write_credentials(self, profile: Any, data: bytes) -> None:
-        self._ready_for_credentials()
-        held = self._held_refresh(profile.name)
+        self.ready_for_credentials()
+        held = self.held_refresh(profile.name)
         if held is not None and held.lost and profile.name not in self._spends:
             raise Conflict(f"lost the refresh lock of {profile.name!r} before writing; nothing written",
                            details={"profile": profile.name})
@@ -432,7 +432,7 @@ class RedisBackend(StateBackendBase):
         intent peers must respect. Raises instead of letting the POST go.
         """
         name = profile.name
-        held = self._held_refresh(name)
+        held = self.held_refresh(name)
         if held is None:
             raise Conflict(f"refusing to refresh {name!r} without holding its refresh lock")
         if held.lost:
@@ -441,7 +441,7 @@ class RedisBackend(StateBackendBase):
         mark = self.creds.reads.get(name) or ReadMark(0, "")
         rotation_id = uuid.uuid4().hex
         for attempt in range(2):
-            result = self._script(
+            result = self.script(
                 "begin_spend", "recording a spend intent",
                 [held.key, self.keys.intent(name), self.keys.profile_leases(name), self.keys.cred(name)],
                 [held.owner, int(held.ttl_s * 1000), int(self.settings.intent_ttl * 1000), mark.v, self.host,
@@ -478,7 +478,7 @@ class RedisBackend(StateBackendBase):
         if not dead:
             return False
         self.leases.update(lambda doc: {"leases": {k: v for k, v in doc.get("leases", {}).items()
-                                                   if k not in dead}}, self._intent_owner_for)
+                                                   if k not in dead}}, self.intent_owner_for)
         return True
 
     # -- the fleet's profiles (fleet.py) ---------------------------------------------
@@ -502,7 +502,7 @@ class RedisBackend(StateBackendBase):
 
     def child_credentials_dir(self, profile: Any, lease: Any = None) -> Path:
         """Give a child an access-token-only copy (no refresh token): strict, never degraded."""
-        self._ready_for_credentials()
+        self.ready_for_credentials()
         self.creds.read(profile)  # rewrites <tree>/<name>/.credentials.json without the refresh token
         return Path(profile.directory)
 

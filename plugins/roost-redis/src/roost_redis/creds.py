@@ -101,7 +101,7 @@ def has_refresh_token(data: bytes) -> bool:
 
 def store_profiles(backend: Any) -> list[str]:
     """The names the store's ``profiles`` hash lists, sorted."""
-    names = backend._call("listing profiles", lambda c: c.hvals(backend.keys.profiles))
+    names = backend.call("listing profiles", lambda c: c.hvals(backend.keys.profiles))
     return sorted({raw.decode("utf-8", "replace") for raw in names})
 
 

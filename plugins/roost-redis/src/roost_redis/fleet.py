@@ -39,12 +39,12 @@ from .tombstones import Tombstone
 def sync_tree(backend: Any) -> None:
     """Create the store's profiles locally, import new local logins, retire the ones removed elsewhere."""
     try:
-        backend._ready_for_credentials()
+        backend.ready_for_credentials()
         keys: Keyspace = backend.keys
-        names, removed = backend._call("listing profiles", lambda c: c.pipeline(transaction=False)
+        names, removed = backend.call("listing profiles", lambda c: c.pipeline(transaction=False)
                                        .hvals(keys.profiles).hgetall(keys.removed).execute())
     except (BackendDown, StoreNotReady) as exc:
-        backend._degrade(exc)
+        backend.degrade(exc)
         return
     tree: Path = backend.paths.profiles_tree
     in_store = {raw.decode("utf-8", "replace") for raw in names}
@@ -74,7 +74,7 @@ def _materialise(backend: Any, profile: Profile) -> None:
     try:
         backend.creds.read(profile)
     except (RoostError, OSError) as exc:
-        backend._warn(f"could not bring profile {profile.name!r} from the store to this machine: "
+        backend.warn(f"could not bring profile {profile.name!r} from the store to this machine: "
                       f"{getattr(exc, 'message', None) or exc}")
 
 
@@ -94,19 +94,19 @@ def _retire(backend: Any, directory: Path, stone: Tombstone) -> None:
             shutil.rmtree(directory)
             kept = None
     except OSError as exc:
-        backend._warn(f"profile {name!r} was {stone.describe()}, but this machine's copy could not be "
+        backend.warn(f"profile {name!r} was {stone.describe()}, but this machine's copy could not be "
                       f"retired ({exc.strerror or exc}); delete {directory} by hand")
         return
     note = f"profile {name!r} was {stone.describe()}; this machine's copy is gone"
     if kept is not None:
         note = (f"profile {name!r} was {stone.describe()}; this machine's copy still held a refresh token "
                 f"and was moved aside to {kept} (0700), not imported again")
-    backend._warn(note)
+    backend.warn(note)
 
 
 # -- remove and rename in the store (the core holds the refresh locks) ---------------
 def _held_owner(backend: Any, name: str, what: str) -> str:
-    held = backend._held_refresh(name)
+    held = backend.held_refresh(name)
     if held is None or held.lost:
         raise Conflict(f"refusing to {what} {name!r} without holding its refresh lock",
                        details={"profile": name})
@@ -130,9 +130,9 @@ def _refused(status: int, result: list[Any], name: str, what: str) -> RoostError
 def remove(backend: Any, profile: Any) -> None:
     name = profile.name
     keys: Keyspace = backend.keys
-    backend._ready_for_credentials()
+    backend.ready_for_credentials()
     owner = _held_owner(backend, name, "remove")
-    result = backend._script(
+    result = backend.script(
         "remove_cred", "removing a profile",
         [keys.rlock(name), keys.cred(name), keys.profiles, keys.profile_leases(name), keys.intent(name),
          keys.removed],
@@ -147,7 +147,7 @@ def remove(backend: Any, profile: Any) -> None:
 def rename(backend: Any, profile: Any, new: str, replace: bool) -> None:
     old = profile.name
     keys: Keyspace = backend.keys
-    backend._ready_for_credentials()
+    backend.ready_for_credentials()
     owner = _held_owner(backend, old, "rename")
     new_owner = _held_owner(backend, new, "replace") if replace else ""
     backend.creds.read(profile)  # imports a local login the store has not seen yet
@@ -165,7 +165,7 @@ def rename(backend: Any, profile: Any, new: str, replace: bool) -> None:
     stone = backend.creds.tombstone(new)
     new_v = max(expected_new_v, stone.v if stone else 0) + 1
     blob = sealer.seal(new, new_v, data)
-    result = backend._script(
+    result = backend.script(
         "rename_cred", "renaming a profile",
         [keys.rlock(old), keys.cred(old), keys.cred(new), keys.profiles, keys.profile_leases(old),
          keys.profile_leases(new), keys.intent(old), keys.intent(new), keys.removed],

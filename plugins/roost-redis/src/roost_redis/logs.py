@@ -24,34 +24,34 @@ from .client import BackendDown
 from .localstate import read_spool
 
 if TYPE_CHECKING:
-    from .backend import RedisBackend
+    from .ops import StoreOps
 
 
-def location(backend: "RedisBackend", log: str) -> str:
+def location(backend: "StoreOps", log: str) -> str:
     """Where the log lives, with no secret in it (the password-redacted URL)."""
     return f"{backend.settings.display_url} {backend.keys.log(log)} (stream)"
 
 
-def spooled(backend: "RedisBackend", log: str) -> int:
+def spooled(backend: "StoreOps", log: str) -> int:
     """Lines of ``log`` this machine wrote while the store was down, not yet sent."""
     return sum(entry["log"] == log for path in backend.local.spooled_files() for entry in read_spool(path))
 
 
-def log_stats(backend: "RedisBackend", log: str) -> dict[str, Any]:
+def log_stats(backend: "StoreOps", log: str) -> dict[str, Any]:
     stats: dict[str, Any] = {"location": location(backend, log), "records": None, "bytes": None,
                              "backend": backend.name, "degraded": False}
     try:
-        backend._flush_spool()
-        stats["records"] = int(backend._call("counting a log", lambda c: c.xlen(backend.keys.log(log))))
+        backend.flush_spool()
+        stats["records"] = int(backend.call("counting a log", lambda c: c.xlen(backend.keys.log(log))))
     except BackendDown as exc:
-        backend._degrade(exc)
+        backend.degrade(exc)
         stats.update(degraded=True, reason=exc.message)
     stats["spooled"] = spooled(backend, log)
     return stats
 
 
-def truncate_log(backend: "RedisBackend", log: str) -> int:
+def truncate_log(backend: "StoreOps", log: str) -> int:
     """Empty the stream; the number of entries dropped. UNAVAILABLE when the store is down."""
-    backend._flush_spool()
+    backend.flush_spool()
     key = backend.keys.log(log)
-    return int(backend._call("truncating a log", lambda c: c.xtrim(key, maxlen=0, approximate=False)))
+    return int(backend.call("truncating a log", lambda c: c.xtrim(key, maxlen=0, approximate=False)))

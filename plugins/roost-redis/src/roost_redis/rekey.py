@@ -46,7 +46,7 @@ from .creds import ReadMark, StoredRecord, refresh_token_of, store_profiles
 from .keys import REFRESH_LOCK_PREFIX
 
 if TYPE_CHECKING:
-    from .backend import RedisBackend
+    from .ops import StoreOps
     from .crypto import Sealer
 
 REKEYED, CURRENT, SKIPPED, FAILED, ABSENT = "rekeyed", "current", "skipped", "failed", "absent"
@@ -64,13 +64,13 @@ class RekeyResult:
         return asdict(self)
 
 
-def rekey_store(backend: "RedisBackend", wait_s: float) -> list[RekeyResult]:
+def rekey_store(backend: "StoreOps", wait_s: float) -> list[RekeyResult]:
     """Every profile of the store, one at a time. The store being down aborts (UNAVAILABLE)."""
     backend.epoch.ensure()
     return [rekey_profile(backend, name, wait_s) for name in store_profiles(backend)]
 
 
-def rekey_profile(backend: "RedisBackend", name: str, wait_s: float) -> RekeyResult:
+def rekey_profile(backend: "StoreOps", name: str, wait_s: float) -> RekeyResult:
     try:
         with backend.lock(REFRESH_LOCK_PREFIX + name, wait_s):
             return _reseal(backend, name)
@@ -82,7 +82,7 @@ def rekey_profile(backend: "RedisBackend", name: str, wait_s: float) -> RekeyRes
         return RekeyResult(name, FAILED, detail=exc.message, exit_code=int(exc.exit_code))
 
 
-def _reseal(backend: "RedisBackend", name: str) -> RekeyResult:
+def _reseal(backend: "StoreOps", name: str) -> RekeyResult:
     record = backend.creds.fetch(name)
     if record is None:
         return RekeyResult(name, ABSENT, detail="listed in the store, but it holds no credentials")
@@ -94,7 +94,7 @@ def _reseal(backend: "RedisBackend", name: str) -> RekeyResult:
         _mirror(backend, name, record)
         return RekeyResult(name, CURRENT, record.v)
     blob = record.blob if sealed_now else sealer.reseal(record.blob)
-    status, stored_v = (int(x) for x in backend._script(
+    status, stored_v = (int(x) for x in backend.script(
         "rekey_cred", "re-sealing credentials", [backend.keys.cred(name)],
         [record.v, record.fp, blob, fp]))
     if status != 1:
@@ -106,14 +106,14 @@ def _reseal(backend: "RedisBackend", name: str) -> RekeyResult:
     return RekeyResult(name, REKEYED, record.v)
 
 
-def _mirror(backend: "RedisBackend", name: str, record: StoredRecord) -> None:
+def _mirror(backend: "StoreOps", name: str, record: StoredRecord) -> None:
     try:
         backend.local.mirror_cred(name, record.to_mirror())
     except (OSError, RoostError) as exc:
-        backend._warn(f"could not update this machine's sealed copy of {name!r} ({exc}); the store holds it")
+        backend.warn(f"could not update this machine's sealed copy of {name!r} ({exc}); the store holds it")
 
 
-def reseal_mirrors(backend: "RedisBackend") -> list[str]:
+def reseal_mirrors(backend: "StoreOps") -> list[str]:
     """Re-seal this machine's mirrored records still sealed with an older key; returns their names.
 
     After the store pass the mirror of every rekeyed profile already is the
@@ -133,7 +133,7 @@ def reseal_mirrors(backend: "RedisBackend") -> list[str]:
                      "fp": sealer.fingerprint(refresh_token_of(data))}
             backend.local.mirror_cred(name, fresh)
         except (RoostError, ValueError, OSError) as exc:
-            backend._warn(f"this machine's sealed copy of {name!r} could not be re-sealed "
+            backend.warn(f"this machine's sealed copy of {name!r} could not be re-sealed "
                           f"({getattr(exc, 'message', exc)}); left as it is")
             continue
         done.append(name)

@@ -18,7 +18,7 @@ from .leasedoc import DOC as LEASES_DOC
 from .store import StoreInfo, new_epoch
 
 if TYPE_CHECKING:
-    from .backend import RedisBackend
+    from .ops import StoreOps
 
 
 @dataclass
@@ -35,7 +35,7 @@ class RestoreReport:
                 "leases": self.leases, "journal": self.journal}
 
 
-def push_mirrors(backend: "RedisBackend") -> dict[str, int]:
+def push_mirrors(backend: "StoreOps") -> dict[str, int]:
     """Put every mirrored record whose version is newer than the store's; returns the pushed ones."""
     pushed: dict[str, int] = {}
     for record in backend.local.mirrored_profiles():
@@ -45,11 +45,11 @@ def push_mirrors(backend: "RedisBackend") -> dict[str, int]:
     return pushed
 
 
-def _push_leases(backend: "RedisBackend") -> int:
+def _push_leases(backend: "StoreOps") -> int:
     from roost_core.api import Lease
 
     mirrored = backend.local.mirrored_doc(LEASES_DOC).get("leases", {})
-    now = backend._now()
+    now = backend.now()
     keep = {}
     for lease_id, entry in (mirrored.items() if isinstance(mirrored, dict) else []):
         try:
@@ -60,20 +60,20 @@ def _push_leases(backend: "RedisBackend") -> int:
             keep[lease_id] = entry
     if keep:
         backend.leases.update(lambda doc: {"leases": {**doc.get("leases", {}), **keep}},
-                              backend._intent_owner_for)
+                              backend.intent_owner_for)
     return len(keep)
 
 
-def init_store(backend: "RedisBackend") -> tuple[bool, str]:
+def init_store(backend: "StoreOps") -> tuple[bool, str]:
     """Create the epoch if the store has none: (created, epoch)."""
-    result = backend._script("init_meta", "initialising the store", [backend.keys.meta], [new_epoch(), "0"])
+    result = backend.script("init_meta", "initialising the store", [backend.keys.meta], [new_epoch(), "0"])
     epoch = result[1].decode() if isinstance(result[1], bytes) else str(result[1])
     backend.local.remember_epoch(epoch)
     return bool(int(result[0])), epoch
 
 
-def restore(backend: "RedisBackend") -> RestoreReport:
-    result = backend._script("init_meta", "restoring the store", [backend.keys.meta],
+def restore(backend: "StoreOps") -> RestoreReport:
+    result = backend.script("init_meta", "restoring the store", [backend.keys.meta],
                              [new_epoch(), "1"])
     created = bool(int(result[0]))
     epoch = result[1].decode() if isinstance(result[1], bytes) else str(result[1])
@@ -89,7 +89,7 @@ def restore(backend: "RedisBackend") -> RestoreReport:
     return report
 
 
-def store_status(backend: "RedisBackend") -> dict[str, Any]:
+def store_status(backend: "StoreOps") -> dict[str, Any]:
     """What ``roost state status`` and doctor report (no secrets)."""
     info: StoreInfo | None = backend.store_info()
 
@@ -103,8 +103,8 @@ def store_status(backend: "RedisBackend") -> dict[str, Any]:
         raw = value.get(name) if isinstance(value, dict) else None
         return raw.decode() if isinstance(raw, bytes) else raw
 
-    server = backend._call("reading server info", lambda c: c.info("server"))
-    profiles = backend._call("listing profiles", lambda c: c.hgetall(backend.keys.profiles))
+    server = backend.call("reading server info", lambda c: c.info("server"))
+    profiles = backend.call("listing profiles", lambda c: c.hgetall(backend.keys.profiles))
     return {
         "url": backend.settings.display_url,
         "tls": backend.settings.url.startswith("rediss://"),
