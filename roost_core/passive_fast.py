@@ -158,6 +158,11 @@ def resolve_profile(env) -> "tuple[str, str] | None":
         directory = os.path.join(tree, candidate)
         if _valid_name(candidate) and os.path.isfile(os.path.join(directory, ".credentials.json")):
             return candidate, directory
+    # roost's single-profile fallback: $CLAUDE_CONFIG_DIR with its own credentials is profile "default"
+    # (roost_core.profiles.discover), unless the tree has a profile of that name.
+    if os.path.isfile(os.path.join(real, ".credentials.json")) and \
+            not os.path.isfile(os.path.join(tree, "default", ".credentials.json")):
+        return "default", os.path.expanduser(single)
     return None
 
 

@@ -297,3 +297,14 @@ def test_invalidate_forgets_passive_readings_too(two):
     assert status(two)["work"]["source"] == "statusline"
     assert two.run("invalidate", "work").returncode == 0
     assert status(two)["work"]["source"] == "probe"
+
+
+def test_statusline_records_for_the_single_profile_fallback(roost_env, tmp_path):
+    single = tmp_path / "solo-claude"
+    single.mkdir()
+    (single / ".credentials.json").write_text((roost_env.make_profile("x")).read_text())
+    env = {"CLAUDE_CONFIG_DIR": str(single), "CLAUDE_LB_PROFILES_DIR": str(tmp_path / "empty-tree")}
+    proc = roost_env.run("statusline", input=json.dumps(statusline_document(1.0, 2.0)), **env)
+    assert proc.returncode == 0 and proc.stdout.startswith("default · 5h 1%")
+    rc, out = roost_env.run_json("status", "--no-platform-status", **env)
+    assert by_name(out)["default"]["source"] == "statusline"
