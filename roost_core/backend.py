@@ -10,8 +10,9 @@ backends", describes each capability.
 from __future__ import annotations
 
 import contextlib
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .errors import Conflict, Unavailable
 
@@ -33,6 +34,28 @@ class StateBackendBase:
 
     name: str = "unnamed"
 
+    # -- required: every backend implements these (see roost_core.interfaces) --------
+    def read_doc(self, name: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def update_doc(self, name: str, fn: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def lock(self, name: str, timeout: float) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def append_line(self, log: str, line: str, max_bytes: int | None = None) -> None:
+        raise NotImplementedError
+
+    def iter_lines(self, log: str) -> Iterator[str]:
+        raise NotImplementedError
+
+    def read_credentials(self, profile: "Profile") -> bytes:
+        raise NotImplementedError
+
+    def write_credentials(self, profile: "Profile", data: bytes) -> None:
+        raise NotImplementedError
+
     # -- locks -----------------------------------------------------------------
     @contextlib.contextmanager
     def claim(self, name: str, ttl_s: float) -> Iterator[bool]:
@@ -42,7 +65,7 @@ class StateBackendBase:
         bounds how long a shared store may keep the claim of a dead holder.
         """
         try:
-            held = self.lock(f"claim:{name}", timeout=0.0)  # type: ignore[attr-defined]
+            held = self.lock(f"claim:{name}", timeout=0.0)
             held.__enter__()
         except Conflict:
             yield False
@@ -59,7 +82,7 @@ class StateBackendBase:
 
     def log_stats(self, log: str) -> dict[str, Any]:
         """``{location, records, bytes, backend, degraded}``; default: counts ``iter_lines``."""
-        records = sum(1 for _ in self.iter_lines(log))  # type: ignore[attr-defined]
+        records = sum(1 for _ in self.iter_lines(log))
         return {"location": f"{self.name}:{log}", "records": records, "bytes": None,
                 "backend": self.name, "degraded": False}
 

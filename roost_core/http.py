@@ -84,7 +84,7 @@ class _BoundedBody:
         if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
             raise _UndecodableBody(f"unsupported content-encoding {encoding[:40]!r}")
         self.coding = codings[0] if codings else None
-        self._zlib = None
+        self._zlib: Any = None
         if self.coding in ("gzip", "x-gzip"):
             self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif self.coding == "deflate":

@@ -180,9 +180,9 @@ def model_usage(record: HealthRecord, model: str) -> list[tuple[str, float, str 
     """
     wanted = " ".join(model.lower().split())
     found: list[tuple[str, float, str | None]] = []
-    flat = {"opus": record.opus_pct, "sonnet": record.sonnet_pct}
-    if flat.get(wanted) is not None:
-        found.append((wanted, float(flat[wanted]), record.weekly_resets_at))
+    flat = {"opus": record.opus_pct, "sonnet": record.sonnet_pct}.get(wanted)
+    if flat is not None:
+        found.append((wanted, float(flat), record.weekly_resets_at))
     for limit in record.model_limits or []:
         label = str(limit.get("model") or "")
         percent = limit.get("pct", limit.get("percent"))  # "percent": records cached before 2026-12
@@ -484,7 +484,7 @@ def _warn_at(results: list[PickResult], threshold: float | None) -> list[str]:
         record = result.record
         hot = [f"{label} {pct:g}%" for label, pct in
                (("session", record.session_pct if record else None), ("weekly", record.weekly_pct if record else None))
-               if pct is not None and pct >= threshold]
+               if pct is not None and threshold is not None and pct >= threshold]
         if hot:
             messages.append(f"{result.name} is at {' and '.join(hot)} (--warn-at {threshold:g}%)")
     return messages
@@ -574,7 +574,7 @@ def run_pick(ctx: "RoostContext", options: PickOptions, *, side_effects: bool = 
         say(f"no profile is ok; picked {results[0].name} ({results[0].health.value})")
     for message in _warn_at(results, opts.warn_at):
         say(message)
-    rows = explain_rows(records, decision, [r.name for r in results], notes, fallback and fallback.name)
+    rows = explain_rows(records, decision, [r.name for r in results], notes, fallback.name if fallback else None)
     if options.explain and not ctx.out.json_mode:
         show_explain(ctx, strategy.name, rationale, rows)
     if side_effects:

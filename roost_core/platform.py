@@ -33,7 +33,8 @@ def _from_doc(doc: dict[str, Any], key: str) -> tuple[PlatformStatus, float] | N
     if doc.get("key") != key or not isinstance(stored, dict) or not isinstance(at, (int, float)):
         return None
     try:
-        status = PlatformStatus(**{k: stored.get(k) for k in STORED_FIELDS})
+        fields: dict[str, Any] = {k: stored.get(k) for k in STORED_FIELDS}
+        status = PlatformStatus(**fields)
     except TypeError:
         return None
     status.active_incidents = [i for i in status.active_incidents or [] if isinstance(i, dict)]

@@ -280,7 +280,8 @@ class PluginHost:
             except Exception as exc:
                 self._warn(f"plugin {owner!r} failed in roost_register_settings: {type(exc).__name__}: {exc}")
                 continue
-            for spec in result if isinstance(result, (list, tuple)) else [result]:
+            specs: list[Any] = list(result) if isinstance(result, (list, tuple)) else [result]
+            for spec in specs:
                 if spec is None or not getattr(spec, "name", ""):
                     continue
                 spec = replace(spec, plugin=owner)
@@ -311,8 +312,8 @@ class PluginHost:
             base = name.split(":")[0]
             info = infos.setdefault(base, PluginInfo(base, None, None))
             for hook in self.pm.get_hookcallers(plugin) or []:
-                kind = next((k for k, h in KIND_HOOKS.items() if h == hook.name), None)
-                if kind and kind not in info.kinds:
-                    info.kinds.append(kind)
+                hook_kind = next((k for k, h in KIND_HOOKS.items() if h == hook.name), None)
+                if hook_kind and hook_kind not in info.kinds:
+                    info.kinds.append(hook_kind)
             info.provides.update(provides.get(name, {}))
         return sorted(infos.values(), key=lambda i: i.name)

@@ -1,0 +1,46 @@
+"""The public API is typed: mypy passes on roost_core.api and every module it re-exports from,
+and the wheel ships roost_core/py.typed so a plugin's own mypy run sees those types."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def exported_modules() -> list[str]:
+    """``roost_core`` modules named in api._EXPORTS (read from the source, nothing imported)."""
+    text = (ROOT / "roost_core" / "api.py").read_text(encoding="utf-8")
+    targets = re.findall(r'^\s*"[A-Za-z_]\w*": "([^"]*)",', text, re.M)
+    return sorted({"roost_core" + target.split(":")[0] for target in targets})
+
+
+def test_every_export_names_a_module_and_attribute():
+    import roost_core.api as api
+
+    assert exported_modules() and set(api.__all__) == set(api._EXPORTS)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mypy") is None,
+                    reason="mypy is not installed (pip install -e '.[test]' installs it)")
+def test_the_api_and_the_modules_it_exports_are_mypy_clean():
+    modules = ["roost_core.api", *exported_modules()]
+    args = [arg for module in modules for arg in ("-m", module)]
+    # silent: modules outside the API are followed for their types but not judged here.
+    run = subprocess.run([sys.executable, "-m", "mypy", "--cache-dir", "/dev/null", "--follow-imports=silent",
+                          "--no-error-summary", *args], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_py_typed_ships_with_the_package():
+    assert (ROOT / "roost_core" / "py.typed").is_file()
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "py.typed" in config["tool"]["setuptools"]["package-data"]["roost_core"]
+    assert any(dep.startswith("mypy") for dep in config["project"]["optional-dependencies"]["test"])
