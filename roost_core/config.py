@@ -78,7 +78,7 @@ SETTINGS: dict[str, Setting] = {spec.name: spec for spec in _CORE}
 ORIGINS = ("flag", "env", "team", "file", "default")
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Resolved:
     """A setting's value and where it came from (one of ORIGINS; ``source`` says which env var/team)."""
 

@@ -20,9 +20,9 @@ FALSY = frozenset({"", "0", "false", "no", "off"})
 TYPES = ("str", "int", "float", "bool", "duration", "percent", "list", "table")
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # not frozen: defined on every run's hot path, and frozen doubles that cost
 class Setting:
-    """A setting's declaration. ``convert`` (optional) replaces the converter of ``type``."""
+    """A setting's declaration (treat it as read-only). ``convert`` replaces the converter of ``type``."""
 
     default: Any = None
     convert: Callable[[Any], Any] | None = None
