@@ -67,3 +67,24 @@ def without_profiles(doc, names) -> dict:
     doc["profiles"] = profiles
     doc["version"] = VERSION
     return doc
+
+
+# A status line at 1 Hz repeats itself: an identical reading this soon after the stored one is not written.
+REPEAT_S = 15.0
+
+
+def repeats(doc, name: str, reading: dict, cred_mtime_ns=None) -> bool:
+    """True when ``reading`` says what the stored reading of its source said, less than REPEAT_S ago."""
+    old = readings_of(doc, name).get(reading.get("source") or "passive")
+    if not old or old.get("cred_mtime_ns") != cred_mtime_ns:
+        return False
+    if not 0 <= float(reading.get("observed_at") or 0) - old["observed_at"] < REPEAT_S:
+        return False
+    same = all(old.get(k) == reading.get(k) for k in ("health", "until", "reason"))
+    windows = old.get("windows") if isinstance(old.get("windows"), dict) else {}
+    for window, block in (reading.get("windows") or {}).items():
+        before = windows.get(window)
+        if not isinstance(before, dict) or (before.get("pct"), before.get("resets_at")) != \
+                (block.get("pct"), block.get("resets_at")):
+            return False
+    return same

@@ -220,6 +220,8 @@ def record(env, name: str, reading: dict, cred_mtime_ns) -> None:
         except (ValueError, UnicodeDecodeError, OSError) as exc:
             debug_note(env, f"passive.json unreadable ({type(exc).__name__}); rebuilding it")
             doc = {}
+        if passive_doc.repeats(doc, name, reading, cred_mtime_ns):
+            return  # the same figures a moment ago: no write (a status line may run every second)
         new = passive_doc.with_reading(doc, name, reading, cred_mtime_ns)
         _replace(path, (json.dumps(new, indent=1, sort_keys=True) + "\n").encode())
     finally:

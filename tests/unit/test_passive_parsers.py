@@ -107,3 +107,15 @@ def test_the_passive_document_keeps_windows_per_source():
 
 def test_fast_path_lock_file_is_the_files_backend_lock_of_the_document():
     assert passive_doc.LOCK_FILE == lock_file_name(f"doc:{passive_doc.DOC}")
+
+
+def test_an_identical_reading_moments_later_is_a_repeat():
+    first = parse_statusline(statusline_document(37.5, 62.0, now=NOW), NOW)
+    doc = passive_doc.with_reading({}, "work", first, 7)
+    again = parse_statusline(statusline_document(37.5, 62.0, now=NOW), NOW + 1)
+    assert passive_doc.repeats(doc, "work", again, 7)
+    assert not passive_doc.repeats(doc, "work", again, 8)  # the credentials changed
+    later = parse_statusline(statusline_document(37.5, 62.0, now=NOW), NOW + passive_doc.REPEAT_S)
+    assert not passive_doc.repeats(doc, "work", later, 7)
+    moved = parse_statusline(statusline_document(38.0, 62.0, now=NOW), NOW + 1)
+    assert not passive_doc.repeats(doc, "work", moved, 7)
