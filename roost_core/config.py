@@ -92,6 +92,13 @@ class Resolved:
         return f"{self.origin} {self.source}" if self.source and self.origin in ("env", "team") else self.origin
 
 
+class UnknownSetting(ValidationError, KeyError):
+    """A key no declaration matches: VALIDATION for the user, a KeyError for code."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.message
+
+
 def _dig(table: Any, path: tuple[str, ...]) -> tuple[bool, Any]:
     for part in path:
         if not isinstance(table, dict) or part not in table:
@@ -159,7 +166,7 @@ class Settings:
         return list(seen.values())
 
     def spec(self, key: str) -> Setting:
-        """The declaration of ``key`` (dotted path, or a unique bare name); KeyError when none."""
+        """The declaration of ``key`` (dotted path, or a unique bare name); UnknownSetting when none."""
         if key in SETTINGS:
             return SETTINGS[key]
         specs = self.specs()
@@ -169,7 +176,8 @@ class Settings:
         named = [spec for spec in specs if spec.name == key]
         if len(named) == 1:
             return named[0]
-        raise KeyError(key)
+        raise UnknownSetting(f"no loaded plugin declares the setting {key!r} (is the plugin that owns it "
+                             "disabled or not installed?)", details={"key": key})
 
     # -- resolution --------------------------------------------------------
     def _raw(self, spec: Setting) -> tuple[Any, str, str | None]:

@@ -143,9 +143,12 @@ def test_types_choices_and_bounds():
     assert Setting(name="x", section="state.redis").key == "state.redis.x"
 
 
-def test_unknown_key_is_a_key_error(tmp_path):
+def test_unknown_key_is_validation_and_a_key_error(tmp_path):
     with pytest.raises(KeyError):
         load(tmp_path, "").get("no_such_setting")
+    with pytest.raises(ValidationError, match="no loaded plugin declares the setting 'no_such_setting'") as info:
+        load(tmp_path, "").get("no_such_setting")
+    assert info.value.exit_code == 4
 
 
 def test_settings_toml_round_trips():
