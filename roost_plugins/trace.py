@@ -24,14 +24,15 @@ def _response(outcome: Any) -> dict[str, Any] | None:
             "elapsed_s": round(outcome.elapsed_s, 4)}
 
 
-def trace_data(ctx: Any, name: str, timeout: float | None) -> dict[str, Any]:
+def trace_data(ctx: Any, name: str, timeout: float | None, force: bool = False) -> dict[str, Any]:
     from roost_core.api import probe_traced
 
     from roost_core.api import passive_summary
 
     profile = ctx.profile(name)
     passive = passive_summary(ctx, name, ctx.now())  # what the running claude reported before this probe
-    outcome, verdict, record = probe_traced(ctx, profile, timeout=timeout)
+    # Over budget too, but not into a usage-endpoint 429 block unless --force.
+    outcome, verdict, record = probe_traced(ctx, profile, timeout=timeout, force=force)
     last = passive["last_observed_at"]
     return {
         "evidence": {"decided_by": "probe",
@@ -70,13 +71,13 @@ def _secrets(ctx: Any, name: str) -> tuple[str, ...]:
     return read_local(ctx, ctx.profile(name)).secrets
 
 
-def run_trace(ctx: Any, name: str, timeout: float | None) -> None:
+def run_trace(ctx: Any, name: str, timeout: float | None, force: bool = False) -> None:
     from roost_core.api import ValidationError
     from roost_core.api import render
 
     if timeout is not None and timeout <= 0:
         raise ValidationError("--timeout must be more than 0 seconds")
-    data = scrub_deep(trace_data(ctx, name, timeout), _secrets(ctx, name))
+    data = scrub_deep(trace_data(ctx, name, timeout, force), _secrets(ctx, name))
     if not ctx.out.json_mode and not render(ctx, "trace", data, {}):
         import json
 
@@ -93,11 +94,12 @@ def build_command() -> Any:
     @click.argument("name", shell_complete=complete_profiles)
     @click.option("--timeout", type=DURATION, default=None, metavar="DURATION",
                   help="Probe deadline (default 5s, setting 'timeout').")
+    @click.option("--force", is_flag=True, help="Probe even while a usage-endpoint 429 holds the account back.")
     @json_option
     @pass_roost
-    def trace_cmd(rctx: Any, name: str, timeout: float | None) -> None:
+    def trace_cmd(rctx: Any, name: str, timeout: float | None, force: bool) -> None:
         """Probe NAME once; dump request, response and the classifier's reasoning (token redacted)."""
-        run_trace(rctx, name, timeout)
+        run_trace(rctx, name, timeout, force)
 
     return trace_cmd
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from ..context import RoostContext
 
 AUTO, LIVE, FORCE = "auto", "live", "force"
+# Health-document section: account (alias root) -> epoch before which a usage 429 forbids probing it.
+BLOCKED = "blocked"
 
 
 def _verdict_record(local: Local, verdict: Classification, now: float) -> HealthRecord:
@@ -133,15 +135,23 @@ def plan_run(ctx: "RoostContext", profiles: list[Profile], mode: str) -> Plan:
     return plan
 
 
+def blocked_until(doc: dict[str, Any], key: str, now: float) -> float | None:
+    """When a usage-endpoint 429 lets this account be probed again, if that is still ahead."""
+    until = healthcache.section(doc, BLOCKED).get(key)
+    return float(until) if isinstance(until, (int, float)) and not isinstance(until, bool) and until > now else None
+
+
 def _reserve(ctx: "RoostContext", plan: Plan, deadline: float, limit: int) -> list[Profile]:
     """Take budget slots and in-flight marks under the document lock; return what may be probed."""
     granted: list[Profile] = []
     over: dict[str, dict[str, Any]] = {}
-    roots = alias_roots(ctx.profiles()) if limit > 0 else {}
+    held: dict[str, float] = {}
+    roots = alias_roots(ctx.profiles())
 
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
         granted.clear()
         over.clear()
+        held.clear()
         plan.waiting.clear()
         now = ctx.now()
         inflight = healthcache.live_inflight(doc, now)  # a dead prober's mark is not waited on
@@ -151,7 +161,11 @@ def _reserve(ctx: "RoostContext", plan: Plan, deadline: float, limit: int) -> li
             if plan.mode == AUTO and name in inflight:
                 plan.waiting[name] = healthcache.mark_until(inflight[name]) or now
                 continue
-            key = roots.get(name, name)  # symlinked names are one account: one budget
+            key = roots.get(name, name)  # symlinked names are one account: one budget, one 429 block
+            until = blocked_until(doc, key, now)
+            if until is not None and plan.mode != FORCE:
+                held[name] = until
+                continue
             used = len(healthcache.probe_times(doc, key, now)) + len(stamps.get(key, ()))
             if limit > 0 and used >= limit:
                 over[name] = healthcache.budget(doc, key, now, limit)
@@ -171,7 +185,24 @@ def _reserve(ctx: "RoostContext", plan: Plan, deadline: float, limit: int) -> li
         plan.waiting.clear()
     for name, use in over.items():
         _say_over_budget(ctx, plan, name, use)
+    for name, until in held.items():
+        _hold_back(ctx, plan, name, until)
     return granted
+
+
+def _hold_back(ctx: "RoostContext", plan: Plan, name: str, until: float) -> None:
+    """No probe before a usage 429's next probe time: serve what is known (stale), say when."""
+    local = plan.locals[name]
+    entry = healthcache.entries(ctx).get(name)
+    record = _cached_record(entry or {}, valid=healthcache.is_valid(entry, plan.now, local.mtime_ns))
+    if record is None or record.health is not Health.RATE_LIMITED:
+        record = build_record(local, Health.RATE_LIMITED, error="usage endpoint rate limited (429)",
+                              source="cache", stale=True)
+    record.next_probe_at = iso(until)
+    if plan.mode == LIVE:
+        ctx.warn(f"not probing {name!r}: the usage endpoint answered 429; next probe at {iso(until)} "
+                 f"(in {format_duration(until - plan.now)}; --force probes anyway)")
+    plan.records[name] = record
 
 
 def _say_over_budget(ctx: "RoostContext", plan: Plan, name: str, use: dict[str, Any]) -> None:
@@ -220,6 +251,8 @@ def build_entry(old: dict[str, Any] | None, probed: Probed) -> tuple[dict[str, A
     record = build_record(probed.local, verdict.health, usage=usage, error=verdict.error,
                           retry_after_s=verdict.retry_after_s, checked_at=now, valid_until=until,
                           source="probe", stale=stale, last_good_at=good_at)
+    if verdict.health is Health.RATE_LIMITED and ttl is not None:
+        record.next_probe_at = iso(now + ttl)  # retry-after + 5-15 %: the account's next probe
     outcome = probed.outcome
     entry = {"record": record.to_dict(), "usage": asdict(usage) if usage is not None else None,
              "reasons": list(verdict.reasons), "classifier": verdict.classifier, "checked_at": now,
@@ -233,9 +266,14 @@ def build_entry(old: dict[str, Any] | None, probed: Probed) -> tuple[dict[str, A
 def _commit(ctx: "RoostContext", probed: list[Probed]) -> None:
     """Merge every result of the batch into the document in one update."""
 
+    roots = alias_roots(ctx.profiles())
+
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
         profiles = healthcache.entries(ctx, doc)
         inflight = healthcache.section(doc, "inflight")
+        now = ctx.now()
+        blocked = {k: v for k, v in healthcache.section(doc, BLOCKED).items()
+                   if isinstance(v, (int, float)) and v > now}
         extra: dict[str, list[float]] = {}
         for item in probed:
             name = item.local.profile.name
@@ -243,8 +281,12 @@ def _commit(ctx: "RoostContext", probed: list[Probed]) -> None:
             inflight.pop(name, None)
             if item.extra_probe_times:
                 extra[name] = item.extra_probe_times
+            if item.outcome is not None and item.record.next_probe_at:
+                blocked[roots.get(name, name)] = item.checked_at + (item.verdict.ttl_s or 0.0)
+            elif item.outcome is not None and item.outcome.status is not None:
+                blocked.pop(roots.get(name, name), None)  # the endpoint answers again (a forced probe)
         return {**doc, "version": healthcache.VERSION, "profiles": profiles, "inflight": inflight,
-                "probes": healthcache.with_probe_times(doc, extra, ctx.now())}
+                BLOCKED: blocked, "probes": healthcache.with_probe_times(doc, extra, now)}
 
     try:
         ctx.state.update_doc(healthcache.DOC, edit)

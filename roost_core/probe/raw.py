@@ -6,20 +6,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..records import Classification, HealthRecord, ProbeOutcome, Profile
-from .cache import FORCE, _settings, plan_run
+from .. import healthcache
+from ..profiles import alias_roots
+from ..records import Classification, Health, HealthRecord, ProbeOutcome, Profile
+from .cache import FORCE, _settings, blocked_until, plan_run
 from .fanout import _call_source, _skip_absent_sniffio, execute, probe_source
-from .local import read_local
+from .local import build_record, iso, read_local
 
 if TYPE_CHECKING:
     from ..context import RoostContext
 
 
-def probe_traced(ctx: "RoostContext", profile: Profile, *,
-                 timeout: float | None = None) -> tuple[ProbeOutcome | None, Classification, HealthRecord]:
-    """One forced probe of ``profile``: its (redacted) outcome, the verdict and the cached record.
+def probe_traced(ctx: "RoostContext", profile: Profile, *, timeout: float | None = None,
+                 force: bool = False) -> tuple[ProbeOutcome | None, Classification, HealthRecord]:
+    """One probe of ``profile`` (over budget too): its (redacted) outcome, the verdict and the record.
 
-    The outcome is None when no request was made (the token is expired or unusable).
+    The outcome is None when no request was made (the token is expired or unusable,
+    or a usage-endpoint 429 holds the account back and ``force`` is not given).
     """
     import asyncio
 
@@ -27,6 +30,9 @@ def probe_traced(ctx: "RoostContext", profile: Profile, *,
     if plan.local_probed:
         item = plan.local_probed[0]
         return None, item.verdict, plan.records[profile.name]
+    held = None if force else held_back(ctx, profile, plan.now)
+    if held is not None:
+        return None, held[0], held[1]
     probed, _ = asyncio.run(execute(ctx, plan, timeout=timeout))
     item = probed[0]
     return item.outcome, item.verdict, item.record
@@ -42,7 +48,25 @@ def raw_result(name: str, outcome: ProbeOutcome) -> dict[str, Any]:
             "elapsed_s": round(outcome.elapsed_s, 4), "request": outcome.request}
 
 
-async def _raw_all(ctx: "RoostContext", profiles: list[Profile], timeout: float | None) -> list[dict[str, Any]]:
+def held_back(ctx: "RoostContext", profile: Profile, now: float) -> tuple[Classification, HealthRecord] | None:
+    """The verdict and record for an account a usage 429 holds back until its next probe time."""
+    until = blocked_until(healthcache.read(ctx), alias_roots(ctx.profiles()).get(profile.name, profile.name), now)
+    if until is None:
+        return None
+    why = f"usage endpoint answered 429: no probe before {iso(until)} (--force probes anyway)"
+    verdict = Classification(Health.RATE_LIMITED, until - now, error="usage endpoint rate limited (429)",
+                             reasons=[why], classifier="engine")
+    entry = healthcache.entries(ctx).get(profile.name)
+    record = healthcache.record_of(entry) if entry else None
+    if record is None or record.health is not Health.RATE_LIMITED:
+        record = build_record(read_local(ctx, profile), Health.RATE_LIMITED, error=verdict.error, source="cache",
+                              stale=True)
+    record.next_probe_at = iso(until)
+    return verdict, record
+
+
+async def _raw_all(ctx: "RoostContext", profiles: list[Profile], timeout: float | None,
+                   force: bool = False) -> list[dict[str, Any]]:
     import asyncio
 
     from ..http import make_async_client
@@ -58,6 +82,11 @@ async def _raw_all(ctx: "RoostContext", profiles: list[Profile], timeout: float 
             return {"name": profile.name, "url": None, "status": None, "headers": {}, "body": None,
                     "json": False, "text": "", "error": "credentials", "elapsed_s": 0.0, "request": {},
                     "error_detail": local.problem or "no access token in the credentials file"}
+        held = None if force else held_back(ctx, profile, ctx.now())
+        if held is not None:
+            return {"name": profile.name, "url": None, "status": None, "headers": {}, "body": None,
+                    "json": False, "text": "", "error": "rate_limited", "elapsed_s": 0.0, "request": {},
+                    "error_detail": held[0].reasons[0], "next_probe_at": held[1].next_probe_at}
         async with gate:
             return raw_result(profile.name, await _call_source(ctx, source, local, client, deadline))
 
@@ -65,11 +94,13 @@ async def _raw_all(ctx: "RoostContext", profiles: list[Profile], timeout: float 
         return list(await asyncio.gather(*(one(p) for p in profiles)))
 
 
-def probe_raw_many(ctx: "RoostContext", profiles: list[Profile], *, timeout: float | None = None) -> list[dict[str, Any]]:
-    """The untouched usage bodies: no classification, no cache write, no budget use."""
+def probe_raw_many(ctx: "RoostContext", profiles: list[Profile], *, timeout: float | None = None,
+                   force: bool = False) -> list[dict[str, Any]]:
+    """The untouched usage bodies: no classification, no cache write, no budget use
+    (an account a usage 429 holds back is not asked unless ``force``)."""
     import asyncio
 
-    return asyncio.run(_raw_all(ctx, profiles, timeout))
+    return asyncio.run(_raw_all(ctx, profiles, timeout, force))
 
 
 def probe_raw(ctx: "RoostContext", profile: Profile, *, timeout: float | None = None) -> dict[str, Any]:

@@ -1,0 +1,75 @@
+"""A usage-endpoint 429 through the real roost: next probe at retry-after + 5-15 %, nothing probes before it
+(probe, trace and probe --raw included) unless --force, the last good reading served stale."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from roost_plugins.fakeserver import Scenario
+
+
+def epoch(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def usage_calls(world) -> int:
+    return world.fake.count("GET", "/api/oauth/usage")
+
+
+def blocked_world(world):
+    world.make_profile("p")
+    oauth = world.credentials("p")["claudeAiOauth"]
+    world.fake.add_account("p", access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
+                           usage=Scenario.ok(session=12, weekly=34))
+    assert world.run_json("probe", "p")[0] == 0
+    world.fake.set_chain_usage("p", Scenario.rate_limited("3600"))
+    started = time.time()
+    rc, out = world.run_json("probe", "p")
+    return started, out["data"][0]
+
+
+def test_a_one_hour_429_schedules_the_next_probe_3_to_9_minutes_after_the_deadline(world):
+    started, record = blocked_world(world)
+    assert record["health"] == "rate_limited" and record["retry_after_s"] == 3600
+    assert record["stale"] is True and (record["session_pct"], record["weekly_pct"]) == (12, 34)
+    delay = epoch(record["next_probe_at"]) - started
+    assert 3600 + 180 - 2 <= delay <= 3600 + 540 + 2, delay
+    calls = usage_calls(world)
+    # Nothing probes before it: status, pick, probe (with a warning), trace, probe --raw.
+    rc, out = world.run_json("status")
+    assert out["data"][0]["next_probe_at"] == record["next_probe_at"]
+    proc = world.run("probe", "p")
+    assert "next probe at" in proc.stderr and "--force" in proc.stderr, proc.stderr
+    rc, out = world.run_json("probe", "p")
+    assert out["data"][0]["health"] == "rate_limited" and out["data"][0]["next_probe_at"] == record["next_probe_at"]
+    rc, out = world.run_json("trace", "p")
+    assert out["data"]["request"] is None and "429" in out["data"]["classification"]["reasons"][0]
+    rc, out = world.run_json("probe", "p", "--raw")
+    assert out["data"][0]["error"] == "rate_limited" and out["data"][0]["next_probe_at"] == record["next_probe_at"]
+    rc, out = world.run_json("pick")
+    assert rc == 6 and out["error"]["details"]["earliest_recovery_at"][:19] == record["next_probe_at"][:19], out
+    rc, out = world.run_json("show", "p")
+    assert out["data"]["next_probe_at"] == record["next_probe_at"]
+    proc = world.run("show", "p")
+    assert "Next probe" in proc.stderr
+    assert usage_calls(world) == calls
+    # --force overrides (trace --force too).
+    world.fake.set_chain_usage("p", Scenario.ok(session=13, weekly=35))
+    rc, out = world.run_json("trace", "p", "--force")
+    assert out["data"]["response"]["status"] == 200 and usage_calls(world) == calls + 1
+    calls += 1
+    rc, out = world.run_json("probe", "p", "--force")
+    assert usage_calls(world) == calls + 1 and out["data"][0]["health"] == "ok"
+    assert out["data"][0]["next_probe_at"] is None
+    # The endpoint answered again: the block is lifted, a plain probe asks.
+    assert world.run_json("probe", "p")[0] == 0 and usage_calls(world) == calls + 2
+
+
+def test_the_block_outlives_a_refresh_of_the_token(world):
+    started, record = blocked_world(world)
+    calls = usage_calls(world)
+    assert world.run("refresh", "p").returncode == 0  # new credentials: the cache entry is dropped
+    rc, out = world.run_json("status")
+    assert out["data"][0]["health"] == "rate_limited" and out["data"][0]["next_probe_at"] == record["next_probe_at"]
+    assert usage_calls(world) == calls  # the 429 is keyed to the account, not to the token
