@@ -103,3 +103,35 @@ def fleet(tmp_path, redis_server, key_file, fake):
     world.a, world.b = world.add("a"), world.add("b")  # type: ignore[attr-defined]
     world.redis = redis_server  # type: ignore[attr-defined]
     return world
+
+
+def _sentinel_missing() -> str:
+    from .sentinel import REDIS_SENTINEL
+
+    if MISSING:
+        return MISSING
+    if REDIS_SENTINEL is None:
+        return "redis-sentinel is not installed (apt-get install redis-sentinel)"
+    import subprocess
+
+    try:
+        subprocess.run([REDIS_SENTINEL, "--version"], capture_output=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"redis-sentinel cannot run here ({exc})"
+    return ""
+
+
+SENTINEL_MISSING = _sentinel_missing()
+needs_sentinel = pytest.mark.skipif(bool(SENTINEL_MISSING), reason=SENTINEL_MISSING or "ok")
+
+
+@pytest.fixture
+def sentinel_cluster(tmp_path):
+    """A primary, a replica and three Sentinels on 127.0.0.1 (fleetkit.sentinel)."""
+    from .sentinel import SentinelCluster
+
+    cluster = SentinelCluster(tmp_path / "cluster").start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

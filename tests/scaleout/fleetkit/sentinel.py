@@ -94,7 +94,8 @@ class SentinelCluster:
         self.sentinels: list[SentinelNode] = []
         self.down_after_ms = down_after_ms
         self.failover_timeout_ms = failover_timeout_ms
-        self.failovers = 0
+        self.failovers = 0  # completed failovers
+        self._asked = 0  # which Sentinel the next SENTINEL FAILOVER goes to
 
     # -- life cycle ----------------------------------------------------------------
     def start(self) -> "SentinelCluster":
@@ -187,12 +188,12 @@ class SentinelCluster:
         deadline = time.monotonic() + timeout
         while True:
             try:  # NOGOODSLAVE from a Sentinel that has not seen the replica yet: try the next one
-                self.sentinels[self.failovers % 3].client().sentinel_failover(SERVICE)
+                self.sentinels[self._asked % 3].client().sentinel_failover(SERVICE)
                 break
             except Exception:
                 if time.monotonic() > deadline:
                     raise
-                self.failovers += 1
+                self._asked += 1
                 time.sleep(0.1)
         self._wait_new_primary(old, deadline)
         self._demote(self.node(old), self.primary_port())

@@ -80,13 +80,16 @@ class RedisBackend(StateBackendBase):
         self._sealer: Any = None
         self.paths = paths
         self.creds = CredentialStore(self.script, self.call, self.keys, self.sealer, self.local, self.journal,
-                                     self.host, paths.profiles_tree, warn)
+                                     self.host, paths.profiles_tree, warn, durable=self.conn.script_durable,
+                                     needed=self.conn.required_replicas, on_rollback=self._rolled_back,
+                                     wait_timeout=settings.wait_timeout)
         self.leases = LeaseIndex(self.script, self.keys, now, warn)
         self.epoch = EpochGuard(self.store_info, self.local.seen_epoch, self.local.remember_epoch,
                                 self._join_restore, settings.display_url)
         self._held: dict[str, HeldLock] = {}
         self._spends: dict[str, str] = {}  # profile -> rotation id of the spend in flight
         self._journal_flushed = False
+        self._primary_checked = False
         self._spool_flushed = False
         self.degraded_reason: str | None = None
 
@@ -128,6 +131,25 @@ class RedisBackend(StateBackendBase):
                 self.warn(note)
             self._journal_flushed = True
         return info
+
+    # -- failover: a new primary, a store that went back in time (failover.py) ----------
+    def _audit(self, event: str, profile: str, note: str) -> None:
+        from .failover import audit
+
+        audit(self, event, profile, note)
+
+    def _rolled_back(self, profile: str, store_v: int, seen_v: int, pushed: bool) -> None:
+        from .failover import rolled_back
+
+        rolled_back(self, profile, store_v, seen_v, pushed)
+
+    def _check_primary(self) -> None:
+        """Once per run, before a refresh lock: notice a failover (and hold refresh after it)."""
+        if not self._primary_checked:
+            from .failover import check_primary
+
+            check_primary(self)
+            self._primary_checked = True
 
     def _join_restore(self) -> None:
         from .restore import push_mirrors
@@ -235,18 +257,21 @@ class RedisBackend(StateBackendBase):
     def _acquire(self, name: str, timeout: float) -> HeldLock:
         profile = self._lock_profile(name)
         epoch = self.ready_for_credentials().epoch if profile else ""
+        if profile:
+            self._check_primary()
         key = self.keys.rlock(profile) if profile else self.keys.lock(name)
         intent = self.keys.intent(profile) if profile else key
         fence = self.keys.fence(profile) if profile else key + ":fence"
         owner = f"{self.host}:{os.getpid()}:{uuid.uuid4().hex}"
         ttl_ms = int(self.settings.lock_ttl * 1000)
         hold_ms = int(self.settings.restore_hold * 1000)
+        failover_hold_ms = int(self.settings.lock_ttl * 1000)
         deadline = time.monotonic() + max(timeout, 0.0)
         delays = backoff_delays()
         why = "held by another roost process"
         while True:
             result = self.script("acquire", "taking a lock", [key, intent, fence, self.keys.meta],
-                                  [owner, ttl_ms, "1" if profile else "0", epoch, hold_ms])
+                                  [owner, ttl_ms, "1" if profile else "0", epoch, hold_ms, failover_hold_ms])
             status = int(result[0])
             if status == 1:
                 held = HeldLock(name, key, owner, self.settings.lock_ttl, int(result[1]), profile)
@@ -259,6 +284,10 @@ class RedisBackend(StateBackendBase):
                 continue
             if status == -3:
                 why = f"the store was restored moments ago; refresh resumes in {int(result[1]) // 1000 + 1}s"
+            elif status == -4:
+                why = (f"the store failed over to a new primary moments ago; refresh resumes in "
+                       f"{int(result[1]) // 1000 + 1}s (a holder on the old primary finishes, machines push "
+                       "newer copies first)")
             elif status == -1:
                 host = result[2].decode() if isinstance(result[2], bytes) else str(result[2])
                 if self._clear_dead_intent(profile):
@@ -318,6 +347,8 @@ class RedisBackend(StateBackendBase):
         if self.journal.pending(profile):
             for note in self.creds.flush_journal(profile):
                 self.warn(note)
+            if self.journal.pending(profile):
+                return False  # stored but not yet on a replica: its intent still guards it
         self.script("drop_intent", "clearing a dead spend intent", [self.keys.intent(profile)],
                      [fields.get("owner", "")])
         return True
@@ -441,12 +472,19 @@ class RedisBackend(StateBackendBase):
         mark = self.creds.reads.get(name) or ReadMark(0, "")
         rotation_id = uuid.uuid4().hex
         for attempt in range(2):
-            result = self.script(
+            done = self.conn.script_durable(
                 "begin_spend", "recording a spend intent",
                 [held.key, self.keys.intent(name), self.keys.profile_leases(name), self.keys.cred(name)],
                 [held.owner, int(held.ttl_s * 1000), int(self.settings.intent_ttl * 1000), mark.v, self.host,
                  os.getpid(), _boot_id() or "", _proc_start(os.getpid()) or "", rotation_id])
-            status = int(result[0])
+            result, status = done.result, int(done.result[0])
+            if status == 1 and not done.replicated:
+                raise BackendDown(
+                    f"state backend 'redis': the spend intent of {name!r} reached {done.acked} of {done.needed} "
+                    f"replica(s) within {self.settings.wait_timeout:g}s (WAIT); not refreshing, since a failover "
+                    "now could let another machine spend the same token (fail closed); retry in a moment",
+                    details={"backend": "redis", "profile": name, "reason": "not_replicated",
+                             "acked": done.acked, "needed": done.needed})
             if status == 1:
                 held.last_extended = time.monotonic()
                 self._spends[name] = rotation_id

@@ -93,12 +93,14 @@ def status_cmd(rctx: Any) -> None:
         warnings.append("the connection is not TLS (rediss://)")
     if data["initialised"] and data["seen_epoch"] and data["seen_epoch"] != data["epoch"]:
         warnings.append("the store's epoch changed since this machine last saw it (restored elsewhere?)")
+    warnings += replication_warnings(data)
     data["warnings"] = warnings
     lines = [f"store      {data['url']} (redis {data['server_version']}, {'TLS' if data['tls'] else 'no TLS'})",
              f"epoch      {data['epoch'] or 'none (not initialised, or reset)'}",
              f"persist    appendonly={data['appendonly'] or '?'} appendfsync={data['appendfsync'] or '?'}",
              f"profiles   {', '.join(data['profiles']) or 'none'}",
-             f"journal    {data['pending_journal']} pending, {len(data['journal_conflicts'])} set aside"]
+             f"journal    {data['pending_journal']} pending, {len(data['journal_conflicts'])} set aside",
+             *replication_lines(data)]
     rctx.out.emit(data, {}, text="\n".join(lines))
     for warning in warnings:
         rctx.warn(warning)
@@ -189,6 +191,40 @@ def rekey_cmd(rctx: Any, wait: float) -> int:
                     "removed from every machine's key file.")
     rctx.out.say(summary)
     return code
+
+
+def replication_lines(data: dict[str, Any]) -> list[str]:
+    repl = data["replication"]
+    lines = []
+    if repl.get("primary"):
+        lines.append(f"primary    {repl['primary']} (service {repl['service']}, Sentinels "
+                     f"{', '.join(repl['sentinels'])})")
+    if repl["replicas"] is None:
+        lines.append("replicas   unknown (INFO is not granted)")
+    else:
+        shown = [f"{r['address']} {r['state']} lag {r['lag_s']}s, {r['behind_bytes']} bytes behind"
+                 for r in repl["replicas"]]
+        lines.append(f"replicas   {'; '.join(shown) or 'none'}")
+    lines.append(f"durable    WAIT {repl['min_replicas']} replica(s), {repl['wait_timeout_s']:g}s"
+                 + ("" if repl["min_replicas_setting"] is not None else " (min_replicas: default)"))
+    pending = ", ".join(f"{u['profile']} v{u['version']}" for u in data["unreplicated"])
+    lines.append(f"unreplicated {pending or 'none'}")
+    return lines
+
+
+def replication_warnings(data: dict[str, Any]) -> list[str]:
+    repl, warnings = data["replication"], []
+    online = [r for r in repl["replicas"] or [] if r["state"] == "online"]
+    if repl["replicas"] is not None and len(online) < repl["min_replicas"]:
+        warnings.append(f"{len(online)} replica(s) online, rotations wait for {repl['min_replicas']}: refresh "
+                        "fails closed until one is back")
+    slow = [r for r in online if (r["lag_s"] or 0) > repl["wait_timeout_s"]]
+    if slow:
+        warnings.append("replica(s) lagging past wait_timeout: " + ", ".join(r["address"] for r in slow))
+    if data["unreplicated"]:
+        warnings.append("rotation(s) stored but not yet on a replica (kept in this machine's journal, re-sent "
+                        "by every run): " + ", ".join(f"{u['profile']} v{u['version']}" for u in data["unreplicated"]))
+    return warnings
 
 
 def _loopback(url: str) -> bool:

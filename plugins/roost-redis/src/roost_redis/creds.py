@@ -10,6 +10,15 @@ On each read the machine refreshes two local copies: the sealed record in
 its mirror (for ``restore`` and degraded reads) and the profile directory's
 ``.credentials.json`` rewritten *without* the refresh token, which is what a
 ``claude`` child sees: it can use the access token but never rotate it.
+
+Durable commits: with replicas, a commit is followed by ``WAIT`` (conn.py)
+and keeps the spend intent, so no machine uses the rotation before a replica
+has it; short of that the journal entry stays (``unreplicated``) and is
+re-sent by every run until a replica confirms it. A store that went back in
+time (a failover to a replica that missed writes) is caught on read: the
+mirror remembers the highest version this machine has seen, and a newer
+mirror is pushed (the same highest-version-wins write as a restore) before
+the record is used, and reported through ``on_rollback``.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from roost_core.api import OAUTH_KEY, Credentials, CredentialsError
 from roost_core.api import Conflict, NotFound, RoostError
 
 from .client import BackendDown
+from .conn import Durable
 from .crypto import Sealer
 from .journal import Journal, JournalEntry
 from .keys import Keyspace
@@ -108,8 +118,14 @@ def store_profiles(backend: Any) -> list[str]:
 class CredentialStore:
     def __init__(self, call_script: Callable[..., Any], call: Callable[..., Any], keys: Keyspace,
                  sealer: Callable[[], Sealer], local: LocalState, journal: Journal, host: str,
-                 profiles_tree: Path, warn: Callable[[str], None]):
+                 profiles_tree: Path, warn: Callable[[str], None],
+                 durable: Callable[..., Durable] | None = None, needed: Callable[[], int] = lambda: 0,
+                 on_rollback: Callable[[str, int, int, bool], None] = lambda *_: None, wait_timeout: float = 2.0):
         self._script = call_script
+        self._durable = durable or (lambda *a: Durable(call_script(*a), 0, 0))
+        self._needed = needed
+        self._on_rollback = on_rollback
+        self.wait_timeout = wait_timeout
         self._call = call
         self.keys = keys
         self._sealer = sealer
@@ -128,6 +144,8 @@ class CredentialStore:
     def read(self, profile: Any) -> bytes:
         """The profile's credentials from the store (importing a local login once)."""
         record = self.fetch(profile.name)
+        if record is not None:
+            record = self._catch_up(profile.name, record)
         if record is None:
             record = self._import(profile)
             if record is None:
@@ -136,6 +154,19 @@ class CredentialStore:
         self.reads[profile.name] = ReadMark(record.v, record.fp)
         self._keep_local_copies(profile, record, data)
         return data
+
+    def _catch_up(self, name: str, record: StoredRecord) -> StoredRecord:
+        """The store holds an older version than this machine has seen: push ours first."""
+        mirrored = self.local.mirrored_cred(name)
+        try:
+            seen = int(mirrored.get("v", 0))
+        except (TypeError, ValueError):
+            return record
+        if seen <= record.v or not mirrored.get("blob"):
+            return record
+        stored, _ = self.put_if_newer(name, mirrored)
+        self._on_rollback(name, record.v, seen, stored)
+        return self.fetch(name) or record
 
     def read_mirror(self, profile: Any) -> bytes | None:
         """The last sealed copy this machine saw (for degraded reads)."""
@@ -178,7 +209,9 @@ class CredentialStore:
             same = False
         if not same:
             ensure_private_dir(Path(profile.directory))
-            atomic_write(path, child_copy, 0o600)
+            # Claude Code's .storage-write.lock around the write, as claude itself takes it.
+            with self.local.storage_write_guard(profile, self.profiles_tree):
+                atomic_write(path, child_copy, 0o600)
         if stamp_ns:
             os.utime(path, ns=(stamp_ns, stamp_ns))
 
@@ -255,7 +288,7 @@ class CredentialStore:
         if journal:
             self.journal.write(entry)
         try:
-            status, stored_v, updated_ms = self.send(entry)
+            status, stored_v, updated_ms, replicated = self.send(entry)
         except BackendDown as exc:
             if journal:
                 raise BackendDown(f"{exc.message}; the new credentials of {profile!r} are kept in the local "
@@ -267,26 +300,52 @@ class CredentialStore:
                            f"(read v{mark.v}, store now v{stored_v}); not overwritten"
                            + (f" (kept the unstored copy sealed in {aside})" if aside else ""),
                            details={"profile": profile, "read_version": mark.v, "stored_version": stored_v})
-        self.journal.remove(entry)
         self.reads[profile] = ReadMark(new_v, entry.new_fp)
+        if replicated:
+            self._settled(entry, journal)
+        elif journal:
+            entry.unreplicated = True
+            self.journal.write(entry)
+            self._warn(f"the new credentials of {profile!r} (v{new_v}) are stored, but no replica confirmed them "
+                       f"within {self.wait_timeout:g}s; kept in this machine's journal and re-sent by every roost run "
+                       "until one does (no other machine uses them before)")
+        else:
+            self._warn(f"the credentials of {profile!r} (v{new_v}) are stored, but no replica confirmed them yet")
         return entry, updated_ms
 
-    def send(self, entry: JournalEntry) -> tuple[int, int, int]:
-        """The commit script; (1|2, v, updated_ms) committed or already committed, (0, v, 0) conflict."""
-        result = self._script(
+    def _settled(self, entry: JournalEntry, journal: bool = True) -> None:
+        """A replica has the rotation (or none is needed): drop its journal entry and its intent."""
+        if journal:
+            self.journal.remove(entry)
+        if entry.unreplicated or self._needed():  # the commit kept the intent (keep_intent)
+            self._script("clear_intent", "clearing a spend intent", [self.keys.intent(entry.profile)],
+                         [entry.rotation_id])
+
+    def send(self, entry: JournalEntry) -> tuple[int, int, int, bool]:
+        """The commit script (then WAIT when replicas are needed):
+        (1|2, v, updated_ms, replicated) committed or already committed, (0, v, 0, _) conflict."""
+        keep_intent = "1" if self._needed() else "0"  # until a replica confirms (see _settled)
+        done = self._durable(
             "cas_cred", "committing credentials",
             [self.keys.cred(entry.profile), self.keys.intent(entry.profile), self.keys.profiles],
             [entry.expected_v, entry.expected_fp, entry.new_v, entry.blob, entry.new_fp, entry.rotation_id,
-             entry.expires_at_ms, entry.host, entry.fence, self.keys.profile_id(entry.profile), entry.profile])
-        return int(result[0]), int(result[1]), int(result[2])
+             entry.expires_at_ms, entry.host, entry.fence, self.keys.profile_id(entry.profile), entry.profile,
+             keep_intent])
+        result = done.result
+        return int(result[0]), int(result[1]), int(result[2]), done.replicated
 
     def put_if_newer(self, profile: str, mirrored: dict[str, Any]) -> tuple[bool, int]:
-        result = self._script(
-            "put_if_newer", "restoring credentials", [self.keys.cred(profile), self.keys.profiles],
+        done = self._durable(
+            "put_if_newer", "restoring credentials",
+            [self.keys.cred(profile), self.keys.profiles, self.keys.intent(profile)],
             [int(mirrored.get("v", 0)), mirrored["blob"], mirrored.get("fp", ""),
              int(mirrored.get("expires_at_ms", 0) or 0), self.host, self.keys.profile_id(profile), profile,
              int(mirrored.get("updated_ms", 0) or 0)])
-        return bool(int(result[0])), int(result[1])
+        stored = bool(int(done.result[0]))
+        if stored and not done.replicated:
+            self._warn(f"pushed this machine's copy of {profile!r} (v{int(done.result[1])}), but no replica "
+                       "confirmed it yet; the next run pushes it again if the store loses it")
+        return stored, int(done.result[1])
 
     def tombstone(self, name: str) -> Tombstone | None:
         return Tombstone.parse(self._call("reading a tombstone",
@@ -300,12 +359,19 @@ class CredentialStore:
             if entry is None:
                 notes.append(f"unreadable redis journal entry {path}; left in place")
                 continue
-            status, stored_v, _ = self.send(entry)
+            status, stored_v, _, replicated = self.send(entry)
             if status == 0:
                 aside = self.journal.set_aside(entry)
                 notes.append(f"journalled credentials of {entry.profile!r} (spent v{entry.expected_v}) conflict "
                              f"with the store (now v{stored_v}); set aside in {aside}")
+            elif replicated:
+                self._settled(entry)
+                notes.append(f"{'a replica now has' if entry.unreplicated else 'committed'} journalled credentials "
+                             f"of {entry.profile!r} (v{entry.new_v})")
             else:
-                self.journal.remove(entry)
-                notes.append(f"committed journalled credentials of {entry.profile!r} (v{entry.new_v})")
+                if not entry.unreplicated:
+                    entry.unreplicated = True
+                    self.journal.write(entry)
+                notes.append(f"journalled credentials of {entry.profile!r} (v{entry.new_v}) are stored but no "
+                             "replica confirmed them yet; kept in the journal")
         return notes

@@ -56,6 +56,12 @@ class RedisStateCheck:
             results.append(CheckResult(f"{NAME}-journal", "warn",
                                        f"{status['pending_journal']} rotated credential(s) not yet committed; "
                                        "the next refresh commits them"))
+        from .commands import replication_lines, replication_warnings
+
+        replication = replication_warnings(status)
+        results.append(CheckResult(f"{NAME}-replication", "warn" if replication else "ok",
+                                   "; ".join(replication) or "; ".join(replication_lines(status)[-3:]),
+                                   {"replication": status["replication"], "unreplicated": status["unreplicated"]}))
         if status["journal_conflicts"]:
             results.append(CheckResult(f"{NAME}-journal", "fail",
                                        "journal entries set aside after a conflict: "

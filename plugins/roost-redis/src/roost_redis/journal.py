@@ -8,6 +8,12 @@ the same rotation id and anchored on the version that was spent, before it
 takes any refresh lock. A journal whose commit the store refuses (the record
 moved past the spent version) is set aside as ``*.conflict`` and reported,
 never retried or deleted.
+
+An entry the store acknowledged but no replica confirmed within
+``wait_timeout`` (``WAIT``) stays too, marked ``unreplicated``: a failover
+could still lose it, so every run re-sends it (the same commit answers
+"already committed", or commits it again on a primary that lost it) until a
+replica confirms it.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ class JournalEntry:
     expires_at_ms: int
     fence: int
     host: str
+    unreplicated: bool = False  # committed on the primary, not yet confirmed by a replica
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), sort_keys=True).encode("utf-8")
@@ -44,7 +51,8 @@ class JournalEntry:
     @classmethod
     def from_json(cls, raw: bytes) -> "JournalEntry":
         data = json.loads(raw)
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        optional = {"unreplicated"}
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data or k not in optional})
 
 
 class Journal:
@@ -93,6 +101,10 @@ class Journal:
 
     def pending(self, profile: str) -> bool:
         return any(True for _ in self.entries(profile))
+
+    def unreplicated(self) -> list[JournalEntry]:
+        """Rotations the store holds but no replica confirmed yet (for status and doctor)."""
+        return [entry for _, entry in self.entries() if entry is not None and entry.unreplicated]
 
     def conflicts(self) -> list[Path]:
         try:

@@ -104,6 +104,7 @@ def store_status(backend: "StoreOps") -> dict[str, Any]:
         return raw.decode() if isinstance(raw, bytes) else raw
 
     server = backend.call("reading server info", lambda c: c.info("server"))
+    replication = replication_status(backend)
     profiles = backend.call("listing profiles", lambda c: c.hgetall(backend.keys.profiles))
     return {
         "url": backend.settings.display_url,
@@ -118,4 +119,34 @@ def store_status(backend: "StoreOps") -> dict[str, Any]:
         "profiles": sorted(v.decode() for v in profiles.values()),
         "pending_journal": sum(1 for _ in backend.journal.entries()),
         "journal_conflicts": [str(p) for p in backend.journal.conflicts()],
+        "replication": replication,
+        "unreplicated": [{"profile": e.profile, "version": e.new_v} for e in backend.journal.unreplicated()],
     }
+
+
+def replication_status(backend: "StoreOps") -> dict[str, Any]:
+    """Replicas of the primary and their lag, what a rotation waits for, the Sentinels' view."""
+    info = backend.conn.info("replication", "reading replication info")
+    offset = int(info.get("master_repl_offset", 0)) if info else 0
+    replicas = []
+    for index in range(int(info.get("connected_slaves", 0)) if info else 0):
+        entry = info.get(f"slave{index}") or {}
+        if isinstance(entry, dict):
+            replicas.append({"address": f"{entry.get('ip')}:{entry.get('port')}", "state": entry.get("state"),
+                             "lag_s": entry.get("lag"), "behind_bytes": max(offset - int(entry.get("offset", 0)), 0)})
+    failover = backend.call("reading the store's failover mark",
+                             lambda c: c.hget(backend.keys.meta, "failover_ms"))
+    status: dict[str, Any] = {
+        "role": info.get("role") if info else None,
+        "replicas": replicas if info else None,  # None: INFO not granted
+        "min_replicas": backend.conn.required_replicas(),
+        "min_replicas_setting": backend.settings.min_replicas,
+        "wait_timeout_s": backend.settings.wait_timeout,
+        "last_failover_ms": int(failover) if failover else None,
+    }
+    if backend.settings.sentinels:
+        host, port = backend.call("asking the Sentinels for the primary",
+                                   lambda c: c.connection_pool.get_master_address())
+        status.update(service=backend.settings.service, primary=f"{host}:{port}",
+                      sentinels=[f"{h}:{p}" for h, p in backend.settings.sentinels])
+    return status

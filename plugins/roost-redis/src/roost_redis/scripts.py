@@ -13,10 +13,11 @@ local function now_ms()
 end
 """
 
-# KEYS: lock, intent, fence, meta. ARGV: owner, ttl_ms, refresh (1/0), epoch, restore_hold_ms
+# KEYS: lock, intent, fence, meta. ARGV: owner, ttl_ms, refresh (1/0), epoch, restore_hold_ms,
+#       failover_hold_ms
 # -> {1, fence} granted (also when we already hold it: a retried acquire whose reply was lost),
 #    {0, pttl} busy, {-1, pttl, host} a spend intent of another owner, {-2} store epoch changed,
-#    {-3, wait_ms} store restored too recently
+#    {-3, wait_ms} store restored too recently, {-4, wait_ms} the store failed over too recently
 ACQUIRE = NOW_MS + """
 local cur = redis.call('GET', KEYS[1])
 if cur == ARGV[1] then
@@ -29,6 +30,9 @@ if ARGV[3] == '1' then
   local restored = tonumber(redis.call('HGET', KEYS[4], 'restored_ms') or '0')
   local hold = restored + tonumber(ARGV[5]) - now_ms()
   if hold > 0 then return {-3, hold} end
+  local failover = tonumber(redis.call('HGET', KEYS[4], 'failover_ms') or '0')
+  hold = failover + tonumber(ARGV[6] or '0') - now_ms()
+  if failover > 0 and hold > 0 then return {-4, hold} end
 end
 if cur then return {0, redis.call('PTTL', KEYS[1])} end
 if ARGV[3] == '1' then
@@ -88,15 +92,22 @@ return {1}
 # record is still at the version (and refresh-token fingerprint) that was read
 # and spent. A retried commit whose first reply was lost finds its own
 # rotation_id and answers "already". Clears the spend intent of that version.
+# A record that already is exactly the new one (version and fingerprint: a machine
+# pushed its mirror of it after a failover) is "already committed" too; that
+# answer writes a counter so a WAIT that follows covers the original write.
+# With keep_intent the intent stays until the caller saw the write replicated
+# (CLEAR_INTENT), so no other machine uses a rotation a failover could still lose.
 # KEYS: cred, intent, profiles.
 # ARGV: expected_v, expected_fp, new_v, blob, new_fp, rotation_id, expires_at_ms, host,
-#       fence, profile_id, profile_name
+#       fence, profile_id, profile_name, keep_intent (1/0)
 # -> {1, v, updated_ms} committed, {2, v, updated_ms} already committed, {0, v} conflict
 # A fingerprint that ``rekey`` replaced at this same version (``prior_fps``: "v:fp ...")
 # still matches: same token, re-sealed, so a journal anchored on it stays committable.
 CAS_CRED = NOW_MS + """
 local cur_v = redis.call('HGET', KEYS[1], 'v') or '0'
-if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'rotation_id') == ARGV[6] then
+if (ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'rotation_id') == ARGV[6])
+   or (cur_v == ARGV[3] and (redis.call('HGET', KEYS[1], 'fp') or '') == ARGV[5]) then
+  redis.call('HINCRBY', KEYS[1], 'recommits', 1)
   return {2, tonumber(cur_v), tonumber(redis.call('HGET', KEYS[1], 'updated_ms') or '0')}
 end
 local same_fp = (redis.call('HGET', KEYS[1], 'fp') or '') == ARGV[2]
@@ -110,13 +121,15 @@ end
 local now = now_ms()
 redis.call('HSET', KEYS[1], 'v', ARGV[3], 'blob', ARGV[4], 'fp', ARGV[5], 'rotation_id', ARGV[6],
            'expires_at_ms', ARGV[7], 'updated_ms', now, 'host', ARGV[8], 'fence', ARGV[9], 'prior_fps', '')
-if redis.call('HGET', KEYS[2], 'v') == ARGV[1] then redis.call('DEL', KEYS[2]) end
+if ARGV[12] ~= '1' and redis.call('HGET', KEYS[2], 'v') == ARGV[1] then redis.call('DEL', KEYS[2]) end
 redis.call('HSET', KEYS[3], ARGV[10], ARGV[11])
 return {1, tonumber(ARGV[3]), now}
 """
 
 # Restore: the highest version wins, in any order (only the newest refresh
-# token is alive). KEYS: cred, profiles. ARGV: v, blob, fp, expires_at_ms, host,
+# token is alive). A spend intent on an older version is settled by the newer record
+# (its rotation landed: the pushed record is it or a later one), so it goes too.
+# KEYS: cred, profiles, intent. ARGV: v, blob, fp, expires_at_ms, host,
 # profile_id, profile_name, updated_ms -> {1, v} stored, {0, stored_v} the store is as new or newer
 PUT_IF_NEWER = NOW_MS + """
 local cur = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
@@ -126,6 +139,8 @@ if updated <= 0 then updated = now_ms() end
 redis.call('HSET', KEYS[1], 'v', ARGV[1], 'blob', ARGV[2], 'fp', ARGV[3], 'rotation_id', 'restore',
            'expires_at_ms', ARGV[4], 'updated_ms', updated, 'host', ARGV[5], 'fence', '0')
 redis.call('HSET', KEYS[2], ARGV[6], ARGV[7])
+local spent = tonumber(redis.call('HGET', KEYS[3], 'v') or '-1')
+if spent >= 0 and spent < tonumber(ARGV[1]) then redis.call('DEL', KEYS[3]) end
 return {1, tonumber(ARGV[1])}
 """
 
@@ -209,6 +224,33 @@ redis.call('HSET', KEYS[9], ARGV[9], cjson.encode({name = ARGV[11], v = tonumber
                                                    host = ARGV[8], renamed_to = ARGV[12]}))
 redis.call('HDEL', KEYS[9], ARGV[10])
 return {1, tonumber(ARGV[4]), now}
+"""
+
+# A rotation seen replicated: its intent goes (by rotation id, whoever wrote it).
+# KEYS: intent. ARGV: rotation_id -> 1 cleared, 0 not that rotation's intent
+CLEAR_INTENT = """
+if redis.call('HGET', KEYS[1], 'rotation_id') == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+"""
+
+# The primary this machine talks to, stamped in meta by its replication id. A new
+# id on a server that was promoted (it has a second replication id) is a failover:
+# refresh is held for the lock TTL from then (ACQUIRE, -4).
+# KEYS: meta. ARGV: replid, promoted (1/0) -> {changed (1/0), failover_ms}
+MARK_PRIMARY = NOW_MS + """
+local cur = redis.call('HGET', KEYS[1], 'replid')
+if cur == ARGV[1] then
+  return {0, tonumber(redis.call('HGET', KEYS[1], 'failover_ms') or '0')}
+end
+redis.call('HSET', KEYS[1], 'replid', ARGV[1])
+if cur and ARGV[2] == '1' then
+  redis.call('HSET', KEYS[1], 'failover_ms', now_ms())
+  return {1, now_ms()}
+end
+return {0, tonumber(redis.call('HGET', KEYS[1], 'failover_ms') or '0')}
 """
 
 # Compare-and-delete of an intent (a provably dead owner on our own host).
@@ -302,6 +344,8 @@ ALL = {
     "remove_cred": REMOVE_CRED,
     "rename_cred": RENAME_CRED,
     "drop_intent": DROP_INTENT,
+    "clear_intent": CLEAR_INTENT,
+    "mark_primary": MARK_PRIMARY,
     "cas_doc": CAS_DOC,
     "lease_put": LEASE_PUT,
     "lease_del": LEASE_DEL,

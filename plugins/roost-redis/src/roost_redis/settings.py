@@ -3,6 +3,11 @@
 Every timeout and the retry count are explicit: redis-py's defaults retry a
 command many times with backoff, which can stall one call for 15 s against a
 paused server (docs/SCALE-OUT.md).
+
+With ``sentinels`` the primary is found through Redis Sentinel (redis-py's
+own ``redis.sentinel.Sentinel``); ``url`` then only carries the scheme (TLS),
+the user, the password and the database (``rediss://roost:PASSWORD@/0``; a
+host in it is ignored).
 """
 
 from __future__ import annotations
@@ -28,6 +33,11 @@ _FIELDS: dict[str, tuple[str | None, Any, Any]] = {
     "restore_hold": ("CLAUDE_LB_REDIS_RESTORE_HOLD", 120.0, parse_duration),
     "stream_maxlen": ("CLAUDE_LB_REDIS_STREAM_MAXLEN", 100_000, int),
     "tls_ca_file": ("CLAUDE_LB_REDIS_TLS_CA_FILE", None, str),
+    "sentinels": ("CLAUDE_LB_REDIS_SENTINELS", None, lambda raw: _sentinels(raw)),
+    "service": ("CLAUDE_LB_REDIS_SERVICE", "roost", str),
+    "sentinel_password": ("CLAUDE_LB_REDIS_SENTINEL_PASSWORD", None, str),
+    "min_replicas": ("CLAUDE_LB_REDIS_MIN_REPLICAS", None, int),
+    "wait_timeout": ("CLAUDE_LB_REDIS_WAIT_TIMEOUT", 2.0, parse_duration),
     "tls_cert_file": (None, None, str),
     "tls_key_file": (None, None, str),
 }
@@ -48,6 +58,11 @@ class RedisSettings:
     tls_ca_file: str | None = None
     tls_cert_file: str | None = None
     tls_key_file: str | None = None
+    sentinels: tuple[tuple[str, int], ...] = ()
+    service: str = "roost"
+    sentinel_password: str | None = None
+    min_replicas: int | None = None  # None: 1 when a replica is known, else 0
+    wait_timeout: float = 2.0
 
     @classmethod
     def resolve(cls, table: Mapping[str, Any], env: Mapping[str, str], config_dir: Path) -> "RedisSettings":
@@ -65,6 +80,8 @@ class RedisSettings:
                 values[key] = convert(raw)
             except (TypeError, ValueError) as exc:
                 raise ValidationError(f"bad value for {key} from {origin}: {raw!r} ({exc})") from None
+        if values.get("sentinels") and not values.get("url"):
+            values["url"] = "redis://"  # no TLS, no password: the Sentinels name the host
         if not values.get("url"):
             raise ValidationError('the redis state backend needs a URL: [state.redis] url = "rediss://..." '
                                   "in config.toml, or CLAUDE_LB_REDIS_URL")
@@ -86,17 +103,50 @@ class RedisSettings:
             raise ValidationError("[state.redis] timeouts must be positive")
         if values["lock_ttl"] < 1:
             raise ValidationError("[state.redis] lock_ttl must be at least 1s")
+        if values.get("sentinels") and scheme == "unix":
+            raise ValidationError("[state.redis] sentinels need a redis:// or rediss:// url (user, password, db)")
+        if values.get("min_replicas") is not None and not 0 <= values["min_replicas"] <= 16:
+            raise ValidationError("[state.redis] min_replicas must be between 0 and 16")
+        if values["wait_timeout"] <= 0 or values["wait_timeout"] > 60:
+            raise ValidationError("[state.redis] wait_timeout must be more than 0s and at most 60s")
         return cls(key_file=path, **values)
 
     @property
     def display_url(self) -> str:
         """The URL without its password (safe for messages and doctor)."""
+        if self.sentinels:
+            user = urlsplit(self.url).username
+            where = ",".join(f"{host}:{port}" for host, port in self.sentinels)
+            tls = "s" if self.url.startswith("rediss://") else ""
+            return f"sentinel{tls}://{f'{user}@' if user else ''}{where}/{self.service}"
         return redact_url(self.url)
+
+    @property
+    def failover_pause(self) -> float:
+        """How long a retry after a lost primary waits for the Sentinels to name the next one."""
+        return min(self.timeout, 0.5) if self.sentinels else 0.0
 
     @property
     def call_deadline(self) -> float:
         """The longest one command can take: each try may connect and then read."""
-        return (self.retries + 1) * (self.connect_timeout + self.timeout)
+        return (self.retries + 1) * (self.connect_timeout + self.timeout) + self.retries * self.failover_pause
+
+
+def _sentinels(raw: Any) -> tuple[tuple[str, int], ...]:
+    """``["host:26379", ...]`` or ``"host:26379,host2:26379"`` (the environment's form)."""
+    items = raw.split(",") if isinstance(raw, str) else raw
+    if not isinstance(items, (list, tuple)):
+        raise ValueError("expected a list of host:port")
+    out = []
+    for item in items:
+        text = str(item).strip()
+        if not text:
+            continue
+        host, sep, port = text.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{text!r} is not host:port")
+        out.append((host.strip("[]"), int(port)))
+    return tuple(out)
 
 
 def redact_url(url: str) -> str:
