@@ -19,4 +19,18 @@ def roost_register_settings() -> list[Any]:
                 doc="Redis URL of the shared store (rediss://user:password@host:port/db; password hidden in output)."),
         Setting(None, name="key_file", section="state.redis", env="CLAUDE_LB_REDIS_KEY_FILE",
                 doc="File holding the fleet's encryption key (roost state keygen writes it)."),
+        Setting(None, name="sentinels", section="state.redis", env="CLAUDE_LB_REDIS_SENTINELS",
+                type="list", convert=lambda raw: raw,  # a TOML list, or "h1:26379,h2:26379" from the environment
+                doc='Redis Sentinels ["host:26379", ...]: find the primary through Sentinel (url then gives '
+                    "only scheme, user, password and db)."),
+        Setting("roost", name="service", section="state.redis", env="CLAUDE_LB_REDIS_SERVICE",
+                doc="The Sentinels' name of the primary (sentinel monitor NAME ...)."),
+        Setting(None, name="sentinel_password", section="state.redis", env="CLAUDE_LB_REDIS_SENTINEL_PASSWORD",
+                secret=True, doc="Password of the Sentinels themselves, when they have a requirepass."),
+        Setting(None, name="min_replicas", section="state.redis", env="CLAUDE_LB_REDIS_MIN_REPLICAS",
+                type="int", convert=lambda raw: raw if raw is None else int(raw),
+                doc="Replicas that must confirm a spend intent and a rotation (WAIT); default 1 when a "
+                    "replica is known, else 0."),
+        Setting(2.0, name="wait_timeout", section="state.redis", env="CLAUDE_LB_REDIS_WAIT_TIMEOUT",
+                type="duration", doc="How long a WAIT for those replicas may take."),
     ]
