@@ -57,7 +57,7 @@ def test_the_reset_aware_example_tests_itself_with_the_kit(tmp_path):
     shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     proc = run_pytest(copy)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "3 passed" in proc.stdout
+    assert "4 passed" in proc.stdout
 
 
 def test_the_kit_module_imports_nothing_heavy():

@@ -32,3 +32,13 @@ def test_a_bad_horizon_is_a_validation_error(roost_sandbox, roost_run):
     roost_sandbox.write_config('[plugins.reset-aware]\nhorizon = "never"\n')
     result = roost_run("which", "--strategy", "reset-aware")
     assert result.returncode == 4 and "horizon" in result.stderr
+
+
+def test_the_horizon_is_a_setting_a_team_overrides(roost_sandbox, roost_run):
+    roost_sandbox.write_config('[plugins.reset-aware]\nhorizon = "5h"\n[teams.ops.reset-aware]\nhorizon = "30m"\n')
+    key = "plugins.reset-aware.horizon"
+    assert roost_run("config", "--json").json["data"][key]["value"] == 18000.0
+    team = roost_run("--team", "ops", "config", "--json").json["data"][key]
+    assert (team["value"], team["origin"], team["plugin"]) == (1800.0, "team", "reset-aware")
+    env = roost_run("--team", "ops", "config", "--json", CLAUDE_LB_RESET_AWARE_HORIZON="2h").json["data"][key]
+    assert (env["value"], env["origin"]) == (7200.0, "env")

@@ -2,8 +2,10 @@
 
 Install it next to roost (``pip install ./examples/roost-strategy-reset-aware``)
 and use ``roost pick --strategy reset-aware``. The formula is in
-``formula.py``; ``[plugins.reset-aware] horizon = "5h"`` in config.toml
-changes the planning horizon.
+``formula.py``. The planning horizon is a declared setting (roost_register_settings):
+``[plugins.reset-aware] horizon = "5h"`` in config.toml, per team in
+``[teams.NAME.reset-aware]``, or ``CLAUDE_LB_RESET_AWARE_HORIZON``; ``roost config``
+lists it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from roost_core.api import hookimpl
 from roost_core.api import format_duration, parse_duration
 from roost_core.api import ValidationError
-from roost_core.api import Candidate, PickRequest, Ranking, Scored
+from roost_core.api import Candidate, PickRequest, Ranking, Scored, Setting
 
 from .formula import DEFAULT_HORIZON_S, binding_window, describe
 
@@ -53,3 +55,10 @@ class ResetAware:
 @hookimpl
 def roost_register_strategies():
     return ResetAware()
+
+
+@hookimpl
+def roost_register_settings():
+    return Setting(DEFAULT_HORIZON_S, name="horizon", type="duration", section="plugins.reset-aware",
+                   env="CLAUDE_LB_RESET_AWARE_HORIZON", minimum=1,
+                   doc="How far ahead reset-aware counts headroom (windows resetting within it reopen).")
