@@ -9,9 +9,18 @@ import os
 import secrets
 from pathlib import Path
 
-from .errors import RoostError, ValidationError
+from .errors import ExitCode, RoostError, ValidationError
+
+from .winretry import windows_retry
 
 TEMP_SUFFIX = ".roost-tmp"
+
+
+def _windows() -> bool:
+    """Windows file rules ($CLAUDE_LB_PLATFORM=win32 applies them on any OS, for tests)."""
+    from .credstore import env_platform
+
+    return env_platform() == "win32"
 
 
 class WriteFailed(RoostError, OSError):
@@ -19,8 +28,11 @@ class WriteFailed(RoostError, OSError):
 
     Still an OSError with ``errno``/``strerror`` for callers that handle those;
     for callers that do not, a RoostError: one clear line naming the file,
-    never a traceback.
+    never a traceback, and exit 9 (UNAVAILABLE: the disk is full, read-only or
+    refuses the file; nothing roost can fix by retrying at once).
     """
+
+    exit_code = ExitCode.UNAVAILABLE
 
     def __init__(self, path: Path, exc: OSError):
         RoostError.__init__(self, f"cannot write {path}: {exc.strerror or exc}", details={"path": str(path)})
@@ -97,11 +109,12 @@ def _replace(target: Path, data: bytes, mode: int) -> None:
         raise WriteFailed(target, exc) from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), mode)
+            if not _windows():  # Windows: chmod only toggles read-only; the directory ACLs protect it
+                os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        windows_retry(lambda: os.replace(tmp, target))  # a scanner holding the file: retry briefly
     except BaseException as exc:
         try:
             os.unlink(tmp)
@@ -145,7 +158,10 @@ def ensure_private_dir(directory: Path) -> Path:
             os.mkdir(part, 0o700)
         except FileExistsError:
             continue  # made meanwhile by another process: its mode is its maker's
-        os.chmod(part, 0o700)
+        except OSError as exc:  # read-only, full, not a directory: one line naming it, exit 9
+            raise WriteFailed(part, exc) from None
+        if not _windows():
+            os.chmod(part, 0o700)
     return directory
 
 

@@ -12,6 +12,7 @@ The files backend's documents and locks, and any backend's local copies
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import re
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .atomic import atomic_write, ensure_private_dir, remove_stale_temps
-from .errors import Conflict, RoostError
+from .errors import Conflict, ExitCode, RoostError
 
 MAX_DOC_BYTES = 16 * 1024 * 1024
 
@@ -75,7 +76,8 @@ class JsonDocuments:
                              0o600)
             except OSError as exc:  # disk full, read-only, a directory where the file should be
                 raise RoostError(f"cannot write {self._doc_path(name)}: {exc.strerror or exc}",
-                                 details={"path": str(self._doc_path(name))}) from None
+                                 details={"path": str(self._doc_path(name))},
+                                 exit_code=ExitCode.UNAVAILABLE) from None  # a named code, not 1
             return new
 
     @contextlib.contextmanager
@@ -90,6 +92,9 @@ class JsonDocuments:
             raise Conflict(f"another roost process holds the {name.split(':')[0]} lock "
                            f"(waited {timeout:g}s); retry later", details={"lock": name}) from None
         except OSError as exc:  # a symlink planted at the lock path (never followed), a directory, EACCES
+            if exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG):  # the disk, not the file
+                raise RoostError(f"cannot write {lock.lock_file}: {exc.strerror}", details={"lock": name},
+                                 exit_code=ExitCode.UNAVAILABLE) from None
             raise RoostError(f"cannot use the lock file {lock.lock_file}: {exc.strerror}; it must be a "
                              "regular file roost can create: remove it", details={"lock": name}) from None
         try:

@@ -71,6 +71,8 @@ def exec_cmd(rctx: RoostContext, pick_opts: PickOptions, timeout: float | None, 
     be started). Every run is logged to picks.log.
     """
     argv = _validate(pick_opts, command, var_name, timeout)
+    if lease_for is not None and lease_for <= 0:  # 0 once silently meant the default (30 min)
+        raise ValidationError("--lease-for must be more than 0 (use --no-lease for no lease)")
     plan = _Plan(argv, var_name, not no_config_dir, timeout, retry_on_429, lease,
                  lease_for or (timeout * LEASE_TIMEOUT_FACTOR if timeout else DEFAULT_LEASE_S), log_full_argv)
     if dry_run:

@@ -36,7 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from roost_core.api import Conflict, RoostError, ValidationError, boot_id, process_start
+from roost_core.api import (Conflict, RoostError, ValidationError, boot_id, process_start, remove_stale_temps,
+                            write_user_file)
 
 LOCK_DIR_NAME = ".oauth_refresh.lock"
 STORAGE_LOCK_NAME = ".storage-write.lock"
@@ -133,6 +134,7 @@ class ClaudeLocks:
     compromised: bool = False  # a held directory was removed or replaced by someone else
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _records: list[tuple[Path, float | None]] = field(default_factory=list)  # claude owner records we wrote
 
     def acquire(self, deadline: float) -> None:
         """Take every lock before ``deadline`` (time.monotonic), else CONFLICT and hold nothing."""
@@ -142,6 +144,7 @@ class ClaudeLocks:
         except BaseException:
             self.release()
             raise
+        self._write_owner_records()
         self._thread = threading.Thread(target=self._beat, name="roost-claude-lock-heartbeat", daemon=True)
         self._thread.start()
 
@@ -150,6 +153,7 @@ class ClaudeLocks:
         if self._thread is not None:
             self._thread.join(timeout=2)
             self._thread = None
+        self._remove_owner_records()
         for held in reversed(self.held):
             if _ident(held.path) == held.ident:
                 try:
@@ -163,6 +167,36 @@ class ClaudeLocks:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+    # -- claude's owner record -----------------------------------------------
+    def _write_owner_records(self) -> None:
+        """Say who holds each refresh lock in claude's own format, so that claude (2.1.332+) and
+        roost reclaim the lock at once if this process dies holding it, instead of after 60 s."""
+        mtimes = {str(h.path): _mtime_ms(h.path) for h in self.held}
+        self._records = []
+        for held in self.held:
+            if held.path.name != LOCK_DIR_NAME:
+                continue
+            legacy = os.path.realpath(held.path.parent) + ".lock"
+            record = owner_record(mtimes[str(held.path)], mtimes.get(legacy))
+            path = claude_owner_record(held.path)
+            remove_stale_temps(path)  # a roost killed mid-write left one; we hold the lock now
+            try:
+                write_user_file(path, (json.dumps(record) + "\n").encode(), 0o600, force=True)
+            except (RoostError, OSError):
+                continue  # the stale window still applies; never a reason to fail a refresh
+            self._records.append((path, record["lockBirthtimeMs"]))
+
+    def _remove_owner_records(self) -> None:
+        """Remove our records (only ours: a record another holder wrote meanwhile stays)."""
+        for path, birth in self._records:
+            try:
+                record = json.loads(path.read_bytes())
+                if record.get("pid") == os.getpid() and record.get("lockBirthtimeMs") == birth:
+                    os.unlink(path)
+            except (OSError, ValueError, AttributeError):
+                pass
+        self._records = []
 
     # -- taking one lock -----------------------------------------------------
     def _take(self, path: Path, deadline: float) -> None:
@@ -265,12 +299,20 @@ def _mkdir(path: Path) -> tuple[int, int, int] | None:
     except OSError as exc:
         if exc.errno == errno.EEXIST:
             return None
+        if isinstance(exc, PermissionError) and _windows():
+            return None  # Windows: a mkdir racing the holder's rmdir fails with EPERM: busy, try again
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise _NoPermission(exc.errno, exc.strerror) from None
         raise RoostError(f"cannot create the refresh lock {path}: {exc.strerror}",
                          details={"lock": str(path)}) from None
     _mark_owner(path)
     return _ident(path)
+
+
+def _windows() -> bool:
+    from roost_core.api import env_platform
+
+    return env_platform() == "win32"
 
 
 def _mark_owner(path: Path) -> None:
@@ -310,6 +352,24 @@ def claude_owner_record(lock: Path) -> Path:
     if lock.name == LOCK_DIR_NAME:
         return lock.with_name(OWNER_RECORD_NAME)
     return Path(str(lock).removesuffix(".lock")) / OWNER_RECORD_NAME
+
+
+def owner_record(lock_birth_ms: float | None, legacy_birth_ms: float | None) -> dict:
+    """This process as claude's ``.oauth_refresh.lock.owner`` names a holder (docs/refresh.md)."""
+    pid = os.getpid()
+    try:
+        space = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        space = None
+    return {"pid": pid, "procStart": process_start(pid), "pidDomain": pid_domain(), "pidSpace": space,
+            "lockBirthtimeMs": lock_birth_ms, "legacyLockBirthtimeMs": legacy_birth_ms}
+
+
+def _mtime_ms(path: Path) -> float | None:
+    try:
+        return round(os.lstat(path).st_mtime * 1000)
+    except OSError:
+        return None
 
 
 def pid_domain() -> str | None:

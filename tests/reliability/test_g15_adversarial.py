@@ -491,3 +491,108 @@ def test_g15_a_killed_probes_in_flight_mark_is_not_waited_on(rel):
     print(f"G15 in-flight mark of a killed probe: next status took {waited:.2f}s (timeout 5 s; "
           f"a live mark is waited on up to ~11 s), health={record['health']}")
     assert run.rc == 0 and record["health"] == "ok" and waited < 4
+
+
+# -- G4's leftovers: a killed refresh's claude lock names its dead owner in claude's format -------------
+
+def test_g15_killed_refresh_leaves_claude_a_reclaimable_lock(rel):
+    """A refresh SIGKILLed mid-POST leaves ``.oauth_refresh.lock`` behind (nothing runs after SIGKILL).
+    Its owner record ``.oauth_refresh.lock.owner`` (claude 2.1.332's format) names the dead pid in this
+    host's pid domain, so claude reclaims it at once; the next roost reclaims it without waiting the
+    60 s window, and leaves no lock directory or record behind."""
+    import time
+
+    from roost_plugins.state_files import claudelock
+
+    rel.profile("p", expires_in=-60)
+    killed = rel.run("refresh", "p", kill_at="send:1")
+    assert killed.killed, killed
+    lock = rel.profiles / "p" / claudelock.LOCK_DIR_NAME
+    record_path = rel.profiles / "p" / claudelock.OWNER_RECORD_NAME
+    assert lock.is_dir(), "the kill should leave the lock directory"
+    assert record_path.is_file(), "no owner record: claude would wait out its 60 s window"
+    record = json.loads(record_path.read_text())
+    assert record["pid"] == killed.pid and record["pidDomain"] == claudelock.pid_domain()
+    assert set(record) >= {"pid", "procStart", "pidDomain", "pidSpace", "lockBirthtimeMs", "legacyLockBirthtimeMs"}
+    # Claude's rule (as roost implements it for claude's own records): two missed heartbeats, then dead pid.
+    old = time.time() - 12
+    os.utime(lock, (old, old))
+    assert claudelock.claude_owner_dead(lock, old, time.time())
+    os.utime(lock, None)  # fresh again: roost must still see the holder dead (its own tag)
+    started = time.monotonic()
+    follow = rel.run("refresh", "p", "--json", CLAUDE_LB_LOCK_WAIT="30")
+    took = time.monotonic() - started
+    leftovers = [p for p in rel.profiles.rglob("*.lock")] + [p for p in rel.profiles.rglob("*.lock.owner")]
+    print(f"G15/G4 killed refresh: owner record written; next refresh took {took:.2f}s; leftovers={len(leftovers)}")
+    assert follow.rc == 0 and took < 10, follow
+    assert not leftovers, leftovers
+
+
+# -- decisions: a read-only or full disk is a named exit code; config dirs are made 0700 -----------------
+
+READ_ONLY = ["unshare", "-m", "sh", "-c", 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"']
+
+
+def test_g15_read_only_or_full_disk_is_exit_9_not_1(rel):
+    import resource
+    import signal as signals
+
+    rel.profile("p", expires_in=-60)
+    rel.profile("q")
+    assert rel.run("status").rc == 0  # the config dir and its files exist
+    argvs = [["invalidate", "p", "--json"], ["exec", "--", "true"], ["refresh", "p", "--json"], ["pick", "--json"],
+             ["status", "--no-cache", "--json"]]
+    read_only = {" ".join(a): rel.run(*a, wrap=[*READ_ONLY, str(rel.config)]) for a in argvs}
+
+    def small_files() -> None:
+        signals.signal(signals.SIGXFSZ, signals.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+
+    full = {" ".join(a): rel.run(*a, preexec=small_files) for a in argvs}
+    codes = {"read-only": {k: r.rc for k, r in read_only.items()}, "file too large": {k: r.rc for k, r in full.items()}}
+    print(f"G15 disks: exit codes {codes}")
+    for runs in (read_only, full):
+        for argv, run in runs.items():
+            assert run.rc in (0, 9), f"{argv}: {run}"
+            if run.rc == 9:
+                said = run.stdout + run.stderr  # the error envelope (--json) or the stderr line
+                assert ("cannot write" in said or "no room" in said) and "Traceback" not in said, run
+                assert len(run.stderr.strip().splitlines()) <= 4, run  # a line or two, never a dump
+    assert read_only["invalidate p --json"].rc == 9 and read_only["exec -- true"].rc == 9
+
+
+def test_g15_missing_config_parents_are_made_0700_under_umask_000(rel):
+    rel.profile("p")
+    xdg = rel.root / "fresh" / "xdg-home"
+    run = rel.run("invalidate", "p", umask=0o000, XDG_CONFIG_HOME=str(xdg))
+    assert run.rc == 0, run
+    modes = {str(p.relative_to(rel.root)): oct(stat.S_IMODE(p.stat().st_mode))
+             for p in (rel.root / "fresh", xdg, xdg / "claude-lb")}
+    print(f"G15 umask 000: created directories {modes}")
+    assert set(modes.values()) == {"0o700"}, modes
+
+
+def test_g15_decided_edges(rel):
+    """The "decide and document" list (docs/reliability.md, adversarial round decisions)."""
+    rel.profile("p")
+    rel.profile("l")
+    body = usage_body()
+    body["five_hour"] = [body["five_hour"]]  # a window of the wrong shape reads as no reading
+    rel.fake.force_usage("l", Reply.json(200, body))
+    outcomes = {
+        "--max-cost 150": rel.run("pick", "--max-cost", "150", "--json").rc,
+        "--max-cost 1001": rel.run("pick", "--max-cost", "1001", "--json").rc,
+        "--max-cost nan": rel.run("pick", "--max-cost", "nan", "--json").rc,
+        "exec --lease-for 0": rel.run("exec", "--lease-for", "0", "--", "true").rc,
+        "exec --lease-for 1s": rel.run("exec", "--lease-for", "1s", "--", "true").rc,
+        "CLAUDE_LB_TIMEOUT=0": rel.run("probe", "--force", "--json", CLAUDE_LB_TIMEOUT="0").rc,
+        "CLAUDE_LB_LOCK_STALE=0": rel.run("refresh", "p", "--json", CLAUDE_LB_LOCK_STALE="0").rc,
+        "CLAUDE_LB_LOCK_STALE=10": rel.run("refresh", "p", "--json", CLAUDE_LB_LOCK_STALE="10").rc,
+    }
+    listed = {r["name"]: r for r in rel.run("probe", "--force", "--json").json()["data"]}
+    print(f"G15 decided edges: {outcomes}; five_hour as a list -> {listed['l']['health']} "
+          f"(session {listed['l'].get('session_pct')})")
+    assert outcomes == {"--max-cost 150": 0, "--max-cost 1001": 4, "--max-cost nan": 4, "exec --lease-for 0": 4,
+                        "exec --lease-for 1s": 0, "CLAUDE_LB_TIMEOUT=0": 4, "CLAUDE_LB_LOCK_STALE=0": 4,
+                        "CLAUDE_LB_LOCK_STALE=10": 0}
+    assert listed["l"]["health"] == "ok" and listed["l"].get("session_pct") is None
