@@ -12,6 +12,8 @@ the same run and interleaved so machine load hits all alike:
 * ``roost statusline < doc.json`` (records a reading, prints the line)
 * ``roost hook < stopfailure.json`` (records a rate_limit reading)
 
+Each run sends new figures, so each run writes the passive document.
+
 and prints medians and ratios. Each command is the real ``roost`` script
 with the venv's interpreter. Nothing outside a temporary directory is
 touched; nothing touches the network.
@@ -83,7 +85,12 @@ def main() -> None:
         for argv, stdin in cases.values():  # warm the page cache and the bytecode
             timed(argv, env, stdin)
         times: dict[str, list[float]] = {name: [] for name in cases}
-        for _ in range(args.runs):
+        for i in range(args.runs):
+            # A new figure every run, so every run writes (an identical reading within 15 s is skipped).
+            cases["roost statusline"] = (cases["roost statusline"][0],
+                                         json.dumps(statusline_document(10.0 + i % 80, 62.0)).encode())
+            cases["roost hook"] = (cases["roost hook"][0], json.dumps(stop_failure_event(
+                "rate_limit", rate_limit_type="five_hour", resets_in=3600 + i)).encode())
             for name, (argv, stdin) in cases.items():
                 times[name].append(timed(argv, env, stdin))
         recorded = json.loads((Path(tmp) / "xdg" / "claude-lb" / "passive.json").read_text())
