@@ -22,6 +22,7 @@ OK_TTL = 300.0
 RATE_LIMIT_TTL = 60.0
 NETWORK_TTL = 30.0
 UNKNOWN_TTL = 60.0
+MAX_RETRY_AFTER_S = 7 * 86400.0  # every server-given wait is bounded to a week (docs/reliability.md)
 # A limit whose resets_at is missing gets the ok TTL; one already past is re-probed soon.
 NO_RESET_TTL = OK_TTL
 PAST_RESET_TTL = 60.0
@@ -34,6 +35,12 @@ NETWORK_ERRORS = frozenset({"timeout", "connect", "dns", "tls", "protocol"})
 
 
 def _verdict(health: Health, ttl: float | None, *reasons: str, **fields: Any) -> Classification:
+    from roost_core.api import server_duration
+
+    # Every TTL comes from a server's numbers (retry-after, resets_at): a week at most, never NaN.
+    ttl = None if ttl is None else server_duration(ttl)
+    if fields.get("retry_after_s") is not None:
+        fields["retry_after_s"] = server_duration(fields["retry_after_s"])
     return Classification(health, ttl, reasons=list(reasons), classifier=NAME, **fields)
 
 
@@ -57,7 +64,7 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
         seconds = moment.timestamp() - now
     if seconds != seconds or seconds <= 0 or seconds == float("inf"):
         return None
-    return float(seconds)
+    return min(float(seconds), MAX_RETRY_AFTER_S)  # 1e12 would throttle past year 9999
 
 
 def probe_jitter(seconds: float) -> float:
@@ -112,7 +119,9 @@ def classify_200(outcome: ProbeOutcome, now: float) -> Classification:
 
     usage = parse_usage(outcome.json())
     if usage is None:
-        return _verdict(Health.UNKNOWN, UNKNOWN_TTL, "HTTP 200 but the body is not a JSON object",
+        problem = outcome.json_problem() if hasattr(outcome, "json_problem") else None
+        return _verdict(Health.UNKNOWN, UNKNOWN_TTL, "HTTP 200 but the body is not a JSON object"
+                        + (f" ({problem})" if problem else ""),
                         error="malformed usage body")
     # Weekly first: when both windows are spent, the weekly reset is when the profile is usable again.
     if usage.weekly_pct is not None and usage.weekly_pct >= 100:
