@@ -197,8 +197,10 @@ def build_record(local: "Local", entry: dict[str, Any] | None, decision: dict[st
     creds = local.creds
     if creds is not None:
         record.plan, record.expires_at = creds.plan, creds.expires_at_iso()
-    health = reading.get("health") or "ok"
-    record.health = Health(health) if health in Health._value2member_map_ else Health.UNKNOWN
+    try:
+        record.health = Health(reading.get("health") or "ok")
+    except ValueError:  # a site source's own word for it
+        record.health = Health.UNKNOWN
     for item in decision["figures"]:  # oldest first: the freshest figure of each window wins
         for window, block in (item.get("windows") or {}).items():
             pct_field, reset_field = WINDOW_FIELDS.get(window, (None, None))
