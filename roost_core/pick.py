@@ -180,14 +180,14 @@ def model_usage(record: HealthRecord, model: str) -> list[tuple[str, float, str 
     """
     wanted = " ".join(model.lower().split())
     found: list[tuple[str, float, str | None]] = []
-    flat = {"opus": record.opus_pct, "sonnet": record.sonnet_pct}.get(wanted)
-    if flat is not None:
-        found.append((wanted, float(flat), record.weekly_resets_at))
-    for limit in record.model_limits or []:
+    for limit in record.model_limits or []:  # the limits[] entries first: they name the model
         label = str(limit.get("model") or "")
         percent = limit.get("pct", limit.get("percent"))  # "percent": records cached before 2026-12
         if isinstance(percent, (int, float)) and not isinstance(percent, bool) and _matches(label, wanted):
             found.append((label, float(percent), limit.get("resets_at")))
+    flat = {"opus": record.opus_pct, "sonnet": record.sonnet_pct}.get(wanted)
+    if flat is not None:
+        found.append((wanted, float(flat), record.weekly_resets_at))
     return found
 
 

@@ -154,7 +154,8 @@ def status_cmd(rctx: RoostContext, no_cache: bool, no_platform_status: bool, tim
 @click.command("probe")
 @click.argument("name", required=False, shell_complete=complete_profiles)
 @click.option("--raw", is_flag=True, help="Print the untouched usage body: no classification, no cache write.")
-@click.option("--force", is_flag=True, help="Probe even a profile whose hourly probe budget is spent.")
+@click.option("--force", is_flag=True,
+              help="Probe even a profile whose hourly probe budget is spent or that a usage 429 holds back.")
 @timeout_option
 @json_option
 @pass_roost
@@ -169,7 +170,7 @@ def probe_cmd(rctx: RoostContext, name: str | None, raw: bool, force: bool, time
     if not profiles:
         _say_no_profiles(rctx)
     if raw:
-        _probe_raw(rctx, profiles, timeout)
+        _probe_raw(rctx, profiles, timeout, force)
         return
     records = asyncio.run(probe_many(rctx, profiles, force=force, timeout=timeout)) if profiles else []
     data = [r.to_dict() for r in records]
@@ -179,10 +180,10 @@ def probe_cmd(rctx: RoostContext, name: str | None, raw: bool, force: bool, time
     rctx.out.emit(data, meta, text=summary_line(records))
 
 
-def _probe_raw(rctx: RoostContext, profiles: list[Any], timeout: float | None) -> None:
+def _probe_raw(rctx: RoostContext, profiles: list[Any], timeout: float | None, force: bool = False) -> None:
     from ..probe import probe_raw_many
 
-    results = probe_raw_many(rctx, profiles, timeout=timeout) if profiles else []
+    results = probe_raw_many(rctx, profiles, timeout=timeout, force=force) if profiles else []
     if rctx.out.json_mode:
         # The parsed body is enough when it is JSON; the text is kept only for non-JSON answers.
         shown = [{k: v for k, v in r.items() if k != "text" or not r["json"]} for r in results]

@@ -203,7 +203,7 @@ def test_model_scoped_limit(world):
     assert pick(world, "--strategy", "least-used")[1] == "a\n"
     rc, out = world.run_json("pick", "--strategy", "least-used", "--model", "opus", "--explain")
     assert rc == 0 and out["data"]["name"] == "b"
-    assert out["data"]["explain"][0]["reason"] == "Claude Opus 4.7 weekly limit at 100% (--model opus)"
+    assert out["data"]["explain"][0]["reason"].startswith("Claude Opus 4.7 weekly limit at 100% (--model opus)")
     rc, out = world.run_json("pick", "--model", "sonnet", "--strategy", "least-used")
     assert out["data"]["name"] == "a"
     rc, out = world.run_json("pick", "--model", "sonnet", "--avoid", "a")

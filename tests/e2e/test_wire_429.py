@@ -56,6 +56,9 @@ def test_a_one_hour_429_schedules_the_next_probe_3_to_9_minutes_after_the_deadli
     assert usage_calls(world) == calls
     # --force overrides (trace --force too).
     world.fake.set_chain_usage("p", Scenario.ok(session=13, weekly=35))
+    rc, out = world.run_json("probe", "p", "--raw", "--force")
+    assert out["data"][0]["status"] == 200 and usage_calls(world) == calls + 1
+    calls += 1
     rc, out = world.run_json("trace", "p", "--force")
     assert out["data"]["response"]["status"] == 200 and usage_calls(world) == calls + 1
     calls += 1
