@@ -64,8 +64,8 @@ def remember(ctx: "RoostContext", token: str, profile: str, reason: str) -> None
     key = fingerprint(token)
 
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
-        old = doc.get("tokens") if isinstance(doc.get("tokens"), dict) else {}
-        kept = {k: v for k, v in old.items()
+        found = doc.get("tokens")
+        kept = {k: v for k, v in (found if isinstance(found, dict) else {}).items()
                 if isinstance(v, dict) and isinstance(v.get("at"), (int, float)) and now - v["at"] < KEEP_S}
         kept = dict(sorted(kept.items(), key=lambda kv: kv[1]["at"])[-(MAX_ENTRIES - 1):])
         kept[key] = {"at": now, "reason": reason, "profile": profile}

@@ -44,7 +44,7 @@ class EntryPoint:
 
 
 def entry_points(group: str) -> list[EntryPoint]:
-    found = []
+    found: list[EntryPoint] = []
     for directory in _distributions():
         section = _section(os.path.join(directory, "entry_points.txt"), group)
         if section:

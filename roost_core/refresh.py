@@ -209,8 +209,8 @@ def _note_refreshed(ctx: "RoostContext", profile: "Profile", creds: Credentials)
     now = ctx.now()
 
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
-        files = doc.get("files") if isinstance(doc.get("files"), dict) else {}
-        files = {k: v for k, v in files.items()
+        found = doc.get("files")
+        files = {k: v for k, v in (found if isinstance(found, dict) else {}).items()
                  if isinstance(v, dict) and isinstance(v.get("at"), (int, float)) and now - v["at"] < RECENT_KEEP_S}
         files[_recent_key(profile)] = {"profile": profile.name, "at": now, "expires_at_ms": creds.expires_at_ms,
                                        "access_last4": (creds.access_token or "")[-4:]}

@@ -59,7 +59,7 @@ def cached_records(ctx: "RoostContext", profiles: list[Profile]) -> list[HealthR
         mtime = cred_mtime_ns(profile)
         newer = evidence.supersedes(profile.name, entry, mtime)  # passive evidence newer than the probe
         if not newer and healthcache.is_valid(entry, now, mtime):
-            record = _cached_record(entry, valid=True)
+            record = _cached_record(entry or {}, valid=True)
             if record is not None:
                 records.append(record)
                 continue
@@ -117,14 +117,14 @@ def plan_run(ctx: "RoostContext", profiles: list[Profile], mode: str) -> Plan:
         # Passive evidence newer than the cached probe decides instead of it (docs/passive-health.md).
         newer = evidence is not None and evidence.supersedes(profile.name, entry, mtime)
         if mode == AUTO and not newer and healthcache.is_valid(entry, plan.now, mtime):
-            record = _cached_record(entry, valid=True)
+            record = _cached_record(entry or {}, valid=True)
             if record is not None:
                 plan.records[profile.name] = record
                 continue
         local = read_local(ctx, profile)
         plan.locals[profile.name] = local
         verdict = local_verdict(ctx, local, plan.now, classify=True)
-        standin = evidence.stand_in(local, entry, plan.now) if newer and verdict is None else None
+        standin = evidence.stand_in(local, entry, plan.now) if newer and evidence and verdict is None else None
         if verdict is not None:
             plan.local_probed.append(Probed(local, None, verdict, plan.now))
             plan.records[profile.name] = _verdict_record(local, verdict, plan.now)

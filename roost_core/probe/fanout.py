@@ -182,7 +182,8 @@ async def execute(ctx: "RoostContext", plan: Plan, *, timeout: float | None = No
         _commit(ctx, probed)
         _notify(ctx, probed)
     for item in probed:
-        plan.records[item.local.profile.name] = item.record
+        if item.record is not None:  # _commit gave every item its record
+            plan.records[item.local.profile.name] = item.record
     return probed, plan
 
 

@@ -35,6 +35,7 @@ def probe_traced(ctx: "RoostContext", profile: Profile, *, timeout: float | None
         return None, held[0], held[1]
     probed, _ = asyncio.run(execute(ctx, plan, timeout=timeout))
     item = probed[0]
+    assert item.record is not None  # execute() commits a record for every probe
     return item.outcome, item.verdict, item.record
 
 
