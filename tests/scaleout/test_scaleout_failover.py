@@ -92,7 +92,7 @@ def test_sentinel_fleet_refreshes_across_a_failover_and_holds_refresh_after_it(t
     repl = status["data"]["replication"]
     assert repl["min_replicas"] == 1 and [r["state"] for r in repl["replicas"]] == ["online"]
     assert repl["primary"] == f"127.0.0.1:{sentinel_cluster.primary_port()}"
-    assert status["data"]["unreplicated"] == []
+    assert status["data"]["unreplicated"] == [] and status["data"]["warnings"] == [], status
 
     sentinel_cluster.failover()
     rc, held = b.run_json("refresh", "p", CLAUDE_LB_LOCK_WAIT="1")

@@ -89,7 +89,7 @@ def status_cmd(rctx: Any) -> None:
     if data["appendonly"] not in (None, "yes") or data["appendfsync"] not in (None, "always"):
         warnings.append("persistence is not 'appendonly yes' + 'appendfsync always': an acknowledged rotation "
                         "can be lost in a crash, and with it the account")
-    if not data["tls"] and not _loopback(backend.settings.url):
+    if not data["tls"] and not local_only(backend.settings):
         warnings.append("the connection is not TLS (rediss://)")
     if data["initialised"] and data["seen_epoch"] and data["seen_epoch"] != data["epoch"]:
         warnings.append("the store's epoch changed since this machine last saw it (restored elsewhere?)")
@@ -225,6 +225,13 @@ def replication_warnings(data: dict[str, Any]) -> list[str]:
         warnings.append("rotation(s) stored but not yet on a replica (kept in this machine's journal, re-sent "
                         "by every run): " + ", ".join(f"{u['profile']} v{u['version']}" for u in data["unreplicated"]))
     return warnings
+
+
+def local_only(settings: Any) -> bool:
+    """Every address roost connects to is this machine's (no TLS needed)."""
+    if settings.sentinels:
+        return all(_loopback(f"redis://{host}:{port}") for host, port in settings.sentinels)
+    return _loopback(settings.url)
 
 
 def _loopback(url: str) -> bool:

@@ -26,7 +26,7 @@ class RedisStateCheck:
             return [CheckResult(NAME, "skip", "state backend is not redis")]
         try:
             backend = ctx.state
-            from .commands import _loopback
+            from .commands import local_only
             from .restore import store_status
 
             status = store_status(backend)
@@ -50,7 +50,7 @@ class RedisStateCheck:
                                        "a crash can lose an acknowledged rotation (and the account)"))
         else:
             results.append(CheckResult(f"{NAME}-persistence", "ok", "appendonly yes, appendfsync always"))
-        if not status["tls"] and not _loopback(backend.settings.url):
+        if not status["tls"] and not local_only(backend.settings):
             results.append(CheckResult(f"{NAME}-tls", "warn", "credentials travel without TLS (use rediss://)"))
         if status["pending_journal"]:
             results.append(CheckResult(f"{NAME}-journal", "warn",
