@@ -193,7 +193,7 @@ def classify_outcome(outcome: ProbeOutcome, now: float) -> Classification:
         why = (f"retry-after {header!r} -> {seconds:.0f}s" if seconds is not None
                else f"retry-after {header!r} gives no information: default {RATE_LIMIT_TTL:.0f}s")
         seconds = seconds if seconds is not None else RATE_LIMIT_TTL
-        wait = seconds + probe_jitter(seconds)
+        wait = min(seconds + probe_jitter(seconds), MAX_RETRY_AFTER_S)  # the week bound holds jitter included
         return _verdict(Health.RATE_LIMITED, wait, f"HTTP 429{said}", why,
                         f"next probe in {wait:.0f}s (retry-after + {wait / seconds - 1:.0%}: never at the deadline)",
                         error=f"rate limited; next probe in {wait:.0f}s", retry_after_s=seconds)
