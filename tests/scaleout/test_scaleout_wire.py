@@ -28,3 +28,27 @@ def test_a_429_on_one_machine_blocks_the_account_on_every_machine(fleet):
     fake.set_chain_usage("p", Scenario.ok())
     check(b.run("probe", "p", "--force"))
     assert fake.count("GET", USAGE) == calls + 1
+
+
+def test_a_machines_local_copy_is_written_under_claudes_storage_write_lock(fleet):
+    import os
+    import subprocess
+    import time
+
+    a, b, fake = fleet.a, fleet.b, fleet.fake
+    fleet.seed(a, "p")
+    check(a.run("refresh", "p"))  # the store moves on: b's local copy is stale
+    path = b.profiles / "p" / ".credentials.json"
+    before = path.read_bytes()
+    lock = b.profiles / "p" / ".storage-write.lock"
+    os.mkdir(lock)
+    proc = b.popen("show", "p")
+    held_until = time.monotonic() + 2.5
+    while time.monotonic() < held_until:  # a live claude holds it: b must not write meanwhile
+        os.utime(lock)
+        assert path.read_bytes() == before, "b rewrote its copy while claude held .storage-write.lock"
+        time.sleep(0.1)
+    os.rmdir(lock)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    assert b.credentials("p")["claudeAiOauth"]["accessToken"] == fake.live_access_token("p")
