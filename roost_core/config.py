@@ -70,6 +70,11 @@ _CORE: list[Setting] = [
           minimum=0, maximum=1 << 40),
     _core("state_backend", "files", "str", "State backend plugin (also `[state] backend`).",
           env="CLAUDE_LB_STATE_BACKEND"),
+    _core("platform", None, "str", "The platform whose credential store and file rules apply "
+          "(linux, darwin or win32; unset: the running OS).", env="CLAUDE_LB_PLATFORM",
+          choices=("linux", "darwin", "win32")),
+    _core("credential_store", None, "str", "Credential store plugin (unset: the platform's own: "
+          "keychain on darwin, file elsewhere).", env="CLAUDE_LB_CREDENTIAL_STORE"),
 ]
 
 # Core settings by name (``api_base`` style keys stay valid for settings a plugin declares in a table).

@@ -140,6 +140,21 @@ def roost_register_settings() -> "Setting | list[Setting]":
 
 
 @hookspec
+def roost_register_credential_stores() -> "Any":
+    """Return credential stores (``roost_core.api.ProfileCredentialStore``) or factories with ``open(ctx)``.
+
+    A store is where claude keeps a profile's login: ``name``, ``platforms``
+    (a set of ``linux``, ``darwin``, ``win32``), ``priority``, and ``read``,
+    ``write`` (compare-and-set on the refresh token, read back and verified),
+    ``delete``, ``lock_dir``, ``inspect``, ``ready_to_spend``. The
+    ``credential_store`` setting names one; unset, the highest-priority store
+    of the ``platform`` setting is used (built-in: ``file`` everywhere,
+    ``keychain`` on darwin). The state backend holds claude's three locks
+    around every write. docs/platforms.md. Added in 0.6.0.
+    """
+
+
+@hookspec
 def roost_register_passive_sources() -> "PassiveSource | list[PassiveSource]":
     """Return passive sources: ``name``, ``kinds`` and ``read(kind, observation, now)``.
 

@@ -13,7 +13,11 @@ CONFIG_DIR_NAME = "claude-lb"
 
 def config_dir(env: Mapping[str, str]) -> Path:
     """``$XDG_CONFIG_HOME/claude-lb`` or ``~/.config/claude-lb``; ``%APPDATA%\\claude-lb`` on Windows."""
-    if sys.platform == "win32":
+    from .credstore import env_platform
+
+    if env_platform(env) == "win32":
+        if sys.platform != "win32":  # $CLAUDE_LB_PLATFORM=win32 on another OS (tests): %APPDATA% itself
+            return Path(env.get("APPDATA") or Path.home() / "AppData" / "Roaming") / CONFIG_DIR_NAME
         import platformdirs
 
         return Path(platformdirs.user_config_dir(CONFIG_DIR_NAME, appauthor=False, roaming=True))

@@ -34,6 +34,7 @@ KIND_HOOKS: dict[str, str] = {
     "command": "roost_register_commands",
     "settings": "roost_register_settings",
     "passive": "roost_register_passive_sources",
+    "credstore": "roost_register_credential_stores",
 }
 ANY_KIND = "*"  # entry points without a known kind prefix load with every kind
 

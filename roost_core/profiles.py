@@ -17,6 +17,7 @@ from .records import Profile
 
 DEFAULT_PROFILE = "default"
 CREDENTIALS_FILE = ".credentials.json"
+KEYCHAIN_MARKER = ".roost-keychain"  # roost_core.filestore: written when the keychain store removes the file
 
 
 def discover(paths: Paths, *, fallback: bool = True) -> list[Profile]:
@@ -30,8 +31,8 @@ def discover(paths: Paths, *, fallback: bool = True) -> list[Profile]:
         if not is_valid_name(name):
             continue
         directory = paths.profiles_tree / name
-        if (directory / CREDENTIALS_FILE).is_file():
-            found[name] = Profile(name, directory)
+        if (directory / CREDENTIALS_FILE).is_file() or (directory / KEYCHAIN_MARKER).is_file():
+            found[name] = Profile(name, directory)  # the marker: the login lives in the macOS keychain
     single = paths.single_profile_dir
     if fallback and single is not None and DEFAULT_PROFILE not in found and (single / CREDENTIALS_FILE).is_file():
         found[DEFAULT_PROFILE] = Profile(DEFAULT_PROFILE, single)

@@ -74,6 +74,8 @@ def read_credentials(ctx: "RoostContext", profile: "Profile") -> Credentials:
     except FileNotFoundError:
         raise NotFound(f"profile {profile.name!r} has no credentials file",
                        details={"profile": profile.name}) from None
+    except RoostError:
+        raise  # the store's own word (a locked keychain is UNAVAILABLE), not an unreadable file
     except OSError as exc:
         raise ValidationError(f"cannot read the credentials of {profile.name!r}: {exc.strerror}",
                               details={"profile": profile.name}) from None

@@ -223,15 +223,23 @@ def check_one_profile(profile: Any, now: float) -> CheckResult:
     fails: list[str] = []
     warns: list[str] = []
     notes: list[str] = []
+    from roost_core.api import KEYCHAIN_MARKER, env_platform
+
+    if not path.exists() and (profile.directory / KEYCHAIN_MARKER).is_file():
+        details["store"] = "keychain"
+        return CheckResult(name, "ok", "the login lives in the macOS keychain (not read here: see the "
+                           "credential-store check)", details)
     try:
         file_mode, dir_mode = _mode(path), _mode(profile.directory)
         data = path.read_bytes()
     except OSError as exc:
         return CheckResult(name, "fail", f"cannot read {path}: {exc.strerror}", details)
     details.update(mode=f"{file_mode:04o}", dir_mode=f"{dir_mode:04o}", symlink=path.is_symlink())
-    if file_mode & 0o077:
+    if env_platform() == "win32":
+        notes.append("protected by the directory's ACLs (Windows: no chmod)")
+    elif file_mode & 0o077:
         warns.append(f"credentials file is mode {file_mode:04o}, readable by others (chmod 600 {path})")
-    if dir_mode & 0o077:
+    if dir_mode & 0o077 and env_platform() != "win32":
         warns.append(f"profile directory is mode {dir_mode:04o} (chmod 700 {profile.directory})")
     try:
         creds = Credentials.parse(data, str(path))

@@ -76,3 +76,41 @@ def health_ctx(roost_env):
     make.clock = clock  # type: ignore[attr-defined]
     make.stderr = lambda ctx: ctx.out.stderr.getvalue()  # type: ignore[attr-defined]
     return make
+
+
+# -- never the real macOS keychain (docs/platforms.md) --------------------------------
+
+REAL_SECURITY = "/usr/bin/security"
+FAKES = Path(__file__).parent / "fakes"
+
+
+@pytest.fixture(autouse=True)
+def guard_real_security(tmp_path_factory, monkeypatch):
+    """Fail any test that would run the real ``/usr/bin/security``.
+
+    In this process, starting it raises; a child process (the real roost) that
+    was not given ``CLAUDE_LB_SECURITY_BIN`` gets a tripwire in its place,
+    whose call is recorded and fails the test at teardown.
+    """
+    import os
+    import subprocess
+
+    tripwire = tmp_path_factory.mktemp("security-guard") / "calls"
+    monkeypatch.setenv("ROOST_TEST_SECURITY_TRIPWIRE", str(tripwire))
+    base = subprocess.Popen
+
+    class GuardedPopen(base):  # type: ignore[misc, valid-type]
+        def __init__(self, args, *rest, **kwargs):
+            argv = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
+            if argv and os.fspath(argv[0]) == REAL_SECURITY or kwargs.get("executable") == REAL_SECURITY:
+                tripwire.open("a").write(f"in-process: {argv[:2]}\n")
+                raise AssertionError(f"a test ran the real {REAL_SECURITY}")
+            env = kwargs.get("env")
+            if env is not None and "CLAUDE_LB_SECURITY_BIN" not in env:
+                kwargs["env"] = {**env, "CLAUDE_LB_SECURITY_BIN": str(FAKES / "security-tripwire")}
+            super().__init__(args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", GuardedPopen)
+    yield
+    if tripwire.exists():
+        pytest.fail(f"the real {REAL_SECURITY} was called: {tripwire.read_text()[:500]}")

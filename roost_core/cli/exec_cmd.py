@@ -133,7 +133,9 @@ def child_env(rctx: RoostContext, profile: Profile, plan: _Plan) -> dict[str, st
 def config_dir_vars(profile: Profile) -> dict[str, str]:
     """CLAUDE_CONFIG_DIR and, set with it, the credential-store selector Claude Code 2.1.220+
     reads independently of it: a user's value would make the child use another account."""
-    directory = os.path.abspath(profile.directory)
+    from ..credstore import config_dir_string
+
+    directory = config_dir_string(profile.directory)  # absolute, NFC, no trailing separator: claude hashes it
     return {"CLAUDE_CONFIG_DIR": directory, STORE_VAR: directory}
 
 

@@ -14,7 +14,7 @@ from ..context import RoostContext
 from ..credentials import Credentials, CredentialsError
 from ..errors import Conflict, NotFound, RoostError, ValidationError
 from ..paths import default_add_source
-from ..profiles import CREDENTIALS_FILE, profile_dir
+from ..profiles import CREDENTIALS_FILE, KEYCHAIN_MARKER, profile_dir
 from ..records import Profile
 from .common import complete_profiles, json_option, pass_roost
 
@@ -113,17 +113,17 @@ def add_cmd(rctx: RoostContext, name: str, source: Path | None, force: bool, iso
         data, creds, shown_source = add_setup.setup_token_login(rctx, name)
     else:
         source = (source or default_add_source()).expanduser()
-        data, creds = _read_source(source)
-        shown_source = str(source)
+        data, creds, shown_source = _login_to_import(rctx, source, given)
         if not creds.oauth:
-            raise CredentialsError(f"{source} holds no claudeAiOauth login; sign in with 'claude login' first")
+            raise CredentialsError(f"{shown_source} holds no claudeAiOauth login; sign in with 'claude login' first")
     target = target_dir / CREDENTIALS_FILE
     rctx.profiles()  # a shared store's profiles appear in the tree first
-    if target.exists() and not force:
+    exists = target.exists() or (target_dir / KEYCHAIN_MARKER).exists()
+    if exists and not force:
         raise Conflict(f"profile {name!r} already exists; use --force to overwrite it",
                        details={"profile": name})
     ensure_private_dir(rctx.paths.profiles_tree)
-    _store_login(rctx, Profile(name, target_dir), data, replace=target.exists())
+    _store_login(rctx, Profile(name, target_dir), data, replace=exists)
     setup = add_setup.finish(rctx, Profile(name, target_dir), policy, kept=kept, setup_token=setup_token,
                              identity_from=source if given else None, isolated_flag=isolated)
     try:
@@ -136,6 +136,25 @@ def add_cmd(rctx: RoostContext, name: str, source: Path | None, force: bool, iso
     rctx.out.say(f"Added profile {name!r} from {shown_source}.")
     for line in setup.lines():
         rctx.out.say(line)
+
+
+def _login_to_import(rctx: RoostContext, source: Path, given: bool) -> tuple[bytes, Credentials, str]:
+    """The --from file; without --from and without ~/.claude/.credentials.json, claude's default
+    keychain item when the platform's store keeps logins there (macOS: claude deletes the file)."""
+    try:
+        data, creds = _read_source(source)
+        return data, creds, str(source)
+    except NotFound:
+        if given:
+            raise
+        from ..credstore import credential_store
+
+        read_default = getattr(credential_store(rctx), "read_default", None)
+        stored = read_default() if callable(read_default) else None
+        if stored is None:
+            raise
+    shown = f"keychain item {stored.location!r}"
+    return stored.data, Credentials.parse(stored.data, shown), shown
 
 
 def _store_login(rctx: RoostContext, profile: Profile, data: bytes, replace: bool) -> None:

@@ -15,8 +15,10 @@ class FilesBackendFactory:
     name = "files"
 
     def open(self, ctx: Any) -> FilesBackend:
+        from roost_core.api import credential_store
+
         return FilesBackend(ctx.paths.config_dir, ctx.warn, lock_stale_s=ctx.settings.get("lock_stale"),
-                            profiles_tree=ctx.paths.profiles_tree)
+                            profiles_tree=ctx.paths.profiles_tree, store=lambda: credential_store(ctx))
 
 
 @hookimpl

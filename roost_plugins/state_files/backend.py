@@ -5,8 +5,10 @@
 * Line logs appended with one O_APPEND write per record; rotation to
   ``<log>.1`` happens under a lock after re-checking the size;
   ``log_stats``/``truncate_log`` count and empty a log in place.
-* Credentials: the profile's own ``.credentials.json`` (0600, dir 0700);
-  a write after a read is refused (CONFLICT) if the file changed in between.
+* Credentials: through the platform's credential store (roost_core.api
+  ``credential_store``: the profile's ``.credentials.json``, or the macOS
+  keychain); a write after a read is refused (CONFLICT) if the stored refresh
+  token changed in between, and every write holds claude's three locks.
 * The refresh protocol: Claude Code's lock directories are taken with
   roost's refresh lock (claudelock.py), and each grant is journaled beside
   the credentials until written (journal.py).
@@ -15,7 +17,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import time
 from pathlib import Path
@@ -26,8 +27,7 @@ try:
 except ImportError:  # Windows: appends are not interleaved by the OS there either
     fcntl = None  # type: ignore[assignment]
 
-from roost_core.api import (Conflict, JsonDocuments, RoostError, StateBackendBase, append_line, atomic_write,
-                            ensure_private_dir)
+from roost_core.api import JsonDocuments, RoostError, StateBackendBase, append_line, ensure_private_dir
 
 from . import journal
 
@@ -40,12 +40,23 @@ class FilesBackend(JsonDocuments, StateBackendBase):
     name = "files"
 
     def __init__(self, config_dir: Path, warn: Callable[[str], None], lock_stale_s: float = LOCK_STALE_S,
-                 profiles_tree: Path | None = None):
+                 profiles_tree: Path | None = None, store: Callable[[], Any] | None = None):
         super().__init__(config_dir, warn)
         self.config_dir = config_dir
         self.lock_stale_s = lock_stale_s  # the ``lock_stale`` setting
         self.profiles_tree = profiles_tree  # where aliases of a profile's credentials may live
-        self._read_digests: dict[str, str] = {}  # credentials realpath -> digest of the bytes last read
+        self._open_store = store  # the run's credential store, opened on first use (default: the file)
+        self._store: Any = None
+        self._read_tokens: dict[str, str | None] = {}  # credentials realpath -> refresh token last read
+        self._guarded: set[str] = set()  # profiles whose claude refresh locks this process holds
+
+    @property
+    def store(self) -> Any:
+        if self._store is None:
+            from roost_core.api import FileCredentialStore
+
+            self._store = self._open_store() if self._open_store is not None else FileCredentialStore(warn=self._warn)
+        return self._store
 
     # -- logs ------------------------------------------------------------------
     def append_line(self, log: str, line: str, max_bytes: int | None = None) -> None:
@@ -127,21 +138,35 @@ class FilesBackend(JsonDocuments, StateBackendBase):
 
     # -- credentials -----------------------------------------------------------
     def read_credentials(self, profile: Any) -> bytes:
-        with open(profile.credentials_path, "rb") as handle:
-            data = handle.read(MAX_DOC_BYTES)
-        self._read_digests[os.path.realpath(profile.credentials_path)] = _digest(data)
-        return data
+        from roost_core.api import refresh_token_of
+
+        stored = self.store.read(profile)
+        for note in stored.notes:
+            self._warn(f"{profile.name}: {note}")
+        self._read_tokens[os.path.realpath(profile.credentials_path)] = refresh_token_of(stored.data)
+        return stored.data
 
     def write_credentials(self, profile: Any, data: bytes) -> None:
-        """Replace the file; CONFLICT if it changed since this instance last read it.
+        """Store the login; CONFLICT if its refresh token changed since this instance last read it.
 
-        Optimistic concurrency, checked under a per-file lock: a write based on
-        a stale read never overwrites what another writer stored meanwhile. A
-        write with no earlier read (an import) is unconditional, as before.
+        Compare-and-set (the store checks, under claude's three locks and a
+        per-file lock), then read back and verified: a write based on a stale
+        read never overwrites what another writer stored meanwhile. A write
+        with no earlier read (an import) is unconditional, as before.
         """
         ensure_private_dir(profile.directory)
-        with self.storage_write_guard(profile):
+        with self._claude_write_locks(profile):
             self._write_credentials(profile, data)
+
+    @contextlib.contextmanager
+    def _claude_write_locks(self, profile: Any) -> Iterator[None]:
+        """All three of claude's locks: the two refresh locks (unless this process's refresh holds them)
+        and ``.storage-write.lock``."""
+        with contextlib.ExitStack() as stack:
+            if os.path.realpath(profile.credentials_path) not in self._guarded:
+                stack.enter_context(self.guard_refresh(profile, time.monotonic() + STORAGE_WAIT_S))
+            stack.enter_context(self.storage_write_guard(profile))
+            yield
 
     @contextlib.contextmanager
     def storage_write_guard(self, profile: Any, tree: Path | None = None) -> Iterator[Any]:
@@ -158,22 +183,17 @@ class FilesBackend(JsonDocuments, StateBackendBase):
             locks.release()
 
     def _write_credentials(self, profile: Any, data: bytes) -> None:
+        from roost_core.api import ANY_TOKEN, refresh_token_of
+
         key = os.path.realpath(profile.credentials_path)
-        expected = self._read_digests.get(key)
-        if expected is None:
-            atomic_write(profile.credentials_path, data, 0o600)
-            return
+        expected = self._read_tokens.get(key, ANY_TOKEN)
         with self.lock(f"credentials:{key}", timeout=10.0):
-            try:
-                with open(profile.credentials_path, "rb") as handle:
-                    current = _digest(handle.read(MAX_DOC_BYTES))
-            except FileNotFoundError:
-                current = None
-            if current != expected:
-                raise Conflict(f"the credentials of {profile.name!r} changed since roost read them; "
-                               "not overwritten", details={"profile": profile.name})
-            atomic_write(profile.credentials_path, data, 0o600)
-            self._read_digests[key] = _digest(data)
+            self.store.write(profile, data, expected)
+            self._read_tokens[key] = refresh_token_of(data)
+
+    def begin_spend(self, profile: Any) -> None:
+        """The store's last word before the token is spent (a locked keychain: UNAVAILABLE, exit 9)."""
+        self.store.ready_to_spend(profile)
 
     # -- the refresh protocol's guards (docs/PLUGINS.md, "State backends") -------------
     @contextlib.contextmanager
@@ -181,12 +201,15 @@ class FilesBackend(JsonDocuments, StateBackendBase):
         """Claude Code's own lock directories for this profile (claudelock.py)."""
         from .claudelock import ClaudeLocks, lock_paths
 
-        locks = ClaudeLocks(lock_paths(profile.directory, profile.credentials_path, self.profiles_tree),
+        locks = ClaudeLocks(lock_paths(self.store.lock_dir(profile), profile.credentials_path, self.profiles_tree),
                             stale_s=self.lock_stale_s, warn=self._warn)
         locks.acquire(deadline)
+        key = os.path.realpath(profile.credentials_path)
+        self._guarded.add(key)
         try:
             yield locks
         finally:
+            self._guarded.discard(key)
             locks.release()
 
     # -- the pending-grant journal (journal.py) ----------------------------------------
@@ -204,9 +227,5 @@ class FilesBackend(JsonDocuments, StateBackendBase):
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "shared": False, "degraded": False, "path": str(self.config_dir)}
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
