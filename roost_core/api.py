@@ -155,6 +155,7 @@ _EXPORTS: dict[str, str] = {
     "check_endpoint": ".http:check_endpoint",
     # the engines' results, for views (top, trace, explain)
     "get_records": ".probe:get_records",
+    "observe_probes": ".progress:observing",
     "read_local": ".probe:read_local",
     "probe_traced": ".probe:probe_traced",
     "scrub": ".probe:scrub",

@@ -105,7 +105,7 @@ async def _probe_one(ctx: "RoostContext", source: Any, client: Any, gate: asynci
     return Probed(local, outcome, verdict, ctx.now(), extra)
 
 
-async def _wait_for_others(ctx: "RoostContext", plan: Plan) -> None:
+async def _wait_for_others(ctx: "RoostContext", plan: Plan, progress: Any) -> None:
     """Use the results of probes other processes have in flight (instead of asking again)."""
     import asyncio
 
@@ -123,6 +123,7 @@ async def _wait_for_others(ctx: "RoostContext", plan: Plan) -> None:
                 plan.records[name] = (_cached_record(entry, valid=done)
                                       or _not_probed(plan.locals[name], "another roost process is probing it"))
                 del pending[name]
+                progress.landed(name, plan.records[name])
 
 
 def _skip_absent_sniffio() -> None:
@@ -148,8 +149,16 @@ def probe_source(ctx: "RoostContext") -> Any:
     return source
 
 
+async def _landed(progress: Any, pending: Any) -> Probed:
+    from ..progress import observed, provisional_record
+
+    item = await pending
+    progress.landed(item.local.profile.name, provisional_record(item) if observed() else None)
+    return item
+
+
 async def _probe_all(ctx: "RoostContext", plan: Plan, source: Any, granted: list[Profile], deadline: float,
-                     concurrency: int) -> list[Probed]:
+                     concurrency: int, progress: Any) -> list[Probed]:
     import asyncio
 
     if not granted:
@@ -159,7 +168,8 @@ async def _probe_all(ctx: "RoostContext", plan: Plan, source: Any, granted: list
     _skip_absent_sniffio()
     gate = asyncio.Semaphore(concurrency)
     async with make_async_client(ctx, max_connections=concurrency) as client:
-        return list(await asyncio.gather(*(_probe_one(ctx, source, client, gate, plan.locals[p.name], deadline)
+        return list(await asyncio.gather(*(_landed(progress, _probe_one(ctx, source, client, gate,
+                                                                      plan.locals[p.name], deadline))
                                             for p in granted)))
 
 
@@ -176,8 +186,15 @@ async def execute(ctx: "RoostContext", plan: Plan, *, timeout: float | None = No
     deadline, concurrency, limit = _settings(ctx, timeout)
     source = probe_source(ctx) if plan.to_probe else None
     granted = _reserve(ctx, plan, deadline, limit) if plan.to_probe else []
-    probed, _ = await asyncio.gather(_probe_all(ctx, plan, source, granted, deadline, concurrency),
-                                     _wait_for_others(ctx, plan))
+    from ..progress import for_batch
+
+    progress = for_batch(ctx)  # "probing 12/50" on a terminal's stderr once the batch passes 300 ms
+    progress.begin(len(granted) + len(plan.waiting))
+    try:
+        probed, _ = await asyncio.gather(_probe_all(ctx, plan, source, granted, deadline, concurrency, progress),
+                                         _wait_for_others(ctx, plan, progress))
+    finally:
+        progress.end()
     if probed:
         _commit(ctx, probed)
         _notify(ctx, probed)

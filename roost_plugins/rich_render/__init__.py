@@ -22,6 +22,7 @@ VIEWS: dict[str, str] = {
     "history": "roost_plugins.rich_render.history:render_history",
     "stats": "roost_plugins.rich_render.history:render_stats",
     "doctor": "roost_plugins.rich_render.doctor:render_doctor",
+    "progress": "roost_plugins.rich_render.progress:render_progress",
 }
 
 
@@ -30,9 +31,9 @@ class RichRenderer:
     formats = frozenset({"text"})
     views = frozenset(VIEWS)
 
-    def render(self, view: str, data: Any, meta: dict[str, Any], ctx: Any) -> None:
+    def render(self, view: str, data: Any, meta: dict[str, Any], ctx: Any) -> Any:
         module, _, func = VIEWS[view].partition(":")
-        getattr(importlib.import_module(module), func)(data, meta, ctx)
+        return getattr(importlib.import_module(module), func)(data, meta, ctx)  # progress: a live handle
 
 
 @hookimpl

@@ -27,6 +27,25 @@ def until(iso: str | None, now: float) -> str:
     return "due" if moment <= now else format_duration(moment - now)
 
 
+def span(seconds: float) -> str:
+    """One reset format for every row: ``45m``, ``2h 0m``, ``3d 4h`` (always both units from an hour up)."""
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return f"{minutes}m" if minutes else f"{int(seconds)}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h {minutes}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours}h"
+
+
+def reset_in(iso: str | None, now: float) -> str:
+    moment = _epoch(iso)
+    if moment is None:
+        return "—"
+    return "due" if moment <= now else span(moment - now)
+
+
 def pct(value: float | None) -> Any:
     from rich.text import Text
 
@@ -56,15 +75,26 @@ def resets_cell(record: dict[str, Any], now: float) -> str:
         checked = _epoch(record.get("checked_at")) or now
         return f"retry in {format_duration(max(0.0, checked + record['retry_after_s'] - now))}"
     if health == "session_limit":
-        return f"session in {until(record.get('session_resets_at'), now)}"
+        return f"session in {reset_in(record.get('session_resets_at'), now)}"
     if health == "weekly_limit":
-        return f"weekly in {until(record.get('weekly_resets_at'), now)}"
+        return f"weekly in {reset_in(record.get('weekly_resets_at'), now)}"
     if health in ("auth_dead", "auth_expired"):
         return "roost refresh" if health == "auth_expired" else "claude login"
+    if health == "network_error":
+        return network_cell(record, now)
     session, weekly = record.get("session_resets_at"), record.get("weekly_resets_at")
     if session is None and weekly is None:
         return "—"
-    return f"{until(session, now)} / {until(weekly, now)}"
+    return f"{reset_in(session, now)} / {reset_in(weekly, now)}"
+
+
+def network_cell(record: dict[str, Any], now: float) -> str:
+    """Why the probe failed and when the backoff lets roost ask again: ``timeout · retry in 45s``."""
+    reason = str(record.get("error") or "network error").split(":")[0].strip() or "network error"
+    moment = _epoch(record.get("valid_until"))
+    if moment is None:
+        return reason
+    return f"{reason} · retry {'now' if moment <= now else 'in ' + format_duration(moment - now)}"
 
 
 def overage_cell(record: dict[str, Any]) -> Any:
@@ -79,17 +109,30 @@ def records_of(data: Any) -> list[dict[str, Any]]:
     return list(data.get("profiles", [])) if isinstance(data, dict) else list(data)
 
 
-def status_table(records: list[dict[str, Any]], now: float) -> Any:
+# Below this many columns the table drops Plan, shortens its headers and loses its vertical rules (80 fit).
+WIDE_AT = 100
+NUMERIC = ("Session", "Weekly", "Overage", "5h", "7d", "Over")
+
+
+def status_table(records: list[dict[str, Any]], now: float, width: int | None = None) -> Any:
+    """The status table; rows never wrap (a cell too long for ``width`` ends in an ellipsis)."""
     from rich import box
     from rich.table import Table
 
     overage = any(r.get("overage_enabled") for r in records)
-    table = Table(box=box.SQUARE)
-    for header in ("Profile", "Plan", "Health", "Session", "Weekly", *(["Overage"] if overage else []),
-                   "Resets (5h / 7d)", "Source"):
-        table.add_column(header, justify="right" if header in ("Session", "Weekly", "Overage") else "left")
+    wide = width is None or width >= WIDE_AT
+    if wide:
+        table = Table(box=box.SQUARE)
+        headers = ("Profile", "Plan", "Health", "Session", "Weekly", *(["Overage"] if overage else []),
+                   "Resets (5h / 7d)", "Source")
+    else:
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        headers = ("Profile", "Health", "5h", "7d", *(["Over"] if overage else []), "Resets 5h / 7d", "Source")
+    for header in headers:
+        table.add_column(header, justify="right" if header in NUMERIC else "left", no_wrap=True,
+                         overflow="ellipsis")
     for record in records:
-        row = [record["name"], record.get("plan") or "—", health_cell(record, now),
+        row = [record["name"], *([record.get("plan") or "—"] if wide else []), health_cell(record, now),
                pct(record.get("session_pct")), pct(record.get("weekly_pct"))]
         if overage:
             row.append(overage_cell(record))
@@ -113,7 +156,7 @@ def render_status(data: Any, meta: dict[str, Any], ctx: Any) -> None:
     line = header_line(meta.get("platform_status"))
     if line:
         console.print(line, style="yellow", markup=False, highlight=False, soft_wrap=True)
-    console.print(status_table(records_of(data), ctx.now()))
+    console.print(status_table(records_of(data), ctx.now(), console.width))
 
 
 def _row(grid: Any, label: str, value: Any) -> None:

@@ -50,15 +50,55 @@ def captured_warnings(ctx: "RoostContext") -> Iterator[io.StringIO]:
         ctx.out.stderr = original
 
 
-def snapshot(ctx: "RoostContext", platform: bool) -> Frame:
+class Landing:
+    """Redraws the frame as each probe of the tick lands (the rows fill in; the title counts them)."""
+
+    def __init__(self, frame: "Frame", redraw: Callable[["Frame"], None]) -> None:
+        self.frame, self.redraw = frame, redraw
+        self.total = self.done = 0
+
+    def _draw(self) -> None:
+        self.frame.meta["probing"] = [self.done, self.total] if self.done < self.total else None
+        self.redraw(self.frame)
+
+    def begin(self, total: int) -> None:
+        self.total, self.done = total, 0
+        if total:
+            self._draw()
+
+    def landed(self, name: str, record: Any) -> None:
+        self.done += 1
+        if record is not None:
+            self.frame.data = [record.to_dict() if r["name"] == name else r for r in self.frame.data]
+        self._draw()
+
+    def end(self) -> None:
+        self.frame.meta["probing"] = None
+
+
+def cached_frame(ctx: "RoostContext") -> Frame:
+    """What the cache says right now: no network, drawn before any probe."""
+    from roost_core.api import get_records, summary_line, utc_now_iso
+
+    with captured_warnings(ctx) as buffer:
+        records = get_records(ctx, ctx.profiles(), offline=True)
+    meta = {"updated_at": utc_now_iso(ctx.now()), "summary": summary_line(records), "platform_status": None}
+    return Frame([r.to_dict() for r in records], meta, [w for w in buffer.getvalue().splitlines() if w])
+
+
+def snapshot(ctx: "RoostContext", platform: bool, landing: Landing | None = None) -> Frame:
     """What ``roost status`` would show right now (probing only where the cache is not valid)."""
     from roost_core.api import utc_now_iso
     from roost_core.api import health_meta
-    from roost_core.api import get_records
+    from roost_core.api import get_records, observe_probes
 
     with captured_warnings(ctx) as buffer:
         profiles = ctx.profiles()
-        records = get_records(ctx, profiles)
+        if landing is not None:
+            with observe_probes(landing):
+                records = get_records(ctx, profiles)
+        else:
+            records = get_records(ctx, profiles)
         meta = health_meta(ctx, records, profiles)
         meta["platform_status"] = _platform(ctx) if platform else None
     meta["updated_at"] = utc_now_iso(ctx.now())
@@ -80,8 +120,37 @@ def _summary(records: list[Any]) -> str:
     return summary_line(records)
 
 
-def render_frame(frame: Frame, ctx: "RoostContext", interval: float) -> Any:
-    """The renderable for one tick: a header, the status table (shared with ``status``), the summary."""
+# Lines of the status table that are not rows: top rule, header, header rule, bottom rule.
+TABLE_CHROME = 4
+
+
+def current_pick(ctx: "RoostContext") -> str | None:
+    try:
+        name = (ctx.state.read_doc("last-pick") or {}).get("name")
+    except Exception:  # a view never fails over the last pick
+        return None
+    return name if isinstance(name, str) else None
+
+
+def fit_rows(rows: list[dict[str, Any]], room: int, pick: str | None) -> tuple[list[dict[str, Any]], int]:
+    """The rows that fit in ``room`` lines, most relevant first (the current pick, then the unhealthy),
+    and how many were left out (they get one ``… N more`` line, which takes a row's place)."""
+    if len(rows) <= room:
+        return rows, 0
+
+    def rank(row: dict[str, Any]) -> int:
+        return 0 if row["name"] == pick else 1 if row["health"] != "ok" else 2
+
+    shown = sorted(rows, key=rank)[:max(0, room - 1)]
+    return shown, len(rows) - len(shown)
+
+
+def render_frame(frame: Frame, ctx: "RoostContext", interval: float, size: tuple[int, int] | None = None) -> Any:
+    """The renderable for one tick: a header, the status table (shared with ``status``), the summary.
+
+    With ``size`` (columns, lines), the header and the summary always stay on screen: rows that do not
+    fit are left out, the most relevant kept, and a ``… N more`` line says how many.
+    """
     from rich.console import Group
     from rich.text import Text
 
@@ -89,15 +158,27 @@ def render_frame(frame: Frame, ctx: "RoostContext", interval: float) -> Any:
     from roost_core.api import platform_header_line as header_line
     from .status import records_of, status_table
 
-    parts: list[Any] = [Text(f"roost top · every {interval:g}s · updated {frame.meta['updated_at'][11:19]}Z · "
-                             "Ctrl+C to quit", style="bold")]
+    probing = frame.meta.get("probing")
+    title = (f"roost top · every {interval:g}s · updated {frame.meta['updated_at'][11:19]}Z · "
+             + (f"probing {probing[0]}/{probing[1]} · " if probing else "") + "Ctrl+C to quit")
+    head: list[Any] = [Text(title, style="bold", no_wrap=True, overflow="ellipsis")]
     line = header_line(frame.meta.get("platform_status"))
     if line:
-        parts.append(Text(line, style="yellow"))
-    parts.append(status_table(records_of(clean_tree(frame.data)), ctx.now()))
-    parts.append(Text(clean_line(frame.meta["summary"], 0)))
-    parts += [Text(clean_line(w), style="dim") for w in frame.warnings[-MAX_WARNINGS_SHOWN:]]
-    return Group(*parts)
+        head.append(Text(line, style="yellow", no_wrap=True, overflow="ellipsis"))
+    tail = [Text(clean_line(frame.meta["summary"], 0), no_wrap=True, overflow="ellipsis")]
+    tail += [Text(clean_line(w), style="dim", no_wrap=True, overflow="ellipsis")
+             for w in frame.warnings[-MAX_WARNINGS_SHOWN:]]
+    rows = records_of(clean_tree(frame.data))
+    width, hidden = None, 0
+    if size is not None:
+        width, height = size
+        room = height - len(head) - len(tail) - TABLE_CHROME
+        rows, hidden = fit_rows(rows, room, current_pick(ctx))
+    parts = [*head, status_table(rows, ctx.now(), width)]
+    if hidden:
+        parts.append(Text(f"… {hidden} more (the current pick and unhealthy profiles first)", style="dim",
+                          no_wrap=True, overflow="ellipsis"))
+    return Group(*parts, *tail)
 
 
 class StopOnInterrupt:
@@ -159,8 +240,17 @@ def run_live(ctx: "RoostContext", interval: float, iterations: int | None, platf
     console = _stdout_console(ctx, terminal=True)
     with StopOnInterrupt() as stop, Live(console=console, screen=True, auto_refresh=False,
                                          redirect_stdout=False, redirect_stderr=False) as live:
+        def draw(frame: Frame) -> None:
+            size = (console.size.width, console.size.height)
+            live.update(render_frame(frame, ctx, interval, size), refresh=True)
+
+        shown = cached_frame(ctx)
+        draw(shown)  # at once, from the cache: probes fill the rows in as they land
+
         def tick() -> None:
-            live.update(render_frame(snapshot(ctx, platform), ctx, interval), refresh=True)
+            nonlocal shown
+            shown = snapshot(ctx, platform, Landing(shown, draw))
+            draw(shown)
 
         run_loop(tick, interval, iterations, stop)
 

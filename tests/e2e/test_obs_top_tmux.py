@@ -74,7 +74,8 @@ def test_top_starts_redraws_and_exits_cleanly(world, tmux, tmp_path):
     tmux("new-session", "-d", "-s", "top", "-x", "120", "-y", "40", str(script))
     tmux("set-option", "-t", "top", "remain-on-exit", "on")  # keep the screen if anything dies
 
-    first = tmux.wait_for(lambda s: UPDATED.search(s) and "beta" in s, "the first frame")
+    # The first frame comes from the cache at once; this waits for the probed rows.
+    first = tmux.wait_for(lambda s: UPDATED.search(s) and "64%" in s, "the probed frame")
     assert "Profile" in first and "alpha" in first and "12%" in first and "64%" in first
     assert tmux.flag("alternate_on") == "1" and tmux.flag("cursor_flag") == "0"
     stamp = UPDATED.search(first).group(1)
