@@ -109,6 +109,20 @@ def test_sentinel_fleet_refreshes_across_a_failover_and_holds_refresh_after_it(t
     assert checks["state-redis-replication"]["level"] == "ok", checks.get("state-redis-replication")
 
 
+def test_a_failover_during_a_run_moves_its_next_command_to_the_new_primary(tmp_path, sentinel_cluster, key_file,
+                                                                          fake):
+    world = sentinel_fleet(tmp_path / "fleet", sentinel_cluster, key_file, fake, ["a"])
+    backend = world.machines[0].backend()
+    backend.update_doc("health", lambda doc: {"n": 1})  # a pooled connection to this primary
+    old = sentinel_cluster.primary_port()
+    sentinel_cluster.failover()  # the old primary is demoted and drops its clients
+    started = time.monotonic()
+    assert backend.update_doc("health", lambda doc: {"n": doc["n"] + 1}) == {"n": 2}
+    assert time.monotonic() - started < backend.settings.call_deadline
+    assert backend.conn.client.connection_pool.get_master_address()[1] != old
+    assert not backend.degraded
+
+
 def test_unreplicated_rotation_stays_in_the_journal_and_blocks_others_until_a_replica_has_it(
         tmp_path, sentinel_cluster, key_file, fake):
     world = sentinel_fleet(tmp_path / "fleet", sentinel_cluster, key_file, fake, ["a", "b"], min_replicas=1,
