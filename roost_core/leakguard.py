@@ -10,14 +10,18 @@ anything shaped like a token) and leaves at most the last 4 characters.
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import re
 from typing import Any, Callable
 
 PIECE = 8  # a run of this many characters of a secret counts as a copy (the leak scan's slice)
+MIN_DISTINCT = 4  # different characters a gram needs to count (random tokens always have them)
+STRIDE = 4  # grams looked for first: copies of PIECE + STRIDE - 1 (11) characters or more are found
 MASK = "…"
 _JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.){0,65536}"')
 _NOT_TOKEN_CHAR = re.compile(r"[^A-Za-z0-9_-]")  # one character; .sub drops every one
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def scrub_decoded(text: str, secrets: tuple[str, ...], plain: Callable[[str], str]) -> str:
@@ -91,26 +95,45 @@ def _scrub_base64(text: str, secret: str) -> str:
 
 
 def _scrub_pieces(text: str, secret: str) -> str:
-    """Runs of ``PIECE`` or more characters of ``secret``, even with separators between them, cut."""
-    grams = {secret[i:i + PIECE] for i in range(len(secret) - PIECE + 1)}
+    """Runs of ``PIECE`` or more characters of ``secret``, even with separators between them, cut.
+
+    Grams with fewer than MIN_DISTINCT different characters are ignored: a run like
+    ``xxxxxxxx`` in a low-entropy secret would match padding, and says nothing.
+    """
+    grams = {g for g in (secret[i:i + PIECE] for i in range(len(secret) - PIECE + 1)) if len(set(g)) >= MIN_DISTINCT}
+    aligned = [secret[i:i + PIECE] for i in range(0, len(secret) - PIECE + 1, STRIDE)]
     squeezed = _NOT_TOKEN_CHAR.sub("", text)
-    if not any(g in squeezed for g in grams):
-        return text  # the common case, decided in C
-    # A view of the text without separators, and where each of its characters came from.
-    keep = [i for i, ch in enumerate(text) if not _NOT_TOKEN_CHAR.match(ch)]
-    joined = "".join(text[i] for i in keep)
-    hits = [False] * len(joined)
-    for i in range(len(joined) - PIECE + 1):
-        if joined[i:i + PIECE] in grams:
-            for j in range(i, i + PIECE):
-                hits[j] = True
-    if not any(hits):
+    # The common case, decided in C: a copy of PIECE + STRIDE - 1 (11) characters or more holds one
+    # of these few aligned grams, so a 1 MiB body costs milliseconds, not a probe's deadline.
+    if not any(g in squeezed for g in aligned if g in grams):
         return text
-    out, last_hit = list(text), None
-    for view_index, is_hit in enumerate(hits):
-        if is_hit:
-            out[keep[view_index]] = ""
-            last_hit = keep[view_index]
-    if last_hit is not None:
-        out[last_hit] = MASK
+    spans = []
+    for gram in grams:
+        at = squeezed.find(gram)
+        while at != -1:
+            spans.append((at, at + PIECE))
+            at = squeezed.find(gram, at + 1)
+    merged: list[list[int]] = []
+    for begin, end in sorted(spans):
+        if merged and begin <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([begin, end])
+    # Map positions in the squeezed view back to the text: the view is its token-character runs.
+    runs = [(m.start(), m.end()) for m in _TOKEN_RUN.finditer(text)]
+    view_starts, total = [], 0
+    for begin, end in runs:
+        view_starts.append(total)
+        total += end - begin
+
+    def original(view_index: int) -> int:
+        k = bisect.bisect_right(view_starts, view_index) - 1
+        return runs[k][0] + (view_index - view_starts[k])
+
+    out, last = [], 0
+    for begin, end in merged:
+        cut_from, cut_to = original(begin), original(end - 1) + 1
+        out += [text[last:cut_from], MASK]
+        last = cut_to
+    out.append(text[last:])
     return "".join(out)
