@@ -153,9 +153,13 @@ def pillow() -> tuple[Any, Any, Any]:
     try:
         from PIL import Image, ImageDraw, ImageFont
     except ImportError:
-        raise ValidationError("PNG plots need Pillow: pip install 'roost[plot]' "
+        from .install_advice import detect, pillow_command
+
+        installed = detect()
+        command = pillow_command(installed)  # matches how this roost was installed (uv tool, pipx, pip)
+        raise ValidationError(f"PNG plots need Pillow (the roost[plot] extra): run {command} "
                               "(or plot to a .svg file, which needs nothing)",
-                              details={"extra": "plot"}) from None
+                              details={"extra": "plot", "install": installed.how, "command": command}) from None
     return Image, ImageDraw, ImageFont
 
 

@@ -124,6 +124,8 @@ def run_report(rctx: "RoostContext", metric: str, since: float | None, profile: 
         check_target(plot_path)  # a bad suffix, a missing directory or no Pillow: refused before any work
     now = rctx.now()
     series = collect(usage_log.read(rctx), metric, None if since is None else now - since, profile)
+    for name in [profile] if profile is not None else [p.name for p in rctx.profiles()]:
+        series.setdefault(name, [])  # a profile without samples still gets its row: "no samples"
     rows = rows_for(series, metric, now, sparkline, project)
     log_state = usage_log.state(rctx)
     plot_meta = None if plot_path is None else draw(rctx, plot_path, series, metric)
@@ -133,14 +135,14 @@ def run_report(rctx: "RoostContext", metric: str, since: float | None, profile: 
     if rctx.out.json_mode:
         rctx.out.emit(rows, meta)
         return
-    if not rows:
-        rctx.out.say(_empty_hint(rctx, log_state.enabled, bool(since or profile)))
-        return
     from roost_core.api import plain_table, render
 
-    if not render(rctx, "report", rows, meta):
+    if rows and not render(rctx, "report", rows, meta):
         headers = ["profile", "samples", "min", "max", "avg", "latest"]
-        rctx.out.say(plain_table(headers, [[r[h] for h in headers] for r in rows]))
+        rctx.out.say(plain_table(headers, [[r[h] if r["samples"] or h in ("profile", "samples") else "no samples"
+                                            if h == "min" else None for h in headers] for r in rows]))
+    if not any(r["samples"] for r in rows):
+        rctx.out.say(_empty_hint(rctx, log_state.enabled, bool(since or profile)))
 
 
 def build_command():

@@ -4,6 +4,7 @@ against the fake Anthropic: usage log, report, history, stats, openmetrics, top 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -77,8 +78,9 @@ def test_report_over_real_probes(world):
 
     rc, body = world.run_json("report", "--project", "--sparkline")
     assert rc == 0 and body["meta"]["metric"] == "weekly_pct"
-    (row,) = body["data"]
+    row, pro = body["data"]  # pro has no samples: it still gets its row
     assert (row["profile"], row["samples"], row["min"], row["max"], row["latest"]) == ("max", 4, 20.0, 50.0, 50.0)
+    assert (pro["profile"], pro["samples"], pro["min"], pro["latest"]) == ("pro", 0, None, None)
     assert row["avg"] == 35.0 and row["sparkline"] == "▁▃▆█"
     assert row["projection"]["status"] == "projected" and row["projection"]["window_samples"] == 4
     session = world.run_json("report", "--metric", "session_pct", "--project")[1]["data"][0]
@@ -86,7 +88,9 @@ def test_report_over_real_probes(world):
     proc = ok(world.run("report", "--sparkline", "--project"))
     for shown in ("Usage report — weekly_pct", "ETA → 100%", "▁▃▆█"):
         assert shown in proc.stderr
-    assert world.run_json("report", "--since", "1h", "--profile", "pro")[1]["data"] == []
+    assert re.search(r"│ pro +│ +0 │ no samples │", proc.stderr), proc.stderr
+    assert [(r["profile"], r["samples"]) for r in world.run_json("report", "--since", "1h", "--profile", "pro")[1]["data"]] \
+        == [("pro", 0)]
 
 
 def test_concurrent_probing_processes_never_interleave_lines(world):
