@@ -61,7 +61,10 @@ def to_epoch(value: object) -> float | None:
     from datetime import datetime, timezone
 
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an int of 400 digits: no instant
+            return None
         if not math.isfinite(seconds):
             return None
         return seconds / 1000 if seconds > 1e11 else seconds

@@ -44,7 +44,10 @@ def number(value: Any) -> float | None:
     """A finite JSON number as float; anything else (bool, text, NaN) is None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int too big for a float (10**400) is no reading either
+        return None
     return value if math.isfinite(value) else None
 
 

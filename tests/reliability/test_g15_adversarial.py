@@ -596,3 +596,42 @@ def test_g15_decided_edges(rel):
                         "exec --lease-for 1s": 0, "CLAUDE_LB_TIMEOUT=0": 4, "CLAUDE_LB_LOCK_STALE=0": 4,
                         "CLAUDE_LB_LOCK_STALE=10": 0}
     assert listed["l"]["health"] == "ok" and listed["l"].get("session_pct") is None
+
+
+def _hostile_body(rng) -> bytes:
+    """One seeded hostile usage body: deep nesting, NaN/Infinity, huge numbers, wrong shapes, escapes."""
+    depth = rng.choice([1, 10, 63, 64, 65, 500, 990, 5000, 100_000])
+    leaf = rng.choice(["1", "NaN", "-Infinity", "1e400", str(10 ** 400), '"\\u001b]0;x\\u0007"', "null", "[]", "true"])
+    nested = ("[" * depth + leaf + "]" * depth) if rng.random() < 0.5 else ('{"a": ' * depth + leaf + "}" * depth)
+    window = rng.choice([nested, leaf, '{"utilization": ' + leaf + ', "resets_at": ' + leaf + "}",
+                         '[{"utilization": 10}]', '"five"'])
+    key = rng.choice(["five_hour", "seven_day", "extra_usage", "limits", "seven_day_opus"])
+    return ("{" + f'"{key}": {window}, "seven_day": {{"utilization": 20.0, "resets_at": null}}' + "}").encode()
+
+
+def test_g15_usage_body_fuzz_never_crashes_the_classifier():
+    """Item 6 widened: 400 seeded hostile 200/429/401 bodies through the classifier, probe --raw's
+    result and the people renderer's sanitiser (in process): no exception, a known health each time."""
+    import random
+    import time
+
+    from roost_core.api import clean_tree
+    from roost_core.probe.raw import raw_result
+    from roost_core.records import Health, ProbeOutcome
+    from roost_plugins.anthropic.taxonomy import classify_outcome
+
+    rng = random.Random(6)
+    health, crashes, started = {}, [], time.monotonic()
+    for i in range(400):
+        status = rng.choice([200, 200, 200, 429, 401])
+        headers = {"retry-after": rng.choice(["1e12", "nan", "-5", "1e400", "Wed, 21 Oct 9999 07:28:00 GMT"])}
+        outcome = ProbeOutcome("anthropic", "http://127.0.0.1/api/oauth/usage", status, headers, _hostile_body(rng))
+        try:
+            verdict = classify_outcome(outcome, time.time())
+            json.dumps(clean_tree(raw_result("p", outcome)))
+            assert verdict.health in Health and (verdict.ttl_s is None or 0 <= verdict.ttl_s <= 7 * 86400)
+            health[verdict.health.value] = health.get(verdict.health.value, 0) + 1
+        except Exception as exc:  # noqa: BLE001 - the figure counts every kind
+            crashes.append(f"case {i}: {type(exc).__name__}: {str(exc)[:120]}")
+    print(f"G15 usage body fuzz: 400 bodies in {time.monotonic() - started:.1f}s -> {health}, crashes={len(crashes)}")
+    assert not crashes, "\n".join(crashes[:10])
