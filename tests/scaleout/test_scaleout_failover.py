@@ -21,7 +21,7 @@ import pytest
 
 from fleetkit.fixtures import (SENTINEL_MISSING, fleet, key_file, needs_sentinel, redis_server,  # noqa: F401
                                sentinel_cluster)
-from fleetkit.machines import Fleet, canary, check
+from fleetkit.machines import Fleet, check
 from fleetkit.sentinel import SentinelCluster
 from roostkit import ROOST
 
@@ -139,11 +139,16 @@ def test_unreplicated_rotation_stays_in_the_journal_and_blocks_others_until_a_re
     os.kill(replica.proc.pid, signal.SIGSTOP)  # the commit's WAIT now falls short
     try:
         os.kill(proc.pid, signal.SIGCONT)
-        out, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
         assert "no replica confirmed" in err
         rc, status = a.run_json("state", "status")
         assert status["data"]["unreplicated"] == [{"profile": "p", "version": 2}], status
+        assert any("not yet on a replica" in w for w in status["data"]["warnings"]), status
+        rc, doctor = a.run_json("doctor")
+        checks = doctor["data"]["checks"] if isinstance(doctor["data"], dict) else doctor["data"]
+        check_ = next(c for c in checks if c["name"] == "state-redis-replication")
+        assert check_["level"] == "warn" and "p v2" in check_["message"], check_
         rc, other = b.run_json("refresh", "p", CLAUDE_LB_LOCK_WAIT="1")
         assert rc == 7 and "rotation is in flight" in other["error"]["message"], other  # not used before replicated
     finally:
@@ -186,7 +191,7 @@ def _kill_primary_after_a_rotation(tmp_path, key_file, fake, **options):
     try:
         world = sentinel_fleet(tmp_path / "fleet", cluster, key_file, fake, ["a", "b"], wait_timeout="0.3s",
                                **options)
-        a, b = world.machines
+        a = world.machines[0]
         world.seed(a, "p")
         primary, replica = cluster.primary(), cluster.replica()
         os.kill(replica.proc.pid, signal.SIGSTOP)
@@ -224,7 +229,7 @@ def test_negative_control_without_wait_a_killed_primary_loses_the_rotation(tmp_p
 def test_with_wait_the_same_fault_loses_nothing(tmp_path, key_file, fake):
     world, rotated, cluster = _kill_primary_after_a_rotation(tmp_path, key_file, fake)
     try:
-        a, b = world.machines
+        b = world.machines[1]
         error = json.loads(rotated.stdout)["error"]
         assert rotated.returncode == 9 and error["details"]["reason"] == "not_replicated", error  # fail closed
         assert "replica" in error["message"]

@@ -136,7 +136,7 @@ def _sentinels(raw: Any) -> tuple[tuple[str, int], ...]:
     """``["host:26379", ...]`` or ``"host:26379,host2:26379"`` (the environment's form)."""
     items = raw.split(",") if isinstance(raw, str) else raw
     if not isinstance(items, (list, tuple)):
-        raise ValueError("expected a list of host:port")
+        raise TypeError("expected a list of host:port")
     out = []
     for item in items:
         text = str(item).strip()
