@@ -27,3 +27,13 @@ def test_hook_has_a_third_party_contract_test(hook):
     assert "roost_run(" in source, f"{path.name} must drive the plugin through the real roost (roost_run)"
     assert f"def {hook}(" in source or hook.startswith("roost_register_"), path.name
     assert f"def {hook}" in source, f"{path.name} must implement {hook} in its third-party module"
+
+
+def test_every_entry_point_kind_is_documented():
+    from roost_core.plugins import KIND_HOOKS
+
+    doc = (HERE.parents[1] / "docs" / "PLUGINS.md").read_text()
+    registering = doc.split("## Registering", 1)[1].split("\n## ", 1)[0]
+    missing = [kind for kind in KIND_HOOKS if f"`{kind}`" not in registering]
+    assert not missing, f"entry-point kinds not listed in PLUGINS.md 'Registering': {missing}"
+    assert set(KIND_HOOKS.values()) == set(HOOKS), "every hookspec has exactly one entry-point kind"
