@@ -119,7 +119,7 @@ class ChildRun:
 
         try:
             proc = subprocess.Popen(self.argv, executable=executable, env=dict(self.env),
-                                    preexec_fn=prepare, close_fds=True,
+                                    preexec_fn=prepare if os.name == "posix" else None, close_fds=True,
                                     stdout=subprocess.PIPE if self.stdout_tap is not None else None)
         except PermissionError:
             raise CannotStart(f"{self.argv[0]}: Permission denied", NOT_EXECUTABLE_RC) from None
@@ -127,7 +127,7 @@ class ChildRun:
             raise CannotStart(f"{self.argv[0]}: command not found", NOT_FOUND_RC) from None
         except OSError as exc:
             raise CannotStart(f"{self.argv[0]}: {exc.strerror}", NOT_EXECUTABLE_RC) from None
-        if own_group:
+        if own_group and hasattr(os, "setpgid"):  # Windows has no process groups of this kind
             try:
                 os.setpgid(proc.pid, proc.pid)  # both sides, as shells do: no race with a fast child
             except OSError:

@@ -9,13 +9,10 @@ network checks send one unauthenticated request each.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
-import subprocess
 import sys
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -259,19 +256,16 @@ def check_one_profile(profile: Any, now: float) -> CheckResult:
 
 
 def keychain_service(directory: Path) -> str:
-    """Claude Code's macOS keychain item for ``CLAUDE_CONFIG_DIR=directory``."""
-    text = unicodedata.normalize("NFC", str(directory))
-    return KEYCHAIN_PREFIX + hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    """Claude Code's macOS keychain item for ``CLAUDE_CONFIG_DIR=directory`` (exec's exact string)."""
+    from roost_core.api import config_dir_string, keychain_service as service
+
+    return service(config_dir_string(directory))
 
 
 def keychain_has_item(service: str) -> bool:
-    """True when the login keychain holds ``service`` (macOS ``security``; never reads the secret)."""
-    try:
-        proc = subprocess.run(["security", "find-generic-password", "-s", service],
-                              capture_output=True, timeout=5)
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return proc.returncode == 0
+    """Without a run's context nothing is asked: roost talks to ``security`` only through the
+    keychain credential store (absolute path, ``-a``, a timeout); ``check_profiles`` passes that."""
+    return False
 
 
 def check_orphan_dir(directory: Path, platform: str = sys.platform,
@@ -312,8 +306,26 @@ def check_profiles(ctx: Any) -> list[CheckResult]:
     profiles = ctx.profiles()
     now = ctx.now()
     results = [check_one_profile(p, now) for p in profiles]
-    results += [check_orphan_dir(d) for d in _orphan_dirs(ctx.paths.profiles_tree, {p.name for p in profiles})]
+    orphans = _orphan_dirs(ctx.paths.profiles_tree, {p.name for p in profiles})
+    if orphans:
+        from roost_core.api import current_platform
+
+        platform = current_platform(ctx)
+        results += [check_orphan_dir(d, platform, _keychain_lookup(ctx, d)) for d in orphans]
     return results or [CheckResult("profiles", "skip", "no profiles to check")]
+
+
+def _keychain_lookup(ctx: Any, directory: Path) -> Callable[[str], bool]:
+    """Whether the platform's credential store holds an item for ``directory`` (attributes only)."""
+    def lookup(service: str) -> bool:
+        from roost_core.api import Profile, credential_store
+
+        try:
+            return credential_store(ctx).inspect(Profile(directory.name, directory)).get("keychain") == "present"
+        except Exception:  # a store that cannot tell: the plain explanation
+            return False
+
+    return lookup
 
 
 # -- state, plugins, filesystem ------------------------------------------------

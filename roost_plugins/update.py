@@ -293,7 +293,12 @@ def update_cmd(rctx: RoostContext, apply_: bool, no_pull: bool, no_fetch: bool) 
     state = git_state(install.dir or ".", fetch=not no_fetch and not (apply_ and not no_pull))
     if state.fetch_error:
         rctx.warn(f"could not fetch {state.upstream}: {state.fetch_error}; comparing with what was last fetched")
-    applied = apply_update(rctx, install, state, pull=not no_pull) if apply_ else None
+    if apply_:
+        from roost_core.api import current_platform  # the platform setting: the Windows caveat is testable anywhere
+
+        applied = apply_update(rctx, install, state, pull=not no_pull, platform=current_platform(rctx))
+    else:
+        applied = None
     if applied is not None:
         state = git_state(state.root, fetch=False)
     summary, available = _summary(install, state)

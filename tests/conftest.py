@@ -85,7 +85,7 @@ FAKES = Path(__file__).parent / "fakes"
 
 
 @pytest.fixture(autouse=True)
-def guard_real_security(tmp_path_factory, monkeypatch):
+def guard_real_security(request, tmp_path_factory, monkeypatch):
     """Fail any test that would run the real ``/usr/bin/security``.
 
     In this process, starting it raises; a child process (the real roost) that
@@ -95,6 +95,9 @@ def guard_real_security(tmp_path_factory, monkeypatch):
     import os
     import subprocess
 
+    if request.node.get_closest_marker("macos"):
+        yield  # a live Mac run (pytest -m macos) talks to the real keychain on purpose
+        return
     tripwire = tmp_path_factory.mktemp("security-guard") / "calls"
     monkeypatch.setenv("ROOST_TEST_SECURITY_TRIPWIRE", str(tripwire))
     base = subprocess.Popen
