@@ -116,7 +116,7 @@ def test_status_table_fits_80_columns_and_never_wraps_a_row(world, tmux, tmp_pat
     assert all(len(line.rstrip()) <= 80 for line in screen.splitlines())
     header = next(line for line in screen.splitlines() if line.startswith("Profile"))
     assert header.split() == ["Profile", "Health", "5h", "7d", "Resets", "5h", "/", "7d", "Source"]
-    # One reset format: hours and minutes, days and hours (the seed's "2h 10m / 3d 4h").
+    # One reset format: hours and minutes, days and hours ("2h 10m", "3d 4h").
     assert all(re.search(r"\b\d+h \d+m / \d+d \d+h\b", row) for row in rows), rows[:3]
 
 
