@@ -45,3 +45,11 @@ def test_relative_links_resolve(page):
     broken = [target for target, _ in LINK.findall(path.read_text(encoding="utf-8"))
               if "://" not in target and not target.startswith("mailto:") and not (path.parent / target).exists()]
     assert not broken, f"{page} links to missing files: {broken}"
+
+
+def test_every_docs_page_named_in_code_or_docs_exists():
+    named = re.compile(r"\bdocs/([A-Za-z0-9_.-]+\.md)")
+    missing = sorted({f"{path.relative_to(ROOT)}: docs/{page}"
+                      for path in sources() for page in named.findall(path.read_text(encoding="utf-8", errors="replace"))
+                      if not (ROOT / "docs" / page).is_file()})
+    assert not missing, "pages named but not written:\n" + "\n".join(missing)
