@@ -491,11 +491,13 @@ def _warn_at(results: list[PickResult], threshold: float | None) -> list[str]:
 
 
 def _record_side_effects(ctx: "RoostContext", results: list[PickResult], strategy: str, now: float,
-                         elapsed: float, *, log: bool, fallback: bool, say: Callable[[str], None]) -> None:
-    """last-pick.json for the primary pick, one picks.log line per returned profile."""
+                         elapsed: float, *, log: bool, fallback: bool, say: Callable[[str], None],
+                         sticky: bool = True) -> None:
+    """last-pick.json for the primary pick (unless ``sticky`` is off), one picks.log line per returned profile."""
     at = datetime.fromtimestamp(now, tz=timezone.utc)
     try:
-        lastpick.write(ctx, LastPick(results[0].name, at, strategy))
+        if sticky:
+            lastpick.write(ctx, LastPick(results[0].name, at, strategy))
     except (RoostError, OSError) as exc:  # stickiness is a hint: never fail the pick for it
         say(f"could not update last-pick.json: {getattr(exc, 'message', exc)}")
     if log:
@@ -525,12 +527,14 @@ def _strategy(ctx: "RoostContext", name: str, flag: str | None) -> Any:
 
 
 def run_pick(ctx: "RoostContext", options: PickOptions, *, side_effects: bool = True, log: bool = True,
-             offline: bool = False, records: list[HealthRecord] | None = None) -> PickOutcome:
+             offline: bool = False, records: list[HealthRecord] | None = None,
+             keep_sticky: bool = False) -> PickOutcome:
     """Pick per ``options``; raise the RoostError that says why nothing can be picked.
 
     ``side_effects=False`` (which, exec --dry-run) writes neither picks.log nor
     last-pick.json; ``log=False`` (exec) updates last-pick.json only;
     ``offline`` never probes. ``records`` replaces the health lookup (tests).
+    ``keep_sticky`` leaves last-pick.json as it was (exec's one-off --avoid).
     """
     started = time.monotonic()
     opts = resolve(ctx, options)
@@ -579,7 +583,7 @@ def run_pick(ctx: "RoostContext", options: PickOptions, *, side_effects: bool = 
         show_explain(ctx, strategy.name, rationale, rows)
     if side_effects:
         _record_side_effects(ctx, results, strategy.name, now, time.monotonic() - started,
-                             log=log, fallback=fallback is not None, say=say)
+                             log=log, fallback=fallback is not None, say=say, sticky=not keep_sticky)
     return PickOutcome(results, strategy.name, rationale, rows, warnings, fallback is not None)
 
 

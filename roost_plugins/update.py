@@ -231,7 +231,9 @@ def _reinstall(rctx: RoostContext, install: Install, platform: str) -> dict[str,
         rctx.out.say(f"{WINDOWS_CAVEAT}\n    {windows_cmd}")
         return {"command": windows_cmd, "ran": False, "reason": "windows"}
     if shutil.which(cmd[0]) is None and not os.path.isabs(cmd[0]):
-        raise RoostError(f"cannot reinstall: {cmd[0]!r} is not on PATH; run by hand: {shown}")
+        # A missing tool is UNAVAILABLE (9), not a roost bug: say what to run once it is there.
+        raise Unavailable(f"cannot reinstall: {cmd[0]!r} is not on PATH; install it, then run: {shown}",
+                          details={"command": cmd, "missing": cmd[0]})
     rctx.out.say(f"$ {shown}")
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=REINSTALL_TIMEOUT_S,
@@ -265,6 +267,9 @@ def _summary(install: Install, state: GitState | None) -> tuple[str, bool | None
     where = f"git {state.commit or '?'} on {state.branch or '?'}"
     if state.upstream is None or state.behind is None:
         return f"{head} ({where}): no upstream branch to compare with", None
+    if state.fetch_error:  # the last fetch's figures may be old: whether an update exists is unknown
+        return f"{head} ({where}): unknown, the fetch failed ({state.behind} behind {state.upstream} " \
+               "as last fetched)", None
     if state.behind:
         ahead = f", {state.ahead} ahead" if state.ahead else ""
         return f"{head} ({where}): {state.behind} commit(s) behind {state.upstream}{ahead}: update available", True
@@ -288,7 +293,8 @@ def update_cmd(rctx: RoostContext, apply_: bool, no_pull: bool, no_fetch: bool) 
         summary, available = _summary(install, None)
         rctx.out.emit({"version": __version__, "install": asdict(install), "git": None, "advice": advice,
                        "applied": None}, {"update_available": available}, text=summary)
-        rctx.out.say(advice)
+        if not rctx.out.json_mode:  # --json carries it in data.advice: said once either way
+            rctx.out.say(("nothing to apply: " if apply_ else "") + advice)
         return
     state = git_state(install.dir or ".", fetch=not no_fetch and not (apply_ and not no_pull))
     if state.fetch_error:

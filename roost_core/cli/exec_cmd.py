@@ -43,7 +43,7 @@ class Terminated(BaseException):
 
 @click.command("exec", cls=PickCommand,
                context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@pick_options
+@pick_options(count=False)  # one command, one profile: no -n/--count
 @click.option("--timeout", type=DURATION, metavar="S", help="Kill the command after S seconds (exit 124).")
 @click.option("--retry-on-429", "retry_on_429", type=click.IntRange(min=0), default=0, metavar="N",
               help="If the command fails and its profile re-probes as rate-limited or session-exhausted, "
@@ -139,8 +139,24 @@ def config_dir_vars(profile: Profile) -> dict[str, str]:
     return {"CLAUDE_CONFIG_DIR": directory, STORE_VAR: directory}
 
 
+def _would_probe(rctx: RoostContext, opts: PickOptions) -> list[str]:
+    """The profiles a real run would probe before picking (cache missing or out of date); no I/O but reads."""
+    from ..probe import AUTO, FORCE, plan_run
+
+    return [p.name for p in plan_run(rctx, rctx.profiles(), FORCE if opts.no_cache else AUTO).to_probe]
+
+
 def _dry_run(rctx: RoostContext, opts: PickOptions, plan: _Plan) -> int:
+    """Contact nothing, write nothing: the pick is the cache's, and a cache a real run would
+    re-probe first is said plainly (the real run may then pick another profile)."""
     outcome = run_pick(rctx, opts, side_effects=False, log=False, offline=True)
+    would_probe = _would_probe(rctx, opts)
+    if would_probe:
+        shown = ", ".join(would_probe[:5]) + (f" and {len(would_probe) - 5} more" if len(would_probe) > 5 else "")
+        message = (f"dry run: nothing was probed; the real run would first probe {shown} (cached health "
+                   "missing or out of date) and may then pick another profile")
+        rctx.warn(message)
+        outcome.warnings.append(message)
     profile = rctx.profile(outcome.results[0].name)
     assignments = {plan.var_name: profile.name}
     unset = [] if plan.set_config_dir or STORE_VAR not in rctx.env else [STORE_VAR]
@@ -149,15 +165,18 @@ def _dry_run(rctx: RoostContext, opts: PickOptions, plan: _Plan) -> int:
     line = " ".join([*(["env", *(f"-u {name}" for name in unset)] if unset else []),
                      *(f"{k}={shlex.quote(v)}" for k, v in assignments.items()), shlex.join(plan.argv)])
     data = {"profile": profile.name, "env": assignments, "unset": unset, "argv": plan.argv, "command": line,
-            "strategy": outcome.strategy, "rationale": outcome.rationale,
-            "lease": plan.lease, "lease_ttl_s": plan.lease_ttl if plan.lease else None, "timeout_s": plan.timeout}
+            "strategy": outcome.strategy, "rationale": outcome.rationale, "probed": False,
+            "would_probe": would_probe, "lease": plan.lease,
+            "lease_ttl_s": plan.lease_ttl if plan.lease else None, "timeout_s": plan.timeout}
     rctx.out.emit(data, {"dry_run": True, "side_effects": False, "warnings": outcome.warnings}, text=line)
     return 0
 
 
 def _run_with_retries(rctx: RoostContext, opts: PickOptions, plan: _Plan) -> int:
     avoid = list(opts.avoid)
-    outcome = run_pick(rctx, opts, log=False)
+    # A one-off --avoid does not make the other profile the sticky one for the next --stickiness window.
+    keep_sticky = bool(opts.avoid)
+    outcome = run_pick(rctx, opts, log=False, keep_sticky=keep_sticky)
     attempt = 0
     while True:
         profile = rctx.profile(outcome.results[0].name)
@@ -168,7 +187,8 @@ def _run_with_retries(rctx: RoostContext, opts: PickOptions, plan: _Plan) -> int
         attempt += 1
         avoid.append(profile.name)
         try:
-            outcome = run_pick(rctx, dataclasses.replace(opts, avoid=tuple(avoid)), log=False)
+            outcome = run_pick(rctx, dataclasses.replace(opts, avoid=tuple(avoid)), log=False,
+                               keep_sticky=keep_sticky)
         except RoostError as err:
             rctx.warn(f"{profile.name} is throttled and no other profile can be picked ({err.message}); "
                       f"not retrying")

@@ -59,11 +59,13 @@ class PickCommand(click.Command):
         super().format_epilog(ctx, formatter)
 
 
+_COUNT_FLAG = click.option("--count", "-n", "pick_count", type=click.IntRange(min=1), default=1, show_default=True,
+                           help="Return up to N profiles in strategy order (only the first updates stickiness).")
+
 _PICK_FLAGS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     click.option("--strategy", "pick_strategy", metavar="NAME", cls=StrategyOption,
                  shell_complete=complete_strategies, help="Pick strategy."),
-    click.option("--count", "-n", "pick_count", type=click.IntRange(min=1), default=1, show_default=True,
-                 help="Return up to N profiles in strategy order (only the first updates stickiness)."),
+    _COUNT_FLAG,
     click.option("--avoid", "pick_avoid", metavar="NAME", multiple=True, shell_complete=complete_profiles,
                  help="Exclude this profile (repeatable)."),
     click.option("--max-cost", "pick_max_cost", type=PERCENT, metavar="PCT",
@@ -88,13 +90,16 @@ _PICK_FLAGS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
 ]
 
 
-def pick_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Add every pick flag to a click command and pass them as one ``pick_opts: PickOptions``."""
+def pick_options(func: Callable[..., Any] | None = None, *, count: bool = True) -> Any:
+    """Add every pick flag to a click command and pass them as one ``pick_opts: PickOptions``
+    (``count=False``: without -n/--count, for commands that use one profile)."""
+    if func is None:
+        return functools.partial(pick_options, count=count)
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         opts = PickOptions(
-            strategy=kwargs.pop("pick_strategy"), count=kwargs.pop("pick_count"),
+            strategy=kwargs.pop("pick_strategy"), count=kwargs.pop("pick_count", 1),
             avoid=tuple(kwargs.pop("pick_avoid")), max_cost=kwargs.pop("pick_max_cost"),
             require_ok=kwargs.pop("pick_require_ok"), fallback=kwargs.pop("pick_fallback"),
             warn_at=kwargs.pop("pick_warn_at"), stickiness=kwargs.pop("pick_stickiness"),
@@ -102,7 +107,7 @@ def pick_options(func: Callable[..., Any]) -> Callable[..., Any]:
             explain=kwargs.pop("pick_explain"), no_cache=kwargs.pop("pick_no_cache"))
         return func(*args, pick_opts=opts, **kwargs)
 
-    for flag in reversed(_PICK_FLAGS):
+    for flag in reversed([f for f in _PICK_FLAGS if count or f is not _COUNT_FLAG]):
         wrapper = flag(wrapper)
     return wrapper
 

@@ -121,6 +121,23 @@ def aggregate(rctx: RoostContext, scan: LogScan) -> dict[str, Any]:
     }
 
 
+NONE_LABEL = "(none)"
+
+
+def unattributed_last(data: dict[str, Any]) -> dict[str, Any]:
+    """Picks that found nothing and commands that never started have no profile: they are one
+    row labelled ``(none)`` (``profile`` null), last, with no rate of their own, and they stay
+    out of the per-profile counts. The totals still include them."""
+    for event in ("pick", "exec"):
+        data[event]["by_profile"].pop("", None)
+    rows = data["profiles"]
+    none = [r for r in rows if r["profile"] == ""]
+    for row in none:
+        row.update(profile=None, label=NONE_LABEL, failure_rate=None)
+    data["profiles"] = [r for r in rows if r["profile"] != ""] + none
+    return data
+
+
 @click.command("stats")
 @click.option("--profile", metavar="NAME", shell_complete=complete_profiles,
               help="Only events of this profile.")
@@ -131,13 +148,13 @@ def aggregate(rctx: RoostContext, scan: LogScan) -> dict[str, Any]:
 def stats_cmd(rctx: RoostContext, profile: str | None, since: float | None) -> None:
     """Totals per profile and event, exec duration p50/p95 and failure rate, from picks.log."""
     scan = scan_for(rctx, since, profile)
-    data = aggregate(rctx, scan)
+    data = unattributed_last(aggregate(rctx, scan))
     meta = {"profiles": len(data["profiles"]), **filters_meta(since, profile, scan, rctx)}
     if not data["events"] and not rctx.out.json_mode:
         rctx.out.say("No events in picks.log" + (" match the filters." if profile or since else " yet."))
         return
     headers = ["profile", "picks", "execs", "failures", "failure_rate", "p50_s", "p95_s"]
-    rows = [[p[h] for h in headers] for p in data["profiles"]]
+    rows = [[p.get("label") or p[h] if h == "profile" else p[h] for h in headers] for p in data["profiles"]]
     show(rctx, "stats", data, meta, (headers, rows))
 
 

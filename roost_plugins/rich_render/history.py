@@ -60,7 +60,8 @@ def render_stats(data: dict[str, Any], meta: dict[str, Any], ctx: Any) -> None:
         table.add_column(header, footer=foot, justify="left" if header in ("Profile", "Last event (UTC)") else "right")
     for row in data["profiles"]:
         failures = Text(str(row["failures"]), style="red" if row["failures"] else "")
-        table.add_row(row["profile"], str(row["picks"]), str(row["execs"]), failures,
+        name = Text(row["label"], style="dim") if row.get("label") else row["profile"]  # "(none)"
+        table.add_row(name, str(row["picks"]), str(row["execs"]), failures,
                       _percent(row["failure_rate"]), _seconds(row["p50_s"]),
                       _seconds(row["p95_s"]), _when(row["last_ts"]))
     console = stderr_console(ctx)

@@ -40,3 +40,56 @@ def test_png_plot_advice_is_for_the_interpreter_running_roost(world, tmp_path):
     # The test venv is a pip-installed interpreter: the advice installs into exactly it.
     assert f"{sys.executable} -m pip install 'pillow>=10.1'" in proc.stderr, proc.stderr
     assert "pip install 'roost[plot]'" not in proc.stderr
+
+
+def test_exec_dry_run_says_plainly_it_did_not_probe_and_what_the_real_run_would(world):
+    add(world, "alpha", Scenario.ok(weekly=90))
+    add(world, "beta", Scenario.ok(weekly=10))
+    proc = world.run("exec", "--dry-run", "--strategy", "least-used", "--", "claude")
+    assert proc.returncode == 0, proc.stderr
+    assert "nothing was probed; the real run would first probe alpha, beta" in proc.stderr
+    assert world.fake.count("GET", "/api/oauth/usage") == 0  # contact nothing
+    rc, out = world.run_json("exec", "--dry-run", "--json", "--", "claude")
+    assert out["data"]["probed"] is False and out["data"]["would_probe"] == ["alpha", "beta"]
+    # Once the cache is warm, the dry run is exactly the real run's pick, and says nothing more.
+    assert world.run("status", "--no-platform-status").returncode == 0
+    proc = world.run("exec", "--dry-run", "--strategy", "least-used", "--", "claude")
+    assert "nothing was probed" not in proc.stderr and proc.stdout.startswith("AXIOM_CLAUDE_PROFILE=beta ")
+    real = world.run("exec", "--strategy", "least-used", "--", "sh", "-c", 'echo "$AXIOM_CLAUDE_PROFILE"')
+    assert real.stdout == "beta\n"
+
+
+def test_exec_help_has_no_count_and_count_is_a_usage_error(world):
+    proc = world.run("exec", "--help")
+    assert proc.returncode == 0 and "--count" not in proc.stdout and "-n," not in proc.stdout
+    assert "--count" in world.run("pick", "--help").stdout
+    assert world.run("exec", "--count", "2", "--", "true").returncode == 4
+
+
+def test_a_one_off_exec_avoid_keeps_the_sticky_profile(world):
+    add(world, "alpha", Scenario.ok(weekly=10))
+    add(world, "beta", Scenario.ok(weekly=50))
+    assert world.run("pick").stdout == "alpha\n"  # sticky: least used first, then kept
+    proc = world.run("exec", "--avoid", "alpha", "--", "sh", "-c", 'echo "$AXIOM_CLAUDE_PROFILE"')
+    assert proc.returncode == 0 and proc.stdout == "beta\n"
+    assert json.loads((world.config / "last-pick.json").read_text())["name"] == "alpha"
+    assert world.run("pick").stdout == "alpha\n"  # not beta for the next 5 minutes
+
+
+def test_stats_labels_unattributed_events_none_and_keeps_them_out_of_profile_rates(world):
+    add(world, "alpha", Scenario.ok())
+    assert world.run("exec", "--", "sh", "-c", "exit 3").returncode == 3  # alpha: 1 exec, 1 failure
+    assert world.run("exec", "--", "no-such-command-xyz").returncode == 127  # never started: no profile
+    assert world.run("pick", "--avoid", "alpha").returncode != 0  # found nothing: no profile
+    proc = world.run("stats")
+    assert proc.returncode == 0, proc.stderr
+    none_row = next(line for line in proc.stderr.splitlines() if "(none)" in line)
+    assert re.search(r"\(none\)\s*│\s*1\s*│\s*1\s*│", none_row), none_row
+    assert not re.search(r"│\s+│\s*\d", proc.stderr)  # no row with an empty profile name
+    data = world.run_json("stats")[1]["data"]
+    assert "" not in data["pick"]["by_profile"] and "" not in data["exec"]["by_profile"]
+    assert data["exec"]["by_profile"] == {"alpha": 1}
+    rows = {r.get("label") or r["profile"]: r for r in data["profiles"]}
+    assert list(rows) == ["alpha", "(none)"] and rows["(none)"]["profile"] is None
+    assert rows["alpha"]["failure_rate"] == 1.0 and rows["(none)"]["failure_rate"] is None
+    assert data["exec"]["total"] == 2  # the totals still count every event

@@ -127,3 +127,41 @@ def test_non_git_installs_say_what_to_run_and_exit_0(checkout, tmp_path):
     proc = roost({**env, "PYTHONPATH": str(site)}, "update", "--apply")
     assert proc.returncode == 0, proc.stderr
     assert "not from a git checkout" in proc.stderr and "To upgrade, run:" in proc.stderr
+
+
+def test_failed_fetch_says_update_available_null(checkout, tmp_path):
+    env, installed, other = checkout
+    push_upstream(other, env, 1)
+    git(installed, "fetch", "-q", env=env)  # one commit behind, as last fetched
+    git(installed, "remote", "set-url", "origin", str(tmp_path / "gone.git"), env=env)
+    proc = roost(env, "update", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["meta"]["update_available"] is None and out["data"]["git"]["fetch_error"]
+    assert out["data"]["git"]["behind"] == 1  # what the last fetch said, kept as a figure
+    proc = roost(env, "update")
+    assert "unknown, the fetch failed" in proc.stdout and "could not fetch" in proc.stderr
+
+
+def test_apply_with_uv_missing_is_unavailable_with_the_command(checkout, tmp_path):
+    env, installed, _ = checkout
+    no_uv = {**env, "PATH": "/usr/bin:/bin", "CLAUDE_LB_UPDATE_INSTALL_CMD": "uv tool install --reinstall --editable {dir}"}
+    assert shutil.which("uv", path=no_uv["PATH"]) is None
+    proc = roost(no_uv, "update", "--apply", "--no-pull")
+    assert proc.returncode == 9, proc.stderr
+    assert f"'uv' is not on PATH; install it, then run: uv tool install --reinstall --editable {installed}" \
+        in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_non_git_apply_does_nothing_and_advises_once(checkout, tmp_path):
+    env, installed, _ = checkout
+    site = tmp_path / "lib" / "site-packages"
+    for package in PACKAGES:
+        shutil.copytree(installed / package, site / package)
+    proc = roost({**env, "PYTHONPATH": str(site)}, "update", "--apply")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("To upgrade, run:") == 1 and "nothing to apply" in proc.stderr
+    proc = roost({**env, "PYTHONPATH": str(site)}, "update", "--apply", "--json")
+    assert proc.returncode == 0 and proc.stderr == ""  # the advice is in data.advice only
+    assert "To upgrade, run:" in json.loads(proc.stdout)["data"]["advice"]
