@@ -53,3 +53,9 @@ def test_every_docs_page_named_in_code_or_docs_exists():
                       for path in sources() for page in named.findall(path.read_text(encoding="utf-8", errors="replace"))
                       if not (ROOT / "docs" / page).is_file()})
     assert not missing, "pages named but not written:\n" + "\n".join(missing)
+
+
+def test_the_spec_index_lists_every_page():
+    index = (ROOT / "docs" / "SPEC.md").read_text(encoding="utf-8")
+    missing = [p.name for p in sorted((ROOT / "docs").glob("*.md")) if p.name != "SPEC.md" and f"]({p.name})" not in index]
+    assert not missing, f"add these pages to the index in docs/SPEC.md: {missing}"
