@@ -18,6 +18,8 @@ store selected for the platform (docs/platforms.md):
   whether a stray second copy exists, without reading a secret;
 * ``ready_to_spend(profile)`` raises UNAVAILABLE when a refreshed token could
   not be written back where claude reads it (a locked keychain).
+* optional ``relocate(old, new)``: ``roost rename`` moves a login that is
+  named after the directory (a keychain item) before the directory moves.
 
 The caller (the files backend) holds claude's three locks around every write.
 """

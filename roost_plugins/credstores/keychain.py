@@ -140,6 +140,23 @@ class KeychainStore:
         self._unmark(profile)
         return removed
 
+    def relocate(self, old: Any, new: Any) -> None:
+        """``roost rename``: the item is named after the directory, so the login moves to the new
+        directory's item (written, read back, then the old one deleted) before the directory moves."""
+        source, target = self.service(old), self.service(new)
+        try:
+            data = self.security.find(source, secret=True)
+            if data is None:
+                return  # the login is in the file, which moves with the directory
+            self.security.add(target, data)
+            verify_written(new, data, self.security.find(target, secret=True), f"keychain item {target!r}")
+            self.security.delete(source)
+        except KeychainUnavailable as exc:
+            raise self._unavailable(old, str(exc), "renaming the profile") from None
+        except KeychainWriteFailed as exc:
+            raise Unavailable(f"the keychain refused the item {target!r} ({exc}); {old.name!r} was not renamed",
+                              details={"profile": old.name, "store": self.name}) from None
+
     def lock_dir(self, profile: Any) -> Path:
         return Path(profile.directory)
 

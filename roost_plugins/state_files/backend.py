@@ -225,7 +225,13 @@ class FilesBackend(JsonDocuments, StateBackendBase):
     def pending_grant(self, profile: Any) -> journal.PendingGrant | None:
         return journal.pending(profile, self._warn)
 
+    def rename_profile(self, profile: Any, new: str, replace: bool = False) -> None:
+        """Before the directory moves: a login named after the directory (a keychain item) moves to
+        the new name's item (``relocate``, optional for a store), under claude's locks."""
+        relocate = getattr(self.store, "relocate", None)
+        if callable(relocate):
+            with self._claude_write_locks(profile):
+                relocate(profile, type(profile)(new, Path(profile.directory).parent / new))
+
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "shared": False, "degraded": False, "path": str(self.config_dir)}
-
-

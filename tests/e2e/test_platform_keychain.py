@@ -199,3 +199,17 @@ def test_exec_exports_one_exact_string_as_both_variables(mac, tmp_path):
     config_dir, store_dir = proc.stdout.splitlines()
     assert config_dir == store_dir == config_dir_string(mac.profiles / "a")
     assert not config_dir.endswith(os.sep)
+
+
+def test_rename_moves_the_keychain_login_to_the_new_directorys_item(mac):
+    _account(mac, "a")
+    assert mac.run_json("refresh", "a")[0] == 0
+    login = mac.keychain.get(service_of(mac, "a"))
+    rc, out = mac.run_json("rename", "a", "b")
+    assert rc == 0, out
+    assert mac.keychain.get(service_of(mac, "b")) == login  # claude under the new directory finds it
+    assert mac.keychain.get(service_of(mac, "a")) is None  # no second copy left behind
+    rc, listed = mac.run_json("list")
+    assert listed["data"] == ["b"]
+    rc, out = mac.run_json("refresh", "b", env=mac.env(CLAUDE_LB_REFRESH_MIN_INTERVAL="0"))
+    assert rc == 0 and out["data"]["status"] == "refreshed", out
