@@ -60,8 +60,8 @@ def write_user_file(path: Path, data: bytes, mode: int = 0o600, *, force: bool =
     """
     path = Path(path)
     if not force and os.path.islink(path):
-        raise ValidationError(f"{path} is a symbolic link; refusing to write through it "
-                              "(--force replaces the link itself, never its target)")
+        raise ValidationError(f"{path} is a symbolic link; refusing to write through it (remove the "
+                              "link or name another path; snapshot --force replaces the link itself)")
     _replace(path, data, mode)
 
 

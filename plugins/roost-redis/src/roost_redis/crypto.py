@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from roost_core.api import atomic_write
+from roost_core.api import write_user_file
 from roost_core.api import Conflict, RoostError, ValidationError
 
 
@@ -39,7 +39,7 @@ def write_key_file(path: Path) -> None:
     if path.exists():
         raise Conflict(f"{path} already exists; refusing to overwrite a key (it would orphan every "
                        "credential encrypted with it)")
-    atomic_write(path, generate_key() + b"\n", 0o600)
+    write_user_file(path, generate_key() + b"\n", 0o600)  # a path the user named: never through a link
 
 
 def _load_keys(path: Path) -> list[bytes]:
