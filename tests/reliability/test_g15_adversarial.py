@@ -76,6 +76,16 @@ def test_g15_write_user_file_makes_a_new_file_beside_the_name(tmp_path):
     write_user_file(tmp_path / "out", b"new", force=True)
     assert victim.read_text() == "v" and (tmp_path / "out").read_bytes() == b"new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "victim"]  # no temp file left
+    # Every other write to a path the user names goes the same way: the fleet key file.
+    from roost_core.api import ValidationError
+    from roost_redis.crypto import write_key_file
+
+    (tmp_path / "key").symlink_to(tmp_path / "planted-target")
+    try:
+        write_key_file(tmp_path / "key")
+    except ValidationError:
+        pass
+    assert not (tmp_path / "planted-target").exists() and (tmp_path / "key").is_symlink()
 
 
 # -- items 14-16: one sanitiser for every string roost did not write ----------------------------------
