@@ -324,8 +324,7 @@ def diagnose(records: list[HealthRecord], decision: Decision, opts: Resolved, tr
     earliest = _earliest(considered)
     when = f"; earliest recovery {earliest}" if earliest else ""
     if healths <= AUTH_BAD:
-        fix = ("run 'roost refresh --expired' (or pick --auto-refresh)" if healths == {Health.AUTH_EXPIRED}
-               else "run 'roost refresh --expired' or 'claude login'")
+        fix = _auth_fix(considered, tree)
         reason = "all_auth_expired" if healths == {Health.AUTH_EXPIRED} else "all_auth_dead"
         return AuthRequired(f"every profile needs authentication ({', '.join(sorted(h.value for h in healths))}); {fix}",
                             details={**details, "reason": reason})
@@ -337,6 +336,22 @@ def diagnose(records: list[HealthRecord], decision: Decision, opts: Resolved, tr
                            details={**details, "reason": "all_throttled", "earliest_recovery_at": earliest})
     return Unavailable("no profile can be picked (each is auth-bad, exhausted or filtered out); see 'roost status'",
                        details={**details, "reason": "all_terminal", "earliest_recovery_at": earliest})
+
+
+def _auth_fix(records: list[HealthRecord], tree: str) -> str:
+    """The hint that works per state: a refresh for auth_expired; for auth_dead (refresh skips it)
+    claude login into the profile's directory, or a fresh login imported over it."""
+    dead = sorted(r.name for r in records if r.health is Health.AUTH_DEAD)
+    fixes = []
+    if any(r.health is Health.AUTH_EXPIRED for r in records):
+        fixes.append("run 'roost refresh --expired' (or pick --auto-refresh)")
+    if len(dead) == 1:
+        fixes.append(f"sign {dead[0]} in again with 'CLAUDE_CONFIG_DIR={tree.rstrip('/')}/{dead[0]} claude login' "
+                     f"(or run 'claude login', then 'roost add {dead[0]} --force')")
+    elif dead:
+        fixes.append(f"sign {', '.join(dead)} in again with 'CLAUDE_CONFIG_DIR={tree.rstrip('/')}/NAME claude login' "
+                     "(or run 'claude login', then 'roost add NAME --force')")
+    return "; ".join(fixes)
 
 
 # -- explain rows ------------------------------------------------------------------

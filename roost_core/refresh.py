@@ -86,11 +86,22 @@ def read_credentials(ctx: "RoostContext", profile: "Profile") -> Credentials:
     return creds
 
 
-def _require_refresh_token(creds: Credentials, name: str) -> str:
+def relogin_fix(profile: "Profile") -> str:
+    """What brings a login back that roost cannot refresh: claude login into the profile's own
+    directory, or a fresh login imported over it."""
+    from .credstore import config_dir_string
+
+    return (f"sign in again with 'CLAUDE_CONFIG_DIR={config_dir_string(profile.directory)} claude login' "
+            f"(or run 'claude login', then 'roost add {profile.name} --force')")
+
+
+def _require_refresh_token(creds: Credentials, profile: "Profile") -> str:
+    from .errors import AuthRequired
+
     token = creds.refresh_token
-    if not token:
-        raise ValidationError(f"profile {name!r} has no refresh token (a setup-token login cannot be "
-                              "refreshed; sign in again with claude login)", details={"profile": name})
+    if not token:  # a login problem (AUTH_REQUIRED), not bad input
+        raise AuthRequired(f"profile {profile.name!r} has no refresh token: {relogin_fix(profile)}",
+                           details={"profile": profile.name, "reason": "no_refresh_token"})
     return token
 
 
@@ -252,7 +263,7 @@ def refresh_profile(ctx: "RoostContext", profile: "Profile", *, force: bool = Tr
     if before.is_setup_token:
         return _setup_token_result(ctx, profile, before)
     _refuse_dead(ctx, profile, before)
-    _require_refresh_token(before, profile.name)
+    _require_refresh_token(before, profile)
     if not force and not is_due(before, ctx.now(), due_within_s):
         return RefreshResult(profile.name, SKIPPED_NOT_DUE, before.expires_at_iso(), "not due")
     names = aliases(ctx, profile)
@@ -274,7 +285,7 @@ def refresh_profile(ctx: "RoostContext", profile: "Profile", *, force: bool = Tr
         leases.ensure_none_leased(ctx, names)
         # Under the lock: the process that got invalid_grant recorded it before releasing.
         _refuse_dead(ctx, profile, current)
-        token = _require_refresh_token(current, profile.name)
+        token = _require_refresh_token(current, profile)
         if guard.compromised:
             raise Conflict(f"claude took its refresh lock for {profile.name!r} back; retry later",
                            details={"profile": profile.name})

@@ -104,8 +104,11 @@ def doctor_cmd(rctx: RoostContext, skip_network: bool) -> int:
     meta: dict[str, Any] = {"count": len(results), **tally, "skip_network": skip_network}
     failed = [r.name for r in results if r.level == "fail"]
     summary = (f"{tally['ok']} ok, {tally['warn']} warn, {tally['fail']} fail, {tally['skip']} skipped")
-    if not rctx.out.json_mode and not render(rctx, "doctor", data, meta):
+    drawn = not rctx.out.json_mode and render(rctx, "doctor", data, meta)
+    if not rctx.out.json_mode and not drawn:
         rctx.out.say(_plain(results))
+    if drawn and rctx.out.stdout.isatty():
+        summary = None  # the table ends with the same summary line: a terminal shows it once
     if not failed:
         rctx.out.emit(data, meta, text=summary)
         return 0

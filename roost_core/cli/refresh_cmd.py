@@ -80,8 +80,7 @@ def _refresh_one(rctx: RoostContext, name: str, jitter: float) -> int:
     _warn_if_shared(rctx, [profile])
     _pause(jitter)
     result = refresh_profile(rctx, profile, force=True).to_dict()
-    rctx.out.emit(result, {"profile": name}, text=_line(result))
-    rctx.out.say(_sentence(result))
+    _show(rctx, [result], result, {"profile": name})
     return 0
 
 
@@ -96,10 +95,18 @@ def _refresh_many(rctx: RoostContext, *, force: bool, window: float | None, jitt
     meta = {"selector": "all" if force else ("soon" if window else "expired"), "soon_s": window or None,
             "counts": {status: sum(r["status"] == status for r in results) for status in STATUS_TEXT},
             "exit_code": code}
-    rctx.out.emit(results, meta, text="\n".join(_line(r) for r in results))
-    for result in results:
-        rctx.out.say(_sentence(result))
+    _show(rctx, results, results, meta)
     return code
+
+
+def _show(rctx: RoostContext, results: list[dict[str, Any]], data: Any, meta: dict[str, Any]) -> None:
+    """One rendering: in a terminal a sentence per profile; in a pipe (or --json) the data, plus a
+    sentence on stderr only for a failure (its reason is not in the data line)."""
+    terminal = not rctx.out.json_mode and rctx.out.stdout.isatty()
+    rctx.out.emit(data, meta, text=None if terminal else "\n".join(_line(r) for r in results))
+    for result in results:
+        if terminal or result["status"] == "error":
+            rctx.out.say(_sentence(result))
 
 
 def _refresh_listed(rctx: RoostContext, profile: Profile, *, force: bool, window: float | None,

@@ -130,11 +130,11 @@ def unattributed_last(data: dict[str, Any]) -> dict[str, Any]:
     out of the per-profile counts. The totals still include them."""
     for event in ("pick", "exec"):
         data[event]["by_profile"].pop("", None)
-    rows = data["profiles"]
-    none = [r for r in rows if r["profile"] == ""]
+    named = [r for r in data["profiles"] if r["profile"] != ""]
+    none = [r for r in data["profiles"] if r["profile"] == ""]
     for row in none:
         row.update(profile=None, label=NONE_LABEL, failure_rate=None)
-    data["profiles"] = [r for r in rows if r["profile"] != ""] + none
+    data["profiles"] = named + none
     return data
 
 

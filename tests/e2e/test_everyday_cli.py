@@ -90,6 +90,33 @@ def test_stats_labels_unattributed_events_none_and_keeps_them_out_of_profile_rat
     assert "" not in data["pick"]["by_profile"] and "" not in data["exec"]["by_profile"]
     assert data["exec"]["by_profile"] == {"alpha": 1}
     rows = {r.get("label") or r["profile"]: r for r in data["profiles"]}
-    assert list(rows) == ["alpha", "(none)"] and rows["(none)"]["profile"] is None
+    assert [r.get("label") or r["profile"] for r in data["profiles"]] == ["alpha", "(none)"]
+    assert rows["(none)"]["profile"] is None
     assert rows["alpha"]["failure_rate"] == 1.0 and rows["(none)"]["failure_rate"] is None
     assert data["exec"]["total"] == 2  # the totals still count every event
+
+
+def test_auth_dead_hint_is_a_login_never_refresh_expired(world):
+    add(world, "dead", Scenario.invalid_credentials())
+    proc = world.run("pick")
+    assert proc.returncode == 2, proc.stderr
+    assert f"CLAUDE_CONFIG_DIR={world.profiles / 'dead'} claude login" in proc.stderr
+    assert "roost add dead --force" in proc.stderr and "refresh --expired" not in proc.stderr
+
+
+def test_missing_refresh_token_is_auth_required_with_the_login_hint(world):
+    world.make_profile("plain", document={"claudeAiOauth": {"accessToken": "sk-ant-oat01-plain-token-xxxxxxxx",
+                                                            "expiresAt": 1}})
+    proc = world.run("refresh", "plain")
+    assert proc.returncode == 2
+    assert f"CLAUDE_CONFIG_DIR={world.profiles / 'plain'} claude login" in proc.stderr
+    assert "roost add plain --force" in proc.stderr
+
+
+def test_refresh_and_doctor_in_a_pipe_print_the_data_lines_only(world):
+    add(world, "alpha", Scenario.ok())
+    proc = world.run("refresh", "alpha")
+    assert proc.returncode == 0, proc.stderr
+    assert re.fullmatch(r"alpha\trefreshed\t\S+\n", proc.stdout) and "alpha: refreshed" not in proc.stderr
+    proc = world.run("doctor", "--skip-network")
+    assert re.fullmatch(r"\d+ ok, \d+ warn, \d+ fail, \d+ skipped\n", proc.stdout), proc.stdout

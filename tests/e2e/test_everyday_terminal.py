@@ -145,3 +145,22 @@ def test_top_keeps_header_and_summary_and_shows_the_unhealthy_first(world, tmux,
     assert more.startswith(f"… {50 - len(shown)} more")
     assert len(lines) <= 30 and len(shown) >= 15
     assert shown[:5] == [f"acct-{i}" for i in range(45, 50)], screen
+
+
+def test_refresh_in_a_terminal_prints_one_sentence_per_profile(world, tmux, tmp_path):
+    add_profiles(world, 2)
+    start(world, tmux, tmp_path, "refresh --all")
+    screen = tmux.wait_for(lambda s: "EXIT=" in s, "refresh to finish", timeout=30)
+    assert "EXIT=0" in screen
+    for name in ("acct-00", "acct-01"):
+        assert screen.count(name) == 1, screen  # the sentence only, not also the data line
+        assert f"{name}: refreshed" in screen
+    assert "\trefreshed" not in screen and " refreshed 20" not in screen
+
+
+def test_doctor_in_a_terminal_prints_its_summary_once(world, tmux, tmp_path):
+    add_profiles(world, 1)
+    start(world, tmux, tmp_path, "doctor --skip-network")
+    screen = tmux.wait_for(lambda s: "EXIT=" in s, "doctor to finish", timeout=30)
+    summaries = re.findall(r"\d+ ok, \d+ warn, \d+ fail, \d+ skipped", screen)
+    assert len(summaries) == 1, screen
