@@ -57,7 +57,7 @@ def test_sentinel_settings_from_config_and_environment(tmp_path):
 def sentinel_fleet(root: Path, cluster: SentinelCluster, key: Path, fake, labels, **options) -> Fleet:
     world = Fleet(root, "redis://", key, fake)
     for label in labels:
-        machine = world.add(label, retries=1, **cluster.options(), **options)
+        machine = world.add(label, **{"retries": 1, **cluster.options(), **options})
         machine.extra = {**machine.extra, **machine.hooks()}  # a hostname of its own (host-LABEL)
     return world
 
@@ -121,6 +121,30 @@ def test_a_failover_during_a_run_moves_its_next_command_to_the_new_primary(tmp_p
     assert time.monotonic() - started < backend.settings.call_deadline
     assert backend.conn.client.connection_pool.get_master_address()[1] != old
     assert not backend.degraded
+
+
+@pytest.mark.parametrize("retries", [1, 0])
+def test_a_write_that_meets_a_demoted_primary_is_retried_once_or_fails_closed(tmp_path, sentinel_cluster, key_file,
+                                                                              fake, retries):
+    from roost_core.errors import Unavailable
+
+    world = sentinel_fleet(tmp_path / "fleet", sentinel_cluster, key_file, fake, ["a"], retries=retries)
+    backend = world.machines[0].backend()
+    backend.update_doc("health", lambda doc: {"n": 1})  # a pooled connection to this primary
+    old = sentinel_cluster.primary_port()
+    sentinel_cluster.failover(drop_clients=False)  # that connection now reaches a replica: READONLY
+    sentinel_cluster.wait_agreed()  # else redis-py may ask a Sentinel that still names the old one
+    started = time.monotonic()
+    if retries:
+        assert backend.update_doc("health", lambda doc: {"n": doc["n"] + 1}) == {"n": 2}
+        assert backend.conn.client.connection_pool.get_master_address()[1] != old
+        assert not backend.degraded
+    else:
+        with pytest.raises(Unavailable) as caught:
+            backend.update_doc("leases", lambda doc: {"leases": {"x": {"profile": "p", "expires_at": 1e12}}})
+        message = caught.value.message
+        assert caught.value.exit_code == 9 and "demoted during the command" in message and "fail closed" in message
+    assert time.monotonic() - started < backend.settings.call_deadline
 
 
 def test_unreplicated_rotation_stays_in_the_journal_and_blocks_others_until_a_replica_has_it(

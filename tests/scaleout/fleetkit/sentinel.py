@@ -178,12 +178,32 @@ class SentinelCluster:
                 raise RuntimeError(f"the sentinel cluster did not settle; see {self.directory}")
             time.sleep(0.1)
 
+    def wait_agreed(self, timeout: float = 30.0) -> int:
+        """Until every Sentinel names the same primary (redis-py asks them in turn and trusts
+        the first answer, so one that has not heard of a failover yet names the old one)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            named = set()
+            for sentinel in self.sentinels:
+                try:
+                    named.add(int(sentinel.client().sentinel_get_master_addr_by_name(SERVICE)[1]))
+                except Exception:
+                    named.add(0)
+            if len(named) == 1 and 0 not in named:
+                return named.pop()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Sentinels do not agree on a primary: {named}")
+            time.sleep(0.05)
+
     def node(self, port: int) -> ReplicaServer:
         return next(n for n in self.nodes if n.port == port)
 
     # -- faults ----------------------------------------------------------------------------
-    def failover(self, timeout: float = 30.0) -> int:
-        """SENTINEL FAILOVER (retried while a Sentinel still settles the previous one); the new port."""
+    def failover(self, timeout: float = 30.0, drop_clients: bool = True) -> int:
+        """SENTINEL FAILOVER (retried while a Sentinel still settles the previous one); the new port.
+
+        ``drop_clients=False`` demotes the old primary without dropping its clients: a
+        client's next write there meets READONLY (the Sentinels then take ~10 s to settle)."""
         old = self.primary_port()
         deadline = time.monotonic() + timeout
         while True:
@@ -196,11 +216,11 @@ class SentinelCluster:
                 self._asked += 1
                 time.sleep(0.1)
         self._wait_new_primary(old, deadline)
-        self._demote(self.node(old), self.primary_port())
+        self._demote(self.node(old), self.primary_port(), drop_clients)
         self.failovers += 1
         return self.primary_port()
 
-    def _demote(self, old: ReplicaServer, new_port: int) -> None:
+    def _demote(self, old: ReplicaServer, new_port: int, drop_clients: bool = True) -> None:
         """What the Sentinels send the old primary once they see it again (about 10 s later,
         their INFO period): REPLICAOF the new one and drop its clients. Sent now, and the
         clients dropped again once its link is up (the Sentinels reconnect and read INFO at
@@ -216,6 +236,9 @@ class SentinelCluster:
             except Exception:
                 pass  # CLIENT KILL dropped our own connection too: the reply is lost, the commands ran
 
+        if not drop_clients:
+            old.client().execute_command("REPLICAOF", "127.0.0.1", str(new_port))
+            return
         kill_clients(("REPLICAOF", "127.0.0.1", str(new_port)))
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

@@ -73,10 +73,30 @@ class Conn:
             raise BackendDown(recent.message, details=recent.details)
         try:
             with translate(self.settings.display_url, what):
-                return fn(self.client)
+                return self._demoted_retry(fn)
         except BackendDown as exc:
             self._down = (time.monotonic(), exc)
             raise
+
+    def _demoted_retry(self, fn: Callable[[Any], T]) -> T:
+        """One more try, on fresh connections, when the primary was demoted under us.
+
+        redis-py turns a READONLY answer from a demoted primary into a ConnectionError
+        but its own retry reuses the pooled connection (the same old primary); a reset
+        pool asks the Sentinels (or the managed endpoint's DNS) again.
+        """
+        import redis.exceptions as rx
+
+        try:
+            return fn(self.client)
+        except (rx.ReadOnlyError, rx.ConnectionError) as exc:
+            if not isinstance(exc, rx.ReadOnlyError) and "previous master is now a slave" not in str(exc):
+                raise
+            if self.settings.retries < 1:
+                raise
+            self.client.connection_pool.reset()
+            time.sleep(max(self.settings.failover_pause, 0.1))
+            return fn(self.client)
 
     def script(self, name: str, what: str, keys: list[str], args: list[Any]) -> Any:
         def run(client: Any) -> Any:
@@ -156,11 +176,13 @@ class Conn:
                 conn.send_command("WAIT", needed, wait_ms)
                 acked = int(conn.read_response(timeout=self.settings.timeout + self.settings.wait_timeout))
                 return result, acked
-            except (rx.ConnectionError, rx.TimeoutError, rx.ReadOnlyError, OSError):
-                # A lost primary, or (behind a managed endpoint) one that was demoted: every
-                # script is idempotent for its caller, so one more try on a new connection is safe.
+            except (rx.ConnectionError, rx.TimeoutError, rx.ReadOnlyError, OSError) as exc:
+                # A lost primary, or one that was demoted: every script is idempotent for its
+                # caller, so one more try on a new connection is safe.
                 if conn is not None:
                     conn.disconnect()
+                if isinstance(exc, rx.ReadOnlyError) or "previous master is now a slave" in str(exc):
+                    pool.reset()  # ask the Sentinels (or the endpoint) again
                 if attempt >= self.settings.retries:
                     raise
                 time.sleep(self.settings.failover_pause)
