@@ -90,7 +90,8 @@ def resets_cell(record: dict[str, Any], now: float) -> str:
 
 def network_cell(record: dict[str, Any], now: float) -> str:
     """Why the probe failed and when the backoff lets roost ask again: ``timeout · retry in 45s``."""
-    reason = str(record.get("error") or "network error").split(":")[0].strip() or "network error"
+    head, _, rest = str(record.get("error") or "network error").partition(":")
+    reason = rest.strip() if head.strip() == "network error" and rest.strip() else head.strip() or "network error"
     moment = _epoch(record.get("valid_until"))
     if moment is None:
         return reason

@@ -120,3 +120,14 @@ def test_refresh_and_doctor_in_a_pipe_print_the_data_lines_only(world):
     assert re.fullmatch(r"alpha\trefreshed\t\S+\n", proc.stdout) and "alpha: refreshed" not in proc.stderr
     proc = world.run("doctor", "--skip-network")
     assert re.fullmatch(r"\d+ ok, \d+ warn, \d+ fail, \d+ skipped\n", proc.stdout), proc.stdout
+
+
+def test_a_network_error_row_says_why_and_when_it_is_retried(world):
+    add(world, "flaky", Scenario.drop())
+    proc = world.run("status", "--no-platform-status")
+    row = next(line for line in proc.stderr.splitlines() if "flaky" in line)
+    assert "network_error" in row
+    match = re.search(r"│ ([^│]*?) · retry in (\d+)s", row)
+    assert match, row
+    record = world.run_json("status", "--no-platform-status")[1]["data"][0]
+    assert record["error"] == "network error: protocol" and match.group(1).strip() == "protocol"  # the why
