@@ -158,7 +158,7 @@ _EXPORTS: dict[str, str] = {
     "observe_probes": ".progress:observing",
     "read_local": ".probe:read_local",
     "probe_traced": ".probe:probe_traced",
-    "scrub": ".probe:scrub",
+    "scrub": ".probe.scrub:scrub",  # the function, not the submodule of the same name
     "iso_time": ".probe:iso",
     "to_epoch": ".durations:to_epoch",
     "health_meta": ".summary:health_meta",

@@ -500,7 +500,7 @@ def test_g15_a_killed_probes_in_flight_mark_is_not_waited_on(rel):
     record = run.json()["data"][0]
     print(f"G15 in-flight mark of a killed probe: next status took {waited:.2f}s (timeout 5 s; "
           f"a live mark is waited on up to ~11 s), health={record['health']}")
-    assert run.rc == 0 and record["health"] == "ok" and waited < 4
+    assert run.rc == 0 and record["health"] == "ok" and waited < 7  # a live mark holds it ~11 s
 
 
 # -- G4's leftovers: a killed refresh's claude lock names its dead owner in claude's format -------------
