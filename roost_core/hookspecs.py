@@ -17,7 +17,7 @@ Added in 0.5.0 unless noted. docs/PLUGINS.md documents each with an example.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 import pluggy
 
@@ -164,4 +164,18 @@ def roost_register_passive_sources() -> "PassiveSource | list[PassiveSource]":
     or ``hook`` (``observation`` is the parsed JSON document), ``stream`` (one
     stdout line, bytes) or a kind a site defines (a proxy's headers, say).
     No I/O: the core records the reading. All results collected. Added in 0.6.0.
+    """
+
+
+@hookspec
+def roost_prepare_exec(profile: "Profile", env: "Mapping[str, str]", ctx: "RoostContext") -> None:
+    """Prepare ``profile`` for ``roost exec``'s child, right before the lease is taken and it starts.
+
+    ``env`` holds the variables exec sets for this profile (the profile's
+    name under ``--var-name``; ``CLAUDE_CONFIG_DIR`` and the credential-store
+    selector unless ``--no-config-dir``); read-only. Called for each impl:
+    a ``RoostError`` stops exec with its exit code before anything started,
+    any other exception becomes a warning and the child still starts. The built-in
+    ``profiles`` plugin links the user's shared claude setup here. Register
+    the module under an ``exec.<plugin>`` entry point. Added in 0.6.0.
     """

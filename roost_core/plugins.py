@@ -35,6 +35,7 @@ KIND_HOOKS: dict[str, str] = {
     "settings": "roost_register_settings",
     "passive": "roost_register_passive_sources",
     "credstore": "roost_register_credential_stores",
+    "exec": "roost_prepare_exec",
 }
 ANY_KIND = "*"  # entry points without a known kind prefix load with every kind
 
@@ -251,10 +252,21 @@ class PluginHost:
 
     def notify(self, hook_name: str, kind: str, **kwargs: Any) -> None:
         """Call an observer hook impl by impl; an exception is a warning, not a crash."""
+        self._each(hook_name, kind, (), kwargs)
+
+    def prepare(self, hook_name: str, kind: str, **kwargs: Any) -> None:
+        """Like ``notify``, but a RoostError stops the command (its exit code); others are warnings."""
+        from .errors import RoostError
+
+        self._each(hook_name, kind, (RoostError,), kwargs)
+
+    def _each(self, hook_name: str, kind: str, stops: tuple[type, ...], kwargs: dict[str, Any]) -> None:
         self.load_kind(kind)
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
             try:
                 impl.function(*[kwargs[arg] for arg in impl.argnames])
+            except stops:
+                raise
             except Exception as exc:
                 self._warn(f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}")
 

@@ -2,7 +2,8 @@
 
 Core commands are imported only when invoked (``CORE_COMMANDS`` maps names
 to modules); plugin commands (``command.*`` entry points: the built-in
-update, shellinit, completion, history, stats, doctor, report, trace, ...)
+profile management (list, add, remove, ...), update, shellinit, completion,
+history, stats, doctor, report, trace, ...)
 are loaded only for an unknown name, ``--help`` and completion. Errors become one stderr
 line (or the JSON error envelope) and a semantic exit code.
 """
@@ -22,12 +23,6 @@ from ..context import RoostContext
 from ..errors import ExitCode, RoostError, Unavailable, ValidationError
 
 CORE_COMMANDS: dict[str, str] = {
-    "list": "roost_core.cli.profiles_cmds:list_cmd",
-    "add": "roost_core.cli.profiles_cmds:add_cmd",
-    "remove": "roost_core.cli.remove_cmds:remove_cmd",
-    "rename": "roost_core.cli.remove_cmds:rename_cmd",
-    "removed": "roost_core.cli.remove_cmds:removed_cmd",
-    "snapshot": "roost_core.cli.profiles_cmds:snapshot_cmd",
     "plugins": "roost_core.cli.plugins_cmd:plugins_cmd",
     "config": "roost_core.cli.config_cmd:config_group",
     "probe": "roost_core.cli.health_cmds:probe_cmd",

@@ -222,8 +222,7 @@ def _run_once(rctx: RoostContext, profile: Profile, strategy: str, plan: _Plan, 
     if not plan.lease:
         notes.append("no-lease")
     try:
-        if plan.set_config_dir:
-            _link_shared_setup(rctx, profile)
+        _prepare(rctx, profile, plan)
         if rctx.shared_state is not None:
             _outlast_the_lease(rctx, profile, plan)
         if plan.lease:
@@ -272,14 +271,12 @@ def _stream_tap(rctx: RoostContext, profile: Profile, argv: list[str]) -> Any:
     return stream_tap(rctx, profile) if wants_stream_tap(argv, tty) else None
 
 
-def _link_shared_setup(rctx: RoostContext, profile: Profile) -> None:
-    """Link the user's shared claude setup into the profile (an item new in the base appears now)."""
-    from ..profile_setup import ensure_for
-
-    try:
-        ensure_for(rctx, profile)
-    except OSError as exc:
-        rctx.warn(f"could not link the shared claude setup into {profile.name!r}: {exc}")
+def _prepare(rctx: RoostContext, profile: Profile, plan: _Plan) -> None:
+    """roost_prepare_exec: plugins ready the profile for the child (the profiles plugin links the
+    user's shared claude setup, so an item new in the base appears now). A RoostError stops the
+    run with its exit code (a bad [profiles] config is 4); any other failure is a warning."""
+    env = {plan.var_name: profile.name, **(config_dir_vars(profile) if plan.set_config_dir else {})}
+    rctx.host.prepare("roost_prepare_exec", "exec", profile=profile, env=env, ctx=rctx)
 
 
 def _outlast_the_lease(rctx: RoostContext, profile: Profile, plan: _Plan) -> None:

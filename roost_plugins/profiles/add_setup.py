@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import NotFound, ValidationError
+from roost_core.api import NotFound, ValidationError
 
 if TYPE_CHECKING:
-    from .context import RoostContext
-    from .credentials import Credentials
-    from .profile_removal import KeptDir
-    from .profile_setup import SharePolicy
-    from .records import Profile
+    from roost_core.api import Credentials, Profile, RoostContext
+
+    from .removal import KeptDir
+    from .setup import SharePolicy
 
 SETUP_TOKEN_DAYS = 365  # `claude setup-token` tokens last a year
 SETUP_TOKEN_SCOPES = ["user:inference"]
@@ -63,14 +62,14 @@ class AddSetup:
 
 
 def share_policy(rctx: "RoostContext", name: str, directory: Path, isolated: bool) -> "SharePolicy":
-    from .profile_setup import policy_for
+    from .setup import policy_for
 
     policy = policy_for(rctx.settings.file, rctx.env, name, directory)
     return dataclasses.replace(policy, isolated=True) if isolated else policy
 
 
 def kept_to_restore(rctx: "RoostContext", name: str) -> "KeptDir":
-    from .profile_removal import latest_kept, removed_root
+    from .removal import latest_kept, removed_root
 
     kept = latest_kept(removed_root(rctx.paths), name)
     if kept is None:
@@ -102,7 +101,7 @@ def setup_token_login(rctx: "RoostContext", name: str) -> "tuple[bytes, Credenti
     """A credentials file for a long-lived setup token: access token only, no user:profile scope."""
     import json
 
-    from .credentials import Credentials
+    from roost_core.api import Credentials
 
     token = read_token(rctx)
     oauth = {"accessToken": token, "refreshToken": None,
@@ -118,7 +117,7 @@ def finish(rctx: "RoostContext", profile: "Profile", policy: "SharePolicy", *, k
 
     Each step only warns on failure: the login is stored already and stays usable.
     """
-    from .profile_setup import write_marker
+    from .setup import write_marker
 
     result = AddSetup(kind="setup-token" if setup_token else "oauth", isolated=policy.isolated)
     directory = profile.directory
@@ -137,7 +136,7 @@ def finish(rctx: "RoostContext", profile: "Profile", policy: "SharePolicy", *, k
 
 
 def _step(result: AddSetup, what: str, fn: Any) -> None:
-    from .errors import RoostError
+    from roost_core.api import RoostError
 
     try:
         fn()
@@ -146,7 +145,7 @@ def _step(result: AddSetup, what: str, fn: Any) -> None:
 
 
 def _restore(result: AddSetup, kept: "KeptDir", directory: Path) -> None:
-    from .profile_removal import restore_into
+    from .removal import restore_into
 
     result.restored, result.left_in_kept = restore_into(kept.path, directory)
     result.restored_from = str(kept.path)
@@ -156,13 +155,13 @@ def _restore(result: AddSetup, kept: "KeptDir", directory: Path) -> None:
 
 
 def _identity(rctx: "RoostContext", result: AddSetup, profile: "Profile", identity_from: Path | None) -> None:
-    from .identity import (
-        Account,
+    from roost_core.api import (
+        IdentityAccount as Account,
         accounts_of,
-        import_block,
-        read_block,
+        identity_source_for as source_for,
+        import_identity_block as import_block,
+        read_identity_block as read_block,
         shared_accounts,
-        source_for,
     )
 
     source = source_for(identity_from, Path(rctx.env.get("HOME") or Path.home()))
@@ -186,7 +185,7 @@ def _identity(rctx: "RoostContext", result: AddSetup, profile: "Profile", identi
 
 
 def _links(result: AddSetup, directory: Path, policy: "SharePolicy") -> None:
-    from .profile_setup import ensure_links
+    from .setup import ensure_links
 
     report = ensure_links(directory, policy)
     result.shared = sorted(report.linked + report.present)

@@ -1,4 +1,4 @@
-"""Profile management: list, add, snapshot (remove and rename: remove_cmds.py)."""
+"""Profile management: list, add, snapshot (remove and rename: remove.py)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,26 @@ from pathlib import Path
 
 import click
 
-from .. import healthcache
-from ..atomic import ensure_private_dir, write_user_file
-from ..context import RoostContext
-from ..credentials import Credentials, CredentialsError
-from ..errors import Conflict, NotFound, RoostError, ValidationError
-from ..paths import default_add_source
-from ..profiles import CREDENTIALS_FILE, KEYCHAIN_MARKER, profile_dir
-from ..records import Profile
-from .common import complete_profiles, json_option, pass_roost
+from roost_core.api import (
+    CREDENTIALS_FILE,
+    KEYCHAIN_MARKER,
+    Conflict,
+    Credentials,
+    CredentialsError,
+    NotFound,
+    Profile,
+    RoostContext,
+    RoostError,
+    ValidationError,
+    complete_profiles,
+    default_add_source,
+    drop_health,
+    ensure_private_dir,
+    json_option,
+    pass_roost,
+    profile_dir,
+    write_user_file,
+)
 
 SNAPSHOT_WARNING = ("Snapshot written. roost will NEVER touch this file. It is not refreshed "
                     "and stops working when its access token expires{expiry}.")
@@ -37,8 +48,9 @@ def list_cmd(rctx: RoostContext) -> None:
 
 def profile_details(rctx: RoostContext, profiles: list[Profile]) -> list[dict]:
     """Per profile: the account identity (never a token), setup-token kind, isolation, same-account peers."""
-    from ..identity import accounts_of, shared_accounts
-    from ..profile_setup import read_marker
+    from roost_core.api import accounts_of, shared_accounts
+
+    from .setup import read_marker
 
     accounts = accounts_of(profiles)
     peers = shared_accounts(accounts)
@@ -101,7 +113,7 @@ def add_cmd(rctx: RoostContext, name: str, source: Path | None, force: bool, iso
     CLAUDE.md, agents, ...; --isolated for none) and gets the account's
     identity (email, organisation) from .claude.json.
     """
-    from .. import add_setup
+    from . import add_setup
 
     target_dir = profile_dir(rctx.paths, name)
     if setup_token and source is not None:
@@ -127,7 +139,7 @@ def add_cmd(rctx: RoostContext, name: str, source: Path | None, force: bool, iso
     setup = add_setup.finish(rctx, Profile(name, target_dir), policy, kept=kept, setup_token=setup_token,
                              identity_from=source if given else None, isolated_flag=isolated)
     try:
-        healthcache.drop(rctx, name)
+        drop_health(rctx, name)
     except (RoostError, OSError) as exc:
         rctx.warn(f"added {name!r} but could not update roost's health cache: {getattr(exc, 'message', exc)}")
     result = {"name": name, "path": str(target), "plan": creds.plan, "expires_at": creds.expires_at_iso(),
@@ -147,7 +159,7 @@ def _login_to_import(rctx: RoostContext, source: Path, given: bool) -> tuple[byt
     except NotFound:
         if given:
             raise
-        from ..credstore import credential_store
+        from roost_core.api import credential_store
 
         read_default = getattr(credential_store(rctx), "read_default", None)
         stored = read_default() if callable(read_default) else None
@@ -164,7 +176,7 @@ def _store_login(rctx: RoostContext, profile: Profile, data: bytes, replace: boo
     the replacement on what is stored now (the backend's compare-and-set), so a
     shared store takes the new login for the whole fleet.
     """
-    from ..refresh import refresh_lock
+    from roost_core.api import refresh_lock
 
     created = not profile.directory.exists()
     try:

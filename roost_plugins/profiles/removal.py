@@ -22,9 +22,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .atomic import ensure_private_dir
-from .identity import CLAUDE_JSON, holds_only_identity
-from .profile_setup import MARKER, is_roost_link
+from roost_core.api import CLAUDE_JSON, ensure_private_dir, holds_only_identity
+
+from .setup import MARKER, is_roost_link
 
 CREDENTIALS = ".credentials.json"
 REMOVED = "removed"

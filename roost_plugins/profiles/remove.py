@@ -19,13 +19,23 @@ from typing import Any
 
 import click
 
-from .. import healthcache, lastpick, profile_removal
-from ..context import RoostContext
-from ..errors import Conflict, RoostError, ValidationError
-from ..names import validate_name
-from ..profiles import DEFAULT_PROFILE, profile_dir
-from ..records import Profile
-from .common import complete_profiles, json_option, pass_roost
+from roost_core.api import (
+    DEFAULT_PROFILE,
+    Conflict,
+    Profile,
+    RoostContext,
+    RoostError,
+    ValidationError,
+    clear_last_pick,
+    complete_profiles,
+    drop_health,
+    json_option,
+    pass_roost,
+    profile_dir,
+    validate_name,
+)
+
+from . import removal as profile_removal
 
 
 def _tree_profile(rctx: RoostContext, name: str) -> Profile:
@@ -38,7 +48,7 @@ def _tree_profile(rctx: RoostContext, name: str) -> Profile:
 
 def _base(rctx: RoostContext) -> Path:
     """The shared-setup base (its links are roost's); a broken [profiles] config falls back to ~/.claude."""
-    from ..profile_setup import base_dir, profiles_section
+    from .setup import base_dir, profiles_section
 
     try:
         return base_dir(profiles_section(rctx.settings.file), rctx.env)
@@ -78,8 +88,7 @@ def remove_cmd(rctx: RoostContext, name: str, purge: bool, yes: bool) -> None:
     'roost add NAME --restore' brings it back. Shared-setup links are removed
     as links; nothing is deleted through a symbolic link.
     """
-    from .. import leases
-    from ..refresh import refresh_lock
+    from roost_core.api import ensure_not_leased, refresh_lock
 
     profile = _tree_profile(rctx, name)
     directory = profile.directory
@@ -87,10 +96,10 @@ def remove_cmd(rctx: RoostContext, name: str, purge: bool, yes: bool) -> None:
     if purge and not linked_dir:
         _confirm_purge(rctx, name, directory, sorted(os.listdir(directory)), yes)
     with refresh_lock(rctx, profile, rctx.settings.get("lock_wait")):
-        leases.ensure_not_leased(rctx, name)
+        ensure_not_leased(rctx, name)
         rctx.state.remove_profile(profile)
         data = _take_apart(rctx, name, directory, purge)
-    _forget(rctx, f"removed {name!r}", lambda: (healthcache.drop(rctx, name), lastpick.clear_if(rctx, name)))
+    _forget(rctx, f"removed {name!r}", lambda: (drop_health(rctx, name), clear_last_pick(rctx, name)))
     rctx.out.emit(data, {"purged": purge, "kept_count": len(data["kept"])}, text=name)
     _say_removed(rctx, name, data)
 
@@ -149,8 +158,7 @@ def rename_cmd(rctx: RoostContext, old: str, new: str, force: bool) -> None:
 
     Refuses when the destination holds anything, unless --force.
     """
-    from .. import leases
-    from ..refresh import refresh_lock
+    from roost_core.api import ensure_not_leased, refresh_lock
 
     validate_name(new)
     profile = _tree_profile(rctx, old)
@@ -163,15 +171,15 @@ def rename_cmd(rctx: RoostContext, old: str, new: str, force: bool) -> None:
     replaced = os.path.lexists(destination)
     with contextlib.ExitStack() as held:
         held.enter_context(refresh_lock(rctx, profile, rctx.settings.get("lock_wait")))
-        leases.ensure_not_leased(rctx, old)
+        ensure_not_leased(rctx, old)
         if replaced:
             held.enter_context(refresh_lock(rctx, Profile(new, destination), rctx.settings.get("lock_wait")))
-            leases.ensure_not_leased(rctx, new)
+            ensure_not_leased(rctx, new)
         rctx.state.rename_profile(profile, new, replace=replaced)
         aside = _clear_destination(rctx, new, destination) if replaced else None
         os.rename(profile.directory, destination)
-    _forget(rctx, f"renamed {old!r} to {new!r}", lambda: (healthcache.drop(rctx, old, new),
-                                                          lastpick.clear_if(rctx, old)))
+    _forget(rctx, f"renamed {old!r} to {new!r}", lambda: (drop_health(rctx, old, new),
+                                                          clear_last_pick(rctx, old)))
     rctx.out.emit({"old": old, "new": new, "path": str(destination), **(aside or {})},
                   {"replaced": replaced}, text=new)
     rctx.out.say(f"Renamed profile {old!r} to {new!r}.")

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import ValidationError
+from roost_core.api import ValidationError
 
 DEFAULT_SHARE = ("settings.json", "CLAUDE.md", "agents", "commands", "skills", "plugins", "output-styles",
                  "keybindings.json", "hooks", "rules")
@@ -129,7 +129,7 @@ def read_marker(directory: Path) -> dict[str, Any]:
 
 
 def write_marker(directory: Path, **fields: Any) -> None:
-    from .atomic import atomic_write
+    from roost_core.api import atomic_write
 
     doc = {**read_marker(directory), **fields}
     atomic_write(Path(directory) / MARKER, (json.dumps(doc, sort_keys=True) + "\n").encode(), 0o600)

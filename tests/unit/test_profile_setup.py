@@ -1,4 +1,4 @@
-"""profile_setup, profile_removal and identity: the rules, function by function."""
+"""The profiles plugin's setup and removal, and the core's identity: the rules, function by function."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from roost_core import identity, profile_removal
+from roost_core import identity
 from roost_core.errors import ValidationError
-from roost_core.profile_setup import (DEFAULT_SHARE, SharePolicy, base_dir, ensure_links, is_roost_link,
-                                      policy_for, shared_items, write_marker)
+from roost_plugins.profiles import removal as profile_removal
+from roost_plugins.profiles.setup import (DEFAULT_SHARE, SharePolicy, base_dir, ensure_links, is_roost_link,
+                                          policy_for, shared_items, write_marker)
 
 
 @pytest.fixture
