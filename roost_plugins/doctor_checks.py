@@ -188,6 +188,10 @@ def _credential_findings(creds: Any, now: float, name: str) -> tuple[list[str], 
     if not creds.oauth:
         fails.append("no claudeAiOauth login in the file")
         return fails, warns, notes
+    if not creds.access_token and not creds.refresh_token and creds.oauth.get("expiresAt") == 0 \
+            and not isinstance(creds.oauth.get("expiresAt"), bool):
+        fails.append("logged out: run claude login (claude wiped the tokens after a failed refresh)")
+        return fails, warns, notes
     if not creds.access_token:
         fails.append("no access token")
     remaining = creds.seconds_to_expiry(now)

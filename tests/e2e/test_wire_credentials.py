@@ -171,6 +171,8 @@ def test_dead_token_is_posted_once_then_auth_dead_until_the_file_changes(world):
     assert len(token_posts(world)) == 1
     rc, out = world.run_json("show", "d")
     assert out["data"]["health"] == "auth_dead" and "idle too long" in out["data"]["error"], out
+    rc, out = world.run_json("trace", "d")
+    assert out["data"]["request"] is None and "idle too long" in out["data"]["classification"]["reasons"][0], out
     rc, out = world.run_json("status")
     assert [r["health"] for r in out["data"] if r["name"] == "d"] == ["auth_dead"]
     rc, out = world.run_json("pick", "--auto-refresh")
@@ -184,3 +186,11 @@ def test_dead_token_is_posted_once_then_auth_dead_until_the_file_changes(world):
     proc = world.run("refresh", "d")
     assert proc.returncode == 0, proc.stderr
     assert len(token_posts(world)) == 2
+
+
+def test_doctor_says_logged_out_for_a_wiped_file(world):
+    world.make_profile("w", document=WIPED)
+    rc, out = world.run_json("doctor", "--skip-network")
+    assert rc == 9, out  # a failed check
+    row = {r["name"]: r for r in out["error"]["details"]["checks"]}["profile:w"]
+    assert row["level"] == "fail" and row["message"].startswith("logged out: run claude login"), row
