@@ -56,6 +56,12 @@ class StateBackendBase:
     def write_credentials(self, profile: "Profile", data: bytes) -> None:
         raise NotImplementedError
 
+    # -- documents ---------------------------------------------------------------
+    def replace_doc(self, name: str, data: dict[str, Any]) -> None:
+        """Replace ``name`` whole, whatever it held (a write that reads nothing needs no
+        read-modify-write). Default: ``update_doc`` under the backend's lock."""
+        self.update_doc(name, lambda _old: data)
+
     # -- locks -----------------------------------------------------------------
     @contextlib.contextmanager
     def claim(self, name: str, ttl_s: float) -> Iterator[bool]:

@@ -80,6 +80,20 @@ class JsonDocuments:
                                  exit_code=ExitCode.UNAVAILABLE) from None  # a named code, not 1
             return new
 
+    def replace_doc(self, name: str, data: dict[str, Any]) -> None:
+        """Replace the document whole, without its lock: the rename is atomic, so a reader
+        sees the old or the new document, and a locked writer's cleanup that removes our
+        temp file (it takes any for a killed writer's) only makes us write again."""
+        ensure_private_dir(self.directory)
+        payload = (json.dumps(data, indent=1, sort_keys=True) + "\n").encode()
+        for attempt in range(3):
+            try:
+                atomic_write(self._doc_path(name), payload, 0o600)
+                return
+            except OSError as exc:  # WriteFailed: one line naming the file, exit 9
+                if exc.errno != errno.ENOENT or attempt == 2:
+                    raise
+
     @contextlib.contextmanager
     def lock(self, name: str, timeout: float) -> Iterator[None]:
         from filelock import FileLock, Timeout

@@ -100,13 +100,17 @@ class Documents(Protocol):
     """JSON documents by name ("health", "last-pick", "leases", ...).
 
     ``update_doc`` is a read-modify-write under the backend's lock; ``fn``
-    returns the new document (None: keep the mutated one). A corrupt document
-    is reported through ``warn`` and treated as empty, then rebuilt.
+    returns the new document (None: keep the mutated one). ``replace_doc``
+    writes a whole document that depends on nothing read (default: through
+    ``update_doc``). A corrupt document is reported through ``warn`` and
+    treated as empty, then rebuilt.
     """
 
     def read_doc(self, name: str) -> dict[str, Any]: ...
 
     def update_doc(self, name: str, fn: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]: ...
+
+    def replace_doc(self, name: str, data: dict[str, Any]) -> None: ...
 
 
 class Locks(Protocol):

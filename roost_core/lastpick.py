@@ -24,7 +24,7 @@ def read(ctx: "RoostContext") -> LastPick | None:
 
 def write(ctx: "RoostContext", pick: LastPick) -> None:
     payload = {"name": pick.name, "at": pick.at.isoformat(), "strategy": pick.strategy}
-    ctx.state.update_doc(DOC, lambda _old: payload)
+    ctx.state.replace_doc(DOC, payload)  # depends on nothing read: no lock (and no filelock import)
 
 
 def clear_if(ctx: "RoostContext", name: str, new_name: str | None = None) -> None:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn
 
 from . import audit, lastpick
 from .errors import AuthRequired, Forbidden, RateLimited, RoostError, Unavailable, ValidationError
 from .names import validate_name
+from .recordbase import record
 from .records import (AUTH_BAD, THROTTLED, AuditEvent, Candidate, Health, HealthRecord, LastPick,
                       PickRequest, PickResult, Profile, Ranking, Scored)
 
@@ -35,7 +36,7 @@ EXPORT_VAR = "AXIOM_CLAUDE_PROFILE"
 USER_FILTERS = frozenset({"avoid", "max-cost", "model"})
 
 
-@dataclass
+@record
 class PickOptions:
     """Every pick flag as given on the command line (None/False/() = not given)."""
 
@@ -53,7 +54,7 @@ class PickOptions:
     no_cache: bool = False
 
 
-@dataclass
+@record
 class PickOutcome:
     results: list[PickResult]
     strategy: str
@@ -63,7 +64,7 @@ class PickOutcome:
     fallback_used: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Resolved:
     """The options after settings precedence: flag > env > team > file > default."""
 
@@ -232,7 +233,7 @@ LADDER: tuple[tuple[str, Rung], ...] = (
 )
 
 
-@dataclass
+@record
 class Decision:
     """What the ladder and the strategy made of the records."""
 
@@ -356,7 +357,7 @@ def _auth_fix(records: list[HealthRecord], tree: str) -> str:
 
 # -- explain rows ------------------------------------------------------------------
 
-@dataclass
+@record
 class ExplainRow:
     profile: str
     health: str

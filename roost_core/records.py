@@ -5,11 +5,13 @@ Plain records only: no I/O here, so any module can import them cheaply.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
+
+from .recordbase import record
 
 
 class Health(str, Enum):
@@ -32,7 +34,7 @@ THROTTLED = frozenset({Health.RATE_LIMITED, Health.SESSION_LIMIT, Health.WEEKLY_
 AUTH_BAD = frozenset({Health.AUTH_DEAD, Health.AUTH_EXPIRED})
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Profile:
     """One discovered OAuth profile: ``<tree>/<name>/.credentials.json``."""
 
@@ -44,7 +46,7 @@ class Profile:
         return self.directory / ".credentials.json"
 
 
-@dataclass
+@record
 class Usage:
     """Utilisation figures parsed from a usage body (all optional: Pro/Team give none)."""
 
@@ -63,7 +65,7 @@ class Usage:
     binding_limit: dict[str, Any] | None = None
 
 
-@dataclass
+@record
 class ProbeOutcome:
     """What one probe saw, before classification. Never holds a whole token."""
 
@@ -125,7 +127,7 @@ def _depth_over(document: Any, limit: int) -> bool:
     return False
 
 
-@dataclass
+@record
 class Classification:
     """A classifier's verdict on a probe outcome."""
 
@@ -140,7 +142,7 @@ class Classification:
     classifier: str = ""
 
 
-@dataclass
+@record
 class HealthRecord:
     """A profile's health as shown by status/show/probe/pick (docs/health.md, "Records")."""
 
@@ -179,13 +181,13 @@ class HealthRecord:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "HealthRecord":
-        known = {f for f in cls.__dataclass_fields__}
+        known = cls.__dataclass_fields__
         kwargs = {k: v for k, v in data.items() if k in known}
         kwargs["health"] = Health(kwargs.get("health", "unknown"))
         return cls(**kwargs)
 
 
-@dataclass
+@record
 class Candidate:
     """A profile that survived the filter ladder, as a strategy sees it."""
 
@@ -197,14 +199,14 @@ class Candidate:
         return self.record.name
 
 
-@dataclass
+@record
 class LastPick:
     name: str
     at: datetime
     strategy: str | None = None
 
 
-@dataclass
+@record
 class PickRequest:
     """Everything a strategy may consult besides the candidates. No I/O allowed."""
 
@@ -217,14 +219,14 @@ class PickRequest:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@record
 class Scored:
     candidate: Candidate
     score: float | None = None
     note: str = ""
 
 
-@dataclass
+@record
 class Ranking:
     """A strategy's answer: candidates in preference order, best first."""
 
@@ -232,7 +234,7 @@ class Ranking:
     rationale: str
 
 
-@dataclass
+@record
 class PickResult:
     name: str
     health: Health
@@ -245,7 +247,7 @@ class PickResult:
                 "strategy": self.strategy, "rationale": self.rationale}
 
 
-@dataclass
+@record
 class PlatformStatus:
     """The folded status-page view (``meta.platform_status``; docs/health.md, "Platform status")."""
 
@@ -265,7 +267,7 @@ class PlatformStatus:
         return not self.active_incidents and not self.degraded_components and self.indicator in (None, "none")
 
 
-@dataclass
+@record
 class TokenGrant:
     """A successful refresh response, normalised."""
 
@@ -279,7 +281,7 @@ class TokenGrant:
         return f"TokenGrant(access=…{self.access_token[-4:]}, expires_in={self.expires_in})"
 
 
-@dataclass
+@record
 class CheckResult:
     """One doctor finding."""
 
@@ -292,7 +294,7 @@ class CheckResult:
         return asdict(self)
 
 
-@dataclass
+@record
 class AuditEvent:
     """One picks.log line (format in docs/files.md)."""
 

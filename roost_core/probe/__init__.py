@@ -29,13 +29,33 @@ concurrent processes never lose each other's entries.
 
 from __future__ import annotations
 
-from .cache import AUTO, FORCE, LIVE, Plan, Probed, budget_meta, build_entry, cached_records, plan_run
-from .fanout import execute, get_records, probe_many, probe_source
-from .local import Local, build_record, iso, local_verdict, read_local
-from .raw import probe_raw, probe_raw_many, probe_traced, raw_result
-from .scrub import scrub, scrub_outcome
+from typing import Any
 
-__all__ = ["AUTO", "FORCE", "LIVE", "Local", "Plan", "Probed", "budget_meta", "build_entry", "build_record",
-           "cached_records", "execute", "get_records", "iso", "local_verdict", "plan_run", "probe_many",
-           "probe_raw", "probe_raw_many", "probe_source", "probe_traced", "raw_result", "read_local", "scrub",
-           "scrub_outcome"]
+# Lazy (PEP 562): a warm pick or exec imports only ``cache`` and ``local``; the
+# fan-out engine (``fanout``) and ``raw`` load when a probe actually runs.
+_EXPORTS = {
+    "AUTO": "cache", "FORCE": "cache", "LIVE": "cache", "Plan": "cache", "Probed": "cache",
+    "budget_meta": "cache", "build_entry": "cache", "cached_records": "cache", "get_records": "cache",
+    "plan_run": "cache",
+    "execute": "fanout", "probe_many": "fanout", "probe_source": "fanout",
+    "Local": "local", "build_record": "local", "iso": "local", "local_verdict": "local", "read_local": "local",
+    "probe_raw": "raw", "probe_raw_many": "raw", "probe_traced": "raw", "raw_result": "raw",
+    "scrub": "scrub", "scrub_outcome": "scrub",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -302,3 +302,26 @@ def budget_meta(ctx: "RoostContext", profiles: list[Profile]) -> dict[str, dict[
     doc, now, limit = healthcache.read(ctx), ctx.now(), int(ctx.settings.get("probe_budget"))
     roots = alias_roots(profiles)
     return {p.name: healthcache.budget(doc, roots[p.name], now, limit) for p in profiles}
+
+
+def _ordered(plan: Plan, profiles: list[Profile]) -> list[HealthRecord]:
+    return [plan.records.get(p.name) or _not_probed(plan.locals.get(p.name) or Local(p, None)) for p in profiles]
+
+
+def get_records(ctx: "RoostContext", profiles: list[Profile], *, force: bool = False, offline: bool = False,
+                timeout: float | None = None) -> list[HealthRecord]:
+    """Records in ``profiles`` order: the cache where valid, live probes for the rest.
+
+    ``force`` probes every profile, over budget too (``--no-cache``);
+    ``offline`` never probes. A warm cache imports no HTTP library.
+    """
+    if offline:
+        return cached_records(ctx, profiles)
+    plan = plan_run(ctx, profiles, FORCE if force else AUTO)
+    if plan.to_probe:
+        import asyncio
+
+        from .fanout import execute  # the engine, only when something is probed
+
+        asyncio.run(execute(ctx, plan, timeout=timeout))
+    return _ordered(plan, profiles)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from ..errors import RoostError, ValidationError
 from ..records import Classification, Health, HealthRecord, ProbeOutcome, Profile
 from .. import healthcache
-from .cache import (AUTO, FORCE, LIVE, Plan, Probed, _cached_record, _commit, _not_probed, _reserve,
-                    _settings, cached_records, plan_run)
+from .cache import (FORCE, LIVE, Plan, Probed, _cached_record, _commit, _not_probed, _ordered, _reserve,
+                    _settings, get_records, plan_run)
 from .local import Local, read_local
 from .scrub import scrub, scrub_outcome
 
@@ -202,27 +202,6 @@ async def execute(ctx: "RoostContext", plan: Plan, *, timeout: float | None = No
         if item.record is not None:  # _commit gave every item its record
             plan.records[item.local.profile.name] = item.record
     return probed, plan
-
-
-def _ordered(plan: Plan, profiles: list[Profile]) -> list[HealthRecord]:
-    return [plan.records.get(p.name) or _not_probed(plan.locals.get(p.name) or Local(p, None)) for p in profiles]
-
-
-def get_records(ctx: "RoostContext", profiles: list[Profile], *, force: bool = False, offline: bool = False,
-                timeout: float | None = None) -> list[HealthRecord]:
-    """Records in ``profiles`` order: the cache where valid, live probes for the rest.
-
-    ``force`` probes every profile, over budget too (``--no-cache``);
-    ``offline`` never probes. A warm cache imports no HTTP library.
-    """
-    if offline:
-        return cached_records(ctx, profiles)
-    plan = plan_run(ctx, profiles, FORCE if force else AUTO)
-    if plan.to_probe:
-        import asyncio
-
-        asyncio.run(execute(ctx, plan, timeout=timeout))
-    return _ordered(plan, profiles)
 
 
 async def probe_many(ctx: "RoostContext", profiles: list[Profile], *, force: bool = False,

@@ -55,7 +55,7 @@ class Local:
 
 def cred_mtime_ns(profile: Profile) -> int | None:
     try:
-        return os.stat(profile.credentials_path).st_mtime_ns
+        return os.stat(os.path.join(profile.directory, ".credentials.json")).st_mtime_ns  # no Path built
     except OSError:
         return None
 
