@@ -62,8 +62,28 @@ class RoostGroup(click.Group):
 
             self.add_command(command, name)
             return command
+        if self._load_owner(ctx, name):
+            return self.commands[name]
         self._load_plugin_commands(ctx)
         return self.commands.get(name)
+
+    def _load_owner(self, ctx: click.Context, name: str) -> bool:
+        """Load only the plugin that provided ``name`` last time (roost_core.cli.command_index)."""
+        rctx = ctx.find_object(RoostContext)
+        if rctx is None or getattr(self, "_plugins_loaded", False):
+            return False
+        from . import command_index
+
+        try:
+            host = rctx.host
+            plugin = command_index.owner(host, rctx.paths.config_dir, name)
+            if plugin is None:
+                return False
+            self.get_command(ctx, "config")  # as a full load does: a plugin may attach to it
+            command_index.add_commands_of(host, self, plugin, rctx.warn)
+        except RoostError:
+            return False  # the full load says why
+        return name in self.commands
 
     def _load_plugin_commands(self, ctx: click.Context) -> None:
         if getattr(self, "_plugins_loaded", False):
@@ -82,6 +102,10 @@ class RoostGroup(click.Group):
             host.add_commands(self)
         except RoostError as err:
             rctx.warn(err.message)
+            return
+        from . import command_index
+
+        command_index.remember(host, rctx.paths.config_dir, self.commands, set(CORE_COMMANDS))
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:

@@ -36,26 +36,39 @@ class LogScan:
         of columns, an ISO timestamp, numeric rc/duration/pid where present.
         """
         for line in ctx.state.iter_lines(PICKS_LOG):
-            parts = line.rstrip("\n").split("\t")
-            if len(parts) != COL_NCOLS:
-                self.skipped += 1
-                continue
-            try:
-                when = datetime.fromisoformat(parts[COL_TS].replace("Z", "+00:00"))
-                if parts[COL_RC]:
-                    int(parts[COL_RC])
-                if parts[COL_DURATION]:
-                    float(parts[COL_DURATION])
-                if parts[COL_PID]:
-                    int(parts[COL_PID])
-            except ValueError:
-                self.skipped += 1
-                continue
-            if self.profile is not None and parts[COL_PROFILE] != self.profile:
-                continue
-            if self.since is not None and _epoch(when) < self.since:
-                continue
-            yield parts, line
+            parts = self.parse(line)
+            if parts is not None:
+                yield parts, line
+
+    def parse(self, line: str) -> list[str] | None:
+        """The fields of one line when it is well-formed and passes the filter, else None."""
+        parts = self.well_formed(line)
+        if parts is None:
+            return None
+        if self.profile is not None and parts[COL_PROFILE] != self.profile:
+            return None
+        if self.since is not None and _epoch(datetime.fromisoformat(parts[COL_TS].replace("Z", "+00:00"))) < self.since:
+            return None
+        return parts
+
+    def well_formed(self, line: str) -> list[str] | None:
+        """The fields of a well-formed line; a malformed one counts in ``skipped``."""
+        parts = line.rstrip("\n").split("\t")
+        if len(parts) != COL_NCOLS:
+            self.skipped += 1
+            return None
+        try:
+            datetime.fromisoformat(parts[COL_TS].replace("Z", "+00:00"))
+            if parts[COL_RC]:
+                int(parts[COL_RC])
+            if parts[COL_DURATION]:
+                float(parts[COL_DURATION])
+            if parts[COL_PID]:
+                int(parts[COL_PID])
+        except ValueError:
+            self.skipped += 1
+            return None
+        return parts
 
 
 def _epoch(when: datetime) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +43,7 @@ class Tally:
     by_strategy: Counter = field(default_factory=Counter)  # pick events
     by_rc: Counter = field(default_factory=Counter)  # exec events ("none" when rc is missing)
     failures: int = 0
-    durations: list[float] = field(default_factory=list)
+    durations: array = field(default_factory=lambda: array("d"))  # 8 bytes a value: stats streams 100 MB logs
     first_ts: str | None = None
     last_ts: str | None = None
 
@@ -72,6 +73,12 @@ class Tally:
         self.first_ts = min(filter(None, (self.first_ts, other.first_ts)), default=None)
         self.last_ts = max(filter(None, (self.last_ts, other.last_ts)), default=None)
 
+    def then(self, later: "Tally") -> None:
+        """Fold in the tally of the lines that follow this one's in the log (the next generation)."""
+        first_ts, last_ts = self.first_ts or later.first_ts, later.last_ts or self.last_ts
+        self.merge(later)
+        self.first_ts, self.last_ts = first_ts, last_ts
+
     @property
     def failure_rate(self) -> float | None:
         with_rc = sum(n for rc, n in self.by_rc.items() if rc != "none")
@@ -94,19 +101,34 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def aggregate(rctx: RoostContext, scan: LogScan) -> dict[str, Any]:
-    """The stats document (shape in docs/observability.md)."""
+def tallies(rctx: RoostContext, scan: LogScan) -> dict[str, Tally]:
+    """Per-profile tallies of the lines ``scan`` passes: through the summary index when it
+    can answer (a local log, no ``--since``), else in one streaming pass."""
+    if scan.since is None:
+        from .index import indexed_tallies
+
+        indexed = indexed_tallies(rctx)
+        if indexed is not None:
+            every, scan.skipped = indexed
+            return every if scan.profile is None else {n: t for n, t in every.items() if n == scan.profile}
     per_profile: dict[str, Tally] = {}
     for parts, _ in scan.fields(rctx):
         tally = per_profile.get(parts[COL_PROFILE])
         if tally is None:
             tally = per_profile[parts[COL_PROFILE]] = Tally()
         tally.add(parts)
+    return per_profile
+
+
+def aggregate(rctx: RoostContext, scan: LogScan) -> dict[str, Any]:
+    """The stats document (shape in docs/observability.md)."""
+    per_profile = tallies(rctx, scan)
     total = Tally()
     for tally in per_profile.values():
         total.merge(tally)
     names = sorted(per_profile)
     p50, p95 = total.percentiles()
+    del total.durations[:]  # only the percentiles needed them
     return {
         "window_start": total.first_ts, "window_end": total.last_ts,
         "events": sum(total.by_event.values()), "by_event": dict(sorted(total.by_event.items())),

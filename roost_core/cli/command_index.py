@@ -1,0 +1,81 @@
+"""Which plugin provides which command: remembered, so ``roost stats`` imports one plugin, not all.
+
+Finding a plugin command means loading every ``command.*`` plugin (the
+doctor, the fake server's demo, report, trace, ...), which costs more than
+the command itself. After such a full load the owner of each plugin command
+(the plugin whose module defines it, i.e. the one that won) is written to
+``<config>/plugin-commands.json`` with a key over the command entry points,
+their distributions and versions and the disabled plugins; a later run whose
+key matches loads only the owner of the command it runs. A key that does not
+match, a command not in the map or an owner that no longer provides it
+falls back to the full load, which rewrites the map. The file is a cache: a
+missing, corrupt or unwritable one only costs the full load.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from ..plugins import PluginHost
+
+FILE = "plugin-commands.json"
+
+
+def _key(host: "PluginHost") -> str:
+    from .. import __version__
+    from ..plugins import ANY_KIND
+
+    rows = sorted(f"{e.entry_name}={e.value} {e.dist} {e.version}" for e in host.entries
+                  if e.kind in ("command", ANY_KIND))
+    rows += [f"roost {__version__}"] + sorted(f"-{name}" for name in host.disabled)
+    return "\n".join(rows)  # compared as is: no hash library to import
+
+
+def owner(host: "PluginHost", config_dir: Path, name: str) -> str | None:
+    """The plugin that provided ``name`` last time, when nothing about the plugins changed."""
+    try:
+        doc = json.loads((config_dir / FILE).read_bytes())
+        found = doc["commands"].get(name) if doc.get("key") == _key(host) else None
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        return None
+    return found if isinstance(found, str) else None
+
+
+def remember(host: "PluginHost", config_dir: Path, commands: dict[str, Any], core: set[str]) -> None:
+    """Record the owner of each plugin command after a full load (only into an existing config dir)."""
+    from ..atomic import atomic_write
+
+    if not config_dir.is_dir():
+        return
+    modules = sorted(((e.value.split(":")[0], e.plugin) for e in host.entries if e.kind == "command"),
+                     key=lambda item: -len(item[0]))
+    owners = {}
+    for name, command in commands.items():
+        module = getattr(getattr(command, "callback", None), "__module__", None) or ""
+        plugin = next((p for m, p in modules if module == m or module.startswith(m + ".")), None)
+        if name not in core and plugin is not None:
+            owners[name] = plugin
+    doc = {"key": _key(host), "commands": dict(sorted(owners.items()))}
+    try:
+        if json.loads((config_dir / FILE).read_bytes()) == doc:
+            return
+    except (OSError, ValueError):
+        pass
+    try:
+        atomic_write(config_dir / FILE, (json.dumps(doc, indent=1) + "\n").encode(), 0o600)
+    except OSError:
+        pass  # a cache: the next run loads every command plugin again
+
+
+def add_commands_of(host: "PluginHost", cli: Any, plugin: str, warn: Callable[[str], None]) -> None:
+    """Load command plugin ``plugin`` alone and let the loaded plugins add their commands
+    (``PluginHost.add_commands`` without the load of every command plugin)."""
+    host.load_kind("command", only=plugin)
+    for impl in reversed(host.pm.hook.roost_register_commands.get_hookimpls()):
+        try:
+            impl.function(*[{"cli": cli}[arg] for arg in impl.argnames])
+        except Exception as exc:  # as add_commands: a warning, not a crash
+            warn(f"plugin {impl.plugin_name!r} failed in roost_register_commands: {type(exc).__name__}: {exc}")
