@@ -52,7 +52,7 @@ _CORE: list[Setting] = [
     _core("probe_source", "anthropic", "str", "Probe source plugin that probes every profile."),
     _core("refresher", "anthropic", "str", "Token refresher plugin."),
     _core("status_feed", "status-page", "str", "Platform status feed plugin."),
-    _core("probe_concurrency", 16, "int", "Probe requests in flight at once.", env="CLAUDE_LB_PROBE_CONCURRENCY",
+    _core("probe_concurrency", 64, "int", "Probe requests in flight at once.", env="CLAUDE_LB_PROBE_CONCURRENCY",
           convert=number_setting(integer=True, minimum=1, maximum=256), minimum=1, maximum=256),
     _core("probe_budget", 20, "int", "Live probes per account per minute (the rest answer from the cache).",
           env="CLAUDE_LB_PROBE_BUDGET", convert=number_setting(integer=True, minimum=1, maximum=100_000),
