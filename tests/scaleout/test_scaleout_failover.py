@@ -318,7 +318,7 @@ def _failover_loop(tmp_path, cluster, key_file, fake, machines_n: int, failovers
     started = time.monotonic()
     try:
         for n in range(failovers):
-            time.sleep(0.5)  # let the machines work on this primary
+            time.sleep(0.3)  # let the machines work on this primary
             if kills_every and n % kills_every == kills_every - 1:
                 cluster.wait_stable()
                 cluster.heal(cluster.kill_primary())
@@ -332,12 +332,13 @@ def _failover_loop(tmp_path, cluster, key_file, fake, machines_n: int, failovers
             proc.wait(timeout=180)
     elapsed = time.monotonic() - started
     cluster.wait_stable(strict=False)
-    time.sleep(3.2)  # the last failover's hold
-    for machine in world.machines:  # every journal flushed (re-sent until replicated)
-        for _ in range(10):
-            if machine.run("state", "sync").returncode == 0:
-                break
-            time.sleep(0.5)
+    pending = list(world.machines)  # every machine's next run flushes its journal (re-sent until replicated)
+    for _ in range(10):
+        procs = [(m, m.popen("state", "sync")) for m in pending]
+        pending = [m for m, proc in procs if proc.communicate(timeout=120) and proc.returncode != 0]
+        if not pending:
+            break
+        time.sleep(0.5)
     return world, names, elapsed
 
 
@@ -386,7 +387,7 @@ def test_eight_machines_through_twenty_failovers(tmp_path, sentinel_cluster, key
           f"failed open {f['failed_open']}; failed closed then succeeded on retry {f['failed_closed_then_ok']}; "
           f"failed closed and not yet retried to success when the loop stopped {f['closed_at_stop']}; "
           f"journal entries left (unreplicated or uncommitted) {f['journals']}")
-    assert f["refreshes"] > failovers and f["execs"] > 0, "the loop did not run"
+    assert f["posts"] >= failovers // 4 and f["execs"] > 0, "the loop did not run"  # rotations across the run
     twice = [t for t, n in posts_per_token(fake).items() if n > 1]
     assert f["max_posts_per_token"] == 1 and f["posts"] == f["tokens"], _explain(world, fake, twice)
     assert f["lost"] == 0 and f["failed_open"] == 0 and f["journals"] == 0
