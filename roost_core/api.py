@@ -15,7 +15,10 @@ internals may move freely behind it.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+TYPE_CHECKING = False  # no typing import: plugins' fast commands (roost statusline) import this module
+if TYPE_CHECKING:
+    from typing import Any
 
 # name -> "module:attribute" (module relative to roost_core).
 _EXPORTS: dict[str, str] = {
@@ -117,11 +120,16 @@ _EXPORTS: dict[str, str] = {
     # passive health (readings from a running claude)
     "PassiveEvidence": ".passive:Evidence",
     "passive_current_profile": ".passive:current_profile",
+    "passive_config_dir": ".passive_fast:config_dir",
     "passive_debug_note": ".passive_fast:debug_note",
-    "passive_print_status": ".passive_fast:print_status",
+    "passive_doc_lock_file": ".passive_doc:LOCK_FILE",
+    "passive_doc_name": ".passive_doc:DOC",
+    "passive_doc_repeats": ".passive_doc:repeats",
+    "passive_doc_with_reading": ".passive_doc:with_reading",
+    "passive_private_dir": ".passive_fast:private_dir",
     "passive_read_observation": ".passive:read_observation",
     "passive_record": ".passive:record",
-    "passive_run_then": ".passive_fast:run_then",
+    "passive_resolve_profile": ".passive_fast:resolve_profile",
     "passive_summary": ".passive:summary",
     # profiles and credentials
     "CREDENTIALS_FILE": ".profiles:CREDENTIALS_FILE",
@@ -190,6 +198,7 @@ _EXPORTS: dict[str, str] = {
     "COMPLETE_VAR": ".cli.shell_complete:COMPLETE_VAR",
     "register_completion_shells": ".cli.shell_complete:register_shells",
     "render": ".render:render",
+    "run_cli": ".launch:run_cli",
     "plain_table": ".render:plain_table",
 }
 

@@ -1,48 +1,50 @@
-"""The ``roost`` executable's entry point: the passive-health fast path, else the click CLI.
+"""The ``roost`` executable's entry point: a plugin's fast command, else the click CLI.
 
-``roost statusline`` and ``roost hook`` run after every claude turn, so they
-are dispatched here before click, pluggy or the rest of roost_core is
-imported (roost_core.passive_fast); it answers None when the full CLI must
-handle the call. Either way these two never fail their caller: whatever
-happens, they exit 0 (``--help`` included) and note a failure in the debug log.
+A command run after every claude turn (the passive plugin's ``roost
+statusline`` and ``roost hook``) cannot pay for click and pluggy. A plugin
+names such a command in the ``roost.fast`` entry-point group
+(``statusline = "module:function"``); the launcher reads that table straight
+from the metadata (roost_core.entrypoints, one pass that also serves the
+plugin host later in this process) and calls ``function(args)`` before click,
+pluggy or the rest of roost_core is imported. It returns the exit status, or
+None to hand the call to the full CLI. docs/PLUGINS.md, "Fast commands".
 """
 
 import sys
 
-FAST = ("statusline", "hook")
+FAST_GROUP = "roost.fast"
 
 
 def main() -> None:
     argv = sys.argv
-    if len(argv) > 1 and argv[1] in FAST:
-        sys.exit(_passive(argv[1], argv[2:]))
+    if len(argv) > 1 and argv[1][:1].isalpha():
+        command = _fast_command(argv[1])
+        if command is not None:
+            code = command(argv[2:])
+            if code is not None:
+                sys.exit(code)
     from .cli import main as cli_main
 
     cli_main()
 
 
-def _passive(kind: str, args: list) -> int:
-    import os
+def _fast_command(name: str):
+    """The ``roost.fast`` function registered for ``name``, or None (the full CLI then)."""
+    from . import ENTRY_POINT_GROUP
+    from .entrypoints import groups
 
-    try:
-        from .passive_fast import run
-
-        if run(kind, args) is not None:
-            return 0
-        from .cli import cli
-
-        code = cli.main([kind, *args], prog_name="roost", standalone_mode=False)
-        if code not in (0, None):
-            _note(os.environ, f"{kind}: the full path ended with {code}")
-    except SystemExit as exc:
-        if exc.code not in (0, None):
-            _note(os.environ, f"{kind}: exit {exc.code}")
-    except BaseException as exc:  # never fail claude's status line or hook
-        _note(os.environ, f"{kind}: {type(exc).__name__}: {exc}")
-    return 0
+    found = groups((FAST_GROUP, ENTRY_POINT_GROUP), keep=True)[FAST_GROUP]
+    for entry in found:
+        if entry.name == name:
+            try:
+                return entry.load()
+            except Exception:  # a broken fast command: the full CLI says what is wrong
+                return None
+    return None
 
 
-def _note(env, message: str) -> None:
-    from .passive_fast import debug_note
+def run_cli(args: list[str]) -> object:
+    """The full CLI on ``args``, returning instead of exiting (a fast command's own fallback)."""
+    from .cli import cli
 
-    debug_note(env, message)
+    return cli.main(args, prog_name="roost", standalone_mode=False)

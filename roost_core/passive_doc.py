@@ -1,7 +1,7 @@
 """The ``passive`` state document: the latest passive reading per profile and source.
 
 Stdlib only and pure, so the ``roost statusline`` / ``roost hook`` fast path
-(roost_core.passive_fast) and the full path (roost_core.passive, through the
+(roost_plugins/passive/fast.py) and the full path (roost_core.passive, through the
 state backend) edit it the same way. Shape::
 
     {"version": 1,
@@ -42,7 +42,8 @@ def with_reading(doc, name: str, reading: dict, cred_mtime_ns=None) -> dict:
     """A copy of ``doc`` with ``reading`` recorded for profile ``name``."""
     doc = dict(doc) if isinstance(doc, dict) else {}
     profiles = dict(profiles_of(doc))
-    mine = dict(profiles.get(name)) if isinstance(profiles.get(name), dict) else {}
+    found = profiles.get(name)
+    mine = dict(found) if isinstance(found, dict) else {}
     source = reading.get("source") or "passive"
     new = dict(reading)
     new["cred_mtime_ns"] = cred_mtime_ns

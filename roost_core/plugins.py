@@ -260,7 +260,8 @@ class PluginHost:
 
         self._each(hook_name, kind, (RoostError,), kwargs)
 
-    def _each(self, hook_name: str, kind: str, stops: tuple[type, ...], kwargs: dict[str, Any]) -> None:
+    def _each(self, hook_name: str, kind: str, stops: tuple[type[BaseException], ...],
+              kwargs: dict[str, Any]) -> None:
         self.load_kind(kind)
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
             try:

@@ -1,7 +1,7 @@
 """``roost statusline``, ``roost hook`` (the full path) and ``roost claude-setup``.
 
-The launcher answers ``statusline``/``hook`` itself when it can (files state
-backend, built-in sources only: roost_core.passive_fast); these commands are
+The launcher answers ``statusline``/``hook`` through this plugin's fast path
+when it can (files state backend, built-in sources only: fast.py); these commands are
 the same behaviour through the plugin host, so a site's passive sources and
 any state backend take part. Both never fail the caller: exit 0, nothing of
 roost's own printed on an error, a note in ``<config>/debug.log``.
@@ -57,8 +57,8 @@ def observe(rctx: Any, kind: str, stdin: bytes) -> str:
 
 def run(rctx: Any, kind: str, then: str | None, extra: list[str]) -> None:
     from roost_core.api import passive_debug_note as debug_note
-    from roost_core.api import passive_print_status as print_status
-    from roost_core.api import passive_run_then as run_then
+
+    from .fast import print_status, run_then
 
     stdin = _stdin()
     ours = ""
