@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from roost_core.config import SETTINGS
-from roost_core.settings_doc import settings_markdown
+from settings_doc import settings_markdown  # tests/settings_doc.py
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 
 
 def test_settings_page_is_current():
     assert DOC.read_text() == settings_markdown(), (
-        "docs/settings.md is stale: run `python -m roost_core.settings_doc > docs/settings.md`")
+        "docs/settings.md is stale: run `python tests/settings_doc.py > docs/settings.md`")
 
 
 def test_settings_page_lists_core_and_shipped_plugin_settings():

@@ -1,8 +1,11 @@
 """Generated reference pages: docs/cli.md from click's command tree, and docs/settings.md from the
-declared settings (``roost_core.settings_doc.settings_markdown``), so the docs cannot drift from the code.
+declared settings (``tests/settings_doc.py``), so the docs cannot drift from the code.
 
-Regenerate: ``python -m roost_core.docgen`` (from the repository root).
-Check only: ``python -m roost_core.docgen --check`` (exit 1 when a page is stale).
+Regenerate: ``python tests/docgen.py`` (from the repository root).
+Check only: ``python tests/docgen.py --check`` (exit 1 when a page is stale).
+
+A development tool, not part of the installed roost: it lives beside the test
+that runs it (tests/unit/test_docs_generated.py) and reads roost's internals.
 
 Commands come from the real root group with the plugin host loading every
 ``command.*`` entry point of the ``roost`` distribution itself; plugins of
@@ -18,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-REGENERATE = "python -m roost_core.docgen"
+REGENERATE = "python tests/docgen.py"
 WIDTH = 100
 _HEADER = """# CLI reference
 
@@ -34,9 +37,9 @@ options before or after the command name.
 
 def _foreign_plugins() -> tuple[str, ...]:
     """Plugin names of every ``roost.plugins`` entry point not shipped by roost itself."""
-    from . import ENTRY_POINT_GROUP, PROJECT_NAME
-    from .entrypoints import entry_points
-    from .plugins import split_entry_name
+    from roost_core import ENTRY_POINT_GROUP, PROJECT_NAME
+    from roost_core.entrypoints import entry_points
+    from roost_core.plugins import split_entry_name
 
     return tuple(sorted({split_entry_name(ep.name)[1] for ep in entry_points(ENTRY_POINT_GROUP)
                          if (ep.dist or "").lower() != PROJECT_NAME}))
@@ -65,9 +68,9 @@ def cli_reference_markdown() -> str:
     """docs/cli.md: every command's ``--help``, in command-tree order."""
     import click
 
-    from .cli import cli
-    from .context import RoostContext
-    from .output import Output
+    from roost_core.cli import cli
+    from roost_core.context import RoostContext
+    from roost_core.output import Output
 
     with tempfile.TemporaryDirectory() as home:
         env = {"HOME": home, "XDG_CONFIG_HOME": f"{home}/xdg", "CLAUDE_LB_PROFILES_DIR": f"{home}/profiles",
@@ -99,17 +102,13 @@ def generators() -> dict[str, Callable[[], str]]:
 
 
 def _settings_markdown() -> Callable[[], str] | None:
-    """The settings resolver's own page generator, where this build has one."""
-    import importlib
-
-    for module in ("roost_core.settings_doc", "roost_core.config", "roost_core.setting", "roost_core.tomlout"):
-        try:
-            found = getattr(importlib.import_module(module), "settings_markdown", None)
-        except ImportError:
-            continue
-        if callable(found):
-            return found
-    return None
+    """The settings page generator (tests/settings_doc.py, beside this file)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    try:
+        from settings_doc import settings_markdown
+    finally:
+        sys.path.pop(0)
+    return settings_markdown
 
 
 def stale_pages(docs: Path) -> list[str]:
