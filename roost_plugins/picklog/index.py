@@ -24,6 +24,7 @@ import base64
 import json
 import os
 import sys
+import zlib
 from array import array
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ from .scan import COL_PROFILE, LogScan
 if TYPE_CHECKING:
     from .stats import Tally
 
-VERSION = 1
+VERSION = 2
 HEAD_BYTES = 64
 CHUNK = 1 << 20
 SUFFIX = ".index.json"
@@ -163,7 +164,7 @@ def _load(path: Path) -> list[Generation]:
         if doc.get("version") != VERSION or doc.get("byteorder") != sys.byteorder:
             return []
         return [_generation(item) for item in doc["generations"]]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, zlib.error):
         return []  # a cache: absent or unusable means a full read
 
 
@@ -173,11 +174,16 @@ def _generation(item: dict[str, Any]) -> Generation:
     profiles = {}
     for name, t in item["profiles"].items():
         durations = array("d")
-        durations.frombytes(base64.b64decode(t["durations"]))
+        durations.frombytes(zlib.decompress(base64.b64decode(t["durations"])))
         profiles[str(name)] = Tally(Counter(t["by_event"]), Counter(t["by_strategy"]), Counter(t["by_rc"]),
                                     int(t["failures"]), durations, t["first_ts"], t["last_ts"])
     return Generation(int(item["dev"]), int(item["ino"]), int(item["offset"]), bytes.fromhex(item["head"]),
                       int(item["skipped"]), profiles)
+
+
+def _packed(durations: array) -> str:
+    """The durations' doubles, deflated (exec times repeat a lot) and base64'd: small to keep and load."""
+    return base64.b64encode(zlib.compress(durations.tobytes(), 1)).decode("ascii")
 
 
 def _save(path: Path, generations: list[Generation]) -> None:
@@ -185,7 +191,7 @@ def _save(path: Path, generations: list[Generation]) -> None:
         {"dev": g.dev, "ino": g.ino, "offset": g.offset, "head": g.head.hex(), "skipped": g.skipped,
          "profiles": {name: {"by_event": t.by_event, "by_strategy": t.by_strategy, "by_rc": t.by_rc,
                              "failures": t.failures, "first_ts": t.first_ts, "last_ts": t.last_ts,
-                             "durations": base64.b64encode(t.durations.tobytes()).decode("ascii")}
+                             "durations": _packed(t.durations)}
                       for name, t in g.profiles.items()}}
         for g in generations]}
     try:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import chain
+from typing import Any, Callable, Iterable
 
 import click
 
@@ -63,12 +65,13 @@ class Tally:
             if parts[COL_DURATION]:
                 self.durations.append(float(parts[COL_DURATION]))
 
-    def merge(self, other: "Tally") -> None:
+    def merge(self, other: "Tally", durations: bool = True) -> None:
         self.by_event.update(other.by_event)
         self.by_strategy.update(other.by_strategy)
         self.by_rc.update(other.by_rc)
         self.failures += other.failures
-        self.durations.extend(other.durations)
+        if durations:
+            self.durations.extend(other.durations)
         # ISO timestamps in one format compare correctly as strings.
         self.first_ts = min(filter(None, (self.first_ts, other.first_ts)), default=None)
         self.last_ts = max(filter(None, (self.last_ts, other.last_ts)), default=None)
@@ -85,8 +88,7 @@ class Tally:
         return round(self.failures / with_rc, 4) if with_rc else None
 
     def percentiles(self) -> tuple[float | None, float | None]:
-        durations = sorted(self.durations)
-        return _round(percentile(durations, 0.50)), _round(percentile(durations, 0.95))
+        return percentiles([self.durations])
 
     def row(self) -> dict[str, Any]:
         """One profile's line of the stats."""
@@ -95,6 +97,50 @@ class Tally:
                 "picks": self.by_event.get("pick", 0), "execs": self.by_event.get("exec", 0),
                 "failures": self.failures, "failure_rate": self.failure_rate, "p50_s": p50, "p95_s": p95,
                 "first_ts": self.first_ts, "last_ts": self.last_ts}
+
+
+def percentiles(parts: Iterable[array]) -> tuple[float | None, float | None]:
+    """p50 and p95 (rounded) of the durations in ``parts``, exactly as ``percentile`` over them sorted.
+
+    Exec durations repeat (milliseconds of similar runs), so when there are few distinct values
+    the ranks are read off their counts: a 100 MB log does not become a list of a million floats.
+    """
+    parts = list(parts)
+    n = sum(len(part) for part in parts)
+    counts = _value_counts(parts, limit=max(4096, n // 8))
+    if counts is None:  # mostly distinct values (or a NaN): sort them all
+        ordered = sorted(chain.from_iterable(parts))
+        return _round(percentile(ordered, 0.50)), _round(percentile(ordered, 0.95))
+    keys = sorted(counts)
+    cumulative, running = [], 0
+    for key in keys:
+        running += counts[key]
+        cumulative.append(running)
+
+    def at(rank: int) -> float:  # the value at this index of the sorted list
+        return keys[bisect_right(cumulative, rank)]
+
+    return _round(_percentile_at(at, n, 0.50)), _round(_percentile_at(at, n, 0.95))
+
+
+def _value_counts(parts: list[array], limit: int) -> Counter | None:
+    counts: Counter = Counter()
+    for part in parts:
+        for start in range(0, len(part), 1 << 16):
+            counts.update(part[start:start + (1 << 16)])
+            if len(counts) > limit:
+                return None
+    return None if any(key != key for key in counts) else counts
+
+
+def _percentile_at(at: Callable[[int], float], n: int, q: float) -> float | None:
+    """``percentile`` with the sorted list read through ``at`` (same arithmetic, same result)."""
+    if not n:
+        return None
+    position = (n - 1) * q
+    low = int(position)
+    high = min(low + 1, n - 1)
+    return at(low) + (at(high) - at(low)) * (position - low)
 
 
 def _round(value: float | None) -> float | None:
@@ -125,10 +171,9 @@ def aggregate(rctx: RoostContext, scan: LogScan) -> dict[str, Any]:
     per_profile = tallies(rctx, scan)
     total = Tally()
     for tally in per_profile.values():
-        total.merge(tally)
+        total.merge(tally, durations=False)  # a second copy of every duration is memory stats does not need
     names = sorted(per_profile)
-    p50, p95 = total.percentiles()
-    del total.durations[:]  # only the percentiles needed them
+    p50, p95 = percentiles(t.durations for t in per_profile.values())
     return {
         "window_start": total.first_ts, "window_end": total.last_ts,
         "events": sum(total.by_event.values()), "by_event": dict(sorted(total.by_event.items())),

@@ -10,8 +10,9 @@ the series as bars, ``--project`` the burn-rate ETA of the current window
 
 from __future__ import annotations
 
+from array import array
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from roost_core.api import hookimpl
 
@@ -64,16 +65,21 @@ def projection_dict(projection: forecast.Projection) -> dict[str, Any]:
             "window_samples": projection.window_samples, "window_start": _iso(projection.window_start)}
 
 
+def figures(name: str, metric: str, values: Sequence[float], first_t: float | None,
+            last_t: float | None) -> dict[str, Any]:
+    """A row's figures from its values in time order (no sparkline, no projection)."""
+    return {"profile": name, "metric": metric, "samples": len(values),
+            "min": min(values, default=None), "max": max(values, default=None),
+            "avg": round(sum(values) / len(values), 2) if values else None,
+            "latest": values[-1] if values else None,
+            "first_at": _iso(first_t), "latest_at": _iso(last_t),
+            "sparkline": None, "projection": None}
+
+
 def profile_row(name: str, metric: str, points: list[Point], now: float, sparkline: bool,
                 project: bool) -> dict[str, Any]:
     values = [p.value for p in points]
-    row: dict[str, Any] = {"profile": name, "metric": metric, "samples": len(values),
-                           "min": min(values, default=None), "max": max(values, default=None),
-                           "avg": round(sum(values) / len(values), 2) if values else None,
-                           "latest": values[-1] if values else None,
-                           "first_at": _iso(points[0].t) if points else None,
-                           "latest_at": _iso(points[-1].t) if points else None,
-                           "sparkline": None, "projection": None}
+    row = figures(name, metric, values, points[0].t if points else None, points[-1].t if points else None)
     if sparkline:
         from .sparkline import sparkline as bars
 
@@ -81,6 +87,38 @@ def profile_row(name: str, metric: str, points: list[Point], now: float, sparkli
     if project:
         row["projection"] = projection_dict(forecast.project(points, now=now))
     return row
+
+
+def lean_rows(records: Iterable[dict[str, Any]], metric: str, since: float | None = None,
+              profile: str | None = None, names: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """``rows_for(collect(...))`` without sparkline or projection, in flat memory: per profile two
+    ``array('d')`` (16 bytes a sample, not a Point object), sorted by time only if the log was not.
+    ``names``: profiles that get a row even without samples."""
+    series: dict[str, tuple[array, array, list[bool]]] = {}
+    for item in records:
+        name = item["profile"]
+        if profile is not None and name != profile:
+            continue
+        t = parse_epoch(item.get("ts"))
+        if t is None or (since is not None and t < since):
+            continue
+        times, values, in_order = series.setdefault(name, (array("d"), array("d"), [True]))
+        value = item.get(metric)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if times and t < times[-1]:
+                in_order[0] = False
+            times.append(t)
+            values.append(float(value))
+    for name in names:
+        series.setdefault(name, (array("d"), array("d"), [True]))
+    rows = []
+    for name in sorted(series):
+        times, values, in_order = series.pop(name)
+        if not in_order[0]:  # as collect's stable sort by time
+            order = sorted(range(len(times)), key=times.__getitem__)
+            times, values = array("d", (times[i] for i in order)), array("d", (values[i] for i in order))
+        rows.append(figures(name, metric, values, times[0] if times else None, times[-1] if times else None))
+    return rows
 
 
 def build_report(records: Iterable[dict[str, Any]], metric: str, now: float, *, since_s: float | None = None,
@@ -123,12 +161,19 @@ def run_report(rctx: "RoostContext", metric: str, since: float | None, profile: 
 
         check_target(plot_path)  # a bad suffix, a missing directory or no Pillow: refused before any work
     now = rctx.now()
-    series = collect(usage_log.read(rctx), metric, None if since is None else now - since, profile)
-    for name in [profile] if profile is not None else [p.name for p in rctx.profiles()]:
-        series.setdefault(name, [])  # a profile without samples still gets its row: "no samples"
-    rows = rows_for(series, metric, now, sparkline, project)
+    start = None if since is None else now - since
+    # A profile without samples still gets its row: "no samples".
+    names = [profile] if profile is not None else [p.name for p in rctx.profiles()]
+    plot_meta = None
+    if sparkline or project or plot_path is not None:  # these need every point
+        series = collect(usage_log.read(rctx), metric, start, profile)
+        for name in names:
+            series.setdefault(name, [])
+        rows = rows_for(series, metric, now, sparkline, project)
+        plot_meta = None if plot_path is None else draw(rctx, plot_path, series, metric)
+    else:  # the figures alone: streamed, in flat memory on a large log
+        rows = lean_rows(usage_log.read(rctx), metric, start, profile, names)
     log_state = usage_log.state(rctx)
-    plot_meta = None if plot_path is None else draw(rctx, plot_path, series, metric)
     meta = {"metric": metric, "count": len(rows), "since_s": since, "profile": profile,
             "sparkline": sparkline, "project": project, "usage_log_enabled": log_state.enabled,
             "log": usage_log.location(rctx), "plot": plot_meta}

@@ -151,3 +151,19 @@ def test_carriage_returns_and_bad_bytes_read_as_the_text_reader_reads_them(ctx, 
                     + lines(6, 8).encode())
     via_index, full = both(ctx)
     assert via_index == full and full[0]["events"] == 8 and full[1] == 1
+
+
+def test_percentiles_from_counts_equal_the_sorted_list():
+    import random
+    from array import array
+
+    from roost_plugins.picklog.stats import percentile, percentiles
+
+    rng = random.Random(7)
+    for values in ([], [3.5], [round(rng.random() * 9, 1) for _ in range(20000)],  # few distinct: counted
+                   [rng.random() for _ in range(20000)],  # all distinct: sorted
+                   [0.0] * 5 + [2.5] * 3 + [float("inf")]):
+        parts = [array("d", values[:7]), array("d", values[7:])]
+        ordered = sorted(values)
+        want = tuple(None if v is None else round(v, 3) for v in (percentile(ordered, 0.5), percentile(ordered, 0.95)))
+        assert percentiles(parts) == want
