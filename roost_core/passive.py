@@ -25,7 +25,7 @@ Merging (``Evidence``): the freshest evidence decides.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import passive_doc
 
@@ -289,35 +289,68 @@ def wants_stream_tap(argv: list[str], stdout_is_tty: bool) -> bool:
     return False
 
 
+def substring_finder() -> Callable[[bytes, bytes], bool]:
+    """``needle in haystack``, through libc's memmem where there is one (several times faster
+    than bytes' own search on stream-json text), else the ``in`` operator."""
+    try:
+        import ctypes
+
+        memmem = ctypes.CDLL(None).memmem
+    except (ImportError, OSError, TypeError, AttributeError):  # Windows, or a libc without memmem
+        return lambda haystack, needle: needle in haystack
+    memmem.restype = ctypes.c_void_p
+    memmem.argtypes = (ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t)
+    return lambda haystack, needle: memmem(haystack, len(haystack), needle, len(needle)) is not None
+
+
 class StreamTap:
     """Finds ``rate_limit_event`` lines in a child's stdout chunks and records their readings.
 
-    Cheap on the bytes that matter least: a chunk without the marker costs
-    one substring scan and one ``rfind`` of its last newline; only chunks
-    holding the marker are split into lines. Runs on the pump thread: the
-    passive sources are resolved up front (the plugin host is not
-    thread-safe); the state backend writes under its own lock.
+    Cheap on the bytes that matter least: a chunk without the marker costs one
+    substring search (libc's memmem for the quoted JSON string
+    ``"rate_limit_event"``, several times faster than bytes' own search) and
+    one ``rfind`` of its last newline; only chunks holding the marker are split
+    into lines. The scan runs on the pump thread (a scanner thread of its own
+    measured slower: the copy then waits for the GIL). Readings are written by
+    a writer thread, so the copy never waits on the state backend's lock and
+    fsync (a burst within ``FLUSH_EVERY_S`` is one write of the latest
+    readings); ``tap(b"")`` ends the stream and returns once the last readings
+    are written. The passive sources are resolved up front (the plugin host is
+    not thread-safe); the state backend writes under its own lock.
     """
 
     FLUSH_EVERY_S = 1.0  # a burst of events is one write of the latest readings
+    CLOSE_WAIT_S = 10.0  # at the end of the stream: how long the last write may take
+    NEEDLE = b'"' + STREAM_MARKER + b'"'  # a JSON "type" value is always quoted
 
     def __init__(self, ctx: "RoostContext", name: str, cred_path: str, sources_: list[Any]):
+        import threading
+
         self.ctx, self.name, self.cred_path, self.sources = ctx, name, cred_path, sources_
         self.tail = b""
         self.pending = False
         self.recorded = 0
         self.unwritten: list[dict[str, Any]] = []
         self.flushed_at = float("-inf")
+        self._mutex = threading.Lock()
+        self._wake, self._closing = threading.Event(), threading.Event()
+        self._writer: Any = None
+        self._found = substring_finder()
 
     def __call__(self, chunk: bytes) -> None:
+        self.scan(chunk)
+
+    def scan(self, chunk: bytes) -> None:
+        """Find marker lines in the next chunk (b"": end of stream: the last line, then the last write)."""
         if not chunk:
             if self.pending and self.tail:
                 self._lines(self.tail)
             self.tail, self.pending = b"", False
-            self.flush()
+            self.close()
             return
-        edge = len(STREAM_MARKER) - 1
-        hit = STREAM_MARKER in chunk or bool(self.tail) and STREAM_MARKER in self.tail[-edge:] + chunk[:edge]
+        needle, found = self.NEEDLE, self._found
+        edge = len(needle) - 1
+        hit = found(chunk, needle) or bool(self.tail) and needle in self.tail[-edge:] + chunk[:edge]
         newline = chunk.rfind(b"\n")
         if newline < 0:
             if len(self.tail) + len(chunk) <= MAX_LINE:
@@ -330,10 +363,9 @@ class StreamTap:
             self._lines(self.tail + chunk[:newline])
         rest = chunk[newline + 1:]
         self.tail = rest if len(rest) <= MAX_LINE else b""
-        self.pending = hit and STREAM_MARKER in self.tail
+        self.pending = hit and needle in self.tail
 
     def _lines(self, data: bytes) -> None:
-        import os
         import time
 
         readings = []
@@ -349,16 +381,43 @@ class StreamTap:
                     continue
                 if isinstance(reading, dict):
                     readings.append({**reading, "source": reading.get("source") or source.name})
-        self.unwritten.extend(readings)
-        if self.unwritten and time.monotonic() - self.flushed_at >= self.FLUSH_EVERY_S:
+        if readings:
+            with self._mutex:
+                self.unwritten.extend(readings)
+            self._kick()
+
+    def _kick(self) -> None:
+        """Wake the writer thread (started on the first reading)."""
+        if self._writer is None:
+            import threading
+
+            self._writer = threading.Thread(target=self._write_loop, name="roost-stream-readings", daemon=True)
+            self._writer.start()
+        self._wake.set()
+
+    def _write_loop(self) -> None:
+        while not self._closing.is_set():
+            self._wake.wait()
+            self._wake.clear()
             self.flush()
+            if self._closing.wait(self.FLUSH_EVERY_S):  # readings of the next second: one write
+                return
+
+    def close(self) -> None:
+        """End of the stream: let the writer finish, then write what is left."""
+        self._closing.set()
+        if self._writer is not None:
+            self._wake.set()
+            self._writer.join(self.CLOSE_WAIT_S)
+        self.flush()
 
     def flush(self) -> None:
-        """Record what arrived since the last write (the pump never waits long on the state backend)."""
+        """Record what arrived since the last write."""
         import os
         import time
 
-        readings, self.unwritten = self.unwritten, []
+        with self._mutex:
+            readings, self.unwritten = self.unwritten, []
         if not readings:
             return
         self.flushed_at = time.monotonic()
@@ -368,7 +427,8 @@ class StreamTap:
             mtime = None
         try:
             record(self.ctx, self.name, readings, mtime)
-            self.recorded += len(readings)
+            with self._mutex:
+                self.recorded += len(readings)
         except Exception as exc:  # passive health must never disturb the child's output
             debug_note(self.ctx, f"stream: could not record a reading for {self.name!r}: {exc}")
 
