@@ -69,7 +69,7 @@ def environment(root: Path, base: str, concurrency: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE_")}
     env.update({"HOME": str(root), "CLAUDE_LB_PROFILES_DIR": str(root / "profiles"),
                 "XDG_CONFIG_HOME": str(root / "xdg"), "CLAUDE_LB_PROBE_CONCURRENCY": str(concurrency),
-                "CLAUDE_LB_PROBE_BUDGET": "1000000", "CLAUDE_LB_TIMEOUT": "30",
+                "CLAUDE_LB_PROBE_BUDGET": "100000", "CLAUDE_LB_TIMEOUT": "30",
                 "CLAUDE_LB_API_BASE": base, "CLAUDE_LB_TOKEN_URL": base + "/v1/oauth/token",
                 "CLAUDE_LB_STATUS_URL": base + "/api/v2/summary.json"})
     return env
