@@ -131,6 +131,8 @@ _EXPORTS: dict[str, str] = {
     "passive_record": ".passive:record",
     "passive_resolve_profile": ".passive_fast:resolve_profile",
     "passive_summary": ".passive:summary",
+    "passive_stream_tap": ".passive:stream_tap",
+    "passive_wants_stream_tap": ".passive:wants_stream_tap",
     # profiles and credentials
     "CREDENTIALS_FILE": ".profiles:CREDENTIALS_FILE",
     "discover_profiles": ".profiles:discover",

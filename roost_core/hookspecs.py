@@ -17,7 +17,7 @@ Added in 0.5.0 unless noted. docs/PLUGINS.md documents each with an example.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 import pluggy
 
@@ -178,4 +178,18 @@ def roost_prepare_exec(profile: "Profile", env: "Mapping[str, str]", ctx: "Roost
     any other exception becomes a warning and the child still starts. The built-in
     ``profiles`` plugin links the user's shared claude setup here. Register
     the module under an ``exec.<plugin>`` entry point. Added in 0.6.0.
+    """
+
+
+@hookspec
+def roost_exec_stdout(profile: "Profile", argv: "list[str]", ctx: "RoostContext") -> "Callable[[bytes], None] | None":
+    """Return a tap on ``roost exec``'s child stdout, or None (the usual answer).
+
+    Called once before the child starts. When a plugin returns a tap, the
+    child's stdout goes through a pipe: roost copies every byte to its own
+    stdout unchanged, then hands each chunk to each tap on the copying thread,
+    and ``b""`` once at the end. A tap that raises is dropped (the copy goes
+    on); a tap must not block (write from a thread of its own). Register the
+    module under a ``tap.<plugin>`` entry point. The built-in passive plugin
+    reads stream-json ``rate_limit_event`` lines here. Added in 0.6.0.
     """

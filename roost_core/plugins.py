@@ -36,6 +36,7 @@ KIND_HOOKS: dict[str, str] = {
     "passive": "roost_register_passive_sources",
     "credstore": "roost_register_credential_stores",
     "exec": "roost_prepare_exec",
+    "tap": "roost_exec_stdout",
 }
 ANY_KIND = "*"  # entry points without a known kind prefix load with every kind
 
@@ -254,6 +255,10 @@ class PluginHost:
         """Call an observer hook impl by impl; an exception is a warning, not a crash."""
         self._each(hook_name, kind, (), kwargs)
 
+    def answers(self, hook_name: str, kind: str, **kwargs: Any) -> list[Any]:
+        """Like ``notify``, returning every impl's answer that is not None."""
+        return [r for r in self._each(hook_name, kind, (), kwargs) if r is not None]
+
     def prepare(self, hook_name: str, kind: str, **kwargs: Any) -> None:
         """Like ``notify``, but a RoostError stops the command (its exit code); others are warnings."""
         from .errors import RoostError
@@ -261,15 +266,17 @@ class PluginHost:
         self._each(hook_name, kind, (RoostError,), kwargs)
 
     def _each(self, hook_name: str, kind: str, stops: tuple[type[BaseException], ...],
-              kwargs: dict[str, Any]) -> None:
+              kwargs: dict[str, Any]) -> list[Any]:
         self.load_kind(kind)
+        results = []
         for impl in reversed(getattr(self.pm.hook, hook_name).get_hookimpls()):
             try:
-                impl.function(*[kwargs[arg] for arg in impl.argnames])
+                results.append(impl.function(*[kwargs[arg] for arg in impl.argnames]))
             except stops:
                 raise
             except Exception as exc:
                 self._warn(f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}")
+        return results
 
     def add_commands(self, cli: Any) -> None:
         self.notify("roost_register_commands", "command", cli=cli)

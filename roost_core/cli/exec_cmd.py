@@ -261,14 +261,25 @@ def _run_once(rctx: RoostContext, profile: Profile, strategy: str, plan: _Plan, 
 
 
 def _stream_tap(rctx: RoostContext, profile: Profile, argv: list[str]) -> Any:
-    """stream-json passive health: read rate_limit_event lines on the way (stdout not a terminal)."""
-    from ..passive import stream_tap, wants_stream_tap
+    """roost_exec_stdout: plugins that read the child's stdout on the way (the passive plugin:
+    stream-json rate_limit_event lines); None, the usual answer, leaves stdout to the child."""
+    taps = [t for t in rctx.host.answers("roost_exec_stdout", "tap", profile=profile, argv=list(argv), ctx=rctx)
+            if callable(t)]
+    return taps[0] if len(taps) == 1 else _Taps(taps) if taps else None
 
-    try:
-        tty = os.isatty(1)
-    except OSError:
-        tty = False
-    return stream_tap(rctx, profile) if wants_stream_tap(argv, tty) else None
+
+class _Taps:
+    """Several plugins' taps as one: each sees every chunk; one that raises is dropped alone."""
+
+    def __init__(self, taps: list[Any]) -> None:
+        self.taps = taps
+
+    def __call__(self, chunk: bytes) -> None:
+        for tap in list(self.taps):
+            try:
+                tap(chunk)
+            except Exception:
+                self.taps.remove(tap)
 
 
 def _prepare(rctx: RoostContext, profile: Profile, plan: _Plan) -> None:
