@@ -70,7 +70,7 @@ def in_process(path: Path, ctx, tap_on: bool) -> tuple[float, int]:
     The tap is built before the clock starts, as exec builds it before the child starts.
     """
     from roost_core.childproc import pump
-    from roost_core.passive import stream_tap
+    from roost_plugins.passive.recording import stream_tap
     from roost_core.records import Profile
 
     tap = stream_tap(ctx, Profile("work", Path(ctx.env["CLAUDE_LB_PROFILES_DIR"]) / "work")) if tap_on else None

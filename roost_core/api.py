@@ -119,7 +119,6 @@ _EXPORTS: dict[str, str] = {
     "parse_audit_line": ".audit:parse_line",
     # passive health (readings from a running claude)
     "PassiveEvidence": ".passive:Evidence",
-    "passive_current_profile": ".passive:current_profile",
     "passive_config_dir": ".passive_fast:config_dir",
     "passive_debug_note": ".passive_fast:debug_note",
     "passive_doc_lock_file": ".passive_doc:LOCK_FILE",
@@ -127,12 +126,8 @@ _EXPORTS: dict[str, str] = {
     "passive_doc_repeats": ".passive_doc:repeats",
     "passive_doc_with_reading": ".passive_doc:with_reading",
     "passive_private_dir": ".passive_fast:private_dir",
-    "passive_read_observation": ".passive:read_observation",
-    "passive_record": ".passive:record",
     "passive_resolve_profile": ".passive_fast:resolve_profile",
     "passive_summary": ".passive:summary",
-    "passive_stream_tap": ".passive:stream_tap",
-    "passive_wants_stream_tap": ".passive:wants_stream_tap",
     # profiles and credentials
     "CREDENTIALS_FILE": ".profiles:CREDENTIALS_FILE",
     "discover_profiles": ".profiles:discover",

@@ -33,22 +33,22 @@ def observe(rctx: Any, kind: str, stdin: bytes) -> str:
     """Parse with every passive source of ``kind``, record for the current profile; roost's status text."""
     import os
 
-    from roost_core.api import passive_current_profile, passive_read_observation, passive_record
+    from .recording import current_profile, read_observation, record
 
     now = rctx.now()
-    found = passive_current_profile(rctx)
+    found = current_profile(rctx)
     try:
         observation = json.loads(stdin) if stdin.strip() else None
     except (ValueError, UnicodeDecodeError, RecursionError):
         observation = None
-    readings = passive_read_observation(rctx, kind, observation, now)
+    readings = read_observation(rctx, kind, observation, now)
     if found is not None and readings:
         name, directory = found
         try:
             mtime = os.stat(os.path.join(directory, ".credentials.json")).st_mtime_ns
         except OSError:
             mtime = None
-        passive_record(rctx, name, readings, mtime)
+        record(rctx, name, readings, mtime)
     if kind != "statusline" or found is None:
         return ""
     shown = next((r for r in readings if r.get("source") == "statusline"), readings[0] if readings else None)

@@ -16,10 +16,24 @@ from roost_core.api import hookimpl
 
 @hookimpl
 def roost_exec_stdout(profile: Any, argv: list[str], ctx: Any) -> Any:
-    from roost_core.api import passive_stream_tap, passive_wants_stream_tap
-
     try:
         tty = os.isatty(1)
     except OSError:
         tty = False
-    return passive_stream_tap(ctx, profile) if passive_wants_stream_tap(argv, tty) else None
+    if not wants_stream_tap(argv, tty):
+        return None
+    from .recording import stream_tap
+
+    return stream_tap(ctx, profile)
+
+
+def wants_stream_tap(argv: list[str], stdout_is_tty: bool) -> bool:
+    """``--output-format stream-json`` in the child's argv and roost's stdout not a terminal."""
+    if stdout_is_tty:
+        return False
+    for i, arg in enumerate(argv[1:], start=1):
+        if arg == "--output-format=stream-json":
+            return True
+        if arg == "--output-format" and i + 1 < len(argv) and argv[i + 1] == "stream-json":
+            return True
+    return False

@@ -13,6 +13,7 @@ from roost_core.probe import cached_records, get_records
 from roost_core.profiles import discover
 from roost_core.records import Health
 from roost_plugins.fakeserver.passive_docs import rate_limit_event, statusline_document, stop_failure_event
+from roost_plugins.passive import recording
 from roost_plugins.passive.parsers import parse_hook, parse_statusline, parse_stream_event
 
 USAGE_URL = "https://api.test/api/oauth/usage"
@@ -43,7 +44,7 @@ def test_a_newer_statusline_reading_stands_in_for_the_probe(roost_env, health_ct
     assert get_records(ctx, ps)[0].source == "probe" and usage.call_count == 1
     health_ctx.clock.advance(200)
     now = health_ctx.clock()
-    passive.record(ctx, "work", [parse_statusline(statusline_document(20.0, 70.0, now=now), now)],
+    recording.record(ctx, "work", [parse_statusline(statusline_document(20.0, 70.0, now=now), now)],
                    cred_mtime(roost_env, "work"))
     health_ctx.clock.advance(150)  # the probe's 300 s cache has expired; the reading (at +200 s) still stands
     record = get_records(health_ctx(), ps)[0]
@@ -61,7 +62,7 @@ def test_a_passive_rejection_beats_an_older_probe_ok(roost_env, health_ctx, usag
     health_ctx.clock.advance(5)
     now = health_ctx.clock()
     reading = parse_stream_event(rate_limit_event("rejected", "five_hour", 1.0, resets_in=900, now=now), now)
-    passive.record(ctx, "work", [reading], cred_mtime(roost_env, "work"))
+    recording.record(ctx, "work", [reading], cred_mtime(roost_env, "work"))
     record = get_records(health_ctx(), ps)[0]
     assert record.health is Health.SESSION_LIMIT and record.source == "stream" and usage.call_count == 1
     assert record.session_pct == 100.0 and record.weekly_pct == 62.0  # the probe's weekly figure, not invented
@@ -73,7 +74,7 @@ def test_a_window_nobody_reported_gets_no_figure(roost_env, health_ctx, usage):
     ctx, ps = setup(roost_env, health_ctx, "fresh")  # never probed
     now = health_ctx.clock()
     reading = parse_stream_event(rate_limit_event("allowed", "five_hour", 0.25, now=now), now)
-    passive.record(ctx, "fresh", [reading], cred_mtime(roost_env, "fresh"))
+    recording.record(ctx, "fresh", [reading], cred_mtime(roost_env, "fresh"))
     record = cached_records(health_ctx(), ps)[0]
     assert record.source == "stream" and record.session_pct == 25.0 and record.weekly_pct is None
     assert usage.call_count == 0
@@ -84,11 +85,11 @@ def test_a_hook_auth_failure_holds_until_the_credentials_change(roost_env, healt
     get_records(ctx, ps)
     health_ctx.clock.advance(5)
     now = health_ctx.clock()
-    passive.record(ctx, "work", [parse_hook(stop_failure_event("account_on_hold", now=now), now)],
+    recording.record(ctx, "work", [parse_hook(stop_failure_event("account_on_hold", now=now), now)],
                    cred_mtime(roost_env, "work"))
     health_ctx.clock.advance(1)
     later = health_ctx.clock()  # a status line afterwards does not clear it: a person must act
-    passive.record(ctx, "work", [parse_statusline(statusline_document(10.0, 10.0, now=later), later)],
+    recording.record(ctx, "work", [parse_statusline(statusline_document(10.0, 10.0, now=later), later)],
                    cred_mtime(roost_env, "work"))
     health_ctx.clock.advance(3600)
     record = get_records(health_ctx(), ps)[0]
@@ -101,7 +102,7 @@ def test_a_hook_auth_failure_holds_until_the_credentials_change(roost_env, healt
 def test_a_probe_newer_than_the_readings_decides(roost_env, health_ctx, usage):
     ctx, ps = setup(roost_env, health_ctx, "work")
     now = health_ctx.clock()
-    passive.record(ctx, "work", [parse_hook(stop_failure_event("rate_limit", now=now), now)],
+    recording.record(ctx, "work", [parse_hook(stop_failure_event("rate_limit", now=now), now)],
                    cred_mtime(roost_env, "work"))
     health_ctx.clock.advance(1)
     assert get_records(health_ctx(), ps)[0].health is Health.RATE_LIMITED and usage.call_count == 0
