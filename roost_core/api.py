@@ -119,14 +119,10 @@ _EXPORTS: dict[str, str] = {
     "parse_audit_line": ".audit:parse_line",
     # passive health (readings from a running claude)
     "PassiveEvidence": ".passive:Evidence",
-    "passive_config_dir": ".passive_fast:config_dir",
-    "passive_debug_note": ".passive_fast:debug_note",
-    "passive_doc_lock_file": ".passive_doc:LOCK_FILE",
-    "passive_doc_name": ".passive_doc:DOC",
-    "passive_doc_repeats": ".passive_doc:repeats",
-    "passive_doc_with_reading": ".passive_doc:with_reading",
-    "passive_private_dir": ".passive_fast:private_dir",
-    "passive_resolve_profile": ".passive_fast:resolve_profile",
+    "PASSIVE_DOC": ".passive_doc:DOC",
+    "PASSIVE_DOC_VERSION": ".passive_doc:VERSION",
+    "passive_profiles_of": ".passive_doc:profiles_of",
+    "passive_readings_of": ".passive_doc:readings_of",
     "passive_summary": ".passive:summary",
     # profiles and credentials
     "CREDENTIALS_FILE": ".profiles:CREDENTIALS_FILE",

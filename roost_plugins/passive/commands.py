@@ -56,9 +56,8 @@ def observe(rctx: Any, kind: str, stdin: bytes) -> str:
 
 
 def run(rctx: Any, kind: str, then: str | None, extra: list[str]) -> None:
-    from roost_core.api import passive_debug_note as debug_note
-
     from .fast import print_status, run_then
+    from .where import debug_note
 
     stdin = _stdin()
     ours = ""

@@ -19,10 +19,8 @@ import os
 import sys
 import time
 
-from roost_core.api import passive_config_dir as config_dir
-from roost_core.api import passive_debug_note as debug_note
-from roost_core.api import passive_private_dir as _private_dir
-from roost_core.api import passive_resolve_profile as resolve_profile
+from .where import config_dir, debug_note, resolve_profile
+from .where import private_dir as _private_dir
 
 MAX_STDIN = 1 << 20
 LOCK_WAIT_S = 2.0
@@ -171,18 +169,17 @@ def record(env, name: str, reading: dict, cred_mtime_ns) -> None:
     import fcntl
     import json
 
-    from roost_core.api import (passive_doc_lock_file, passive_doc_name, passive_doc_repeats,
-                                passive_doc_with_reading)
+    from . import doc as passive_doc
 
     directory = config_dir(env)
     locks = os.path.join(directory, "locks")
     _private_dir(directory)
     _private_dir(locks)
-    fd = os.open(os.path.join(locks, passive_doc_lock_file), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
+    fd = os.open(os.path.join(locks, passive_doc.LOCK_FILE), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0),
                  0o600)
     try:
         _flock(fcntl, fd)
-        path = os.path.join(directory, passive_doc_name + ".json")
+        path = os.path.join(directory, passive_doc.DOC + ".json")
         try:
             with open(path, "rb") as handle:
                 doc = json.loads(handle.read())
@@ -191,9 +188,9 @@ def record(env, name: str, reading: dict, cred_mtime_ns) -> None:
         except (ValueError, UnicodeDecodeError, OSError) as exc:
             debug_note(env, f"passive.json unreadable ({type(exc).__name__}); rebuilding it")
             doc = {}
-        if passive_doc_repeats(doc, name, reading, cred_mtime_ns):
+        if passive_doc.repeats(doc, name, reading, cred_mtime_ns):
             return  # the same figures a moment ago: no write (a status line may run every second)
-        new = passive_doc_with_reading(doc, name, reading, cred_mtime_ns)
+        new = passive_doc.with_reading(doc, name, reading, cred_mtime_ns)
         _replace(path, (json.dumps(new, indent=1, sort_keys=True) + "\n").encode())
     finally:
         os.close(fd)  # releases the flock

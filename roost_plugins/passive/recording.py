@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable
 
-from roost_core.api import passive_doc_name, passive_doc_with_reading
+from .doc import DOC as passive_doc_name
+from .doc import with_reading as passive_doc_with_reading
 
 if TYPE_CHECKING:
     from roost_core.api import RoostContext
@@ -44,7 +45,7 @@ def read_observation(ctx: "RoostContext", kind: str, observation: Any, now: floa
 
 def current_profile(ctx: "RoostContext") -> tuple[str, str] | None:
     """(name, directory) of the roost profile this process runs under."""
-    from roost_core.api import passive_resolve_profile as resolve_profile
+    from .where import resolve_profile
 
     return resolve_profile(ctx.env)
 
@@ -63,7 +64,7 @@ def record(ctx: "RoostContext", name: str, readings: list[dict[str, Any]], cred_
 
 
 def debug_note(ctx: "RoostContext", message: str) -> None:
-    from roost_core.api import passive_debug_note as note
+    from .where import debug_note as note
 
     note(ctx.env, message)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from roost_core import passive_doc
+from roost_plugins.passive import doc as passive_writer
 from roost_core.docstore import lock_file_name
 from roost_plugins.fakeserver.passive_docs import (rate_limit_event, statusline_document, stop_failure_event,
                                                    stream_json)
@@ -96,8 +97,8 @@ def test_stream_lines_other_than_rate_limit_events_give_nothing():
 def test_the_passive_document_keeps_windows_per_source():
     first = parse_stream_event(rate_limit_event("allowed", "seven_day", 0.5, now=NOW), NOW)
     second = parse_stream_event(rate_limit_event("allowed", "five_hour", 0.1, now=NOW + 5), NOW + 5)
-    doc = passive_doc.with_reading({}, "work", first, 7)
-    doc = passive_doc.with_reading(doc, "work", second, 7)
+    doc = passive_writer.with_reading({}, "work", first, 7)
+    doc = passive_writer.with_reading(doc, "work", second, 7)
     stream = passive_doc.readings_of(doc, "work")["stream"]
     assert stream["windows"]["seven_day"]["observed_at"] == NOW and stream["windows"]["five_hour"]["pct"] == 10.0
     assert stream["observed_at"] == NOW + 5 and stream["cred_mtime_ns"] == 7
@@ -106,16 +107,16 @@ def test_the_passive_document_keeps_windows_per_source():
 
 
 def test_fast_path_lock_file_is_the_files_backend_lock_of_the_document():
-    assert passive_doc.LOCK_FILE == lock_file_name(f"doc:{passive_doc.DOC}")
+    assert passive_writer.LOCK_FILE == lock_file_name(f"doc:{passive_writer.DOC}")
 
 
 def test_an_identical_reading_moments_later_is_a_repeat():
     first = parse_statusline(statusline_document(37.5, 62.0, now=NOW), NOW)
-    doc = passive_doc.with_reading({}, "work", first, 7)
+    doc = passive_writer.with_reading({}, "work", first, 7)
     again = parse_statusline(statusline_document(37.5, 62.0, now=NOW), NOW + 1)
-    assert passive_doc.repeats(doc, "work", again, 7)
-    assert not passive_doc.repeats(doc, "work", again, 8)  # the credentials changed
-    later = parse_statusline(statusline_document(37.5, 62.0, now=NOW), NOW + passive_doc.REPEAT_S)
-    assert not passive_doc.repeats(doc, "work", later, 7)
+    assert passive_writer.repeats(doc, "work", again, 7)
+    assert not passive_writer.repeats(doc, "work", again, 8)  # the credentials changed
+    later = parse_statusline(statusline_document(37.5, 62.0, now=NOW), NOW + passive_writer.REPEAT_S)
+    assert not passive_writer.repeats(doc, "work", later, 7)
     moved = parse_statusline(statusline_document(38.0, 62.0, now=NOW), NOW + 1)
-    assert not passive_doc.repeats(doc, "work", moved, 7)
+    assert not passive_writer.repeats(doc, "work", moved, 7)

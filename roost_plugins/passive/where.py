@@ -1,9 +1,9 @@
 """Where a running claude's roost profile is, and roost's debug log: stdlib only, no pluggy.
 
-Shared by passive health's two paths: the ``roost statusline`` / ``roost
-hook`` fast path (roost_plugins/passive/fast.py, run by the launcher before
-click or pluggy is imported) and the full path (roost_core.passive, through
-the state backend). POSIX paths: on Windows the full path takes over.
+Shared by the passive plugin's two paths: the ``roost statusline`` / ``roost
+hook`` fast path (fast.py, run by the launcher before click or pluggy is
+imported) and the full path (recording.py, through the state backend).
+POSIX paths: on Windows the full path takes over.
 """
 
 import os
