@@ -6,7 +6,6 @@ A reader (or a crash) only ever sees the old bytes or the new bytes.
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 from .errors import ExitCode, RoostError, ValidationError
@@ -94,7 +93,7 @@ def _create_temp(directory: Path, name: str) -> tuple[int, Path]:
     """A new, empty, 0600 temp file beside ``name``: O_CREAT|O_EXCL|O_NOFOLLOW, never an existing one."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
-        tmp = directory / f".{name}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+        tmp = directory / f".{name}.{os.urandom(6).hex()}{TEMP_SUFFIX}"  # secrets' source, not its imports
         try:
             return os.open(tmp, flags, 0o600), tmp
         except FileExistsError:

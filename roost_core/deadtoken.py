@@ -18,7 +18,6 @@ out, needs ``claude login``, and must never be POSTed.
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -42,6 +41,8 @@ def is_logged_out(creds: "Credentials") -> bool:
 
 def fingerprint(token: str) -> str:
     """16 hex digits of SHA-256: enough to tell tokens apart, useless to an attacker."""
+    import hashlib  # only when a token is checked (hashlib loads OpenSSL on every run otherwise)
+
     return hashlib.sha256(token.encode("utf-8")).hexdigest()[:16]
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -27,6 +26,8 @@ MAX_DOC_BYTES = 16 * 1024 * 1024
 
 def lock_file_name(name: str) -> str:
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:40]
+    import hashlib  # only where a lock is taken: hashlib loads OpenSSL
+
     return f"{safe}.{hashlib.sha256(name.encode()).hexdigest()[:12]}.lock"
 
 

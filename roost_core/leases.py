@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import secrets
 import socket
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any, Iterable
@@ -158,7 +157,7 @@ def acquire(ctx: "RoostContext", profile: str, ttl_s: float, command: str = "", 
     """
     pid = os.getpid() if pid is None else pid
     now = ctx.now()
-    lease = Lease(secrets.token_hex(8), profile, pid, socket.gethostname(), boot_id(), process_start(pid),
+    lease = Lease(os.urandom(8).hex(), profile, pid, socket.gethostname(), boot_id(), process_start(pid),
                   now, now + ttl_s, command)
 
     def edit(doc: dict[str, Any]) -> dict[str, Any]:

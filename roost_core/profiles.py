@@ -27,13 +27,12 @@ def discover(paths: Paths, *, fallback: bool = True) -> list[Profile]:
         names = os.listdir(paths.profiles_tree)
     except OSError:
         names = []
-    tree = str(paths.profiles_tree)  # os.path, not pathlib: this loop runs per profile on every pick
+    tree = os.path.join(paths.profiles_tree, "")  # strings, not pathlib: this loop runs per profile on every pick
     for name in names:
         if not is_valid_name(name):
             continue
-        directory = os.path.join(tree, name)
-        if (os.path.isfile(os.path.join(directory, CREDENTIALS_FILE))
-                or os.path.isfile(os.path.join(directory, KEYCHAIN_MARKER))):
+        directory = tree + name + os.sep
+        if os.path.isfile(directory + CREDENTIALS_FILE) or os.path.isfile(directory + KEYCHAIN_MARKER):
             found[name] = Profile(name, paths.profiles_tree / name)  # marker: the login is in the macOS keychain
     single = paths.single_profile_dir
     if fallback and single is not None and DEFAULT_PROFILE not in found and (single / CREDENTIALS_FILE).is_file():

@@ -182,7 +182,7 @@ class HealthRecord:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "HealthRecord":
         known = cls.__dataclass_fields__
-        kwargs = {k: v for k, v in data.items() if k in known}
+        kwargs = dict(data) if known.keys() >= data.keys() else {k: v for k, v in data.items() if k in known}
         kwargs["health"] = Health(kwargs.get("health", "unknown"))
         return cls(**kwargs)
 

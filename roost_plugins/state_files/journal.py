@@ -19,7 +19,6 @@ a grant a killed run left behind; a torn or unusable file is set aside as
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -39,6 +38,8 @@ def pending_path(profile: Any) -> Path:
 
 
 def digest(token: str | None) -> str:
+    import hashlib  # a refresh's cost, not every run's (hashlib loads OpenSSL)
+
     return hashlib.sha256((token or "").encode()).hexdigest()[:32]
 
 
