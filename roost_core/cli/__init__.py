@@ -2,7 +2,8 @@
 
 Core commands are imported only when invoked (``CORE_COMMANDS`` maps names
 to modules); plugin commands (``command.*`` entry points: the built-in
-profile management (list, add, remove, ...), update, shellinit, completion,
+profile management (list, add, remove, ...), the health views (status, show,
+probe, invalidate), update, shellinit, completion,
 history, stats, doctor, report, trace, ...)
 are loaded only for an unknown name, ``--help`` and completion. Errors become one stderr
 line (or the JSON error envelope) and a semantic exit code.
@@ -25,10 +26,6 @@ from ..errors import ExitCode, RoostError, Unavailable, ValidationError
 CORE_COMMANDS: dict[str, str] = {
     "plugins": "roost_core.cli.plugins_cmd:plugins_cmd",
     "config": "roost_core.cli.config_cmd:config_group",
-    "probe": "roost_core.cli.health_cmds:probe_cmd",
-    "status": "roost_core.cli.health_cmds:status_cmd",
-    "show": "roost_core.cli.health_cmds:show_cmd",
-    "invalidate": "roost_core.cli.health_cmds:invalidate_cmd",
     "pick": "roost_core.cli.pick_cmds:pick_cmd",
     "which": "roost_core.cli.pick_cmds:which_cmd",
     "refresh": "roost_core.cli.refresh_cmd:refresh_cmd",

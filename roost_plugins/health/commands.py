@@ -1,4 +1,4 @@
-"""Health commands: probe, status, show, invalidate.
+"""Health commands (the built-in ``health`` plugin): probe, status, show, invalidate.
 
 Each builds one data structure for --json and for people; tables go to
 stderr through the renderer plugins, the one-line summary to stdout.
@@ -13,12 +13,20 @@ from typing import Any
 
 import click
 
-from .. import healthcache
-from ..context import RoostContext
-from ..errors import ValidationError
-from ..records import HealthRecord
-from ..summary import health_meta, summary_line
-from .common import DURATION, complete_profiles, json_option, pass_roost
+from roost_core.api import (
+    DURATION,
+    HealthRecord,
+    RoostContext,
+    ValidationError,
+    complete_profiles,
+    drop_all_health,
+    drop_health,
+    health_entries,
+    health_meta,
+    json_option,
+    pass_roost,
+    summary_line,
+)
 
 
 def _timeout(value: float | None) -> float | None:
@@ -34,7 +42,7 @@ timeout_option = click.option("--timeout", type=DURATION, default=None, metavar=
 def mark_same_account(ctx: RoostContext, data: list[dict[str, Any]], profiles: list[Any]) -> list[list[str]]:
     """Profiles signed in to one account (same account uuid) share one quota: each record
     gets ``email`` and ``shares_quota_with``; a warning names each group."""
-    from ..identity import accounts_of, shared_accounts
+    from roost_core.api import accounts_of, shared_accounts
 
     accounts = accounts_of(profiles)
     peers = shared_accounts(accounts)
@@ -56,8 +64,8 @@ def _say_no_profiles(ctx: RoostContext) -> None:
 
 def show_table(ctx: RoostContext, view: str, data: list[dict[str, Any]], meta: dict[str, Any]) -> None:
     """The people's table on stderr: the renderer plugin, or a plain one without it."""
-    from ..platform import header_line
-    from ..render import plain_table, render
+    from roost_core.api import plain_table, render
+    from roost_core.api import platform_header_line as header_line
 
     if data and render(ctx, view, data, meta):
         return
@@ -94,13 +102,11 @@ class _Background:
 
 
 def _platform_fetcher(ctx: RoostContext, refresh: bool) -> _Background:
-    from ..errors import RoostError
-    from ..platform import configured_feed, platform_status
-    from ..records import PlatformStatus
+    from roost_core.api import PlatformStatus, RoostError, configured_status_feed, platform_status
 
     # Resolve the plugin and the state backend on this thread: the plugin host is not thread-safe.
     try:
-        feed = configured_feed(ctx)
+        feed = configured_status_feed(ctx)
     except RoostError as err:
         name = ctx.settings.get("status_feed")
         if name not in ctx.host.disabled:  # a deliberately disabled feed is not worth a warning
@@ -123,14 +129,14 @@ def _platform_fetcher(ctx: RoostContext, refresh: bool) -> _Background:
 def status_cmd(rctx: RoostContext, no_cache: bool, no_platform_status: bool, timeout: float | None,
                fmt: str) -> None:
     """Health of every profile: cached where fresh, probed where not."""
-    from ..probe import get_records
+    from roost_core.api import get_records
 
     timeout = _timeout(timeout)
     if fmt != "text" and not rctx.out.json_mode:
-        from ..render import find_renderer, formats_for
+        from roost_core.api import find_renderer, renderer_formats
 
         if find_renderer(rctx, "status", fmt) is None:
-            raise ValidationError(f"unknown --format {fmt!r}; available: {', '.join(formats_for(rctx, 'status'))}")
+            raise ValidationError(f"unknown --format {fmt!r}; available: {', '.join(renderer_formats(rctx, 'status'))}")
     profiles = rctx.profiles()
     if not profiles:
         _say_no_profiles(rctx)
@@ -143,7 +149,7 @@ def status_cmd(rctx: RoostContext, no_cache: bool, no_platform_status: bool, tim
     if rctx.out.json_mode:
         rctx.out.emit(data, meta)
     elif fmt != "text":
-        from ..render import render
+        from roost_core.api import render
 
         render(rctx, "status", {"profiles": data}, meta, fmt=fmt)
     else:
@@ -163,7 +169,7 @@ def probe_cmd(rctx: RoostContext, name: str | None, raw: bool, force: bool, time
     """Live-probe every profile (or NAME), concurrently, and cache the verdicts."""
     import asyncio
 
-    from ..probe import probe_many
+    from roost_core.api import probe_many
 
     timeout = _timeout(timeout)
     profiles = [rctx.profile(name)] if name is not None else rctx.profiles()  # '' is a bad name, not "all"
@@ -181,7 +187,7 @@ def probe_cmd(rctx: RoostContext, name: str | None, raw: bool, force: bool, time
 
 
 def _probe_raw(rctx: RoostContext, profiles: list[Any], timeout: float | None, force: bool = False) -> None:
-    from ..probe import probe_raw_many
+    from roost_core.api import probe_raw_many
 
     results = probe_raw_many(rctx, profiles, timeout=timeout, force=force) if profiles else []
     if rctx.out.json_mode:
@@ -197,14 +203,17 @@ def _probe_raw(rctx: RoostContext, profiles: list[Any], timeout: float | None, f
 
 def show_data(ctx: RoostContext, record: HealthRecord) -> dict[str, Any]:
     """A record plus everything cached about it: usage detail, overage block, verdict reasons, budget."""
-    from ..probe import budget_meta, read_local
+    from roost_core.api import probe_budget_meta as budget_meta
+    from roost_core.api import read_local
 
-    entry = healthcache.entries(ctx).get(record.name) or {}
+    entry = health_entries(ctx).get(record.name) or {}
     usage = entry.get("usage") if isinstance(entry.get("usage"), dict) else {}
     local = read_local(ctx, ctx.profile(record.name))
     creds = local.creds
     checked = entry.get("checked_at")
-    from ..passive import Evidence, describe, summary
+    from roost_core.api import PassiveEvidence as Evidence
+    from roost_core.api import passive_describe as describe
+    from roost_core.api import passive_summary as summary
 
     evidence = describe(record, Evidence.load(ctx), ctx.now())
     return {
@@ -227,7 +236,7 @@ def show_data(ctx: RoostContext, record: HealthRecord) -> dict[str, Any]:
 
 def _identity(ctx: RoostContext, profile: Any) -> dict[str, Any]:
     """The account (from the profile's .claude.json; never a token) and who else signs in to it."""
-    from ..identity import accounts_of, shared_accounts
+    from roost_core.api import accounts_of, shared_accounts
 
     accounts = accounts_of(ctx.profiles())
     account = accounts.get(profile.name)
@@ -242,14 +251,14 @@ def _identity(ctx: RoostContext, profile: Any) -> dict[str, Any]:
 @pass_roost
 def show_cmd(rctx: RoostContext, name: str, offline: bool) -> None:
     """Full detail for one profile (usage, overage, model-scoped limits, why)."""
-    from ..probe import get_records
+    from roost_core.api import get_records
 
     profile = rctx.profile(name)
     record = get_records(rctx, [profile], offline=offline)[0]
     data = show_data(rctx, record)
     data.update(_identity(rctx, profile))
     if not rctx.out.json_mode:
-        from ..render import render
+        from roost_core.api import render
 
         if not render(rctx, "show", data, {}):
             rctx.out.say("\n".join(f"{k}: {v}" for k, v in data.items()))
@@ -265,15 +274,15 @@ def invalidate_cmd(rctx: RoostContext, name: str | None, all_: bool) -> None:
     """Drop a profile's cached health (the next status or pick re-probes it)."""
     if bool(name) == all_:
         raise ValidationError("give a profile NAME or --all")
-    from ..passive import forget
+    from roost_core.api import passive_forget as forget
 
     if all_:
-        dropped = healthcache.drop_all(rctx)
+        dropped = drop_all_health(rctx)
         forget(rctx, *(p.name for p in rctx.profiles()), *dropped)
     else:
         rctx.profile(name)
-        dropped = [name] if name in healthcache.entries(rctx) else []
-        healthcache.drop(rctx, name)
+        dropped = [name] if name in health_entries(rctx) else []
+        drop_health(rctx, name)
         forget(rctx, name)  # passive readings too: the next status or pick probes
     names = dropped if all_ else [name]
     rctx.out.emit({"invalidated": names, "had_entry": dropped}, {"count": len(names)}, text="\n".join(names))
