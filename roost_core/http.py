@@ -58,13 +58,21 @@ def check_endpoint(url: str, what: str) -> str:
                           details={"url": url})
 
 
-def make_async_client(ctx: Any = None, max_connections: int = 16) -> "httpx.AsyncClient":
+def make_async_client(ctx: Any = None, max_connections: int = 16, ssl_context: Any = None) -> "httpx.AsyncClient":
+    """``ssl_context``: one verifying context shared by several clients (loading the CA store once)."""
     import httpx
 
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
     # Only encodings _BoundedBody can decode within the cap (no brotli/zstd even if installed).
-    return httpx.AsyncClient(verify=True, follow_redirects=False, limits=limits, timeout=None,
-                             headers={"Accept-Encoding": "gzip, deflate"})
+    return httpx.AsyncClient(verify=True if ssl_context is None else ssl_context, follow_redirects=False,
+                             limits=limits, timeout=None, headers={"Accept-Encoding": "gzip, deflate"})
+
+
+def verifying_context() -> Any:
+    """The context ``verify=True`` builds: system CA store, hostname checks."""
+    import httpx
+
+    return httpx.create_ssl_context(verify=True)
 
 
 class _UndecodableBody(Exception):

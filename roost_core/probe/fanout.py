@@ -29,6 +29,7 @@ GRACE_S = 0.25
 # Below this much time left, a 401 is not re-probed with a rotated token.
 MIN_REPROBE_S = 0.2
 WAIT_POLL_S = 0.05
+POOL_SIZE = 16  # connections per httpx client of a fan-out
 
 
 def _accepts_deadline(source: Any) -> bool:
@@ -163,14 +164,23 @@ async def _probe_all(ctx: "RoostContext", plan: Plan, source: Any, granted: list
 
     if not granted:
         return []
-    from ..http import make_async_client
+    import contextlib
+
+    from ..http import make_async_client, verifying_context
 
     _skip_absent_sniffio()
     gate = asyncio.Semaphore(concurrency)
-    async with make_async_client(ctx, max_connections=concurrency) as client:
-        return list(await asyncio.gather(*(_landed(progress, _probe_one(ctx, source, client, gate,
+    # httpcore scans its whole pool for every request it places, so one pool of B connections
+    # costs O(requests x B) in bookkeeping: pools of POOL_SIZE keep that linear (same B in flight).
+    pools = max(1, -(-min(concurrency, len(granted)) // POOL_SIZE))
+    size = -(-concurrency // pools)
+    shared = verifying_context() if pools > 1 else None
+    async with contextlib.AsyncExitStack() as stack:
+        clients = [await stack.enter_async_context(make_async_client(ctx, max_connections=size, ssl_context=shared))
+                   for _ in range(pools)]
+        return list(await asyncio.gather(*(_landed(progress, _probe_one(ctx, source, clients[i % pools], gate,
                                                                       plan.locals[p.name], deadline))
-                                            for p in granted)))
+                                            for i, p in enumerate(granted))))
 
 
 def _notify(ctx: "RoostContext", probed: list[Probed]) -> None:
