@@ -97,13 +97,6 @@ class Credentials:
                 and "user:profile" not in scopes)
 
     @property
-    def is_setup_token(self) -> bool:
-        """A long-lived ``claude setup-token`` login: an access token only, without user:profile."""
-        scopes = self.oauth.get("scopes")
-        return (bool(self.access_token) and not self.refresh_token and isinstance(scopes, list)
-                and "user:profile" not in scopes)
-
-    @property
     def plan(self) -> str | None:
         return self._str("subscriptionType")
 
@@ -134,7 +127,7 @@ class Credentials:
         return remaining is not None and remaining <= margin_s
 
     def with_grant(self, grant: TokenGrant, now: float | None = None) -> "Credentials":
-        """A copy holding ``grant``, every other field untouched (anthropic-api.md 3.3)."""
+        """A copy holding ``grant``, every other field untouched (docs/refresh.md)."""
         document = json.loads(json.dumps(self.document))
         oauth = dict(document.get(OAUTH_KEY) or {})
         oauth["accessToken"] = grant.access_token
