@@ -99,6 +99,10 @@ def _require_refresh_token(creds: Credentials, profile: "Profile") -> str:
     from .errors import AuthRequired
 
     token = creds.refresh_token
+    raw = creds.oauth.get("refreshToken")
+    if not token and raw is not None and not isinstance(raw, str):  # a damaged file, not a logout
+        raise CredentialsError(f"{profile.credentials_path}: refreshToken is not a string (a malformed file)",
+                               details={"profile": profile.name, "reason": "malformed"})
     if not token:  # a login problem (AUTH_REQUIRED), not bad input
         raise AuthRequired(f"profile {profile.name!r} has no refresh token: {relogin_fix(profile)}",
                            details={"profile": profile.name, "reason": "no_refresh_token"})

@@ -15,7 +15,7 @@ import pytest
 from roost_core import leases, refresh
 from roost_core.context import RoostContext
 from roost_core.errors import (AuthRequired, ExitCode, LeaseHeld, NotFound, RateLimited, RefreshAmbiguous,
-                               RefreshNotAttempted, RefreshRejected, RoostError, ValidationError)
+                               RefreshNotAttempted, RefreshRejected, RoostError)
 from roost_core.profiles import get_profile
 from roost_core.records import TokenGrant
 from roost_plugins.anthropic.refresh import AnthropicRefresher
@@ -260,10 +260,18 @@ def test_connect_failure_is_unavailable(ctx, roost_env, stub):
     assert info.value.exit_code == ExitCode.UNAVAILABLE
 
 
-def test_no_refresh_token_or_malformed_file_is_validation(ctx, roost_env, stub):
+def test_no_refresh_token_is_auth_required_and_a_malformed_file_is_validation(ctx, roost_env, stub):
+    # Issue #18 point 10: a missing refresh token is a login problem, AUTH_REQUIRED (2), not VALIDATION.
     profile = _profile(ctx, roost_env, document={"claudeAiOauth": {"accessToken": "sk-ant-oat01-x" * 3}})
-    with pytest.raises(ValidationError):
+    with pytest.raises(AuthRequired) as info:
         refresh.refresh_profile(ctx, profile)
+    assert info.value.exit_code == ExitCode.AUTH_REQUIRED and info.value.details["reason"] == "no_refresh_token"
+    assert "claude login" in info.value.message and "refresh --expired" not in info.value.message
+    # A refresh token of the wrong type is a damaged file: VALIDATION, like unparsable JSON.
+    profile.credentials_path.write_text('{"claudeAiOauth": {"accessToken": "sk-ant-oat01-y", "refreshToken": ["x"]}}')
+    with pytest.raises(RoostError) as info:
+        refresh.refresh_profile(ctx, profile)
+    assert info.value.exit_code == ExitCode.VALIDATION
     profile.credentials_path.write_text("{not json")
     with pytest.raises(RoostError) as info:
         refresh.refresh_profile(ctx, profile)
