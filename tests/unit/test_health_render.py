@@ -68,7 +68,8 @@ def test_resets_column_says_what_to_wait_for():
     console = stderr_console(ctx)
     console.print(status_table(data, NOW))
     text = ctx.drawn
-    assert "retry in 40s" in text and "session in 2h" in text and "1h / 3d" in text
+    # Issue #18 point 3: one reset format, hours and minutes / days and hours (was "1h / 3d").
+    assert "retry in 40s" in text and "session in 2h 0m" in text and "1h 0m / 3d 0h" in text
     assert "claude login" in text and "roost refresh" in text
 
 
