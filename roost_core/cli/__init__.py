@@ -65,7 +65,8 @@ class RoostGroup(click.Group):
         return self.commands.get(name)
 
     def _load_owner(self, ctx: click.Context, name: str) -> bool:
-        """Load only the plugin that provided ``name`` last time (roost_core.cli.command_index)."""
+        """Load only the plugin that provided ``name`` last time, or the one the entry points
+        say provides it (roost_core.cli.command_index)."""
         rctx = ctx.find_object(RoostContext)
         if rctx is None or getattr(self, "_plugins_loaded", False):
             return False
@@ -73,7 +74,7 @@ class RoostGroup(click.Group):
 
         try:
             host = rctx.host
-            plugin = command_index.owner(host, rctx.paths.config_dir, name)
+            plugin = command_index.owner(host, rctx.paths.config_dir, name) or command_index.declared(host, name)
             if plugin is None:
                 return False
             self.get_command(ctx, "config")  # as a full load does: a plugin may attach to it

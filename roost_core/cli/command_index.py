@@ -10,6 +10,13 @@ key matches loads only the owner of the command it runs. A key that does not
 match, a command not in the map or an owner that no longer provides it
 falls back to the full load, which rewrites the map. The file is a cache: a
 missing, corrupt or unwritable one only costs the full load.
+
+Before any map exists (a fresh install, a read-only config) the entry points
+alone often name the owner: a ``command.<name>`` plugin, or a plugin that
+declares its commands in the ``roost.commands`` group (``list =
+"roost_plugins.profiles"``: command name = the module of its ``command.*``
+entry point). When exactly one plugin claims the name, only it is loaded, so
+``roost list`` on a files install never imports another plugin (roost-redis).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ if TYPE_CHECKING:
     from ..plugins import PluginHost
 
 FILE = "plugin-commands.json"
+GROUP = "roost.commands"  # command name = module of the command.* plugin that provides it
 
 
 def _key(host: "PluginHost") -> str:
@@ -42,6 +50,18 @@ def owner(host: "PluginHost", config_dir: Path, name: str) -> str | None:
     except (OSError, ValueError, AttributeError, KeyError, TypeError):
         return None
     return found if isinstance(found, str) else None
+
+
+def declared(host: "PluginHost", name: str) -> str | None:
+    """The one command plugin the entry points say provides ``name`` (None: none or several)."""
+    from ..entrypoints import entry_points
+
+    commands = [e for e in host.entries if e.kind == "command"]
+    by_value = {e.value: e.plugin for e in commands}
+    claims = {by_value.get(ep.value) for ep in entry_points(GROUP) if ep.name == name}
+    claims |= {e.plugin for e in commands if e.plugin == name}
+    claims.discard(None)
+    return claims.pop() if len(claims) == 1 else None
 
 
 def remember(host: "PluginHost", config_dir: Path, commands: dict[str, Any], core: set[str]) -> None:
