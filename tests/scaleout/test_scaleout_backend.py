@@ -387,16 +387,18 @@ def test_files_backend_write_conflicts_after_a_concurrent_change(tmp_path):
 
     profile = Profile("p", tmp_path / "tree" / "p")
     profile.directory.mkdir(parents=True)
-    profile.credentials_path.write_bytes(b'{"claudeAiOauth": {}}')
+    # The compare-and-set is on the refresh token (issue #21's credential-store seam): the concurrent
+    # change is another writer storing a rotated refresh token.
+    profile.credentials_path.write_bytes(b'{"claudeAiOauth": {"refreshToken": "r0"}}')
     mine, other = FilesBackend(tmp_path / "cfg", print), FilesBackend(tmp_path / "cfg", print)
     mine.read_credentials(profile)
     other.read_credentials(profile)
-    other.write_credentials(profile, b'{"claudeAiOauth": {"accessToken": "b"}}')
+    other.write_credentials(profile, b'{"claudeAiOauth": {"accessToken": "b", "refreshToken": "rb"}}')
     with pytest.raises(Conflict):
-        mine.write_credentials(profile, b'{"claudeAiOauth": {"accessToken": "a"}}')
+        mine.write_credentials(profile, b'{"claudeAiOauth": {"accessToken": "a", "refreshToken": "ra"}}')
     assert b'"b"' in profile.credentials_path.read_bytes()
     mine.read_credentials(profile)
-    mine.write_credentials(profile, b'{"claudeAiOauth": {"accessToken": "c"}}')
+    mine.write_credentials(profile, b'{"claudeAiOauth": {"accessToken": "c", "refreshToken": "rc"}}')
     FilesBackend(tmp_path / "cfg", print).write_credentials(profile, b"{}")  # no read: unconditional
     assert mine.child_credentials_dir(profile) is None and mine.shared is False
     with mine.claim("probe:p", 5) as first, other.claim("probe:p", 5) as second:
