@@ -161,7 +161,9 @@ def test_unwritable_state_fails(roost_env, ctx):
 
 
 def test_filesystem_warns_on_network_and_fuse(ctx, monkeypatch):
-    import roost_core.mounts as mounts
+    # The doctor plugin reads the mount table through roost_core.api, which keeps the function once
+    # looked up: patch it there (patching roost_core.mounts would reach the plugin only the first time).
+    import roost_core.api as mounts
 
     monkeypatch.setattr(mounts, "filesystem_of", lambda path: Mount("/net", "nfs4", "srv:/export"))
     results = dc.check_filesystem(ctx)
