@@ -213,9 +213,7 @@ class Settings:
         try:
             value = spec.parse(raw)
         except (TypeError, ValueError, OverflowError) as exc:
-            team_where = ".".join(("teams", str(source), *spec.team_path[:-1]))
-            where = {"env": f"env {source}", "team": f"team {source} (config.toml [{team_where}] {spec.name})",
-                     "file": f"file (config.toml {_where(spec)})", "flag": "flag"}[origin]
+            where = _described(spec, origin, source)
             raise ValidationError(
                 f"bad value for {spec.key} (plugin {spec.plugin}) from {where}: {raw!r} ({exc})",
                 details={"key": spec.key, "plugin": spec.plugin, "origin": origin, "source": source}) from None
@@ -229,6 +227,12 @@ class Settings:
         spec = self.spec(key)
         _, origin, source = self._raw(spec)
         return Resolved(spec, None, origin, source).describe()
+
+    def where(self, key: str) -> str:
+        """Where an error should send the user: ``file (config.toml [section] name)``, ``env CLAUDE_LB_X``..."""
+        spec = self.spec(key)
+        _, origin, source = self._raw(spec)
+        return _described(spec, origin, source)
 
     def resolve_all(self) -> list[Resolved]:
         return [self.resolve(spec) for spec in self.specs()]
@@ -272,3 +276,10 @@ class Settings:
 
 def _where(spec: Setting) -> str:
     return f"[{spec.section}] {spec.name}" if spec.section else spec.name
+
+
+def _described(spec: Setting, origin: str, source: str | None) -> str:
+    """An origin as a user finds it: the env var, or the config.toml key (a team's table in it)."""
+    team_where = ".".join(("teams", str(source), *spec.team_path[:-1]))
+    return {"env": f"env {source}", "team": f"team {source} (config.toml [{team_where}] {spec.name})",
+            "file": f"file (config.toml {_where(spec)})", "flag": "flag", "default": "default"}[origin]

@@ -537,7 +537,7 @@ def _strategy(ctx: "RoostContext", name: str, flag: str | None) -> Any:
         return ctx.host.get("strategy", name, "strategy")
     except ValidationError as err:
         if flag is None:
-            err.message += f" (set by {ctx.settings.origin('strategy')})"
+            err.message += f" (set by {ctx.settings.where('strategy')})"
             err.details["source"] = ctx.settings.origin("strategy")
         raise
 
