@@ -76,23 +76,35 @@ def test_usage_log_status_and_truncate_go_through_the_backend(roost_env):
 
 
 class _OldBackend:
-    """A third-party backend without the optional members: the file fallback answers."""
+    """A third-party backend with only the required log members (no log_stats, truncate_log)."""
 
     name = "old"
 
     def __init__(self, config_dir):
         self.config_dir = config_dir
 
+    def iter_lines(self, log):
+        yield from (self.config_dir / log).read_text().splitlines()
 
-def test_a_backend_without_the_members_falls_back_to_the_file(roost_env):
+
+def test_a_backend_without_the_optional_members_gets_the_documented_defaults(roost_env):
+    # The state backend's optional members are no longer looked up with getattr (falling back to the
+    # config dir's file): a backend that does not subclass StateBackendBase gets its defaults grafted
+    # on when opened (roost_core.backend.adopt): log_stats counts iter_lines, truncate_log is UNAVAILABLE.
+    from roost_core.backend import adopt
+    from roost_core.errors import ExitCode
+
     ctx = _ctx(roost_env)
     roost_env.config.mkdir(parents=True, exist_ok=True)
     (roost_env.config / usage_log.USAGE_LOG).write_text('{"a":1}\n{"a":2}\n')
-    ctx.__dict__["state"] = _OldBackend(roost_env.config)
+    ctx.__dict__["state"] = adopt(_OldBackend(roost_env.config))
     data = usage_log._status_data(ctx)
-    assert (data["records"], data["bytes"], data["backend"]) == (2, 16, "old")
-    assert usage_log.truncate(ctx) == 16
-    assert (roost_env.config / usage_log.USAGE_LOG).read_bytes() == b""
+    assert (data["records"], data["bytes"], data["backend"], data["degraded"]) == (2, None, "old", False)
+    assert data["path"] == f"old:{usage_log.USAGE_LOG}"
+    with pytest.raises(RoostError) as info:
+        usage_log.truncate(ctx)
+    assert info.value.exit_code == ExitCode.UNAVAILABLE and "old" in info.value.message
+    assert (roost_env.config / usage_log.USAGE_LOG).read_bytes() == b'{"a":1}\n{"a":2}\n'  # nothing dropped
 
 
 def test_status_text_when_the_size_is_unknown():
