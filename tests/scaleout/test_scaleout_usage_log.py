@@ -37,7 +37,9 @@ def test_one_machine_logs_every_machine_counts_and_truncates(fleet):
         rc, status = machine.run_json("config", "usage-log", "status")
         assert rc == 0 and status["data"]["records"] == 0
     rc, report = b.run_json("report")
-    assert rc == 0 and report["data"] == []
+    # Issue #18 (5) deliberately keeps a 'no samples' row per profile: the truncated log has no sample left.
+    assert rc == 0 and sorted(row["profile"] for row in report["data"]) == ["p", "q"]
+    assert all(row["samples"] == 0 and row["latest"] is None for row in report["data"])
     check(a.run("probe", "p"))
     assert b.run_json("config", "usage-log", "status")[1]["data"]["records"] == 1
 
