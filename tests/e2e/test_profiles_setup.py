@@ -53,6 +53,30 @@ def login(world, name: str, *, email: str, uuid: str, where: Path | None = None)
     return where / ".credentials.json"
 
 
+def run_on_a_terminal(world, *args: str) -> tuple[int, str, str]:
+    """Run roost with stdout on a pseudo-terminal (what a person sees there), stderr captured."""
+    import pty
+    import subprocess
+
+    from roostkit import ROOST
+
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([ROOST, *args], env=world.env(), stdin=subprocess.DEVNULL, stdout=slave,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(slave)
+    screen = b""
+    try:
+        while chunk := os.read(master, 65536):
+            screen += chunk
+    except OSError:  # EIO: the terminal's other end is closed and everything was read
+        pass
+    finally:
+        os.close(master)
+    return proc.returncode, screen.decode("utf-8", "replace"), proc.stderr
+
+
 @pytest.fixture
 def base(world) -> Path:
     """The user's ~/.claude with a setup worth sharing."""
@@ -206,8 +230,12 @@ def test_setup_token_profile(world, base):
     assert (record["health"], record["session_pct"], record["weekly_pct"]) == ("ok", None, None), record
     rc, out = world.run_json("refresh", "ci")
     assert rc == 0 and out["data"]["status"] == "nothing_to_refresh"
+    # One rendering (issue #18 point 11): a pipe gets the data line only, a terminal the sentence.
     proc = world.run("refresh", "ci")
-    assert proc.returncode == 0 and "nothing to refresh" in proc.stderr
+    assert proc.returncode == 0 and proc.stdout.startswith("ci\tnothing_to_refresh\t") and proc.stderr == ""
+    rc, screen, stderr = run_on_a_terminal(world, "refresh", "ci")
+    assert rc == 0 and "ci: nothing to refresh: a setup token has no refresh token" in stderr, stderr
+    assert "nothing_to_refresh" not in screen + stderr
     assert world.fake.token_posts == 0
     rc, out = world.run_json("list")
     assert out["meta"]["profiles"][0]["kind"] == "setup-token"
