@@ -153,13 +153,10 @@ class RoostResult:
 
 
 @dataclass
-class Sandbox:
-    """An isolated roost world under one directory, talking to one fake Anthropic."""
+class SandboxTree:
+    """Where a sandbox under ``root`` keeps its HOME, profiles tree and config dir."""
 
     root: Path
-    fake: Any = None  # FakeAnthropic
-    python_path: list[str] = field(default_factory=list)
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def home(self) -> Path:
@@ -172,6 +169,15 @@ class Sandbox:
     @property
     def config(self) -> Path:
         return self.root / "xdg" / "claude-lb"
+
+
+@dataclass
+class Sandbox(SandboxTree):
+    """An isolated roost world under one directory, talking to one fake Anthropic."""
+
+    fake: Any = None  # FakeAnthropic
+    python_path: list[str] = field(default_factory=list)
+    extra: dict[str, str] = field(default_factory=dict)
 
     def env(self, **overrides: str) -> dict[str, str]:
         """The environment of a sandboxed roost: the caller's, minus anything naming real files."""

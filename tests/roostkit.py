@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from roost_core.testing import SandboxTree
+
 
 ROOST = str(Path(sys.executable).parent / "roost")
 TOKEN_PREFIX_ACCESS = "sk-ant-oat01-"
@@ -28,23 +30,10 @@ def canary(kind: str, name: str) -> str:
 
 
 @dataclass
-class RoostEnv:
-    """An isolated roost world rooted at a tmp dir."""
+class RoostEnv(SandboxTree):
+    """An isolated roost world rooted at a tmp dir (the kit's tree layout)."""
 
-    root: Path
     extra: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def home(self) -> Path:
-        return self.root / "home"
-
-    @property
-    def profiles(self) -> Path:
-        return self.root / "profiles"
-
-    @property
-    def config(self) -> Path:
-        return self.root / "xdg" / "claude-lb"
 
     def env(self, **overrides: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
