@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from array import array
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from roost_core.api import hookimpl
 
@@ -28,11 +28,9 @@ METRICS = usage_log.METRICS
 DEFAULT_METRIC = "weekly_pct"
 
 
-def collect(records: Iterable[dict[str, Any]], metric: str, since: float | None = None,
-            profile: str | None = None) -> dict[str, list[Point]]:
-    """Points of ``metric`` per profile (time-ordered); a profile with only nulls gets []."""
-    reset_field = forecast.RESET_FIELD[metric]
-    series: dict[str, list[Point]] = {}
+def _in_window(records: Iterable[dict[str, Any]], since: float | None,
+               profile: str | None) -> Iterator[tuple[str, float, dict[str, Any]]]:
+    """(profile, time, record) of each timed record of ``profile`` (every one when None) since ``since``."""
     for item in records:
         name = item["profile"]
         if profile is not None and name != profile:
@@ -40,9 +38,22 @@ def collect(records: Iterable[dict[str, Any]], metric: str, since: float | None 
         t = parse_epoch(item.get("ts"))
         if t is None or (since is not None and t < since):
             continue
+        yield name, t, item
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def collect(records: Iterable[dict[str, Any]], metric: str, since: float | None = None,
+            profile: str | None = None) -> dict[str, list[Point]]:
+    """Points of ``metric`` per profile (time-ordered); a profile with only nulls gets []."""
+    reset_field = forecast.RESET_FIELD[metric]
+    series: dict[str, list[Point]] = {}
+    for name, t, item in _in_window(records, since, profile):
         points = series.setdefault(name, [])
         value = item.get(metric)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if _is_number(value):
             resets = parse_epoch(item.get(reset_field)) if reset_field else None
             points.append(Point(t, float(value), resets))
     for points in series.values():
@@ -95,16 +106,10 @@ def lean_rows(records: Iterable[dict[str, Any]], metric: str, since: float | Non
     ``array('d')`` (16 bytes a sample, not a Point object), sorted by time only if the log was not.
     ``names``: profiles that get a row even without samples."""
     series: dict[str, tuple[array, array, list[bool]]] = {}
-    for item in records:
-        name = item["profile"]
-        if profile is not None and name != profile:
-            continue
-        t = parse_epoch(item.get("ts"))
-        if t is None or (since is not None and t < since):
-            continue
+    for name, t, item in _in_window(records, since, profile):
         times, values, in_order = series.setdefault(name, (array("d"), array("d"), [True]))
         value = item.get(metric)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if _is_number(value):
             if times and t < times[-1]:
                 in_order[0] = False
             times.append(t)
