@@ -9,17 +9,15 @@ from typing import Any
 import click
 
 from roost_core.api import (
-    DURATION,
     RoostContext,
-    complete_profiles,
     hookimpl,
     json_option,
     parse_audit_line,
     pass_roost,
 )
 
+from .filters import filter_options, say_no_events
 from .scan import LogScan, filters_meta, scan_for, show
-
 
 MAX_TAIL = 10_000_000  # a larger --tail is the whole log (a deque of 10**23 slots cannot be made)
 
@@ -38,10 +36,7 @@ def history_rows(rctx: RoostContext, scan: LogScan, tail: int) -> tuple[list[dic
 @click.command("history")
 @click.option("--tail", "tail", type=click.IntRange(min=1), default=20, show_default=True,
               help="How many of the most recent events to show.")
-@click.option("--profile", metavar="NAME", shell_complete=complete_profiles,
-              help="Only events of this profile.")
-@click.option("--since", type=DURATION, metavar="DURATION",
-              help="Only events newer than this (30m, 1h, 2d, 1w, or seconds).")
+@filter_options
 @json_option
 @pass_roost
 def history_cmd(rctx: RoostContext, tail: int, profile: str | None, since: float | None) -> None:
@@ -50,7 +45,7 @@ def history_cmd(rctx: RoostContext, tail: int, profile: str | None, since: float
     rows, matched = history_rows(rctx, scan, tail)
     meta = {"count": len(rows), "matched": matched, "tail": tail, **filters_meta(since, profile, scan, rctx)}
     if not rows and not rctx.out.json_mode:
-        rctx.out.say("No events in picks.log" + (" match the filters." if profile or since else " yet."))
+        say_no_events(rctx, profile, since)
         return
     headers = ["ts", "event", "profile", "strategy", "rc", "duration_s", "argv0", "note"]
     show(rctx, "history", rows, meta, (headers, [[r[h] for h in headers] for r in rows]))

@@ -11,8 +11,9 @@ from typing import Any, Callable, Iterable
 
 import click
 
-from roost_core.api import DURATION, RoostContext, complete_profiles, hookimpl, json_option, pass_roost
+from roost_core.api import RoostContext, hookimpl, json_option, pass_roost
 
+from .filters import filter_options, say_no_events
 from .scan import (
     COL_DURATION,
     COL_EVENT,
@@ -206,10 +207,7 @@ def unattributed_last(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @click.command("stats")
-@click.option("--profile", metavar="NAME", shell_complete=complete_profiles,
-              help="Only events of this profile.")
-@click.option("--since", type=DURATION, metavar="DURATION",
-              help="Only events newer than this (30m, 1h, 2d, 1w, or seconds).")
+@filter_options
 @json_option
 @pass_roost
 def stats_cmd(rctx: RoostContext, profile: str | None, since: float | None) -> None:
@@ -218,7 +216,7 @@ def stats_cmd(rctx: RoostContext, profile: str | None, since: float | None) -> N
     data = unattributed_last(aggregate(rctx, scan))
     meta = {"profiles": len(data["profiles"]), **filters_meta(since, profile, scan, rctx)}
     if not data["events"] and not rctx.out.json_mode:
-        rctx.out.say("No events in picks.log" + (" match the filters." if profile or since else " yet."))
+        say_no_events(rctx, profile, since)
         return
     headers = ["profile", "picks", "execs", "failures", "failure_rate", "p50_s", "p95_s"]
     rows = [[p.get("label") or p[h] if h == "profile" else p[h] for h in headers] for p in data["profiles"]]
