@@ -47,7 +47,10 @@ def timed(argv: list[str], env: dict[str, str], stdin: bytes) -> float:
     return elapsed
 
 
-def world(tmp: Path) -> dict[str, str]:
+def world(tmp: Path, *, strip: tuple[str, ...] = ("CLAUDE_", "AXIOM_", "PYTHONDONTWRITEBYTECODE"),
+          profile: str | None = "work") -> dict[str, str]:
+    """One logged-in profile ``work`` under ``tmp``; the environment drops variables starting with
+    ``strip`` and names ``profile`` as the current one (AXIOM_CLAUDE_PROFILE) unless it is None."""
     directory = tmp / "profiles" / "work"
     directory.mkdir(parents=True, mode=0o700)
     creds = {"claudeAiOauth": {"accessToken": "sk-ant-oat01-bench" + "x" * 24, "refreshToken": "sk-ant-ort01-bench"
@@ -56,10 +59,11 @@ def world(tmp: Path) -> dict[str, str]:
     (directory / ".credentials.json").write_text(json.dumps(creds))
     os.chmod(directory / ".credentials.json", 0o600)
     (tmp / "home").mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "AXIOM_", "PYTHONDONTWRITEBYTECODE"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(strip)}
     env.update({"HOME": str(tmp / "home"), "XDG_CONFIG_HOME": str(tmp / "xdg"),
-                "CLAUDE_LB_PROFILES_DIR": str(tmp / "profiles"), "AXIOM_CLAUDE_PROFILE": "work",
-                "CLAUDE_LB_API_BASE": "http://127.0.0.1:9"})
+                "CLAUDE_LB_PROFILES_DIR": str(tmp / "profiles"), "CLAUDE_LB_API_BASE": "http://127.0.0.1:9"})
+    if profile is not None:
+        env["AXIOM_CLAUDE_PROFILE"] = profile
     return env
 
 

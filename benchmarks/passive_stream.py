@@ -32,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import passive_hotpath  # benchmarks/ is sys.path[0] when this runs as a script
+
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_PCT = 5.0
 CHILD = "import sys, shutil\nwith open(sys.argv[1], 'rb') as f:\n    shutil.copyfileobj(f, sys.stdout.buffer, 1 << 20)\n"
@@ -111,18 +113,8 @@ def end_to_end(argv: list[str], env: dict[str, str]) -> float:
 
 
 def world(tmp: Path) -> dict[str, str]:
-    directory = tmp / "profiles" / "work"
-    directory.mkdir(parents=True, mode=0o700)
-    creds = {"claudeAiOauth": {"accessToken": "sk-ant-oat01-bench" + "x" * 24, "refreshToken": "sk-ant-ort01-bench"
-                               + "x" * 24, "expiresAt": int((time.time() + 8 * 3600) * 1000),
-                               "scopes": ["user:inference", "user:profile"], "subscriptionType": "max"}}
-    (directory / ".credentials.json").write_text(json.dumps(creds))
-    os.chmod(directory / ".credentials.json", 0o600)
-    (tmp / "home").mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLAUDE_", "AXIOM_"))}
-    env.update({"HOME": str(tmp / "home"), "XDG_CONFIG_HOME": str(tmp / "xdg"),
-                "CLAUDE_LB_PROFILES_DIR": str(tmp / "profiles"), "CLAUDE_LB_API_BASE": "http://127.0.0.1:9"})
-    return env
+    """passive_hotpath's world, but the caller picks no current profile."""
+    return passive_hotpath.world(tmp, strip=("CLAUDE_", "AXIOM_"), profile=None)
 
 
 def main() -> None:
