@@ -32,19 +32,27 @@ EAGER_IMPORTS = "import click, pluggy, httpx, rich.console, rich.table, platform
 HEAVY = ("httpx", "httpcore", "rich")
 
 
+def write_login(tree: Path, name: str, tag: str, expires: int, mode: int | None = 0o600) -> tuple[str, str]:
+    """``<tree>/<name>/.credentials.json`` with tokens marked ``tag`` (chmod ``mode`` unless None);
+    returns (access, refresh)."""
+    access, refresh = f"sk-ant-oat01-{tag}" + "x" * 24, f"sk-ant-ort01-{tag}" + "x" * 24
+    (tree / name).mkdir(parents=True, mode=0o700)
+    creds = {"claudeAiOauth": {"accessToken": access, "refreshToken": refresh, "expiresAt": expires,
+                               "scopes": ["user:inference", "user:profile"], "subscriptionType": "max"}}
+    path = tree / name / ".credentials.json"
+    path.write_text(json.dumps(creds))
+    if mode is not None:
+        os.chmod(path, mode)
+    return access, refresh
+
+
 def write_profiles(tree: Path, count: int, fake) -> None:
     from roost_plugins.fakeserver import Scenario
 
     expires = int((time.time() + 8 * 3600) * 1000)
     for i in range(count):
         name = f"p{i:04d}"
-        access, refresh = f"sk-ant-oat01-bench{i:04d}" + "x" * 24, f"sk-ant-ort01-bench{i:04d}" + "x" * 24
-        (tree / name).mkdir(parents=True, mode=0o700)
-        creds = {"claudeAiOauth": {"accessToken": access, "refreshToken": refresh, "expiresAt": expires,
-                                   "scopes": ["user:inference", "user:profile"], "subscriptionType": "max"}}
-        path = tree / name / ".credentials.json"
-        path.write_text(json.dumps(creds))
-        os.chmod(path, 0o600)
+        access, refresh = write_login(tree, name, f"bench{i:04d}", expires)
         fake.add_account(name, access_token=access, refresh_token=refresh,
                          usage=Scenario.ok(weekly=float(i % 97), session=float(i % 13)))
 

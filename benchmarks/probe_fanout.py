@@ -32,6 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# benchmarks/ is sys.path[0] when this runs as a script
+from pick_hotpath import write_login
+
 
 def write_fleet(tree: Path, count: int, latency: float) -> list[dict[str, object]]:
     """Profiles on disk, and the fake's script entry for each (usage after ``latency`` s)."""
@@ -41,11 +44,7 @@ def write_fleet(tree: Path, count: int, latency: float) -> list[dict[str, object
     accounts = []
     for i in range(count):
         name = f"p{i:04d}"
-        access, refresh = f"sk-ant-oat01-fan{i:04d}" + "x" * 24, f"sk-ant-ort01-fan{i:04d}" + "x" * 24
-        (tree / name).mkdir(parents=True, mode=0o700)
-        creds = {"claudeAiOauth": {"accessToken": access, "refreshToken": refresh, "expiresAt": expires,
-                                   "scopes": ["user:inference", "user:profile"], "subscriptionType": "max"}}
-        (tree / name / ".credentials.json").write_text(json.dumps(creds))
+        access, refresh = write_login(tree, name, f"fan{i:04d}", expires, mode=None)
         usage = Scenario.ok(weekly=float(i % 97)).with_delay(latency).to_dict()
         accounts.append({"label": name, "access_token": access, "refresh_token": refresh, "usage": usage})
     return accounts
