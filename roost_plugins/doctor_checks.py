@@ -45,6 +45,13 @@ def _mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
+def _loose_mode(path: Path, details: dict[str, Any]) -> int | None:
+    """``path``'s mode (recorded as details["mode"]) when group or others may reach it, else None."""
+    mode = _mode(path)
+    details["mode"] = f"{mode:04o}"
+    return mode if mode & 0o077 else None
+
+
 def _writable_dir(path: Path) -> bool:
     return os.access(path, os.W_OK | os.X_OK)
 
@@ -113,9 +120,8 @@ def check_config_dir(ctx: Any) -> CheckResult:
     if not _writable_dir(path):
         return CheckResult("config-dir", "fail", f"{path} is not writable: roost cannot keep its cache, "
                            "picks.log or locks there", details)
-    mode = _mode(path)
-    details["mode"] = f"{mode:04o}"
-    if mode & 0o077:
+    mode = _loose_mode(path, details)
+    if mode is not None:
         return CheckResult("config-dir", "warn", f"{path} is mode {mode:04o}; roost keeps it private "
                            f"(chmod 700 {path})", details)
     return CheckResult("config-dir", "ok", f"{path} (0700, writable)", details)
@@ -172,9 +178,8 @@ def check_profiles_dir(ctx: Any) -> CheckResult:
         return CheckResult("profiles-dir", "fail", f"no profiles under {tree}: {hint}", details)
     names = ", ".join(p.name for p in profiles)
     if tree.is_dir():
-        mode = _mode(tree)
-        details["mode"] = f"{mode:04o}"
-        if mode & 0o077:
+        mode = _loose_mode(tree, details)
+        if mode is not None:
             return CheckResult("profiles-dir", "warn", f"{len(profiles)} profile(s) ({names}); {tree} is mode "
                                f"{mode:04o}, keep it private (chmod 700 {tree})", details)
     return CheckResult("profiles-dir", "ok", f"{len(profiles)} profile(s) in {tree}: {names}", details)
