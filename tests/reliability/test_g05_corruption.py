@@ -27,10 +27,9 @@ from pathlib import Path
 
 import pytest
 
-from relkit.world import HERE
+from relkit.batch import run_matrix
 from roost_plugins.fakeserver import Reply
 
-MATRIX = HERE / "matrix.py"
 FILES = {
     "credentials": "profiles/p/.credentials.json",
     "health": "xdg/claude-lb/health.json",
@@ -80,28 +79,6 @@ def build_template(rel) -> Path:
     for name in FILES.values():
         assert (rel.root / name).exists(), f"the template lacks {name}"
     return rel.root
-
-
-def run_matrix(rel, cases: list[dict], workers: int = 2) -> dict[str, dict]:
-    env = rel.env()
-    env.update(HOME="{WORLD}/home", CLAUDE_LB_PROFILES_DIR="{WORLD}/profiles", XDG_CONFIG_HOME="{WORLD}/xdg")
-    env.pop("PYTHONPATH", None)
-    procs = []
-    for w in range(workers):
-        jobs = {"template": str(rel.root), "scratch": str(rel.root.parent / f"scratch{w}"), "env": env,
-                "cases": cases[w::workers]}
-        job_file = rel.root.parent / f"jobs{w}.json"
-        job_file.write_text(json.dumps(jobs))
-        out = rel.root.parent / f"results{w}.json"
-        procs.append((subprocess.Popen([sys.executable, str(MATRIX), str(job_file), str(out)],
-                                       env={**env, "HOME": str(rel.roost_env.home)}, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, text=True), out))
-    results = {}
-    for proc, out in procs:
-        _, err = proc.communicate(timeout=600)
-        assert proc.returncode == 0, err[-3000:]
-        results.update({r["id"]: r for r in json.loads(out.read_text())})
-    return results
 
 
 def judge(case: dict, result: dict, baseline: dict[str, int]) -> str | None:

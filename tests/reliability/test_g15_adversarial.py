@@ -13,10 +13,10 @@ import json
 import os
 import re
 import stat
-import sys
 from pathlib import Path
 
 from relkit import canary
+from relkit.batch import run_matrix
 from roost_plugins.fakeserver import Reply, Scenario
 from roost_plugins.fakeserver.scenarios import usage_body
 
@@ -179,7 +179,6 @@ def test_g15_leak_scan_sees_escaped_split_and_base64_canaries():
 
 # -- the fuzzers behind items 4-9: in-process runs over copies of one world (relkit/matrix.py) ----------
 
-MATRIX = Path(__file__).resolve().parent / "relkit" / "matrix.py"
 CREDS = "profiles/p/.credentials.json"
 CONFIG = "xdg/claude-lb/config.toml"
 
@@ -196,29 +195,8 @@ def _template(rel) -> None:
 
 
 def _matrix(rel, cases: list[dict], workers: int = 2) -> dict[str, dict]:
-    import subprocess
-
-    env = rel.env()
-    env.update(HOME="{WORLD}/home", CLAUDE_LB_PROFILES_DIR="{WORLD}/profiles", XDG_CONFIG_HOME="{WORLD}/xdg")
-    env.pop("PYTHONPATH", None)
-    if os.environ.get("G15_BASE"):  # run the fuzzers against another checkout (to see them fail before a fix)
-        env["PYTHONPATH"] = os.environ["G15_BASE"]
-    procs = []
-    for w in range(workers):
-        jobs = {"template": str(rel.root), "scratch": str(rel.root.parent / f"g15scratch{w}"), "env": env,
-                "cases": cases[w::workers]}
-        job_file = rel.root.parent / f"g15jobs{w}.json"
-        job_file.write_text(json.dumps(jobs))
-        out = rel.root.parent / f"g15results{w}.json"
-        procs.append((subprocess.Popen([sys.executable, str(MATRIX), str(job_file), str(out)],
-                                       env={**env, "HOME": str(rel.roost_env.home)}, stdout=subprocess.PIPE,
-                                       stderr=subprocess.PIPE, text=True), out))
-    results = {}
-    for proc, out in procs:
-        _, err = proc.communicate(timeout=600)
-        assert proc.returncode == 0, err[-3000:]
-        results.update({r["id"]: r for r in json.loads(out.read_text())})
-    return results
+    # G15_BASE: run the fuzzers against another checkout (to see them fail before a fix)
+    return run_matrix(rel, cases, workers, tag="g15", pythonpath=os.environ.get("G15_BASE"))
 
 
 def _crashed(result: dict) -> bool:
@@ -300,6 +278,25 @@ def _named_key(result: dict, key: str) -> bool:
     return key in text
 
 
+def _refusals(cases: list[dict], results: dict[str, dict]) -> tuple[list[str], int]:
+    """Problems and the count of refusals naming the key: each case must exit 4 naming its key (or 0
+    with a warning naming it); a case not ``must_fail`` may also exit 0."""
+    problems, refused = [], 0
+    for case in cases:
+        result = results[case["id"]]
+        if _crashed(result):
+            problems.append(f"{case['id']}: crashed rc={result['rc']} {result['stderr'][-200:]}")
+        elif result["rc"] == 4:
+            refused += 1
+            if not _named_key(result, case["key"]):
+                problems.append(f"{case['id']}: VALIDATION without naming {case['key']}: {result['stderr'][-200:]}")
+        elif result["rc"] == 0 and "warning" in result["stderr"] and _named_key(result, case["key"]):
+            refused += 1  # pick still picks; the picks.log append is refused with a warning naming the key
+        elif case["must_fail"] or result["rc"] != 0:
+            problems.append(f"{case['id']}: rc={result['rc']}, want 4: {result['stderr'][-200:]}")
+    return problems, refused
+
+
 def test_g15_config_numbers_are_validation_naming_the_key(rel):
     """Item 7: every numeric setting x hostile TOML values (NaN, inf, 1e400, 10**30, wrong types), plus
     ``[plugins] disable = 5``: exit 0 (not read) or VALIDATION (4) naming the key; never exit 1."""
@@ -316,20 +313,7 @@ def test_g15_config_numbers_are_validation_naming_the_key(rel):
                                 ("picks_log_max_bytes", "inf", "pick"), ("lock_wait", "nan", "refresh")]:
         cases.append({"id": f"named-{key}", "file": CONFIG, "kind": f"json:{key} = {value}\n",
                       "argv": SETTING_COMMANDS[command], "key": key, "must_fail": True})
-    results = _matrix(rel, cases)
-    problems, refused = [], 0
-    for case in cases:
-        result = results[case["id"]]
-        if _crashed(result):
-            problems.append(f"{case['id']}: crashed rc={result['rc']} {result['stderr'][-200:]}")
-        elif result["rc"] == 4:
-            refused += 1
-            if not _named_key(result, case["key"]):
-                problems.append(f"{case['id']}: VALIDATION without naming {case['key']}: {result['stderr'][-200:]}")
-        elif result["rc"] == 0 and "warning" in result["stderr"] and _named_key(result, case["key"]):
-            refused += 1  # pick still picks; the picks.log append is refused with a warning naming the key
-        elif case["must_fail"] or result["rc"] != 0:
-            problems.append(f"{case['id']}: rc={result['rc']}, want 4: {result['stderr'][-200:]}")
+    problems, refused = _refusals(cases, _matrix(rel, cases))
     print(f"G15 config fuzz: {len(cases)} runs ({len(NUMERIC_SETTINGS)} settings x {len(HOSTILE_TOML)} values through "
           f"the command reading each, + disable + named), refused naming the key={refused}, problems={len(problems)}")
     assert not problems, "\n".join(problems[:20])
@@ -355,20 +339,7 @@ def test_g15_environment_numbers_are_validation(rel):
         cases.append({"id": f"named-{var}={value}", "file": CREDS, "kind": None,
                       "argv": ["refresh", "p", "--json"] if "STALE" in var else ["probe", "--force", "--json"],
                       "env": {var: value}, "key": ENV_NUMBERS[var], "must_fail": True})
-    results = _matrix(rel, cases)
-    problems, refused = [], 0
-    for case in cases:
-        result = results[case["id"]]
-        if _crashed(result):
-            problems.append(f"{case['id']}: crashed rc={result['rc']} {result['stderr'][-200:]}")
-        elif result["rc"] == 4:
-            refused += 1
-            if not _named_key(result, case["key"]):
-                problems.append(f"{case['id']}: VALIDATION without naming {case['key']}")
-        elif result["rc"] == 0 and "warning" in result["stderr"] and _named_key(result, case["key"]):
-            refused += 1  # pick still picks; the picks.log append is refused with a warning naming the key
-        elif case["must_fail"] or result["rc"] != 0:
-            problems.append(f"{case['id']}: rc={result['rc']}, want 4: {result['stderr'][-200:]}")
+    problems, refused = _refusals(cases, _matrix(rel, cases))
     print(f"G15 environment fuzz: {len(cases)} runs, refused={refused}, problems={len(problems)}")
     assert not problems, "\n".join(problems[:20])
 

@@ -9,6 +9,7 @@ Modules:
               points and the end-of-test checks; real roost processes
   tracelog    reading kill-point traces: events, lock hold intervals, overlaps
   files       invariants over the files roost owns (parse, modes, temp files)
+  batch       run_matrix: many cases through matrix.py over a few worker processes
 Scripts run as separate processes:
   driver      roost's CLI in-process with locking (or atomicity) switched off:
               the negative controls; also fault injection
