@@ -50,7 +50,9 @@ def test_every_state_in_status_then_served_from_cache(world):
           expired=None, dead=Scenario.invalid_credentials(), net=Scenario.hang(), weird=Scenario.server_error(500))
     started = time.monotonic()
     rc, out = world.run_json("status", "--timeout", "0.5")
-    assert rc == 0 and time.monotonic() - started < 4
+    # The hanging server never answers: a bounded wall time proves the timeout held (the bound has room for
+    # process start-up on a busy 2-core box running the suite in parallel).
+    assert rc == 0 and time.monotonic() - started < 8
     records = by_name(out)
     assert {n: r["health"] for n, r in records.items()} == {
         "ok": "ok", "scope": "ok", "rate": "rate_limited", "sess": "session_limit", "week": "weekly_limit",
