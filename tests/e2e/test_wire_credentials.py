@@ -111,7 +111,11 @@ def test_a_claude_refreshing_through_an_alias_holds_roost_back(world):
         proc = world.run("refresh", "a", CLAUDE_LB_REFRESH_MIN_INTERVAL="0")
         holder.join()
         assert proc.returncode == 0, proc.stderr
-        assert token_posts(world)[-1]["t"] > holder.released_mono, f"POSTed while {lock.name} was held"
+        if lock.name == ".storage-write.lock":  # it guards claude's writes, not its refresh: roost's write waits
+            written = os.stat(world.profiles / "a" / ".credentials.json").st_mtime
+            assert written >= holder.released_at - 0.05, f"wrote while {lock.name} was held"
+        else:
+            assert token_posts(world)[-1]["t"] > holder.released_mono, f"POSTed while {lock.name} was held"
     assert world.fake.reuse_count == 0 and len(token_posts(world)) == 3
     # A lock held past the wait: CONFLICT (7), no POST, nothing written.
     before = (world.profiles / "a" / ".credentials.json").read_bytes()
