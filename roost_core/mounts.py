@@ -3,7 +3,7 @@
 File locks do not exclude across machines, so a profiles tree on a network
 or sync filesystem (NFS, CIFS, FUSE: sshfs, rclone, ...) can be refreshed
 from two machines at once, and a refresh token is single-use. ``doctor``
-warns about it (docs/reliability.md, "Limits"); ``network_kind`` is the shared test.
+warns about it (docs/RELIABILITY.md, "Limits"); ``network_kind`` is the shared test.
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def refresh_cmd(rctx: RoostContext, name: str | None, all_profiles: bool, expire
 
 
 def _warn_if_shared(rctx: RoostContext, profiles: list[Profile]) -> None:
-    """File locks do not reach other machines (docs/reliability.md, "Limits"): say so, once per filesystem."""
+    """File locks do not reach other machines (docs/RELIABILITY.md, "Limits"): say so, once per filesystem."""
     from ..mounts import filesystem_of, network_kind
 
     seen = set()

@@ -22,7 +22,7 @@ OK_TTL = 300.0
 RATE_LIMIT_TTL = 60.0
 NETWORK_TTL = 30.0
 UNKNOWN_TTL = 60.0
-MAX_RETRY_AFTER_S = 7 * 86400.0  # every server-given wait is bounded to a week (docs/reliability.md)
+MAX_RETRY_AFTER_S = 7 * 86400.0  # every server-given wait is bounded to a week (docs/RELIABILITY.md)
 # A limit whose resets_at is missing gets the ok TTL; one already past is re-probed soon.
 NO_RESET_TTL = OK_TTL
 PAST_RESET_TTL = 60.0

@@ -477,7 +477,7 @@ class Scenario:
 
 @dataclass
 class TokenBehaviour:
-    """Per-profile knobs of the token endpoint (the hostile token server of docs/reliability.md).
+    """Per-profile knobs of the token endpoint (the hostile token server of docs/RELIABILITY.md).
 
     ``status_override`` and ``body_override`` answer without rotating (an
     edge 429 is applied before the grant is checked). ``drop_after_commit``

@@ -1,4 +1,4 @@
-"""Fixtures of the reliability suite (docs/reliability.md).
+"""Fixtures of the reliability suite (docs/RELIABILITY.md).
 
 ``rel`` is a RelWorld: an isolated roost world (tests/conftest.py roost_env)
 wired to the reliability fake token server. After each test it asserts the

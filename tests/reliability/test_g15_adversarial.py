@@ -554,7 +554,7 @@ def test_g15_missing_config_parents_are_made_0700_under_umask_000(rel):
 
 
 def test_g15_decided_edges(rel):
-    """The "decide and document" list (docs/reliability.md, adversarial round decisions)."""
+    """The "decide and document" list (docs/RELIABILITY.md, adversarial round decisions)."""
     rel.profile("p")
     rel.profile("l")
     body = usage_body()

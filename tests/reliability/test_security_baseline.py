@@ -1,4 +1,4 @@
-"""The security baseline of docs/reliability.md: TLS, endpoints, redirects, tracebacks, locks.
+"""The security baseline of docs/RELIABILITY.md: TLS, endpoints, redirects, tracebacks, locks.
 
 * TLS verification is always on (the client roost builds verifies; no
   ``verify=False`` anywhere in the shipped code).
