@@ -153,7 +153,7 @@ def test_slow_endpoint_ends_by_the_deadline(world):
     before = _raw(world, "a")
     started = time.monotonic()
     proc = world.run("refresh", "a", CLAUDE_LB_REFRESH_DEADLINE="1")
-    assert proc.returncode == 8 and time.monotonic() - started < 5
+    assert proc.returncode == 8 and time.monotonic() - started < 10  # the endpoint waits 30 s
     assert _raw(world, "a") == before
 
 
