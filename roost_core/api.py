@@ -107,6 +107,7 @@ _EXPORTS: dict[str, str] = {
     "format_duration": ".durations:format_duration",
     "parse_duration": ".durations:parse_duration",
     "utc_now_iso": ".audit:utc_now_iso",
+    "parse_time": ".pick:parse_time",
     # this host's processes (lease holders, lock owners)
     "boot_id": ".leases:boot_id",
     "process_start": ".leases:process_start",

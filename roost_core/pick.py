@@ -107,7 +107,8 @@ def resolve(ctx: "RoostContext", options: PickOptions) -> Resolved:
 
 # -- the ladder (pure) -----------------------------------------------------------
 
-def _parse_time(value: str | None) -> datetime | None:
+def parse_time(value: str | None) -> datetime | None:
+    """An ISO 8601 time (a trailing Z allowed; naive means UTC), or None when absent or unreadable."""
     if not value:
         return None
     try:
@@ -120,13 +121,13 @@ def _parse_time(value: str | None) -> datetime | None:
 def recovery_time(record: HealthRecord) -> datetime | None:
     """When a throttled profile should be usable again, if known."""
     if record.health is Health.SESSION_LIMIT:
-        return _parse_time(record.session_resets_at) or _parse_time(record.valid_until)
+        return parse_time(record.session_resets_at) or parse_time(record.valid_until)
     if record.health is Health.WEEKLY_LIMIT:
-        return _parse_time(record.weekly_resets_at) or _parse_time(record.valid_until)
+        return parse_time(record.weekly_resets_at) or parse_time(record.valid_until)
     if record.health is Health.RATE_LIMITED:
         if record.next_probe_at:  # the usage 429 schedule: not before retry-after + 5-15 %
-            return _parse_time(record.next_probe_at)
-        checked = _parse_time(record.checked_at)
+            return parse_time(record.next_probe_at)
+        checked = parse_time(record.checked_at)
         if checked is not None and record.retry_after_s:
             from .numbers import server_duration
 
@@ -135,7 +136,7 @@ def recovery_time(record: HealthRecord) -> datetime | None:
                 return checked + timedelta(seconds=wait) if wait is not None else None
             except OverflowError:  # checked_at itself near year 9999
                 return None
-        return _parse_time(record.valid_until)
+        return parse_time(record.valid_until)
     return None
 
 
@@ -219,7 +220,7 @@ def _model_rung(record: HealthRecord, opts: Resolved, now: datetime) -> str | No
     if opts.model is None:
         return None
     for label, pct, resets_at in model_usage(record, opts.model):
-        until = _parse_time(resets_at)
+        until = parse_time(resets_at)
         if pct >= 100 and (until is None or until > now):
             until_text = f" until {_iso(until)}" if until else ""
             return f"{label} weekly limit at {pct:g}% (--model {opts.model}){until_text}"

@@ -22,7 +22,9 @@ reset time in the past counts as reset now.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
+
+from roost_core.api import parse_time  # the core's ISO reader: one rule for every reset time
 
 DEFAULT_HORIZON_S = 5 * 3600.0
 
@@ -34,15 +36,6 @@ class WindowValue:
     reset_in_s: float | None
     value: float
 
-
-def parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def window_value(window: str, utilization: float | None, resets_at: str | None, now: datetime,
