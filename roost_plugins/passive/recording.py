@@ -94,12 +94,12 @@ class StreamTap:
 
     Cheap on the bytes that matter least: a chunk without the marker costs one
     substring search (libc's memmem for the quoted JSON string
-    ``"rate_limit_event"``, several times faster than bytes' own search) and
-    one ``rfind`` of its last newline; only chunks holding the marker are split
-    into lines. The scan runs on the pump thread (a scanner thread of its own
-    measured slower: the copy then waits for the GIL). Readings are written by
-    a writer thread, so the copy never waits on the state backend's lock and
-    fsync (a burst within ``FLUSH_EVERY_S`` is one write of the latest
+    ``"rate_limit_event"``, about 10 GB/s here, three times bytes' own search)
+    and one ``rfind`` of its last newline. In a chunk holding the marker only
+    the lines holding it are cut out and parsed (splitting the whole chunk
+    into lines cost more than the search of every byte). Readings are written
+    by a writer thread, so the copy never waits on the state backend's lock
+    and fsync (a burst within ``FLUSH_EVERY_S`` is one write of the latest
     readings); ``tap(b"")`` ends the stream and returns once the last readings
     are written. The passive sources are resolved up front (the plugin host is
     not thread-safe); the state backend writes under its own lock.
@@ -134,19 +134,32 @@ class StreamTap:
             self.tail, self.pending = b"", False
             self.close()
             return
-        needle, found = self.NEEDLE, self._found
-        edge = len(needle) - 1
-        hit = found(chunk, needle) or bool(self.tail) and needle in self.tail[-edge:] + chunk[:edge]
+        needle, tail = self.NEEDLE, self.tail
+        hit = self._found(chunk, needle)
+        if tail and not self.pending:  # a marker cut in two by the chunk edge
+            edge = len(needle) - 1
+            self.pending = needle in tail[-edge:] + chunk[:edge]
         newline = chunk.rfind(b"\n")
         if newline < 0:
-            if len(self.tail) + len(chunk) <= MAX_LINE:
-                self.tail += chunk
+            if len(tail) + len(chunk) <= MAX_LINE:
+                self.tail = tail + chunk
                 self.pending = self.pending or hit
             else:
                 self.tail, self.pending = b"", False
             return
-        if hit or self.pending:
-            self._lines(self.tail + chunk[:newline])
+        lines, start = [], 0
+        if self.pending:  # the line the tail began ends in this chunk
+            start = chunk.find(b"\n") + 1
+            lines.append(tail + chunk[:start - 1])
+        if hit:  # cut out only the lines holding the marker: a whole chunk is not split
+            at = chunk.find(needle, start)
+            while 0 <= at < newline:
+                begin = chunk.rfind(b"\n", 0, at) + 1
+                end = chunk.find(b"\n", at)
+                lines.append((tail if begin == 0 else b"") + chunk[begin:end])
+                at = chunk.find(needle, end + 1)
+        if lines:
+            self._lines(b"\n".join(lines))
         rest = chunk[newline + 1:]
         self.tail = rest if len(rest) <= MAX_LINE else b""
         self.pending = hit and needle in self.tail
