@@ -6,7 +6,7 @@ stdout and hands each chunk to the passive ``stream`` tap, which records the
 ``rate_limit_event`` lines. Goal: the tap adds under 5 % to a plain
 pass-through of the same bytes. Timed in the same run, interleaved, medians:
 
-* the pump: roost_core.childproc.pump between ``cat stream`` and ``cat >
+* the pump: roost_plugins.dispatch.childproc.pump between ``cat stream`` and ``cat >
   /dev/null`` (two processes, as under exec), tap off vs on (the copy
   alone vs the copy plus the scan and the recording);
 * end to end: the real ``roost exec --no-lease -- child`` whose child writes
@@ -71,7 +71,7 @@ def in_process(path: Path, ctx, tap_on: bool) -> tuple[float, int]:
 
     The tap is built before the clock starts, as exec builds it before the child starts.
     """
-    from roost_core.childproc import pump
+    from roost_plugins.dispatch.childproc import pump
     from roost_plugins.passive.recording import stream_tap
     from roost_core.records import Profile
 
@@ -91,7 +91,7 @@ def in_process(path: Path, ctx, tap_on: bool) -> tuple[float, int]:
 
 
 def _big_pipe(fd: int) -> None:
-    from roost_core.childproc import F_SETPIPE_SZ, PUMP_CHUNK
+    from roost_plugins.dispatch.childproc import F_SETPIPE_SZ, PUMP_CHUNK
 
     try:
         import fcntl

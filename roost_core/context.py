@@ -110,6 +110,12 @@ class RoostContext:
         validate_name(name)
         return find_profile(self.profiles(), name)
 
+    def use_team(self, team: str | None) -> None:
+        """Apply ``[teams.NAME]``: a command's own ``--team`` may come after the settings were
+        first read (to find the plugin that provides the command), so they are read again."""
+        self.team = team
+        self.__dict__.pop("settings", None)
+
     def now(self) -> float:
         return self.clock()
 

@@ -144,3 +144,37 @@ def make_dist_on_path(root: Path, dist: str, modules: dict[str, str], entry_poin
     lines = "".join(f"{name} = {value}\n" for name, value in entry_points.items())
     (info / "entry_points.txt").write_text(f"[roost.plugins]\n{lines}")
     return root
+
+
+_MODULES_AT_EXIT = """import atexit, os, sys
+
+# The first Python process claims the dump; its children (exec's) inherit the claim and stay out.
+os.environ.setdefault("ROOST_TEST_MODULES_PID", str(os.getpid()))
+
+
+def _dump(path=os.environ.get("ROOST_TEST_MODULES_OUT")):
+    if path and os.environ["ROOST_TEST_MODULES_PID"] == str(os.getpid()):
+        with open(path, "w") as out:
+            out.write("\\n".join(sorted(sys.modules)))
+
+
+atexit.register(_dump)
+"""
+
+
+def modules_at_exit(argv: list[str], env: dict[str, str], tmp: Path, stdin: str = "") -> tuple[subprocess.CompletedProcess, set[str]]:
+    """Run ``argv`` (the real roost script) and return what was in its ``sys.modules`` when it exited.
+
+    Every import counts, however it was made (``-X importtime`` leaves out a module that
+    ``importlib.import_module`` loads, as roost_core.api's lazy names are); a ``sitecustomize``
+    on PYTHONPATH registers the dump, so the command runs exactly as installed.
+    """
+    hook = tmp / "modules-at-exit"
+    hook.mkdir(exist_ok=True)
+    (hook / "sitecustomize.py").write_text(_MODULES_AT_EXIT)
+    out = tmp / f"modules-{time.monotonic_ns()}.txt"
+    env = {k: v for k, v in env.items() if k != "ROOST_TEST_MODULES_PID"}
+    env.update(PYTHONPATH=os.pathsep.join(filter(None, [str(hook), env.get("PYTHONPATH")])),
+               ROOST_TEST_MODULES_OUT=str(out))
+    proc = subprocess.run(argv, env=env, input=stdin, capture_output=True, text=True, timeout=60)
+    return proc, set(out.read_text().split("\n")) if out.exists() else set()

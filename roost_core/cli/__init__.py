@@ -1,11 +1,13 @@
 """The ``roost`` command line: a lazy click group.
 
-Core commands are imported only when invoked (``CORE_COMMANDS`` maps names
-to modules); plugin commands (``command.*`` entry points: the built-in
-profile management (list, add, remove, ...), the health views (status, show,
-probe, invalidate), update, shellinit, completion,
-history, stats, doctor, report, trace, ...)
-are loaded only for an unknown name, ``--help`` and completion. Errors become one stderr
+Core commands (``plugins``, ``config``: the plugin host's and the settings
+resolver's own views) are imported only when invoked (``CORE_COMMANDS`` maps
+names to modules). Every other command comes from a ``command.*`` plugin
+(the built-in dispatch plugin: pick, which, exec; refresh; profile management;
+the health views; update, shellinit, completion, history, stats, doctor,
+report, trace, ...): the one plugin that provides the name is loaded alone
+(roost_core.cli.command_index), every command plugin only for ``--help`` and
+completion. Errors become one stderr
 line (or the JSON error envelope) and a semantic exit code.
 """
 
@@ -26,10 +28,6 @@ from ..errors import ExitCode, RoostError, Unavailable, ValidationError
 CORE_COMMANDS: dict[str, str] = {
     "plugins": "roost_core.cli.plugins_cmd:plugins_cmd",
     "config": "roost_core.cli.config_cmd:config_group",
-    "pick": "roost_core.cli.pick_cmds:pick_cmd",
-    "which": "roost_core.cli.pick_cmds:which_cmd",
-    "refresh": "roost_core.cli.refresh_cmd:refresh_cmd",
-    "exec": "roost_core.cli.exec_cmd:exec_cmd",
 }
 
 
@@ -184,7 +182,7 @@ def _disable_plugins(ctx: click.Context, param: click.Parameter, value: tuple[st
 
 def _set_team(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value:
-        ctx.ensure_object(RoostContext).team = value
+        ctx.ensure_object(RoostContext).use_team(value)
     return value
 
 

@@ -19,6 +19,14 @@ def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
 pass_roost = click.make_pass_decorator(RoostContext, ensure=True)
 
 
+def team_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--team NAME`` on a command, as on the root group: apply ``[teams.NAME]`` from config.toml."""
+    from . import _set_team
+
+    return click.option("--team", metavar="NAME", expose_value=False, callback=_set_team,
+                        help="Apply [teams.NAME] from config.toml (or $CLAUDE_LB_TEAM).")(func)
+
+
 def complete_profiles(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
     """Profile names for shell completion (never fails: completion must stay quiet)."""
     from click.shell_completion import CompletionItem

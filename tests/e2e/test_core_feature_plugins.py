@@ -57,3 +57,25 @@ def test_hot_path_imports_none_of_them(roost_env):
         loaded = {m for m in modules if m.startswith(("roost_plugins.update", "roost_plugins.shell",
                                                       "roost_plugins.picklog", "roost_plugins.doctor"))}
         assert not loaded, (args, loaded)
+
+
+def test_main_job_commands_are_a_plugin_too():
+    """pick, which and exec (the dispatch plugin) and refresh are plugins; the core keeps only
+    the plugin host's and the settings resolver's own views."""
+    assert set(CORE_COMMANDS) == {"plugins", "config"}
+    commands = {ep.name: ep.value for ep in entry_points("roost.plugins") if ep.name.startswith("command.")}
+    assert commands["command.dispatch"] == "roost_plugins.dispatch"
+    assert commands["command.refresh"] == "roost_plugins.refresh_command"
+    owners = {ep.name: ep.value for ep in entry_points("roost.commands")}
+    assert {owners[name] for name in ("pick", "which", "exec")} == {"roost_plugins.dispatch"}
+
+
+def test_pick_loads_its_plugin_alone(roost_env):
+    """A pick with no command-index cache yet loads the dispatch plugin, not every command plugin."""
+    code = ("import sys, runpy; sys.argv = ['roost', 'pick', '--help']\n"
+            "try:\n    runpy.run_module('roost_core', run_name='__main__')\n"
+            "except SystemExit: pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('roost_plugins.') and m.count('.') == 1))")
+    proc = subprocess.run([sys.executable, "-c", code], env=roost_env.env(), capture_output=True, text=True)
+    loaded = proc.stdout.strip().splitlines()[-1]
+    assert "roost_plugins.dispatch" in loaded and "roost_plugins.doctor" not in loaded, proc.stdout + proc.stderr

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from roostkit import canary
+from roostkit import canary, modules_at_exit
 
 from roost_core.audit import parse_line
 from roost_plugins.fakeserver import Scenario
@@ -50,10 +50,9 @@ def test_100_concurrent_picks_leave_intact_log_and_last_pick(world):
 
 
 def _imported(world, *args: str) -> set[str]:
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "roost_core", *args], env=world.env(),
-                          capture_output=True, text=True, timeout=60)
+    proc, modules = modules_at_exit([sys.executable, "-m", "roost_core", *args], world.env(), world.root)
     assert proc.returncode == 0, proc.stderr
-    return {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    return modules
 
 
 def test_warm_pick_imports_neither_httpx_nor_rich(world):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
-from roost_core.childproc import pump
+from roost_plugins.dispatch.childproc import pump
 from roost_plugins.passive.exec_tap import wants_stream_tap
 from roost_plugins.passive.recording import StreamTap
 from roost_plugins.fakeserver.passive_docs import rate_limit_event, stream_json

@@ -68,7 +68,7 @@ def switch_atomicity_off() -> None:
 
 def crash_child_wait() -> None:
     """Fault injection for G7: an exception inside roost while exec's child would run."""
-    from roost_core import childproc
+    from roost_plugins.dispatch import childproc
 
     def run(self):
         raise RuntimeError("injected fault while waiting for the child")

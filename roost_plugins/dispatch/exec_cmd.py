@@ -19,12 +19,27 @@ from typing import Any, Iterator
 
 import click
 
-from .. import audit, leases
-from ..context import RoostContext
-from ..errors import RoostError, ValidationError
-from ..pick import EXPORT_VAR, PickOptions, run_pick
-from ..records import AuditEvent, Health, Profile
-from .common import DURATION, json_option, pass_roost
+from roost_core.api import (
+    DURATION,
+    EXPORT_VAR,
+    AuditEvent,
+    Health,
+    Lease,
+    PickOptions,
+    Profile,
+    RoostContext,
+    RoostError,
+    ValidationError,
+    acquire_lease,
+    append_audit,
+    json_option,
+    pass_roost,
+    release_lease,
+    run_pick,
+    set_lease_child,
+    utc_now_iso,
+)
+
 from .pick_cmds import PickCommand, pick_options
 
 DEFAULT_LEASE_S = 30 * 60.0
@@ -77,7 +92,7 @@ def exec_cmd(rctx: RoostContext, pick_opts: PickOptions, timeout: float | None, 
                  lease_for or (timeout * LEASE_TIMEOUT_FACTOR if timeout else DEFAULT_LEASE_S), log_full_argv)
     if dry_run:
         return _dry_run(rctx, pick_opts, plan)
-    from ..childproc import CannotStart, resolve
+    from .childproc import CannotStart, resolve
 
     try:
         resolve(argv[0], rctx.env.get("PATH", os.defpath))
@@ -133,7 +148,7 @@ def child_env(rctx: RoostContext, profile: Profile, plan: _Plan) -> dict[str, st
 def config_dir_vars(profile: Profile) -> dict[str, str]:
     """CLAUDE_CONFIG_DIR and, set with it, the credential-store selector Claude Code 2.1.220+
     reads independently of it: a user's value would make the child use another account."""
-    from ..credstore import config_dir_string
+    from roost_core.api import config_dir_string
 
     directory = config_dir_string(profile.directory)  # absolute, NFC, no trailing separator: claude hashes it
     return {"CLAUDE_CONFIG_DIR": directory, STORE_VAR: directory}
@@ -141,9 +156,9 @@ def config_dir_vars(profile: Profile) -> dict[str, str]:
 
 def _would_probe(rctx: RoostContext, opts: PickOptions) -> list[str]:
     """The profiles a real run would probe before picking (cache missing or out of date); no I/O but reads."""
-    from ..probe import AUTO, FORCE, plan_run
+    from roost_core.api import plan_probe_run
 
-    return [p.name for p in plan_run(rctx, rctx.profiles(), FORCE if opts.no_cache else AUTO).to_probe]
+    return [p.name for p in plan_probe_run(rctx, rctx.profiles(), "force" if opts.no_cache else "auto").to_probe]
 
 
 def _dry_run(rctx: RoostContext, opts: PickOptions, plan: _Plan) -> int:
@@ -199,7 +214,7 @@ def _run_with_retries(rctx: RoostContext, opts: PickOptions, plan: _Plan) -> int
 
 def _throttled_now(rctx: RoostContext, profile: Profile) -> bool:
     """Re-probe the profile (forced): did the command fail because the account is throttled?"""
-    from ..probe import get_records
+    from roost_core.api import get_records
 
     try:
         got = get_records(rctx, [profile], force=True)
@@ -212,13 +227,13 @@ def _throttled_now(rctx: RoostContext, profile: Profile) -> bool:
 
 def _run_once(rctx: RoostContext, profile: Profile, strategy: str, plan: _Plan, note: str) -> tuple[int, bool]:
     """Lease, run, release, audit. Returns (exit status, whether the command started)."""
-    from ..childproc import CannotStart, ChildRun
+    from roost_core.api import signals_deferred
 
-    from ..refresh import signals_deferred
+    from .childproc import CannotStart, ChildRun
 
     wall, started_at = rctx.now(), time.monotonic()
     rc, started, notes = 1, False, [note] if note else []
-    held: leases.Lease | None = None
+    held: Lease | None = None
     if not plan.lease:
         notes.append("no-lease")
     try:
@@ -293,14 +308,14 @@ def _prepare(rctx: RoostContext, profile: Profile, plan: _Plan) -> None:
 def _outlast_the_lease(rctx: RoostContext, profile: Profile, plan: _Plan) -> None:
     """Shared state (a fleet): the child gets no refresh token, so its access token must
     outlast the lease; refresh first if it would not (before the lease, which blocks refresh)."""
-    from ..refresh import is_due, read_credentials, refresh_profile
+    from roost_core.api import is_due, read_credentials, refresh_profile
 
     window = plan.lease_ttl + CHILD_TOKEN_MARGIN_S
     if is_due(read_credentials(rctx, profile), rctx.now(), window):
         refresh_profile(rctx, profile, force=False, due_within_s=window)
 
 
-def _child_profile(rctx: RoostContext, profile: Profile, held: leases.Lease | None) -> Profile:
+def _child_profile(rctx: RoostContext, profile: Profile, held: Lease | None) -> Profile:
     """Where the child's credentials live: a backend may hand it its own copy (an
     access-token-only file in fleet mode); None keeps the profile's own directory."""
     directory = rctx.state.child_credentials_dir(profile, held)
@@ -309,26 +324,26 @@ def _child_profile(rctx: RoostContext, profile: Profile, held: leases.Lease | No
     return dataclasses.replace(profile, directory=directory)
 
 
-def _take_lease(rctx: RoostContext, profile: Profile, plan: _Plan) -> leases.Lease:
+def _take_lease(rctx: RoostContext, profile: Profile, plan: _Plan) -> Lease:
     """Add the lease under the profile's refresh lock, so no refresh is halfway through."""
-    from ..refresh import refresh_lock
+    from roost_core.api import refresh_lock
 
     with refresh_lock(rctx, profile, rctx.settings.get("lock_wait")):
-        return leases.acquire(rctx, profile.name, plan.lease_ttl, command=os.path.basename(plan.argv[0]))
+        return acquire_lease(rctx, profile.name, plan.lease_ttl, command=os.path.basename(plan.argv[0]))
 
 
-def _child_started(rctx: RoostContext, held: leases.Lease | None, pid: int) -> None:
+def _child_started(rctx: RoostContext, held: Lease | None, pid: int) -> None:
     if held is None:
         return
     try:
-        leases.set_child(rctx, held.id, pid)
+        set_lease_child(rctx, held.id, pid)
     except (RoostError, OSError) as exc:
         rctx.warn(f"could not record the child in leases.json: {getattr(exc, 'message', exc)}")
 
 
-def _release_lease(rctx: RoostContext, held: leases.Lease) -> None:
+def _release_lease(rctx: RoostContext, held: Lease) -> None:
     try:
-        leases.release(rctx, held.id)
+        release_lease(rctx, held.id)
     except (RoostError, OSError) as exc:
         rctx.warn(f"could not release the lease on {held.profile} (it expires at its TTL): "
                   f"{getattr(exc, 'message', exc)}")
@@ -338,10 +353,10 @@ def _audit(rctx: RoostContext, profile: Profile | None, strategy: str, plan: _Pl
            wall: float, notes: list[str]) -> None:
     argv = shlex.join(plan.argv) if plan.log_full_argv else plan.argv[0]
     name = profile.name if profile is not None else ""
-    event = AuditEvent(audit.utc_now_iso(wall), "exec", name, strategy, rc, round(elapsed, 3), argv,
+    event = AuditEvent(utc_now_iso(wall), "exec", name, strategy, rc, round(elapsed, 3), argv,
                        os.getpid(), " ".join(n for n in notes if n))
     try:
-        audit.append(rctx, event)
+        append_audit(rctx, event)
     except (RoostError, OSError) as exc:
         rctx.warn(f"could not append to picks.log: {getattr(exc, 'message', exc)}")
 

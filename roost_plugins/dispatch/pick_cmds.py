@@ -14,11 +14,19 @@ from typing import Any, Callable
 
 import click
 
-from ..context import RoostContext
-from ..errors import ValidationError
-from ..pick import EXPORT_VAR, PickOptions, run_pick
-from . import _set_team
-from .common import DURATION, PERCENT, complete_profiles, json_option, pass_roost
+from roost_core.api import (
+    DURATION,
+    EXPORT_VAR,
+    PERCENT,
+    PickOptions,
+    RoostContext,
+    ValidationError,
+    complete_profiles,
+    json_option,
+    pass_roost,
+    run_pick,
+    team_option,
+)
 
 _SHELL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -85,8 +93,7 @@ _PICK_FLAGS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     click.option("--explain", "pick_explain", is_flag=True,
                  help="Show the decision tree on stderr (in --json: data.explain / error.details.explain)."),
     click.option("--no-cache", "pick_no_cache", is_flag=True, help="Ignore cached health; probe every profile."),
-    click.option("--team", metavar="NAME", expose_value=False, callback=_set_team,
-                 help="Apply [teams.NAME] from config.toml (or $CLAUDE_LB_TEAM)."),
+    team_option,
 ]
 
 

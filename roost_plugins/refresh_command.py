@@ -1,4 +1,4 @@
-"""roost refresh: trade a profile's refresh token for a new grant (engine: roost_core.refresh)."""
+"""``roost refresh`` as a built-in plugin: the command over the core's refresh protocol (docs/refresh.md)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,20 @@ from typing import Any
 
 import click
 
-from ..context import RoostContext
-from ..durations import format_duration
-from ..errors import ExitCode, LeaseHeld, RoostError, ValidationError
-from ..records import Profile
-from .common import DURATION, complete_profiles, json_option, pass_roost
+from roost_core.api import (
+    DURATION,
+    ExitCode,
+    LeaseHeld,
+    Profile,
+    RoostContext,
+    RoostError,
+    ValidationError,
+    complete_profiles,
+    format_duration,
+    hookimpl,
+    json_option,
+    pass_roost,
+)
 
 # Most severe first: the code a multi-profile run exits with when several profiles failed.
 SEVERITY = (ExitCode.UNEXPECTED, ExitCode.AUTH_REQUIRED, ExitCode.TIMEOUT, ExitCode.VALIDATION,
@@ -56,7 +65,7 @@ def refresh_cmd(rctx: RoostContext, name: str | None, all_profiles: bool, expire
 
 def _warn_if_shared(rctx: RoostContext, profiles: list[Profile]) -> None:
     """File locks do not reach other machines (docs/RELIABILITY.md, "Limits"): say so, once per filesystem."""
-    from ..mounts import filesystem_of, network_kind
+    from roost_core.api import filesystem_of, network_kind
 
     seen = set()
     for profile in profiles:
@@ -74,7 +83,7 @@ def _pause(jitter: float) -> None:
 
 
 def _refresh_one(rctx: RoostContext, name: str, jitter: float) -> int:
-    from ..refresh import refresh_profile
+    from roost_core.api import refresh_profile
 
     profile = rctx.profile(name)
     _warn_if_shared(rctx, [profile])
@@ -112,7 +121,7 @@ def _show(rctx: RoostContext, results: list[dict[str, Any]], data: Any, meta: di
 def _refresh_listed(rctx: RoostContext, profile: Profile, *, force: bool, window: float | None,
                     jitter: float) -> dict[str, Any]:
     """One profile of a multi-profile run: failures become an entry, never an abort."""
-    from ..refresh import SKIPPED_LEASED, SKIPPED_NOT_DUE, RefreshResult, is_due, read_credentials, refresh_profile
+    from roost_core.api import SKIPPED_LEASED, SKIPPED_NOT_DUE, RefreshResult, is_due, read_credentials, refresh_profile
 
     try:
         if not force:
@@ -153,3 +162,8 @@ def _in(iso: str) -> str:
     except ValueError:
         return ""
     return f", in {format_duration(remaining)}"
+
+
+@hookimpl
+def roost_register_commands(cli: Any) -> None:
+    cli.add_command(refresh_cmd)
