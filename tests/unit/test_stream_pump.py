@@ -1,0 +1,203 @@
+"""roost exec's stdout pump with the stream-json tap: every byte through in order, every rate_limit_event once.
+
+The pump (dispatch/childproc.py) copies the child's pipe to roost's stdout and
+hands each chunk to the passive StreamTap; these run it between real pipes
+(and a regular file), with chunk edges wherever the kernel puts them, and the
+tap alone with chunk edges chosen to cut the marker and the lines apart.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import random
+import threading
+
+from roost_plugins.dispatch.childproc import pump
+from roost_plugins.fakeserver.passive_docs import rate_limit_event, stream_json
+from roost_plugins.passive.recording import StreamTap
+from roost_plugins.passive.stream import StreamSource
+
+NEEDLE = b'"rate_limit_event"'
+
+
+class Recorder(StreamTap):
+    """The real scan and parser; readings kept in memory instead of the state backend."""
+
+    def __init__(self):
+        super().__init__(None, "work", "/nonexistent", [StreamSource()])
+        self.seen: list[dict] = []
+        self.lines: list[bytes] = []
+        self.ended = 0
+
+    def _lines(self, data):
+        for line in data.split(b"\n"):
+            if NEEDLE in line:
+                self.lines.append(line)
+            reading = self.sources[0].read("stream", line, 1.0)
+            if reading:
+                self.seen.append(reading)
+
+    def close(self):
+        self.ended += 1
+
+
+def pumped(payload: bytes, tap, *, pieces: list[int] | None = None) -> bytes:
+    """``payload`` written into a pipe (in ``pieces`` sizes), pumped into a second pipe; what came out."""
+    src_r, src_w = os.pipe()
+    dst_r, dst_w = os.pipe()
+    out = bytearray()
+
+    def produce():
+        at, sizes = 0, iter(pieces or [])
+        while at < len(payload):
+            step = next(sizes, len(payload))
+            view = memoryview(payload)[at:at + step]
+            while view:
+                view = view[os.write(src_w, view):]
+            at += step
+        os.close(src_w)
+
+    def consume():
+        while chunk := os.read(dst_r, 1 << 16):
+            out.extend(chunk)
+        os.close(dst_r)
+
+    threads = [threading.Thread(target=produce), threading.Thread(target=consume)]
+    for thread in threads:
+        thread.start()
+    pump(src_r, dst_w, tap)
+    os.close(dst_w)
+    for thread in threads:
+        thread.join()
+    return bytes(out)
+
+
+def session(events: int, rng: random.Random, filler_lines: int = 4000) -> tuple[bytes, int]:
+    """stream-json of ``filler_lines`` assistant/tool lines with ``events`` rate_limit_event lines among them."""
+    lines = []
+    for i in range(filler_lines):
+        text = "x" * rng.randint(0, 3000) + (" rate_limit_event" if i % 7 == 0 else "")  # unquoted: not an event
+        lines.append(json.dumps({"type": "assistant", "message": {"content": [{"type": "text", "text": text}]}}))
+    for at in sorted(rng.sample(range(len(lines) + 1), events), reverse=True):
+        lines.insert(at, json.dumps(rate_limit_event("allowed_warning", "five_hour", 0.91)))
+    return ("\n".join(lines) + "\n").encode(), events
+
+
+def test_a_large_random_stream_comes_out_byte_for_byte():
+    payload = random.Random(1).randbytes(6 * 1024 * 1024 + 13)
+    tap = Recorder()
+    assert pumped(payload, tap, pieces=[1, 4095, 65536, 100_000] * 40) == payload
+    assert tap.seen == [] and tap.ended == 1
+
+
+def test_every_rate_limit_event_of_a_long_stream_is_read_once():
+    rng = random.Random(2)
+    payload, events = session(25, rng)
+    sizes = [rng.choice([1, 17, 18, 19, 4096, 65535, 300_000]) for _ in range(2000)]
+    tap = Recorder()
+    assert pumped(payload, tap, pieces=sizes) == payload
+    assert len(tap.seen) == events
+    assert {r["health"] for r in tap.seen} == {"ok"}
+
+
+def test_the_tap_sees_every_byte_in_order_then_the_end():
+    payload = stream_json(rate_limit_event()) * 3000
+    got: list[bytes] = []
+    assert pumped(payload, got.append, pieces=[777] * 10_000) == payload
+    assert b"".join(got) == payload and got[-1] == b"" and b"" not in got[:-1]
+
+
+def test_chunk_edges_anywhere_cut_no_event_and_invent_none():
+    """Markers cut by the chunk edge, a marker twice on a line, an unquoted one, a last line without a newline."""
+    rng = random.Random(3)
+    for trial in range(400):
+        lines = []
+        for i in range(rng.randint(0, 25)):
+            kind = rng.random()
+            if kind < 0.3:
+                lines.append(b'{"type":"rate_limit_event","n":%d}' % i)
+            elif kind < 0.4:
+                lines.append(b'{"a":"rate_limit_event","b":"rate_limit_event","n":%d}' % i)
+            elif kind < 0.5:
+                lines.append(b'{"text":"rate_limit_event is a word","n":%d}' % i)
+            else:
+                lines.append(bytes(rng.choice(b'ab"{}_ \\') for _ in range(rng.randint(0, 60))))
+        data = b"\n".join(lines) + (b"\n" if rng.random() < 0.5 else b"")
+        tap, at = Recorder(), 0
+        while at < len(data):
+            step = rng.choice([1, 2, 5, 17, 18, 19, 40, 1000])
+            tap(data[at:at + step])
+            at += step
+        tap(b"")
+        assert tap.lines == [line for line in data.split(b"\n") if NEEDLE in line], trial
+
+
+def test_a_last_event_line_without_a_newline_is_read_at_the_end():
+    payload = stream_json() + json.dumps(rate_limit_event("rejected", "seven_day", 1.0)).encode()
+    tap = Recorder()
+    assert pumped(payload, tap, pieces=[5] * 10_000) == payload
+    assert [r["health"] for r in tap.seen] == ["weekly_limit"]
+
+
+def test_a_reader_that_goes_away_ends_the_copy_and_the_child_gets_its_broken_pipe():
+    src_r, src_w = os.pipe()
+    dst_r, dst_w = os.pipe()
+    os.close(dst_r)  # `roost exec ... | head -c0`: nobody reads roost's stdout
+    seen = {}
+
+    def child():
+        try:
+            for _ in range(1000):
+                os.write(src_w, b'{"type":"assistant"}\n' * 1000)
+        except OSError as exc:
+            seen["errno"] = exc.errno
+        finally:
+            os.close(src_w)
+
+    writer = threading.Thread(target=child)
+    writer.start()
+    tap = Recorder()
+    pump(src_r, dst_w, tap)  # returns, no exception
+    writer.join(10)
+    os.close(dst_w)
+    assert not writer.is_alive() and seen["errno"] == errno.EPIPE
+    assert tap.ended == 1
+    try:
+        os.fstat(src_r)
+    except OSError as exc:
+        assert exc.errno == errno.EBADF  # the pump closed its end of the child's pipe
+    else:
+        raise AssertionError("the pump left the child's pipe open")
+
+
+def test_roost_stdout_a_regular_file_or_one_opened_for_append(tmp_path):
+    payload, events = session(5, random.Random(4), filler_lines=1500)
+    for flags in (os.O_WRONLY | os.O_CREAT | os.O_TRUNC, os.O_WRONLY | os.O_CREAT | os.O_APPEND):
+        target = tmp_path / f"out-{flags}.jsonl"
+        if flags & os.O_APPEND:
+            target.write_bytes(b"before\n")
+        src_r, src_w = os.pipe()
+        dst = os.open(target, flags, 0o600)
+        writer = threading.Thread(target=lambda fd=src_w: (os.write(fd, payload), os.close(fd)))
+        writer.start()
+        tap = Recorder()
+        pump(src_r, dst, tap)
+        writer.join()
+        os.close(dst)
+        expected = (b"before\n" if flags & os.O_APPEND else b"") + payload
+        assert target.read_bytes() == expected and len(tap.seen) == events
+
+
+def test_a_tap_that_raises_is_dropped_and_the_copy_goes_on():
+    payload = stream_json(rate_limit_event()) * 5000
+    calls: list[int] = []
+
+    def broken(chunk: bytes) -> None:
+        calls.append(len(chunk))
+        if len(calls) == 2:
+            raise ValueError("a plugin's bug")
+
+    assert pumped(payload, broken, pieces=[1000] * 10_000) == payload
+    assert len(calls) == 2  # never called again, not even for the end of the stream
