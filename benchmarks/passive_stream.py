@@ -6,13 +6,22 @@ stdout and hands each chunk to the passive ``stream`` tap, which records the
 ``rate_limit_event`` lines. Goal: the tap adds under 5 % to a plain
 pass-through of the same bytes. Timed in the same run, interleaved, medians:
 
-* the pump: roost_plugins.dispatch.childproc.pump between ``cat stream`` and ``cat >
-  /dev/null`` (two processes, as under exec), tap off vs on (the copy
-  alone vs the copy plus the scan and the recording);
+* the pump: roost_plugins.dispatch.childproc.pump between ``cat stream`` and
+  ``cat > /dev/null`` (two processes, as under exec), tap off vs on (the copy
+  alone vs the copy plus the scan and the recording), and the tap with its
+  recording switched off (the per-byte scan alone: what is left is the
+  fixed cost of writing the last readings when the stream ends);
+* on Linux, two designs that were measured and not shipped
+  (benchmarks/stream_pumps.py): the kernel pass-through (splice(2), no tap)
+  and tee(2) + splice(2) with the tap on a scanner thread;
 * end to end: the real ``roost exec --no-lease -- child`` whose child writes
   the stream, run with ``--output-format json`` (no tap: stdout inherited)
   vs ``--output-format stream-json`` (piped through the tap), and the child
   alone; each drained by this process through a pipe.
+
+Each figure is a median over ``--runs`` interleaved runs with its spread
+(min-max) and, for the in-process cases, this process's CPU time (all its
+threads), which load on a shared machine disturbs less than wall time.
 
 The stream is stream-json lines (assistant text, tool results) with a
 ``rate_limit_event`` every ~10 MB. Nothing leaves a temporary directory.
@@ -25,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,6 +43,7 @@ import time
 from pathlib import Path
 
 import passive_hotpath  # benchmarks/ is sys.path[0] when this runs as a script
+import stream_pumps
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_PCT = 5.0
@@ -66,16 +77,23 @@ def drain(fd: int) -> None:
         pass
 
 
-def in_process(path: Path, ctx, tap_on: bool) -> tuple[float, int]:
-    """pump() between two processes, as exec runs it: ``cat stream`` -> pump -> ``cat > /dev/null``.
+def in_process(path: Path, ctx, how: str) -> tuple[float, float, int]:
+    """(wall s, CPU s of this process, readings recorded) of one pass: ``cat stream`` -> pump -> ``cat``.
 
-    The tap is built before the clock starts, as exec builds it before the child starts.
+    ``how``: ``none`` (the pump, no tap), ``tap``, ``scan`` (the tap, its
+    recording off), ``splice`` and ``tee`` (stream_pumps). The tap is built
+    before the clock starts, as exec builds it before the child starts.
     """
+    from roost_core.records import Profile
     from roost_plugins.dispatch.childproc import pump
     from roost_plugins.passive.recording import stream_tap
-    from roost_core.records import Profile
 
-    tap = stream_tap(ctx, Profile("work", Path(ctx.env["CLAUDE_LB_PROFILES_DIR"]) / "work")) if tap_on else None
+    tap = None
+    if how in ("tap", "scan", "tee"):
+        tap = stream_tap(ctx, Profile("work", Path(ctx.env["CLAUDE_LB_PROFILES_DIR"]) / "work"))
+    if how == "scan":
+        tap._kick = tap.close = lambda: None  # readings are parsed, never written
+    cpu = _cpu_s()
     start = time.perf_counter()
     producer = subprocess.Popen(["cat", str(path)], stdout=subprocess.PIPE)
     consumer = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
@@ -83,11 +101,21 @@ def in_process(path: Path, ctx, tap_on: bool) -> tuple[float, int]:
     src, dst = os.dup(producer.stdout.fileno()), consumer.stdin.fileno()
     producer.stdout.close()
     _big_pipe(src)  # as exec does (childproc._start_pump): 1 MiB reads when the producer is fast
-    pump(src, dst, tap)
+    if how == "splice":
+        stream_pumps.splice_pump(src, dst)
+    elif how == "tee":
+        stream_pumps.tee_pump(src, dst, tap)
+    else:
+        pump(src, dst, tap)
     consumer.stdin.close()
     producer.wait()
     consumer.wait()
-    return time.perf_counter() - start, (tap.recorded if tap else 0)
+    return time.perf_counter() - start, _cpu_s() - cpu, (tap.recorded if tap else 0)
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _big_pipe(fd: int) -> None:
@@ -140,40 +168,76 @@ def main() -> None:
                        env={**env, "AXIOM_CLAUDE_PROFILE": "work"}, check=True, stdout=subprocess.DEVNULL)
         ctx = RoostContext(env=env)
         run_child = [sys.executable, str(child), str(stream)]
-        cases = {
-            "pump, no tap": lambda: in_process(stream, ctx, False)[0],
-            "pump + tap": lambda: in_process(stream, ctx, True)[0],
-            "child alone": lambda: end_to_end(run_child, env),
-            "exec (json: inherited)": lambda: end_to_end([roost, "exec", "--no-lease", "--", *run_child,
-                                                          "--output-format", "json"], env),
-            "exec (stream-json: tap)": lambda: end_to_end([roost, "exec", "--no-lease", "--", *run_child,
-                                                           "--output-format", "stream-json"], env),
-        }
+        pumps = ["none", "tap", "scan"] + (["splice", "tee"] if stream_pumps.available() else [])
+        cases = {PUMP_CASES[how]: (lambda how=how: in_process(stream, ctx, how)) for how in pumps}
+        cases.update({
+            "child alone": lambda: (end_to_end(run_child, env), None, 0),
+            "exec (json: inherited)": lambda: (end_to_end([roost, "exec", "--no-lease", "--", *run_child,
+                                                           "--output-format", "json"], env), None, 0),
+            "exec (stream-json: tap)": lambda: (end_to_end([roost, "exec", "--no-lease", "--", *run_child,
+                                                            "--output-format", "stream-json"], env), None, 0),
+        })
         for case in cases.values():
             case()  # warm caches
-        times: dict[str, list[float]] = {name: [] for name in cases}
+        wall: dict[str, list[float]] = {name: [] for name in cases}
+        cpu: dict[str, list[float]] = {name: [] for name in cases}
+        recorded: dict[str, int] = {}
         for _ in range(args.runs):
             for name, case in cases.items():
-                times[name].append(case())
-        _, recorded = in_process(stream, ctx, True)
-    med = {name: statistics.median(v) for name, v in times.items()}
-    pump_overhead = (med["pump + tap"] / med["pump, no tap"] - 1) * 100
-    exec_overhead = (med["exec (stream-json: tap)"] / med["exec (json: inherited)"] - 1) * 100
-    result = {"mb": args.mb, "runs": args.runs, "rate_limit_events": events, "recorded_per_pass": recorded,
-              "median_s": {k: round(v, 4) for k, v in med.items()},
-              "tap_overhead_pct_vs_pump": round(pump_overhead, 2),
-              "tap_overhead_pct_vs_inherited_exec": round(exec_overhead, 2), "goal_pct": GOAL_PCT}
-    if args.json:
-        print(json.dumps(result, indent=1))
-        return
-    print(f"{args.mb} MB of stream-json, {events} rate_limit_event lines, {args.runs} interleaved runs, medians")
-    for name, value in med.items():
-        print(f"  {name:<26} {value * 1000:9.1f} ms  ({args.mb / value:7.1f} MB/s)")
-    verdict = "met" if pump_overhead < GOAL_PCT else "MISSED"
-    print(f"  tap overhead vs the plain pass-through (pump): {pump_overhead:+.2f} %  (goal < {GOAL_PCT:g} %: {verdict})")
-    print(f"  exec with the tap vs exec with inherited stdout: {exec_overhead:+.2f} %")
-    print(f"  readings recorded per pass: {recorded}")
+                seconds, cpu_s, recorded[name] = case()
+                wall[name].append(seconds)
+                if cpu_s is not None:
+                    cpu[name].append(cpu_s)
+    report(args, events, wall, cpu, recorded)
 
+
+PUMP_CASES = {"none": "pump, no tap", "tap": "pump + tap", "scan": "pump + tap, no recording",
+              "splice": "splice, no tap (kernel)", "tee": "tee+splice + tap thread"}
+
+
+def report(args: argparse.Namespace, events: int, wall: dict[str, list[float]], cpu: dict[str, list[float]],
+           recorded: dict[str, int]) -> None:
+    med = {name: statistics.median(v) for name, v in wall.items()}
+
+    def pct(a: str, b: str) -> float | None:
+        return round((med[a] / med[b] - 1) * 100, 2) if a in med and b in med else None
+
+    overheads = {
+        "tap_vs_pump": pct("pump + tap", "pump, no tap"),  # the goal
+        "scan_only_vs_pump": pct("pump + tap, no recording", "pump, no tap"),
+        "tee_tap_vs_splice": pct("tee+splice + tap thread", "splice, no tap (kernel)"),
+        "tee_tap_vs_pump": pct("tee+splice + tap thread", "pump, no tap"),
+        "exec_tap_vs_inherited": pct("exec (stream-json: tap)", "exec (json: inherited)"),
+    }
+    recorded_per_pass = recorded["pump + tap"]
+    if args.json:
+        print(json.dumps({"mb": args.mb, "runs": args.runs, "rate_limit_events": events,
+                          "recorded_per_pass": recorded_per_pass,
+                          "median_s": {k: round(v, 4) for k, v in med.items()},
+                          "min_s": {k: round(min(v), 4) for k, v in wall.items()},
+                          "max_s": {k: round(max(v), 4) for k, v in wall.items()},
+                          "median_cpu_s": {k: round(statistics.median(v), 4) for k, v in cpu.items() if v},
+                          "overhead_pct": overheads, "goal_pct": GOAL_PCT,
+                          "tap_overhead_pct_vs_pump": overheads["tap_vs_pump"],
+                          "tap_overhead_pct_vs_inherited_exec": overheads["exec_tap_vs_inherited"]}, indent=1))
+        return
+    print(f"{args.mb} MB of stream-json, {events} rate_limit_event lines, {args.runs} interleaved runs, "
+          "medians (min-max), CPU of this process")
+    for name, values in wall.items():
+        line = (f"  {name:<26} {med[name] * 1000:8.1f} ms ({min(values) * 1000:6.1f}-{max(values) * 1000:6.1f})"
+                f"  {args.mb / med[name]:7.1f} MB/s")
+        if cpu[name]:
+            line += f"  cpu {statistics.median(cpu[name]) * 1000:6.1f} ms"
+        print(line)
+    goal = overheads["tap_vs_pump"]
+    verdict = "met" if goal is not None and goal < GOAL_PCT else "MISSED"
+    print(f"  tap overhead vs the plain pass-through (pump): {goal:+.2f} %  (goal < {GOAL_PCT:g} %: {verdict})")
+    print(f"  of which the scan alone (no recording):        {overheads['scan_only_vs_pump']:+.2f} %")
+    if overheads["tee_tap_vs_splice"] is not None:
+        print(f"  tee+splice with the tap vs the kernel pass-through: {overheads['tee_tap_vs_splice']:+.2f} %"
+              f" (vs the pump, no tap: {overheads['tee_tap_vs_pump']:+.2f} %)")
+    print(f"  exec with the tap vs exec with inherited stdout: {overheads['exec_tap_vs_inherited']:+.2f} %")
+    print(f"  readings recorded per pass: {recorded_per_pass}")
 
 if __name__ == "__main__":
     main()
