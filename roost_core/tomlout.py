@@ -42,13 +42,15 @@ def document(rows: Iterable[tuple[str | None, str, Any, str]], header: list[str]
 
     A None value is written commented out (``# name = (unset)``).
     """
-    by_section: dict[str | None, list[str]] = {}
+    top: list[str] = []
+    by_section: dict[str, list[str]] = {}
     for section, name, val, comment in rows:
         line = (f"# {key(name)} = (unset)" if val is None else f"{key(name)} = {value(val)}")
-        by_section.setdefault(section, []).append(f"{line}  # {comment}" if comment else line)
+        into = top if section is None else by_section.setdefault(section, [])
+        into.append(f"{line}  # {comment}" if comment else line)
     out = [f"# {line}" for line in header]
-    out.extend(by_section.pop(None, []))
-    for section, lines in sorted(by_section.items(), key=lambda item: (item[0] != "endpoints", item[0] or "")):
+    out.extend(top)
+    for section, lines in sorted(by_section.items(), key=lambda item: (item[0] != "endpoints", item[0])):
         header_key = ".".join(key(part) for part in section.split("."))
         out.extend(["", f"[{header_key}]", *lines])
     return "\n".join(out) + "\n"

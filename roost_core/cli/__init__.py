@@ -134,9 +134,8 @@ def _run(group: RoostGroup, argv: list[str], prog_name: str, complete_var: str |
         rctx.out.say(exc.ctx.get_help() if exc.ctx else str(exc))
         return 0
     except click.UsageError as exc:
-        err = ValidationError(exc.format_message(), details={"usage": True})
         if rctx.out.json_mode:
-            rctx.out.error(err)
+            rctx.out.error(ValidationError(exc.format_message(), details={"usage": True}))
         else:
             hint = f"\nTry '{exc.ctx.command_path} --help' for help." if exc.ctx else ""
             rctx.out.say(f"roost: error: {exc.format_message()}{hint}")
@@ -161,8 +160,10 @@ def _run(group: RoostGroup, argv: list[str], prog_name: str, complete_var: str |
         return int(ExitCode.UNEXPECTED)
 
 
-_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", None) or getattr(
-    click.exceptions, "NoArgsIsHelp", ())
+# click 8.2 names it NoArgsIsHelpError, earlier ones NoArgsIsHelp or not at all (then nothing is caught).
+_NO_ARGS_IS_HELP: tuple[type[click.UsageError], ...] = tuple(
+    getattr(click.exceptions, name) for name in ("NoArgsIsHelpError", "NoArgsIsHelp")
+    if hasattr(click.exceptions, name))[:1]
 
 
 def _silence_broken_pipe() -> None:

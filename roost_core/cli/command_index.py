@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from .. import COMMANDS_GROUP as GROUP  # command name = module of the command.* plugin providing it
 
 if TYPE_CHECKING:
     from ..plugins import PluginHost
 
 FILE = "plugin-commands.json"
-GROUP = "roost.commands"  # command name = module of the command.* plugin that provides it
 
 
 def _key(host: "PluginHost") -> str:
@@ -64,7 +65,7 @@ def declared(host: "PluginHost", name: str) -> str | None:
     return claims.pop() if len(claims) == 1 else None
 
 
-def remember(host: "PluginHost", config_dir: Path, commands: dict[str, Any], core: set[str]) -> None:
+def remember(host: "PluginHost", config_dir: Path, commands: Mapping[str, Any], core: set[str]) -> None:
     """Record the owner of each plugin command after a full load (only into an existing config dir)."""
     from ..atomic import atomic_write
 

@@ -18,11 +18,10 @@ def plugins_cmd(rctx: RoostContext) -> None:
              "provides": {k: sorted(v) for k, v in i.provides.items()}, "status": i.status, "error": i.error}
             for i in infos]
     lines = []
-    for row in rows:
-        provided = "; ".join(f"{k}: {', '.join(v)}" for k, v in sorted(row["provides"].items()))
-        what = provided or ", ".join(row["kinds"])
-        dist = f"{row['dist']} {row['version']}" if row["dist"] else "-"
-        extra = f"  [{row['status']}: {row['error']}]" if row["error"] else (
-            f"  [{row['status']}]" if row["status"] != "loaded" else "")
-        lines.append(f"{row['name']:<22} {dist:<18} {what}{extra}")
+    for i in infos:
+        provided = "; ".join(f"{k}: {', '.join(sorted(v))}" for k, v in sorted(i.provides.items()))
+        what = provided or ", ".join(sorted(set(i.kinds)))
+        dist = f"{i.dist} {i.version}" if i.dist else "-"
+        extra = f"  [{i.status}: {i.error}]" if i.error else (f"  [{i.status}]" if i.status != "loaded" else "")
+        lines.append(f"{i.name:<22} {dist:<18} {what}{extra}")
     rctx.out.emit(rows, {"count": len(rows), "failures": len(rctx.host.failures)}, text="\n".join(lines))
