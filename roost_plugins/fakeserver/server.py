@@ -375,12 +375,12 @@ class FakeAnthropic:
         forced = behaviour.override_reply()
         if forced is not None:
             return forced
-        if not _is_refresh_request(form):
+        if refresh is None or not _is_refresh_request(form):
             return invalid_request_reply()
         if label is not None and behaviour.before_commit is not None:
             behaviour.before_commit(label)
         pair = self._commit(label, refresh, behaviour)
-        if pair is None:
+        if pair is None or label is None:  # a committed pair always has a chain, hence a label
             return invalid_grant_reply(behaviour.grant_error)
         if behaviour.drop_after_commit:
             return Reply.dropped()
@@ -492,7 +492,8 @@ class _Server(ThreadingHTTPServer):
     def server_bind(self) -> None:
         """Skip HTTPServer's ``getfqdn`` lookup: a reverse DNS query can take seconds."""
         socketserver.TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        host, self.server_port = self.server_address[:2]
+        self.server_name = str(host)  # getsockname(): always a str for AF_INET
 
     def handle_error(self, request, client_address) -> None:
         """Clients hanging up (or stop() cutting them off) are normal here."""
@@ -541,7 +542,7 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
     def _read_chunked(self) -> bytes:
-        parts = []
+        parts: list[bytes] = []
         while True:
             size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
             if size == 0:
