@@ -9,6 +9,7 @@ __version__ = "0.5.0"
 
 PROJECT_NAME = "roost"
 ENTRY_POINT_GROUP = "roost.plugins"
+COMMANDS_GROUP = "roost.commands"  # command name = the module of the command.* plugin that provides it
 
 __all__ = ["__version__", "hookimpl", "PROJECT_NAME", "ENTRY_POINT_GROUP"]
 

@@ -30,10 +30,11 @@ def main() -> None:
 
 def _fast_command(name: str):
     """The ``roost.fast`` function registered for ``name``, or None (the full CLI then)."""
-    from . import ENTRY_POINT_GROUP
+    from . import COMMANDS_GROUP, ENTRY_POINT_GROUP
     from .entrypoints import groups
 
-    found = groups((FAST_GROUP, ENTRY_POINT_GROUP), keep=True)[FAST_GROUP]
+    # One pass over the metadata serves this process: the plugin host and the command index reuse it.
+    found = groups((FAST_GROUP, ENTRY_POINT_GROUP, COMMANDS_GROUP), keep=True)[FAST_GROUP]
     for entry in found:
         if entry.name == name:
             try:
