@@ -84,7 +84,9 @@ def parse_statusline(doc: object, now: float) -> dict | None:
     windows = {}
     for name in (FIVE_HOUR, SEVEN_DAY):
         block = limits.get(name)
-        pct = number(block.get("used_percentage")) if isinstance(block, dict) else None
+        if not isinstance(block, dict):
+            continue
+        pct = number(block.get("used_percentage"))
         if pct is None:
             continue
         windows[name] = {"pct": round(max(0.0, pct), 2), "resets_at": epoch(block.get("resets_at")),

@@ -84,7 +84,8 @@ def merged(settings: dict[str, Any], roost: str) -> tuple[dict[str, Any], str | 
     else:
         new["statusLine"] = dict(fragment(roost)["statusLine"])
     hooks = dict(new["hooks"]) if isinstance(new.get("hooks"), dict) else {}
-    groups = list(hooks.get(HOOK_EVENT)) if isinstance(hooks.get(HOOK_EVENT), list) else []
+    event_groups = hooks.get(HOOK_EVENT)
+    groups = list(event_groups) if isinstance(event_groups, list) else []
     present = any(isinstance(g, dict) and any(isinstance(h, dict) and is_ours(h.get("command"), "hook")
                                               for h in g.get("hooks") or [] if isinstance(g.get("hooks"), list))
                   for g in groups)
@@ -130,8 +131,9 @@ def removed(settings: dict[str, Any]) -> dict[str, Any]:
 def wired(settings: dict[str, Any]) -> dict[str, bool]:
     """Whether roost's statusLine and StopFailure hook are in a settings document."""
     line = settings.get("statusLine")
-    hooks = settings.get("hooks") if isinstance(settings.get("hooks"), dict) else {}
-    groups = hooks.get(HOOK_EVENT) if isinstance(hooks.get(HOOK_EVENT), list) else []
+    hooks = settings.get("hooks")
+    groups = hooks.get(HOOK_EVENT) if isinstance(hooks, dict) else None
+    groups = groups if isinstance(groups, list) else []
     hook = any(isinstance(g, dict) and isinstance(g.get("hooks"), list)
                and any(isinstance(h, dict) and is_ours(h.get("command"), "hook") for h in g["hooks"])
                for g in groups)
