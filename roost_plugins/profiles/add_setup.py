@@ -125,7 +125,7 @@ def finish(rctx: "RoostContext", profile: "Profile", policy: "SharePolicy", *, k
         _restore(result, kept, directory)
     marks = {k: v for k, v in (("isolated", True if isolated_flag else None),
                                ("kind", "setup-token" if setup_token else None)) if v is not None}
-    _step(result, "could not record the profile's settings", lambda: marks and write_marker(directory, **marks))
+    _step(result, "could not record the profile's settings", lambda: write_marker(directory, **marks) if marks else None)
     if not setup_token:
         _step(result, "could not import the account identity", lambda: _identity(rctx, result, profile,
                                                                                  identity_from))

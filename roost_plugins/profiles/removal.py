@@ -138,9 +138,11 @@ def set_aside(dismantle: Dismantle, root: Path, name: str, now: float | None = N
     failure part-way loses nothing: the entries not yet moved stay where they were.
     """
     directory = dismantle.directory
-    kept_in = _new_kept_dir(root, name, time.time() if now is None else now) if dismantle.kept else None
-    for entry in dismantle.kept:
-        move_entry(directory / entry, kept_in / entry)
+    kept_in: Path | None = None
+    if dismantle.kept:
+        kept_in = _new_kept_dir(root, name, time.time() if now is None else now)
+        for entry in dismantle.kept:
+            move_entry(directory / entry, kept_in / entry)
     for entry in dismantle.unlinked + dismantle.deleted:
         try:
             delete_entry(directory / entry)

@@ -197,8 +197,8 @@ def _clear_destination(rctx: RoostContext, new: str, destination: Path) -> dict[
             target = os.readlink(destination)
             os.unlink(destination)
             return {"link_target": target, "kept": [], "kept_in": None}
-        kept_in = profile_removal.set_aside_path(destination, root, new, rctx.now())
-        return {"kept": [destination.name], "kept_in": str(kept_in), "link_target": None}
+        moved_to = profile_removal.set_aside_path(destination, root, new, rctx.now())
+        return {"kept": [destination.name], "kept_in": str(moved_to), "link_target": None}
     dismantle = profile_removal.plan(destination, _base(rctx))
     kept_in = profile_removal.set_aside(dismantle, root, new, rctx.now())
     return {"kept": sorted(dismantle.kept), "kept_in": str(kept_in) if kept_in else None,
