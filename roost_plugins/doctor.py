@@ -103,7 +103,7 @@ def doctor_cmd(rctx: RoostContext, skip_network: bool) -> int:
     data = [r.to_dict() for r in results]
     meta: dict[str, Any] = {"count": len(results), **tally, "skip_network": skip_network}
     failed = [r.name for r in results if r.level == "fail"]
-    summary = (f"{tally['ok']} ok, {tally['warn']} warn, {tally['fail']} fail, {tally['skip']} skipped")
+    summary: str | None = (f"{tally['ok']} ok, {tally['warn']} warn, {tally['fail']} fail, {tally['skip']} skipped")
     drawn = not rctx.out.json_mode and render(rctx, "doctor", data, meta)
     if not rctx.out.json_mode and not drawn:
         rctx.out.say(_plain(results))

@@ -289,12 +289,7 @@ def update_cmd(rctx: RoostContext, apply_: bool, no_pull: bool, no_fetch: bool) 
         raise ValidationError("--no-pull only makes sense with --apply")
     install = detect_install()
     if install.kind != "git":
-        advice = package_advice(install)
-        summary, available = _summary(install, None)
-        rctx.out.emit({"version": __version__, "install": asdict(install), "git": None, "advice": advice,
-                       "applied": None}, {"update_available": available}, text=summary)
-        if not rctx.out.json_mode:  # --json carries it in data.advice: said once either way
-            rctx.out.say(("nothing to apply: " if apply_ else "") + advice)
+        _report_package(rctx, install, apply_)
         return
     state = git_state(install.dir or ".", fetch=not no_fetch and not (apply_ and not no_pull))
     if state.fetch_error:
@@ -313,6 +308,16 @@ def update_cmd(rctx: RoostContext, apply_: bool, no_pull: bool, no_fetch: bool) 
                    "applied": applied}, {"update_available": available}, text=summary)
     if advice and not rctx.out.json_mode:
         rctx.out.say(advice)
+
+
+def _report_package(rctx: RoostContext, install: Install, apply_: bool) -> None:
+    """A non-git install: roost cannot update it, the advice says how to."""
+    advice = package_advice(install)
+    summary, available = _summary(install, None)
+    rctx.out.emit({"version": __version__, "install": asdict(install), "git": None, "advice": advice,
+                   "applied": None}, {"update_available": available}, text=summary)
+    if not rctx.out.json_mode:  # --json carries it in data.advice: said once either way
+        rctx.out.say(("nothing to apply: " if apply_ else "") + advice)
 
 
 @hookimpl

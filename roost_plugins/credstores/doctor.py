@@ -61,7 +61,7 @@ class CredentialStoreCheck:
         report["orphan_locks"] = orphans
         live = report.get("live")
         where = {"keychain": f"keychain item {report.get('keychain_item')!r}",
-                 "file": str(profile.credentials_path)}.get(live, live)
+                 "file": str(profile.credentials_path)}.get(live, live) if isinstance(live, str) else live
         problems = []
         if report.get("keychain") == "unavailable":
             problems.append(f"the keychain is unavailable ({report.get('reason')}): roost will not refresh "

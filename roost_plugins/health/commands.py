@@ -207,7 +207,8 @@ def show_data(ctx: RoostContext, record: HealthRecord) -> dict[str, Any]:
     from roost_core.api import read_local
 
     entry = health_entries(ctx).get(record.name) or {}
-    usage = entry.get("usage") if isinstance(entry.get("usage"), dict) else {}
+    usage = entry.get("usage")
+    usage = usage if isinstance(usage, dict) else {}
     local = read_local(ctx, ctx.profile(record.name))
     creds = local.creds
     checked = entry.get("checked_at")
@@ -276,7 +277,7 @@ def invalidate_cmd(rctx: RoostContext, name: str | None, all_: bool) -> None:
         raise ValidationError("give a profile NAME or --all")
     from roost_core.api import passive_forget as forget
 
-    if all_:
+    if not name:  # hence --all (the check above)
         dropped = drop_all_health(rctx)
         forget(rctx, *(p.name for p in rctx.profiles()), *dropped)
     else:
@@ -284,7 +285,7 @@ def invalidate_cmd(rctx: RoostContext, name: str | None, all_: bool) -> None:
         dropped = [name] if name in health_entries(rctx) else []
         drop_health(rctx, name)
         forget(rctx, name)  # passive readings too: the next status or pick probes
-    names = dropped if all_ else [name]
+    names = [name] if name else dropped
     rctx.out.emit({"invalidated": names, "had_entry": dropped}, {"count": len(names)}, text="\n".join(names))
     if not rctx.out.json_mode:
         rctx.out.say(f"Dropped cached health for {', '.join(map(repr, names)) or 'no profile'}.")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from array import array
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence, TypeGuard
 
 from roost_core.api import hookimpl
 
@@ -41,7 +41,7 @@ def _in_window(records: Iterable[dict[str, Any]], since: float | None,
         yield name, t, item
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
