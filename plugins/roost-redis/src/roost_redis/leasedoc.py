@@ -55,7 +55,8 @@ class LeaseIndex:
         result = fn(work)
         new = work if result is None else result
         old_leases = old.get("leases", {})
-        new_leases = new.get("leases") if isinstance(new.get("leases"), dict) else {}
+        new_leases = new.get("leases")
+        new_leases = new_leases if isinstance(new_leases, dict) else {}
         now = self._now()
         for lease_id, entry in new_leases.items():
             if old_leases.get(lease_id) == entry:

@@ -126,7 +126,7 @@ def store_status(backend: "StoreOps") -> dict[str, Any]:
 
 def replication_status(backend: "StoreOps") -> dict[str, Any]:
     """Replicas of the primary and their lag, what a rotation waits for, the Sentinels' view."""
-    info = backend.conn.info("replication", "reading replication info")
+    info = backend.conn.info("replication", "reading replication info") or {}  # {}: INFO not granted
     offset = int(info.get("master_repl_offset", 0)) if info else 0
     replicas = []
     for index in range(int(info.get("connected_slaves", 0)) if info else 0):
