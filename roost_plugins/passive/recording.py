@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable
 
 from .doc import DOC as passive_doc_name
+from .doc import repeats as passive_doc_repeats
 from .doc import with_reading as passive_doc_with_reading
 
 if TYPE_CHECKING:
@@ -116,6 +117,7 @@ class StreamTap:
         self.tail = b""
         self.pending = False
         self.recorded = 0
+        self.repeated = 0  # readings not written: the stored ones said the same (doc.repeats)
         self.unwritten: list[dict[str, Any]] = []
         self.flushed_at = float("-inf")
         self._mutex = threading.Lock()
@@ -211,7 +213,7 @@ class StreamTap:
         self.flush()
 
     def flush(self) -> None:
-        """Record what arrived since the last write."""
+        """Record what arrived since the last write, but for readings the stored ones already say."""
         import os
         import time
 
@@ -225,11 +227,27 @@ class StreamTap:
         except OSError:
             mtime = None
         try:
-            record(self.ctx, self.name, readings, mtime)
+            news = self._news(readings, mtime)
+            if news:
+                record(self.ctx, self.name, news, mtime)
             with self._mutex:
-                self.recorded += len(readings)
+                self.recorded += len(news)
+                self.repeated += len(readings) - len(news)
         except Exception as exc:  # passive health must never disturb the child's output
             debug_note(self.ctx, f"stream: could not record a reading for {self.name!r}: {exc}")
+
+    def _news(self, readings: list[dict[str, Any]], mtime: int | None) -> list[dict[str, Any]]:
+        """The readings not repeating the stored ones: the status line's rule (doc.repeats: the same
+        health, reason and figures less than REPEAT_S after the stored reading is not written again),
+        so a stream's steady events cost no write. Read without the lock: a write it saves can only
+        be of figures the document held a moment ago."""
+        doc = self.ctx.state.read_doc(passive_doc_name)
+        news = []
+        for reading in readings:
+            if not passive_doc_repeats(doc, self.name, reading, mtime):
+                doc = passive_doc_with_reading(doc, self.name, reading, mtime)
+                news.append(reading)
+        return news
 
 
 def stream_tap(ctx: "RoostContext", profile: Any) -> StreamTap | None:
