@@ -178,6 +178,7 @@ class ChildRun:
 PUMP_CHUNK = 1 << 20
 PUMP_DRAIN_S = 5.0
 F_SETPIPE_SZ = 1031  # Linux: a 1 MiB pipe lets the pump move big chunks
+F_GETPIPE_SZ = 1032
 
 
 def _start_pump(proc: subprocess.Popen, tap: Callable[[bytes], None]) -> "threading.Thread":
@@ -187,15 +188,23 @@ def _start_pump(proc: subprocess.Popen, tap: Callable[[bytes], None]) -> "thread
     src = os.dup(proc.stdout.fileno())  # the pump owns this descriptor; Popen's file object goes now
     proc.stdout.close()
     proc.stdout = None
+    dst = _stdout_fd()
+    big_pipe(src)
+    big_pipe(dst)  # roost's stdout, when a pipe: the reader drains a chunk while the tap scans the next
+    thread = threading.Thread(target=pump, args=(src, dst, tap), name="roost-stdout-pump", daemon=True)
+    thread.start()
+    return thread
+
+
+def big_pipe(fd: int) -> None:
+    """Linux: a pipe's buffer raised to PUMP_CHUNK (never lowered), so the pump moves 1 MiB at a time."""
     try:
         import fcntl
 
-        fcntl.fcntl(src, F_SETPIPE_SZ, PUMP_CHUNK)
-    except (ImportError, OSError):
+        if fcntl.fcntl(fd, F_GETPIPE_SZ) < PUMP_CHUNK:
+            fcntl.fcntl(fd, F_SETPIPE_SZ, PUMP_CHUNK)
+    except (ImportError, OSError):  # not Linux, not a pipe, over the user's pipe quota (EPERM): as it is
         pass
-    thread = threading.Thread(target=pump, args=(src, _stdout_fd(), tap), name="roost-stdout-pump", daemon=True)
-    thread.start()
-    return thread
 
 
 def _stdout_fd() -> int:

@@ -14,7 +14,9 @@ import os
 import random
 import threading
 
-from roost_plugins.dispatch.childproc import pump
+import pytest
+
+from roost_plugins.dispatch.childproc import PUMP_CHUNK, big_pipe, pump
 from roost_plugins.fakeserver.passive_docs import rate_limit_event, stream_json
 from roost_plugins.passive.recording import StreamTap
 from roost_plugins.passive.stream import StreamSource
@@ -201,3 +203,22 @@ def test_a_tap_that_raises_is_dropped_and_the_copy_goes_on():
 
     assert pumped(payload, broken, pieces=[1000] * 10_000) == payload
     assert len(calls) == 2  # never called again, not even for the end of the stream
+
+
+def test_exec_raises_its_pipes_to_a_chunk_and_leaves_anything_else_alone(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    get_size = 1032  # F_GETPIPE_SZ (Linux)
+    read_end, write_end = os.pipe()
+    try:
+        try:
+            small = fcntl.fcntl(write_end, get_size)
+        except OSError:
+            pytest.skip("no pipe sizes on this system")
+        big_pipe(write_end)  # roost's stdout when it is a pipe: the reader's side of it grows too
+        assert fcntl.fcntl(read_end, get_size) == max(small, PUMP_CHUNK)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    with open(tmp_path / "out", "wb") as regular:
+        big_pipe(regular.fileno())  # a file: nothing to do, no error
+    big_pipe(9999)  # not open: no error
