@@ -50,7 +50,8 @@ GOAL_PCT = 5.0
 CHILD = "import sys, shutil\nwith open(sys.argv[1], 'rb') as f:\n    shutil.copyfileobj(f, sys.stdout.buffer, 1 << 20)\n"
 
 
-def make_stream(path: Path, megabytes: int) -> int:
+def make_stream(path: Path, megabytes: int, *, new_figures: bool = False) -> int:
+    """Write the stream; its events all say the same (a steady session) unless ``new_figures``."""
     from roost_plugins.fakeserver.passive_docs import rate_limit_event
 
     text = {"type": "assistant", "message": {"role": "assistant", "content": [
@@ -58,14 +59,19 @@ def make_stream(path: Path, megabytes: int) -> int:
     tool = {"type": "user", "message": {"role": "user", "content": [
         {"type": "tool_result", "tool_use_id": "toolu_01", "content": "line of output\n" * 200}]}}
     block = (json.dumps(text) + "\n" + json.dumps(tool) + "\n").encode()
-    event = (json.dumps(rate_limit_event("allowed_warning", "five_hour", 0.91)) + "\n").encode()
+    now = time.time()
+
+    def event(n: int) -> bytes:
+        utilization = 0.5 + n / 100 if new_figures else 0.91
+        return (json.dumps(rate_limit_event("allowed_warning", "five_hour", utilization, now=now)) + "\n").encode()
+
     target = megabytes * 1024 * 1024
     written = events = 0
     with open(path, "wb") as out:
         while written < target:
             if written // (10 * 1024 * 1024) >= events:
-                out.write(event)
-                written += len(event)
+                out.write(event(events))
+                written += len(event(events))
                 events += 1
             out.write(block)
             written += len(block)
@@ -77,19 +83,23 @@ def drain(fd: int) -> None:
         pass
 
 
-def in_process(path: Path, ctx, how: str) -> tuple[float, float, int]:
-    """(wall s, CPU s of this process, readings recorded) of one pass: ``cat stream`` -> pump -> ``cat``.
+def in_process(path: Path, ctx, how: str) -> tuple[float, float, tuple[int, int]]:
+    """(wall s, CPU s of this process, (readings written, repeats not written)) of one pass:
+    ``cat stream`` -> pump -> ``cat``, both pipes sized as exec sizes them.
 
     ``how``: ``none`` (the pump, no tap), ``tap``, ``scan`` (the tap, its
     recording off), ``splice`` and ``tee`` (stream_pumps). The tap is built
-    before the clock starts, as exec builds it before the child starts.
+    before the clock starts, as exec builds it before the child starts, and
+    the previous pass's stream reading is forgotten, so each pass writes as a
+    first exec would.
     """
     from roost_core.records import Profile
-    from roost_plugins.dispatch.childproc import pump
+    from roost_plugins.dispatch.childproc import big_pipe, pump
     from roost_plugins.passive.recording import stream_tap
 
     tap = None
     if how in ("tap", "scan", "tee"):
+        forget_stream_readings(ctx)
         tap = stream_tap(ctx, Profile("work", Path(ctx.env["CLAUDE_LB_PROFILES_DIR"]) / "work"))
     if how == "scan":
         tap._kick = tap.close = lambda: None  # readings are parsed, never written
@@ -100,7 +110,8 @@ def in_process(path: Path, ctx, how: str) -> tuple[float, float, int]:
     assert producer.stdout is not None and consumer.stdin is not None
     src, dst = os.dup(producer.stdout.fileno()), consumer.stdin.fileno()
     producer.stdout.close()
-    _big_pipe(src)  # as exec does (childproc._start_pump): 1 MiB reads when the producer is fast
+    big_pipe(src)  # as exec does (childproc._start_pump): 1 MiB pipes on both sides
+    big_pipe(dst)
     if how == "splice":
         stream_pumps.splice_pump(src, dst)
     elif how == "tee":
@@ -110,23 +121,24 @@ def in_process(path: Path, ctx, how: str) -> tuple[float, float, int]:
     consumer.stdin.close()
     producer.wait()
     consumer.wait()
-    return time.perf_counter() - start, _cpu_s() - cpu, (tap.recorded if tap else 0)
+    return time.perf_counter() - start, _cpu_s() - cpu, (tap.recorded, tap.repeated) if tap else (0, 0)
+
+
+def forget_stream_readings(ctx) -> None:
+    """Drop the stored ``stream`` reading (the status line's, which exec's pick stands on, stays)."""
+    from roost_plugins.passive.doc import DOC
+
+    def edit(doc: dict) -> dict:
+        for readings in (doc.get("profiles") or {}).values():
+            readings.pop("stream", None)
+        return doc
+
+    ctx.state.update_doc(DOC, edit)
 
 
 def _cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def _big_pipe(fd: int) -> None:
-    from roost_plugins.dispatch.childproc import F_SETPIPE_SZ, PUMP_CHUNK
-
-    try:
-        import fcntl
-
-        fcntl.fcntl(fd, F_SETPIPE_SZ, PUMP_CHUNK)
-    except (ImportError, OSError):
-        pass
 
 
 def end_to_end(argv: list[str], env: dict[str, str]) -> float:
@@ -159,8 +171,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         env = world(tmp_path)
-        stream = tmp_path / "stream.jsonl"
+        stream, stream_new = tmp_path / "stream.jsonl", tmp_path / "stream-new-figures.jsonl"
         events = make_stream(stream, args.mb)
+        make_stream(stream_new, args.mb, new_figures=True)
         child = tmp_path / "child.py"
         child.write_text(CHILD)
         # A fresh passive reading: exec's pick stands on it, so no probe runs in the timings.
@@ -170,18 +183,24 @@ def main() -> None:
         run_child = [sys.executable, str(child), str(stream)]
         pumps = ["none", "tap", "scan"] + (["splice", "tee"] if stream_pumps.available() else [])
         cases = {PUMP_CASES[how]: (lambda how=how: in_process(stream, ctx, how)) for how in pumps}
+        cases["pump + tap, every event new"] = lambda: in_process(stream_new, ctx, "tap")
+
+        def exec_tapped() -> tuple[float, None, tuple[int, int]]:
+            forget_stream_readings(ctx)
+            return end_to_end([roost, "exec", "--no-lease", "--", *run_child, "--output-format", "stream-json"],
+                              env), None, (0, 0)
+
         cases.update({
-            "child alone": lambda: (end_to_end(run_child, env), None, 0),
+            "child alone": lambda: (end_to_end(run_child, env), None, (0, 0)),
             "exec (json: inherited)": lambda: (end_to_end([roost, "exec", "--no-lease", "--", *run_child,
-                                                           "--output-format", "json"], env), None, 0),
-            "exec (stream-json: tap)": lambda: (end_to_end([roost, "exec", "--no-lease", "--", *run_child,
-                                                            "--output-format", "stream-json"], env), None, 0),
+                                                           "--output-format", "json"], env), None, (0, 0)),
+            "exec (stream-json: tap)": exec_tapped,
         })
         for case in cases.values():
             case()  # warm caches
         wall: dict[str, list[float]] = {name: [] for name in cases}
         cpu: dict[str, list[float]] = {name: [] for name in cases}
-        recorded: dict[str, int] = {}
+        recorded: dict[str, tuple[int, int]] = {}
         for _ in range(args.runs):
             for name, case in cases.items():
                 seconds, cpu_s, recorded[name] = case()
@@ -196,7 +215,7 @@ PUMP_CASES = {"none": "pump, no tap", "tap": "pump + tap", "scan": "pump + tap, 
 
 
 def report(args: argparse.Namespace, events: int, wall: dict[str, list[float]], cpu: dict[str, list[float]],
-           recorded: dict[str, int]) -> None:
+           recorded: dict[str, tuple[int, int]]) -> None:
     med = {name: statistics.median(v) for name, v in wall.items()}
 
     def pct(a: str, b: str) -> float | None:
@@ -205,14 +224,17 @@ def report(args: argparse.Namespace, events: int, wall: dict[str, list[float]], 
     overheads = {
         "tap_vs_pump": pct("pump + tap", "pump, no tap"),  # the goal
         "scan_only_vs_pump": pct("pump + tap, no recording", "pump, no tap"),
+        "tap_new_figures_vs_pump": pct("pump + tap, every event new", "pump, no tap"),
         "tee_tap_vs_splice": pct("tee+splice + tap thread", "splice, no tap (kernel)"),
         "tee_tap_vs_pump": pct("tee+splice + tap thread", "pump, no tap"),
         "exec_tap_vs_inherited": pct("exec (stream-json: tap)", "exec (json: inherited)"),
     }
-    recorded_per_pass = recorded["pump + tap"]
+    written, repeats = recorded["pump + tap"]
+    written_new, repeats_new = recorded["pump + tap, every event new"]
     if args.json:
         print(json.dumps({"mb": args.mb, "runs": args.runs, "rate_limit_events": events,
-                          "recorded_per_pass": recorded_per_pass,
+                          "recorded_per_pass": written, "repeats_not_written_per_pass": repeats,
+                          "recorded_per_pass_every_event_new": written_new,
                           "median_s": {k: round(v, 4) for k, v in med.items()},
                           "min_s": {k: round(min(v), 4) for k, v in wall.items()},
                           "max_s": {k: round(max(v), 4) for k, v in wall.items()},
@@ -224,7 +246,7 @@ def report(args: argparse.Namespace, events: int, wall: dict[str, list[float]], 
     print(f"{args.mb} MB of stream-json, {events} rate_limit_event lines, {args.runs} interleaved runs, "
           "medians (min-max), CPU of this process")
     for name, values in wall.items():
-        line = (f"  {name:<26} {med[name] * 1000:8.1f} ms ({min(values) * 1000:6.1f}-{max(values) * 1000:6.1f})"
+        line = (f"  {name:<28} {med[name] * 1000:8.1f} ms ({min(values) * 1000:6.1f}-{max(values) * 1000:6.1f})"
                 f"  {args.mb / med[name]:7.1f} MB/s")
         if cpu[name]:
             line += f"  cpu {statistics.median(cpu[name]) * 1000:6.1f} ms"
@@ -233,11 +255,13 @@ def report(args: argparse.Namespace, events: int, wall: dict[str, list[float]], 
     verdict = "met" if goal is not None and goal < GOAL_PCT else "MISSED"
     print(f"  tap overhead vs the plain pass-through (pump): {goal:+.2f} %  (goal < {GOAL_PCT:g} %: {verdict})")
     print(f"  of which the scan alone (no recording):        {overheads['scan_only_vs_pump']:+.2f} %")
+    print(f"  the tap when every event has new figures:      {overheads['tap_new_figures_vs_pump']:+.2f} %")
     if overheads["tee_tap_vs_splice"] is not None:
         print(f"  tee+splice with the tap vs the kernel pass-through: {overheads['tee_tap_vs_splice']:+.2f} %"
               f" (vs the pump, no tap: {overheads['tee_tap_vs_pump']:+.2f} %)")
     print(f"  exec with the tap vs exec with inherited stdout: {overheads['exec_tap_vs_inherited']:+.2f} %")
-    print(f"  readings recorded per pass: {recorded_per_pass}")
+    print(f"  readings per pass: {written} written, {repeats} repeats not written (every event new: "
+          f"{written_new} written, {repeats_new} not)")
 
 if __name__ == "__main__":
     main()
