@@ -18,7 +18,7 @@ import pytest
 
 from roost_plugins.dispatch.childproc import PUMP_CHUNK, big_pipe, pump
 from roost_plugins.fakeserver.passive_docs import rate_limit_event, stream_json
-from roost_plugins.passive.recording import StreamTap
+from roost_plugins.passive.recording import StreamTap, substring_finder
 from roost_plugins.passive.stream import StreamSource
 
 NEEDLE = b'"rate_limit_event"'
@@ -111,8 +111,14 @@ def test_the_tap_sees_every_byte_in_order_then_the_end():
     assert b"".join(got) == payload and got[-1] == b"" and b"" not in got[:-1]
 
 
-def test_chunk_edges_anywhere_cut_no_event_and_invent_none():
-    """Markers cut by the chunk edge, a marker twice on a line, an unquoted one, a last line without a newline."""
+def bytes_find(haystack: bytes, needle: bytes, start: int = 0) -> int:
+    return haystack.find(needle, start)
+
+
+@pytest.mark.parametrize("search", ["memmem", "bytes.find"])
+def test_chunk_edges_anywhere_cut_no_event_and_invent_none(search):
+    """Markers cut by the chunk edge, a marker twice on a line, an unquoted one, a last line without a newline;
+    with libc's memmem and with the search used where there is none."""
     rng = random.Random(3)
     for trial in range(400):
         lines = []
@@ -128,12 +134,24 @@ def test_chunk_edges_anywhere_cut_no_event_and_invent_none():
                 lines.append(bytes(rng.choice(b'ab"{}_ \\') for _ in range(rng.randint(0, 60))))
         data = b"\n".join(lines) + (b"\n" if rng.random() < 0.5 else b"")
         tap, at = Recorder(), 0
+        if search == "bytes.find":
+            tap._find = bytes_find
         while at < len(data):
             step = rng.choice([1, 2, 5, 17, 18, 19, 40, 1000])
             tap(data[at:at + step])
             at += step
         tap(b"")
         assert tap.lines == [line for line in data.split(b"\n") if NEEDLE in line], trial
+
+
+def test_the_memmem_search_answers_as_bytes_find():
+    find = substring_finder()
+    rng = random.Random(5)
+    for _ in range(2000):
+        haystack = bytes(rng.choice(b'ab"_') for _ in range(rng.randint(0, 80)))
+        needle = bytes(rng.choice(b'ab"_') for _ in range(rng.randint(1, 4)))
+        start = rng.randint(0, 90)
+        assert find(haystack, needle, start) == haystack.find(needle, start), (haystack, needle, start)
 
 
 def test_a_last_event_line_without_a_newline_is_read_at_the_end():
