@@ -191,7 +191,10 @@ def _start_pump(proc: subprocess.Popen, tap: Callable[[bytes], None]) -> "thread
     dst = _stdout_fd()
     big_pipe(src)
     big_pipe(dst)  # roost's stdout, when a pipe: the reader drains a chunk while the tap scans the next
-    thread = threading.Thread(target=pump, args=(src, dst, tap), name="roost-stdout-pump", daemon=True)
+    from .teepump import pass_through  # Linux: tee+splice, the tap on a thread of its own; else pump()
+
+    thread = threading.Thread(target=pass_through, args=(src, dst, tap, pump), name="roost-stdout-pump",
+                              daemon=True)
     thread.start()
     return thread
 

@@ -1,9 +1,14 @@
-"""roost exec's stdout pump with the stream-json tap: every byte through in order, every rate_limit_event once.
+"""roost exec's stdout pass-through with the stream-json tap: every byte in order, every rate_limit_event once.
 
-The pump (dispatch/childproc.py) copies the child's pipe to roost's stdout and
-hands each chunk to the passive StreamTap; these run it between real pipes
-(and a regular file), with chunk edges wherever the kernel puts them, and the
-tap alone with chunk edges chosen to cut the marker and the lines apart.
+exec copies the child's pipe to roost's stdout and hands each chunk to the
+passive StreamTap: on Linux through tee+splice with the tap on a scanner
+thread (dispatch/teepump.py), else, or where the kernel refuses, through the
+read/write loop (childproc.pump). Each test that moves bytes runs every way:
+the read/write loop, tee+splice, tee+splice whose first splice the kernel
+refuses (the rest by read/write, the tee'd bytes not scanned twice), and a
+system without tee. Between real pipes (and regular files), with chunk edges
+wherever the kernel puts them; the tap alone with chunk edges chosen to cut
+the marker and the lines apart.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import threading
 
 import pytest
 
+from roost_plugins.dispatch import teepump
 from roost_plugins.dispatch.childproc import PUMP_CHUNK, big_pipe, pump
 from roost_plugins.fakeserver.passive_docs import rate_limit_event, stream_json
 from roost_plugins.passive.recording import StreamTap, substring_finder
@@ -45,7 +51,42 @@ class Recorder(StreamTap):
         self.ended += 1
 
 
-def pumped(payload: bytes, tap, *, pieces: list[int] | None = None) -> bytes:
+WAYS = ["read/write", "tee+splice", "splice refused", "no tee"]
+
+
+def kernel_pass_through() -> bool:
+    read_end, write_end = os.pipe()
+    try:
+        return teepump.usable(read_end, write_end)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+@pytest.fixture(params=WAYS)
+def move(request, monkeypatch):
+    """``move(src, dst, tap)`` as exec runs it, one way per parameter."""
+    way = request.param
+    if way == "read/write":
+        return pump
+    if way != "no tee" and not kernel_pass_through():
+        pytest.skip("no tee(2)/splice(2) on this system")
+    if way == "splice refused":
+        real, calls = os.splice, []
+
+        def refuse_first(*args, **kwargs):
+            calls.append(args)
+            if len(calls) == 1:
+                raise OSError(errno.EINVAL, "refused")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(teepump.os, "splice", refuse_first)
+    if way == "no tee":
+        monkeypatch.setattr(teepump, "_tee", lambda: None)
+    return lambda src, dst, tap: teepump.pass_through(src, dst, tap, pump)
+
+
+def pumped(move, payload: bytes, tap, *, pieces: list[int] | None = None) -> bytes:
     """``payload`` written into a pipe (in ``pieces`` sizes), pumped into a second pipe; what came out."""
     src_r, src_w = os.pipe()
     dst_r, dst_w = os.pipe()
@@ -69,7 +110,7 @@ def pumped(payload: bytes, tap, *, pieces: list[int] | None = None) -> bytes:
     threads = [threading.Thread(target=produce), threading.Thread(target=consume)]
     for thread in threads:
         thread.start()
-    pump(src_r, dst_w, tap)
+    move(src_r, dst_w, tap)
     os.close(dst_w)
     for thread in threads:
         thread.join()
@@ -87,27 +128,27 @@ def session(events: int, rng: random.Random, filler_lines: int = 4000) -> tuple[
     return ("\n".join(lines) + "\n").encode(), events
 
 
-def test_a_large_random_stream_comes_out_byte_for_byte():
+def test_a_large_random_stream_comes_out_byte_for_byte(move):
     payload = random.Random(1).randbytes(6 * 1024 * 1024 + 13)
     tap = Recorder()
-    assert pumped(payload, tap, pieces=[1, 4095, 65536, 100_000] * 40) == payload
+    assert pumped(move, payload, tap, pieces=[1, 4095, 65536, 100_000] * 40) == payload
     assert tap.seen == [] and tap.ended == 1
 
 
-def test_every_rate_limit_event_of_a_long_stream_is_read_once():
+def test_every_rate_limit_event_of_a_long_stream_is_read_once(move):
     rng = random.Random(2)
     payload, events = session(25, rng)
     sizes = [rng.choice([1, 17, 18, 19, 4096, 65535, 300_000]) for _ in range(2000)]
     tap = Recorder()
-    assert pumped(payload, tap, pieces=sizes) == payload
+    assert pumped(move, payload, tap, pieces=sizes) == payload
     assert len(tap.seen) == events
     assert {r["health"] for r in tap.seen} == {"ok"}
 
 
-def test_the_tap_sees_every_byte_in_order_then_the_end():
+def test_the_tap_sees_every_byte_in_order_then_the_end(move):
     payload = stream_json(rate_limit_event()) * 3000
     got: list[bytes] = []
-    assert pumped(payload, got.append, pieces=[777] * 10_000) == payload
+    assert pumped(move, payload, got.append, pieces=[777] * 10_000) == payload
     assert b"".join(got) == payload and got[-1] == b"" and b"" not in got[:-1]
 
 
@@ -154,14 +195,14 @@ def test_the_memmem_search_answers_as_bytes_find():
         assert find(haystack, needle, start) == haystack.find(needle, start), (haystack, needle, start)
 
 
-def test_a_last_event_line_without_a_newline_is_read_at_the_end():
+def test_a_last_event_line_without_a_newline_is_read_at_the_end(move):
     payload = stream_json() + json.dumps(rate_limit_event("rejected", "seven_day", 1.0)).encode()
     tap = Recorder()
-    assert pumped(payload, tap, pieces=[5] * 10_000) == payload
+    assert pumped(move, payload, tap, pieces=[5] * 10_000) == payload
     assert [r["health"] for r in tap.seen] == ["weekly_limit"]
 
 
-def test_a_reader_that_goes_away_ends_the_copy_and_the_child_gets_its_broken_pipe():
+def test_a_reader_that_goes_away_ends_the_copy_and_the_child_gets_its_broken_pipe(move):
     src_r, src_w = os.pipe()
     dst_r, dst_w = os.pipe()
     os.close(dst_r)  # `roost exec ... | head -c0`: nobody reads roost's stdout
@@ -179,7 +220,7 @@ def test_a_reader_that_goes_away_ends_the_copy_and_the_child_gets_its_broken_pip
     writer = threading.Thread(target=child)
     writer.start()
     tap = Recorder()
-    pump(src_r, dst_w, tap)  # returns, no exception
+    move(src_r, dst_w, tap)  # returns, no exception
     writer.join(10)
     os.close(dst_w)
     assert not writer.is_alive() and seen["errno"] == errno.EPIPE
@@ -192,7 +233,7 @@ def test_a_reader_that_goes_away_ends_the_copy_and_the_child_gets_its_broken_pip
         raise AssertionError("the pump left the child's pipe open")
 
 
-def test_roost_stdout_a_regular_file_or_one_opened_for_append(tmp_path):
+def test_roost_stdout_a_regular_file_or_one_opened_for_append(move, tmp_path):
     payload, events = session(5, random.Random(4), filler_lines=1500)
     for flags in (os.O_WRONLY | os.O_CREAT | os.O_TRUNC, os.O_WRONLY | os.O_CREAT | os.O_APPEND):
         target = tmp_path / f"out-{flags}.jsonl"
@@ -203,14 +244,14 @@ def test_roost_stdout_a_regular_file_or_one_opened_for_append(tmp_path):
         writer = threading.Thread(target=lambda fd=src_w: (os.write(fd, payload), os.close(fd)))
         writer.start()
         tap = Recorder()
-        pump(src_r, dst, tap)
+        move(src_r, dst, tap)
         writer.join()
         os.close(dst)
         expected = (b"before\n" if flags & os.O_APPEND else b"") + payload
         assert target.read_bytes() == expected and len(tap.seen) == events
 
 
-def test_a_tap_that_raises_is_dropped_and_the_copy_goes_on():
+def test_a_tap_that_raises_is_dropped_and_the_copy_goes_on(move):
     payload = stream_json(rate_limit_event()) * 5000
     calls: list[int] = []
 
@@ -219,7 +260,7 @@ def test_a_tap_that_raises_is_dropped_and_the_copy_goes_on():
         if len(calls) == 2:
             raise ValueError("a plugin's bug")
 
-    assert pumped(payload, broken, pieces=[1000] * 10_000) == payload
+    assert pumped(move, payload, broken, pieces=[1000] * 10_000) == payload
     assert len(calls) == 2  # never called again, not even for the end of the stream
 
 
@@ -240,3 +281,54 @@ def test_exec_raises_its_pipes_to_a_chunk_and_leaves_anything_else_alone(tmp_pat
     with open(tmp_path / "out", "wb") as regular:
         big_pipe(regular.fileno())  # a file: nothing to do, no error
     big_pipe(9999)  # not open: no error
+
+
+def test_tee_and_splice_carry_a_pipe_to_a_pipe_a_socket_or_a_plain_file_only(tmp_path, monkeypatch):
+    import socket
+
+    if not kernel_pass_through():
+        pytest.skip("no tee(2)/splice(2) on this system")
+    src_r, src_w = os.pipe()
+    left, right = socket.socketpair()
+    plain = os.open(tmp_path / "plain", os.O_WRONLY | os.O_CREAT, 0o600)
+    append = os.open(tmp_path / "append", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        assert teepump.usable(src_r, left.fileno()) and teepump.usable(src_r, plain)
+        assert not teepump.usable(src_r, append)  # splice refuses O_APPEND
+        assert not teepump.usable(plain, src_w)  # the child's side must be a pipe
+        ways = []
+        monkeypatch.setattr(teepump, "_tee_pump", lambda *args: ways.append("tee"))
+        teepump.pass_through(src_r, left.fileno(), print, lambda *args: ways.append("read/write"))
+        teepump.pass_through(src_r, append, print, lambda *args: ways.append("read/write"))
+        assert ways == ["tee", "read/write"]
+    finally:
+        for fd in (src_r, src_w, plain, append):
+            os.close(fd)
+        left.close()
+        right.close()
+
+
+def test_a_socket_as_roost_stdout_gets_every_byte(move):
+    import socket
+
+    payload, events = session(8, random.Random(6), filler_lines=2000)
+    left, right = socket.socketpair()
+    src_r, src_w = os.pipe()
+    out = bytearray()
+
+    def consume():
+        while chunk := right.recv(1 << 16):
+            out.extend(chunk)
+
+    reader = threading.Thread(target=consume)
+    writer = threading.Thread(target=lambda: (os.write(src_w, payload), os.close(src_w)))
+    reader.start()
+    writer.start()
+    tap = Recorder()
+    move(src_r, left.fileno(), tap)
+    writer.join()
+    left.shutdown(socket.SHUT_WR)
+    reader.join()
+    left.close()
+    right.close()
+    assert bytes(out) == payload and len(tap.seen) == events
