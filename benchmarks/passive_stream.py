@@ -11,8 +11,9 @@ pass-through of the same bytes. Timed in the same run, interleaved, medians:
   read/write loop) between ``cat stream`` and ``cat > /dev/null`` (two
   processes, as under exec), tap off (on Linux the bare splice: the plain
   pass-through the goal is measured against) vs on; the tap with its
-  recording switched off (the scan alone); the tap on a stream whose every
-  event has new figures (each one written, none a repeat);
+  recording switched off (the scan alone); a tap that does nothing (the
+  floor of any tap: the bytes copied into Python); the tap on a stream whose
+  every event has new figures (each one written, none a repeat);
 * for reference, the read/write loop (childproc.pump) without and with the
   tap: the design exec used before (and uses where tee/splice is missing);
 * end to end: the real ``roost exec --no-lease -- child`` whose child writes
@@ -88,7 +89,8 @@ def in_process(path: Path, ctx, how: str) -> tuple[float, float, tuple[int, int]
     ``cat stream`` -> pass-through -> ``cat``, both pipes sized as exec sizes them.
 
     ``how``: ``plain`` (exec's pass-through, no tap), ``tap``, ``scan`` (the
-    tap, its recording off), ``rw`` and ``rw_tap`` (the read/write loop). The
+    tap, its recording off), ``noop`` (a tap that does nothing: what handing
+    the bytes to Python costs), ``rw`` and ``rw_tap`` (the read/write loop). The
     tap is built before the clock starts, as exec builds it before the child
     starts, and the previous pass's stream reading is forgotten, so each pass
     writes as a first exec would.
@@ -96,7 +98,7 @@ def in_process(path: Path, ctx, how: str) -> tuple[float, float, tuple[int, int]
     from roost_core.records import Profile
     from roost_plugins.dispatch.childproc import big_pipe, pump
     from roost_plugins.dispatch.teepump import pass_through
-    from roost_plugins.passive.recording import stream_tap
+    from roost_plugins.passive.recording import StreamTap, stream_tap
 
     tap = None
     if how in ("tap", "scan", "rw_tap"):
@@ -104,6 +106,8 @@ def in_process(path: Path, ctx, how: str) -> tuple[float, float, tuple[int, int]
         tap = stream_tap(ctx, Profile("work", Path(ctx.env["CLAUDE_LB_PROFILES_DIR"]) / "work"))
     if how == "scan":
         tap._kick = tap.close = lambda: None  # readings are parsed, never written
+    if how == "noop":
+        tap = _no_tap  # the bytes reach Python and nothing looks at them: the floor of any tap
     cpu = _cpu_s()
     start = time.perf_counter()
     producer = subprocess.Popen(["cat", str(path)], stdout=subprocess.PIPE)
@@ -120,7 +124,12 @@ def in_process(path: Path, ctx, how: str) -> tuple[float, float, tuple[int, int]
     consumer.stdin.close()
     producer.wait()
     consumer.wait()
-    return time.perf_counter() - start, _cpu_s() - cpu, (tap.recorded, tap.repeated) if tap else (0, 0)
+    counts = (tap.recorded, tap.repeated) if isinstance(tap, StreamTap) else (0, 0)
+    return time.perf_counter() - start, _cpu_s() - cpu, counts
+
+
+def _no_tap(chunk: bytes) -> None:
+    pass
 
 
 def forget_stream_readings(ctx) -> None:
@@ -220,6 +229,7 @@ def main() -> None:
 
 
 PUMP_CASES = {"plain": "pass-through, no tap", "tap": "pass-through + tap", "scan": "  + tap, no recording",
+              "noop": "  + a tap doing nothing",
               "rw": "read/write loop, no tap", "rw_tap": "read/write loop + tap"}
 NEW_FIGURES = "  + tap, every event new"
 
@@ -234,6 +244,7 @@ def report(args: argparse.Namespace, events: int, wall: dict[str, list[float]], 
     overheads = {
         "tap_vs_plain": pct("pass-through + tap", "pass-through, no tap"),  # the goal
         "scan_only_vs_plain": pct("  + tap, no recording", "pass-through, no tap"),
+        "noop_tap_vs_plain": pct("  + a tap doing nothing", "pass-through, no tap"),
         "tap_new_figures_vs_plain": pct(NEW_FIGURES, "pass-through, no tap"),
         "rw_tap_vs_rw": pct("read/write loop + tap", "read/write loop, no tap"),
         "tap_vs_rw": pct("pass-through + tap", "read/write loop, no tap"),
@@ -265,7 +276,8 @@ def report(args: argparse.Namespace, events: int, wall: dict[str, list[float]], 
     verdict = "met" if goal is not None and goal < GOAL_PCT else "MISSED"
     print(f"  tap vs the plain pass-through: {goal:+.2f} %  (goal < {GOAL_PCT:g} %: {verdict})")
     print(f"    the scan alone (no recording): {overheads['scan_only_vs_plain']:+.2f} %;"
-          f" every event new: {overheads['tap_new_figures_vs_plain']:+.2f} %")
+          f" every event new: {overheads['tap_new_figures_vs_plain']:+.2f} %;"
+          f" a tap doing nothing: {overheads['noop_tap_vs_plain']:+.2f} %")
     print(f"  read/write loop: the tap adds {overheads['rw_tap_vs_rw']:+.2f} %; exec's tapped pass-through vs the"
           f" read/write loop without a tap: {overheads['tap_vs_rw']:+.2f} %")
     print(f"  exec with the tap vs exec with inherited stdout: {overheads['exec_tap_vs_inherited']:+.2f} %")
