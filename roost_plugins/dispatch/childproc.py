@@ -239,6 +239,8 @@ def pump(src: int, dst: int, tap: Callable[[bytes], None] | None) -> None:
                     view = view[os.write(dst, view):]
                 except InterruptedError:
                     continue
+                except BlockingIOError:  # a stdout left non-blocking by whoever shares it: wait, not drop
+                    _wait_writable(dst)
             if tap is not None:
                 try:
                     tap(chunk)
@@ -256,6 +258,14 @@ def pump(src: int, dst: int, tap: Callable[[bytes], None] | None) -> None:
                 tap(b"")  # end of stream: flush a last line without a newline
             except Exception:
                 pass
+
+
+def _wait_writable(fd: int) -> None:
+    import select
+
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    poller.poll(1000)
 
 
 class _SigWaiter:

@@ -142,7 +142,12 @@ def _tee_pump(src: int, dst: int, tap: Tap) -> None:
     try:
         while True:
             if not scanner.alive:  # the tap is gone: the kernel alone from here
-                _splice_loop(src, dst)
+                try:
+                    _splice_loop(src, dst)
+                except OSError as exc:
+                    if exc.errno not in REFUSED:
+                        raise
+                    _copy_rest(src, dst, 0, scan_w, scanner)
                 break
             try:
                 size = tee(src, scan_w, CHUNK)
@@ -246,7 +251,9 @@ def _write_all(fd: int, data: bytes) -> None:
 def _wait_writable(fd: int) -> None:
     import select
 
-    select.select([], [fd], [], 1.0)
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    poller.poll(1000)
 
 
 def _close(fd: int) -> None:

@@ -18,6 +18,7 @@ import json
 import os
 import random
 import threading
+import time
 
 import pytest
 
@@ -331,4 +332,31 @@ def test_a_socket_as_roost_stdout_gets_every_byte(move):
     reader.join()
     left.close()
     right.close()
+    assert bytes(out) == payload and len(tap.seen) == events
+
+
+def test_a_non_blocking_stdout_with_a_slow_reader_still_gets_every_byte(move):
+    """A stdout whose O_NONBLOCK flag another process set (it is shared): EAGAIN means wait, not drop."""
+    payload, events = session(4, random.Random(7), filler_lines=1000)
+    src_r, src_w = os.pipe()
+    dst_r, dst_w = os.pipe()
+    os.set_blocking(dst_w, False)
+    out = bytearray()
+
+    def slow_reader():
+        while chunk := os.read(dst_r, 4096):
+            out.extend(chunk)
+            if len(out) % 7 == 0:
+                time.sleep(0.001)
+
+    reader = threading.Thread(target=slow_reader)
+    writer = threading.Thread(target=lambda: (os.write(src_w, payload), os.close(src_w)))
+    reader.start()
+    writer.start()
+    tap = Recorder()
+    move(src_r, dst_w, tap)
+    writer.join()
+    os.close(dst_w)
+    reader.join()
+    os.close(dst_r)
     assert bytes(out) == payload and len(tap.seen) == events
