@@ -18,7 +18,8 @@ pass-through of the same bytes. Timed in the same run, interleaved, medians:
   tap: the design exec used before (and uses where tee/splice is missing);
 * end to end: the real ``roost exec --no-lease -- child`` whose child writes
   the stream, run with ``--output-format json`` (no tap: stdout inherited)
-  vs ``--output-format stream-json`` (piped through the tap), and the child
+  vs ``--output-format stream-json`` (piped through the tap; again with
+  tee+splice switched off, through the read/write loop), and the child
   alone; each drains into a 1 MiB pipe this process reads.
 
 Each figure is a median over ``--runs`` interleaved runs with its spread
@@ -203,16 +204,19 @@ def main() -> None:
         for name in ("read/write loop, no tap", "read/write loop + tap"):
             cases[name] = cases.pop(name)  # listed after exec's own pass-through
 
-        def exec_tapped() -> tuple[float, None, tuple[int, int]]:
+        def exec_tapped(launcher: list[str]) -> tuple[float, None, tuple[int, int]]:
             forget_stream_readings(ctx)
-            return end_to_end([roost, "exec", "--no-lease", "--", *run_child, "--output-format", "stream-json"],
+            return end_to_end([*launcher, "exec", "--no-lease", "--", *run_child, "--output-format", "stream-json"],
                               env), None, (0, 0)
+
+        read_write_roost = [sys.executable, "-c", READ_WRITE_ROOST]
 
         cases.update({
             "child alone": lambda: (end_to_end(run_child, env), None, (0, 0)),
             "exec (json: inherited)": lambda: (end_to_end([roost, "exec", "--no-lease", "--", *run_child,
                                                            "--output-format", "json"], env), None, (0, 0)),
-            "exec (stream-json: tap)": exec_tapped,
+            "exec (stream-json: tap)": lambda: exec_tapped([roost]),
+            "  the same, read/write loop": lambda: exec_tapped(read_write_roost),
         })
         for case in cases.values():
             case()  # warm caches
@@ -232,6 +236,9 @@ PUMP_CASES = {"plain": "pass-through, no tap", "tap": "pass-through + tap", "sca
               "noop": "  + a tap doing nothing",
               "rw": "read/write loop, no tap", "rw_tap": "read/write loop + tap"}
 NEW_FIGURES = "  + tap, every event new"
+# roost with tee+splice switched off: exec's tap through the read/write loop, for the end-to-end comparison
+READ_WRITE_ROOST = ("import sys; import roost_plugins.dispatch.teepump as t; t.usable = lambda src, dst: False; "
+                    "from roost_core.launch import main; sys.argv[0] = 'roost'; sys.exit(main())")
 
 
 def report(args: argparse.Namespace, events: int, wall: dict[str, list[float]], cpu: dict[str, list[float]],
@@ -249,6 +256,7 @@ def report(args: argparse.Namespace, events: int, wall: dict[str, list[float]], 
         "rw_tap_vs_rw": pct("read/write loop + tap", "read/write loop, no tap"),
         "tap_vs_rw": pct("pass-through + tap", "read/write loop, no tap"),
         "exec_tap_vs_inherited": pct("exec (stream-json: tap)", "exec (json: inherited)"),
+        "exec_tap_read_write_vs_inherited": pct("  the same, read/write loop", "exec (json: inherited)"),
     }
     written, repeats = recorded["pass-through + tap"]
     written_new, repeats_new = recorded[NEW_FIGURES]
@@ -280,7 +288,8 @@ def report(args: argparse.Namespace, events: int, wall: dict[str, list[float]], 
           f" a tap doing nothing: {overheads['noop_tap_vs_plain']:+.2f} %")
     print(f"  read/write loop: the tap adds {overheads['rw_tap_vs_rw']:+.2f} %; exec's tapped pass-through vs the"
           f" read/write loop without a tap: {overheads['tap_vs_rw']:+.2f} %")
-    print(f"  exec with the tap vs exec with inherited stdout: {overheads['exec_tap_vs_inherited']:+.2f} %")
+    print(f"  exec with the tap vs exec with inherited stdout: {overheads['exec_tap_vs_inherited']:+.2f} %"
+          f" (through the read/write loop: {overheads['exec_tap_read_write_vs_inherited']:+.2f} %)")
     print(f"  readings per pass: {written} written, {repeats} repeats not written (every event new: "
           f"{written_new} written, {repeats_new} not)")
 
