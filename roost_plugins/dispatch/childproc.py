@@ -25,7 +25,10 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Mapping
+from typing import TYPE_CHECKING, Callable, Mapping
+
+if TYPE_CHECKING:
+    import threading
 
 NOT_FOUND_RC = 127
 NOT_EXECUTABLE_RC = 126

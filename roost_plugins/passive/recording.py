@@ -93,6 +93,8 @@ def substring_finder() -> Callable[..., int]:
         if start >= len(haystack):
             return -1
         base = cast(char_p(haystack), void_p).value  # the bytes' own buffer, not a copy
+        if base is None:
+            return haystack.find(needle, start)
         at = memmem(base + start, len(haystack) - start, needle, len(needle))
         return -1 if at is None else at - base
 
