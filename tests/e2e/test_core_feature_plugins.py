@@ -4,8 +4,11 @@ entry points), not core commands: still listed, completed and helped; off the ho
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+
+import pytest
 
 from roost_core.cli import CORE_COMMANDS
 from roost_core.entrypoints import entry_points
@@ -65,17 +68,34 @@ def test_main_job_commands_are_a_plugin_too():
     assert set(CORE_COMMANDS) == {"plugins", "config"}
     commands = {ep.name: ep.value for ep in entry_points("roost.plugins") if ep.name.startswith("command.")}
     assert commands["command.dispatch"] == "roost_plugins.dispatch"
-    assert commands["command.refresh"] == "roost_plugins.refresh_command"
+    assert commands["command.exec"] == "roost_plugins.dispatch.exec"  # its own: pick never imports it
+    assert commands["command.refresh"] == "roost_plugins.refresh"
     owners = {ep.name: ep.value for ep in entry_points("roost.commands")}
-    assert {owners[name] for name in ("pick", "which", "exec")} == {"roost_plugins.dispatch"}
+    assert {owners[name] for name in ("pick", "which")} == {"roost_plugins.dispatch"} and "exec" not in owners
 
 
-def test_pick_loads_its_plugin_alone(roost_env):
-    """A pick with no command-index cache yet loads the dispatch plugin, not every command plugin."""
-    code = ("import sys, runpy; sys.argv = ['roost', 'pick', '--help']\n"
+@pytest.mark.parametrize("command, loads, never", [
+    ("pick", "roost_plugins.dispatch.pick_cmds", {"roost_plugins.dispatch.exec.command", "roost_plugins.doctor"}),
+    ("exec", "roost_plugins.dispatch.exec.command", {"roost_plugins.doctor", "roost_plugins.profiles.commands"}),
+])
+def test_pick_and_exec_load_their_plugin_alone(roost_env, command, loads, never):
+    """With no command-index cache yet, pick loads the dispatch plugin and exec its own, not every
+    command plugin (and pick never imports exec)."""
+    code = (f"import json, sys, runpy; sys.argv = ['roost', {command!r}, '--help']\n"
             "try:\n    runpy.run_module('roost_core', run_name='__main__')\n"
             "except SystemExit: pass\n"
-            "print(sorted(m for m in sys.modules if m.startswith('roost_plugins.') and m.count('.') == 1))")
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('roost_plugins.'))))")
     proc = subprocess.run([sys.executable, "-c", code], env=roost_env.env(), capture_output=True, text=True)
-    loaded = proc.stdout.strip().splitlines()[-1]
-    assert "roost_plugins.dispatch" in loaded and "roost_plugins.doctor" not in loaded, proc.stdout + proc.stderr
+    loaded = set(json.loads(proc.stdout.strip().splitlines()[-1]))
+    assert loads in loaded, proc.stdout + proc.stderr
+    assert not loaded & never, sorted(loaded)
+
+
+def test_the_command_index_names_each_main_job_commands_own_plugin(roost_env):
+    """After a full load the index remembers the plugin that really provides each command, so the
+    next pick, exec or refresh loads that one plugin (a wrong owner would cost a full load each run)."""
+    roost_env.config.mkdir(parents=True, exist_ok=True, mode=0o700)
+    assert roost_env.run("--help").returncode == 0
+    owners = json.loads((roost_env.config / "plugin-commands.json").read_text())["commands"]
+    assert {name: owners[name] for name in ("pick", "which", "exec", "refresh")} == {
+        "pick": "dispatch", "which": "dispatch", "exec": "exec", "refresh": "refresh"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from roost_core import api, mounts
-from roost_plugins import refresh_command as refresh_cmd
+from roost_plugins.refresh import command as refresh_cmd
 from roost_core.context import RoostContext
 from roost_core.errors import ExitCode
 from roost_core.records import Profile

@@ -1,4 +1,4 @@
-"""``roost refresh`` as a built-in plugin: the command over the core's refresh protocol (docs/refresh.md)."""
+"""``roost refresh``: the command over the core's refresh protocol (docs/refresh.md)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ from roost_core.api import (
     ValidationError,
     complete_profiles,
     format_duration,
-    hookimpl,
     json_option,
     pass_roost,
 )
@@ -162,8 +161,3 @@ def _in(iso: str) -> str:
     except ValueError:
         return ""
     return f", in {format_duration(remaining)}"
-
-
-@hookimpl
-def roost_register_commands(cli: Any) -> None:
-    cli.add_command(refresh_cmd)

@@ -40,7 +40,7 @@ from roost_core.api import (
     utc_now_iso,
 )
 
-from .pick_cmds import PickCommand, pick_options
+from ..pick_cmds import PickCommand, pick_options
 
 DEFAULT_LEASE_S = 30 * 60.0
 CHILD_TOKEN_MARGIN_S = 300.0  # claude itself refreshes within 5 min of expiry
@@ -92,7 +92,7 @@ def exec_cmd(rctx: RoostContext, pick_opts: PickOptions, timeout: float | None, 
                  lease_for or (timeout * LEASE_TIMEOUT_FACTOR if timeout else DEFAULT_LEASE_S), log_full_argv)
     if dry_run:
         return _dry_run(rctx, pick_opts, plan)
-    from .childproc import CannotStart, resolve
+    from ..childproc import CannotStart, resolve
 
     try:
         resolve(argv[0], rctx.env.get("PATH", os.defpath))
@@ -229,7 +229,7 @@ def _run_once(rctx: RoostContext, profile: Profile, strategy: str, plan: _Plan, 
     """Lease, run, release, audit. Returns (exit status, whether the command started)."""
     from roost_core.api import signals_deferred
 
-    from .childproc import CannotStart, ChildRun
+    from ..childproc import CannotStart, ChildRun
 
     wall, started_at = rctx.now(), time.monotonic()
     rc, started, notes = 1, False, [note] if note else []
