@@ -139,6 +139,12 @@ def _probed_at(entry: dict[str, Any] | None) -> float | None:
     return float(checked) if isinstance(checked, (int, float)) else None
 
 
+def _seen_before(window: dict[str, Any], probed_at: float | None) -> bool:
+    """A window kept from a source's earlier reading, older than the probe: the probe's figure stands."""
+    seen = window.get("observed_at")
+    return probed_at is not None and isinstance(seen, (int, float)) and seen <= probed_at
+
+
 def build_record(local: "Local", entry: dict[str, Any] | None, decision: dict[str, Any],
                  now: float) -> "HealthRecord":
     from .probe.cache import _cached_record
@@ -155,10 +161,12 @@ def build_record(local: "Local", entry: dict[str, Any] | None, decision: dict[st
         record.health = Health(reading.get("health") or "ok")
     except ValueError:  # a site source's own word for it
         record.health = Health.UNKNOWN
+    probed = _probed_at(entry)
     for item in decision["figures"]:  # oldest first: the freshest figure of each window wins
         for window, block in (item.get("windows") or {}).items():
             pct_field, reset_field = WINDOW_FIELDS.get(window, (None, None))
-            if pct_field and isinstance(block, dict) and isinstance(block.get("pct"), (int, float)):
+            if pct_field and isinstance(block, dict) and isinstance(block.get("pct"), (int, float)) \
+                    and not _seen_before(block, probed):
                 setattr(record, pct_field, float(block["pct"]))
                 if reset_field:
                     setattr(record, reset_field, iso(block.get("resets_at")))

@@ -111,3 +111,22 @@ def test_a_probe_newer_than_the_readings_decides(roost_env, health_ctx, usage):
     assert record.source == "probe" and record.health is Health.OK and usage.call_count == 1
     assert passive.describe(record, passive.Evidence.load(health_ctx()), health_ctx.clock()).startswith(
         "a probe just now decided; the freshest passive reading (hook")
+
+
+def test_a_window_kept_from_before_the_probe_does_not_override_it(roost_env, health_ctx, usage):
+    """A stream event names one window; windows kept from earlier events are older than a later probe."""
+    ctx, ps = setup(roost_env, health_ctx, "work")
+    now = health_ctx.clock()
+    mtime = cred_mtime(roost_env, "work")
+    recording.record(ctx, "work", [parse_stream_event(rate_limit_event("allowed", "seven_day", 0.9, now=now), now)],
+                     mtime)
+    health_ctx.clock.advance(10)
+    assert get_records(health_ctx(), ps, force=True)[0].weekly_pct == 62.0 and usage.call_count == 1
+    health_ctx.clock.advance(10)
+    later = health_ctx.clock()
+    recording.record(ctx, "work", [parse_stream_event(rate_limit_event("allowed", "five_hour", 0.3, now=later),
+                                                      later)], mtime)
+    record = get_records(health_ctx(), ps)[0]
+    assert record.source == "stream" and usage.call_count == 1
+    assert record.session_pct == 30.0  # the new event's window
+    assert record.weekly_pct == 62.0  # the probe's, newer than the kept 90 % seven_day window
