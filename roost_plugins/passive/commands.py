@@ -52,6 +52,12 @@ def observe(rctx: Any, kind: str, stdin: bytes) -> str:
     if kind != "statusline" or found is None:
         return ""
     shown = next((r for r in readings if r.get("source") == "statusline"), readings[0] if readings else None)
+    if shown is None:  # an error, or no rate_limits yet: nothing of roost's own
+        from .parsers import statusline_problem
+        from .where import debug_note
+
+        debug_note(rctx.env, f"statusline: {statusline_problem(observation, stdin)}; nothing recorded")
+        return ""
     return short_line(found[0], shown)
 
 

@@ -154,6 +154,9 @@ def observe(kind: str, stdin: bytes, env, now: float) -> str:
         record(env, name, reading, _mtime_ns(os.path.join(directory, ".credentials.json")))
     if kind != "statusline" or found is None:
         return ""
+    if reading is None:  # an error, or no rate_limits yet: nothing of roost's own
+        debug_note(env, f"statusline: {parsers.statusline_problem(doc, stdin)}; nothing recorded")
+        return ""
     return parsers.short_line(found[0], reading)
 
 

@@ -98,6 +98,17 @@ def parse_statusline(doc: object, now: float) -> dict | None:
                    f"status line reported {_pct_text(windows)}" + (f" ({why})" if why else ""))
 
 
+def statusline_problem(doc: object, stdin: bytes) -> str:
+    """Why a statusLine document gave no reading (for the debug log)."""
+    if not stdin.strip():
+        return "empty stdin"
+    if doc is None:
+        return "stdin is not a JSON document"
+    if not isinstance(doc, dict) or "rate_limits" not in doc:
+        return "no rate_limits in the document (before the session's first response, or not a statusLine document)"
+    return "rate_limits holds no usable used_percentage"
+
+
 # -- hooks -------------------------------------------------------------------------
 
 def _field(event: dict, *names: str) -> object:
@@ -194,7 +205,7 @@ def parse_stream_line(line: bytes | str, now: float) -> dict | None:
 # -- the short status line -----------------------------------------------------------
 
 def short_line(profile: str | None, reading_: dict | None) -> str:
-    """``work · 5h 37% · 7d 62%`` (the profile alone before the first response)."""
+    """``work · 5h 37% · 7d 62%`` (the profile alone for a reading without those windows)."""
     parts = [profile] if profile else []
     windows = (reading_ or {}).get("windows") or {}
     for name, label in ((FIVE_HOUR, "5h"), (SEVEN_DAY, "7d")):

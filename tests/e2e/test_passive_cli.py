@@ -65,8 +65,25 @@ def test_statusline_outside_a_profile_records_nothing_and_never_fails(two):
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
     assert not (two.config / "passive.json").exists()
     bad = two.run("statusline", input="{not json", AXIOM_CLAUDE_PROFILE="work")
-    assert (bad.returncode, bad.stdout) == (0, "work\n")
+    assert (bad.returncode, bad.stdout, bad.stderr) == (0, "", "")
     assert "not a JSON document" in (two.config / "debug.log").read_text()
+
+
+@pytest.mark.parametrize("stdin", ["", "{not json", "[1, 2]", json.dumps(statusline_document(first_turn_done=False)),
+                                   json.dumps({"rate_limits": {"five_hour": {"used_percentage": "high"}}})])
+@pytest.mark.parametrize("full_path", [False, True])
+def test_statusline_prints_nothing_of_its_own_without_a_reading(two, stdin, full_path):
+    """Garbage, empty stdin, no (usable) rate_limits: no roost part, exit 0, a note; --then still runs."""
+    extra = {"CLAUDE_LB_STATE_BACKEND": "files"} if not full_path else {}
+    if full_path:  # config.toml naming the backend sends the call through the plugin host
+        two.config.mkdir(parents=True, exist_ok=True)
+        (two.config / "config.toml").write_text('[state]\nbackend = "files"\n')
+    proc = two.run("statusline", input=stdin, AXIOM_CLAUDE_PROFILE="work", **extra)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+    theirs = two.run("statusline", "--then", "printf mine", input=stdin, AXIOM_CLAUDE_PROFILE="work", **extra)
+    assert (theirs.returncode, theirs.stdout) == (0, "mine\n")
+    assert "nothing recorded" in (two.config / "debug.log").read_text()
+    assert not (two.config / "passive.json").exists()
 
 
 def test_statusline_then_runs_the_users_command_with_the_same_stdin(two, tmp_path):
