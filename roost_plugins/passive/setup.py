@@ -79,8 +79,8 @@ def merged(settings: dict[str, Any], roost: str) -> tuple[dict[str, Any], str | 
         kept = then_of(line.get("command"))
         new["statusLine"] = {**line, "command": ours + (f" --then {shlex.quote(kept)}" if kept else "")}
     elif isinstance(line, dict) and isinstance(line.get("command"), str) and line["command"].strip():
-        kept = line["command"]
-        new["statusLine"] = {**line, "type": "command", "command": f"{ours} --then {shlex.quote(kept)}"}
+        kept = line["command"]  # only the command changes: --remove restores the user's line exactly
+        new["statusLine"] = {**line, "command": f"{ours} --then {shlex.quote(kept)}"}
     else:
         new["statusLine"] = dict(fragment(roost)["statusLine"])
     hooks = dict(new["hooks"]) if isinstance(new.get("hooks"), dict) else {}
@@ -190,14 +190,24 @@ def read_settings(path: Path) -> dict[str, Any] | None:
     return data
 
 
+def backup_path(path: Path) -> Path:
+    """``settings.json.<UTC stamp>.roost-backup``, numbered when that second already has one (never replaced)."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    backup = path.with_name(f"{path.name}.{stamp}{BACKUP_SUFFIX}")
+    number = 1
+    while os.path.lexists(backup):
+        backup = path.with_name(f"{path.name}.{stamp}-{number}{BACKUP_SUFFIX}")
+        number += 1
+    return backup
+
+
 def write_settings(path: Path, old_bytes: bytes | None, new: dict[str, Any]) -> str | None:
     """Back up the old file beside it, then replace atomically (never through a link); the backup's path."""
     backup = None
     mode = 0o644
     if old_bytes is not None:
         mode = os.stat(path).st_mode & 0o777
-        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-        backup = path.with_name(f"{path.name}.{stamp}{BACKUP_SUFFIX}")
+        backup = backup_path(path)
         write_user_file(backup, old_bytes, mode)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -57,3 +57,22 @@ def test_profiles_linking_one_base_file_are_one_target(tmp_path):
     relative.mkdir()
     os.symlink("../base/settings.json", relative / "settings.json")
     assert settings_target(relative).path == base / "settings.json"
+
+
+def test_a_statusline_without_type_is_restored_exactly():
+    theirs = {"statusLine": {"command": "~/bin/line"}}
+    new, kept = merged(theirs, ROOST)
+    assert kept == "~/bin/line" and new["statusLine"]["command"] == f"{ROOST} statusline --then '~/bin/line'"
+    assert removed(new) == theirs
+
+
+def test_backups_within_one_second_never_replace_each_other(tmp_path, monkeypatch):
+    from roost_plugins.passive import setup
+
+    monkeypatch.setattr(setup.time, "strftime", lambda *a: "20261207T120000Z")
+    path = tmp_path / "settings.json"
+    path.write_text('{"x": 1}')
+    first = setup.write_settings(path, path.read_bytes(), {"x": 2})
+    second = setup.write_settings(path, path.read_bytes(), {"x": 3})
+    assert first != second
+    assert [open(p).read() for p in (first, second)] == ['{"x": 1}', '{\n  "x": 2\n}\n']
