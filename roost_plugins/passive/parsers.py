@@ -41,16 +41,27 @@ def number(value: object) -> float | None:
 
 
 def epoch(value: object) -> float | None:
-    """Epoch seconds from epoch seconds or milliseconds (ISO text is not what claude sends here)."""
+    """Epoch seconds from epoch seconds or milliseconds (what claude sends), or ISO 8601 text."""
     seconds = number(value)
     if seconds is None and isinstance(value, str):
         try:
             seconds = float(value)
         except ValueError:
-            return None
+            seconds = _iso_epoch(value)
     if seconds is None or seconds <= 0:
         return None
     return seconds / 1000 if seconds > 1e11 else seconds
+
+
+def _iso_epoch(text: str) -> float | None:
+    """ISO 8601 text (a zone-less time is UTC) as epoch seconds, else None."""
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
 
 
 def reading(source: str, now: float, health: str | None, windows: dict, until: float | None,
@@ -122,14 +133,30 @@ def _field(event: dict, *names: str) -> object:
     return None
 
 
+HOOK_ERRORS = AUTH_ERRORS | {"rate_limit"}
+
+
+def _hook_error(event: dict) -> str | None:
+    """The failure's kind: ``error`` (as the hook event documents it), else ``error_type`` (some builds send
+    ``error_type: "rate_limit"`` beside a short ``error`` such as ``"429"``)."""
+    found = None
+    for key in ("error", "error_type"):
+        value = event.get(key)
+        if isinstance(value, dict):
+            value = value.get("type") or value.get("code")
+        if isinstance(value, str):
+            if value in HOOK_ERRORS:
+                return value
+            found = found or value
+    return found
+
+
 def parse_hook(event: object, now: float) -> dict | None:
     """A ``StopFailure`` event -> a throttle or an auth verdict; anything else -> None."""
     if not isinstance(event, dict) or event.get("hook_event_name") != "StopFailure":
         return None
-    error = event.get("error")
-    if isinstance(error, dict):
-        error = error.get("type") or error.get("code")
-    if not isinstance(error, str):
+    error = _hook_error(event)
+    if error is None:
         return None
     if error in AUTH_ERRORS:
         return reading("hook", now, "auth_dead", {}, None, f"StopFailure: {error}")

@@ -120,3 +120,20 @@ def test_an_identical_reading_moments_later_is_a_repeat():
     assert not passive_writer.repeats(doc, "work", later, 7)
     moved = parse_statusline(statusline_document(38.0, 62.0, now=NOW), NOW + 1)
     assert not passive_writer.repeats(doc, "work", moved, 7)
+
+
+def test_hook_reads_error_type_beside_a_short_error_and_fields_at_the_top():
+    event = {"hook_event_name": "StopFailure", "error_type": "rate_limit", "error": "429",
+             "error_message": "Rate limit exceeded", "rateLimitType": "five_hour", "resetsAt": NOW + 300}
+    reading = parse_hook(event, NOW)
+    assert reading["health"] == "session_limit" and reading["until"] == NOW + 300
+    billing = {"hook_event_name": "StopFailure", "error": "402", "error_type": "billing_error"}
+    assert parse_hook(billing, NOW)["health"] == "auth_dead"
+    assert parse_hook({"hook_event_name": "StopFailure", "error_type": "server_error", "error": "500"}, NOW) is None
+
+
+def test_hook_reset_time_as_iso_text():
+    event = {"hook_event_name": "StopFailure", "error": "rate_limit",
+             "error_details": {"rateLimitType": "seven_day", "resetsAt": "2026-12-10T09:00:00Z"}}
+    reading = parse_hook(event, NOW)
+    assert reading["health"] == "weekly_limit" and reading["until"] == 1796893200.0
