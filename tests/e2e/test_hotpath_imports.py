@@ -76,3 +76,15 @@ def test_statusline_and_hook_stay_off_click_pluggy_and_the_engines(warm, kind, d
     assert _banned(modules, NEVER_PASSIVE) == []
     recorded = json.loads((warm.config / "passive.json").read_text())
     assert kind in recorded["profiles"]["a"]  # and it did its job
+
+
+# --help loads every command plugin to list it (the fake server's demo among them): none of them may
+# pull in a server, an HTTP client or the renderer just by being listed.
+NEVER_HELP = NEVER + ("http.server", "http.client", "socketserver", "email", "ssl", "roost_plugins.fakeserver.server",
+                      "roost_plugins.fakeserver.scenarios")
+
+
+def test_help_lists_every_plugin_command_without_their_heavy_imports(warm):
+    modules = _imports(warm, "--help")
+    assert {"roost_plugins.fakeserver.demo", "roost_plugins.dispatch.exec.command"} <= modules  # all listed
+    assert _banned(modules, NEVER_HELP) == []
