@@ -29,19 +29,31 @@ def _stdin() -> bytes:
         return b""
 
 
-def observe(rctx: Any, kind: str, stdin: bytes) -> str:
-    """Parse with every passive source of ``kind``, record for the current profile; roost's status text."""
+def observe(rctx: Any, kind: str, stdin: bytes, seen: dict[str, Any] | None = None) -> str:
+    """Parse with every passive source of ``kind``, record for the current profile; roost's status text.
+
+    ``seen`` (for ``--json``) gets the profile, the reading and what went wrong.
+    """
     import os
 
+    from .parsers import statusline_problem
     from .recording import current_profile, read_observation, record
 
+    seen = {} if seen is None else seen
     now = rctx.now()
-    found = current_profile(rctx)
+    found = seen["profile"] = current_profile(rctx)
     try:
         observation = json.loads(stdin) if stdin.strip() else None
     except (ValueError, UnicodeDecodeError, RecursionError):
         observation = None
     readings = read_observation(rctx, kind, observation, now)
+    preferred = next((r for r in readings if r.get("source") == kind), readings[0] if readings else None)
+    seen["reading"] = preferred
+    if found is None:
+        seen["note"] = "not running under a roost profile: nothing recorded"
+    elif not readings:
+        seen["note"] = (statusline_problem(observation, stdin) if kind == "statusline"
+                        else "not a StopFailure event roost acts on") + "; nothing recorded"
     if found is not None and readings:
         name, directory = found
         try:
@@ -51,37 +63,41 @@ def observe(rctx: Any, kind: str, stdin: bytes) -> str:
         record(rctx, name, readings, mtime)
     if kind != "statusline" or found is None:
         return ""
-    shown = next((r for r in readings if r.get("source") == "statusline"), readings[0] if readings else None)
-    if shown is None:  # an error, or no rate_limits yet: nothing of roost's own
-        from .parsers import statusline_problem
+    if preferred is None:  # an error, or no rate_limits yet: nothing of roost's own
         from .where import debug_note
 
-        debug_note(rctx.env, f"statusline: {statusline_problem(observation, stdin)}; nothing recorded")
+        debug_note(rctx.env, f"statusline: {seen['note']}")
         return ""
-    return short_line(found[0], shown)
+    return short_line(found[0], preferred)
 
 
 def run(rctx: Any, kind: str, then: str | None, extra: list[str]) -> None:
-    from .fast import print_status, run_then
+    from .fast import envelope, print_status, run_then
     from .where import debug_note
 
     stdin = _stdin()
     ours = ""
+    seen: dict[str, Any] = {}
     try:
         if extra:
             debug_note(rctx.env, f"{kind}: ignored arguments {extra!r}")
         rctx.out.quiet = True  # a plugin warning must not land in claude's status line
-        ours = observe(rctx, kind, stdin)
+        ours = observe(rctx, kind, stdin, seen)
     except Exception as exc:  # never fail the caller
         debug_note(rctx.env, f"{kind}: {type(exc).__name__}: {exc}")
-        ours = ""
-    if kind == "statusline":
-        print_status(ours, run_then(then, stdin, rctx.env) if then else "")
+        ours, seen["note"] = "", f"{type(exc).__name__}: {exc}"
+    theirs = run_then(then, stdin, rctx.env) if kind == "statusline" and then else ""
+    if rctx.out.json_mode:
+        whole = envelope(kind, seen, ours, theirs)
+        rctx.out.emit(whole["data"], whole["meta"])
+    elif kind == "statusline":
+        print_status(ours, theirs)
 
 
 @click.command("statusline", context_settings=FREE_ARGS)
 @click.option("--then", "then", metavar="CMD", help="Run your own status line command too (same stdin); "
                                                      "its output follows roost's part.")
+@json_option
 @click.pass_context
 def statusline_cmd(ctx: click.Context, then: str | None) -> None:
     """Claude Code's statusLine command: record the rate limits, print 'work · 5h 37% · 7d 62%'.
@@ -95,6 +111,7 @@ def statusline_cmd(ctx: click.Context, then: str | None) -> None:
 
 
 @click.command("hook", context_settings=FREE_ARGS)
+@json_option
 @click.pass_context
 def hook_cmd(ctx: click.Context) -> None:
     """Claude Code hook command: read a StopFailure event on stdin and mark the profile.

@@ -59,27 +59,32 @@ def main(kind: str, args: list) -> int:
 def run(kind: str, args: list) -> "int | None":
     """Handle ``roost statusline|hook ARGS``; None means "use the full CLI"."""
     env = os.environ
-    then = _parse_args(kind, args)
-    if then is False or not _fast_path_allowed(env):
+    parsed = _parse_args(kind, args)
+    if parsed is False or not _fast_path_allowed(env):
         return None
+    then, json_mode = parsed
     try:
         stdin = sys.stdin.buffer.read(MAX_STDIN) if sys.stdin is not None else b""
     except (OSError, ValueError):
         stdin = b""
     ours = ""
+    seen: dict = {}
     try:
-        ours = observe(kind, stdin, env, time.time())
+        ours = observe(kind, stdin, env, time.time(), seen)
     except Exception as exc:  # the status line must never fail: note it, print nothing of ours
         debug_note(env, f"{kind}: {type(exc).__name__}: {exc}")
-        ours = ""
-    if kind == "statusline":
-        print_status(ours, run_then(then, stdin, env) if then else "")
+        ours, seen["note"] = "", f"{type(exc).__name__}: {exc}"
+    theirs = run_then(then, stdin, env) if kind == "statusline" and then else ""
+    if json_mode:
+        print_envelope(kind, seen, ours, theirs)
+    elif kind == "statusline":
+        print_status(ours, theirs)
     return 0
 
 
 def _parse_args(kind: str, args: list):
-    """``--then CMD`` (statusline only); False for anything the full CLI must parse."""
-    then = None
+    """(``--then CMD`` (statusline only), ``--json``); False for anything the full CLI must parse."""
+    then, json_mode = None, False
     rest = list(args)
     while rest:
         arg = rest.pop(0)
@@ -87,9 +92,11 @@ def _parse_args(kind: str, args: list):
             then = rest.pop(0)
         elif kind == "statusline" and arg.startswith("--then="):
             then = arg[len("--then="):]
+        elif arg == "--json":
+            json_mode = True
         else:
             return False
-    return then
+    return then, json_mode
 
 
 def _fast_path_allowed(env) -> bool:
@@ -136,26 +143,35 @@ def _site_passive_sources() -> bool:
 
 # -- the observation ------------------------------------------------------------------
 
-def observe(kind: str, stdin: bytes, env, now: float) -> str:
-    """Parse, record for the current profile; return roost's part of the status line."""
+def observe(kind: str, stdin: bytes, env, now: float, seen: "dict | None" = None) -> str:
+    """Parse, record for the current profile; return roost's part of the status line.
+
+    ``seen`` (for ``--json``) gets the profile, the reading and what went wrong.
+    """
     import json
 
     from . import parsers
 
-    found = resolve_profile(env)
+    seen = {} if seen is None else seen
+    found = seen["profile"] = resolve_profile(env)
     try:
         doc = json.loads(stdin) if stdin.strip() else None
     except (ValueError, UnicodeDecodeError, RecursionError):
         debug_note(env, f"{kind}: stdin is not a JSON document ({len(stdin)} bytes)")
         doc = None
-    reading = (parsers.parse_statusline if kind == "statusline" else parsers.parse_hook)(doc, now)
+    reading = seen["reading"] = (parsers.parse_statusline if kind == "statusline" else parsers.parse_hook)(doc, now)
+    if found is None:
+        seen["note"] = "not running under a roost profile: nothing recorded"
+    elif reading is None:
+        seen["note"] = (parsers.statusline_problem(doc, stdin) if kind == "statusline"
+                        else "not a StopFailure event roost acts on") + "; nothing recorded"
     if found is not None and reading is not None:
         name, directory = found
         record(env, name, reading, _mtime_ns(os.path.join(directory, ".credentials.json")))
     if kind != "statusline" or found is None:
         return ""
     if reading is None:  # an error, or no rate_limits yet: nothing of roost's own
-        debug_note(env, f"statusline: {parsers.statusline_problem(doc, stdin)}; nothing recorded")
+        debug_note(env, f"statusline: {seen['note']}")
         return ""
     return parsers.short_line(found[0], reading)
 
@@ -246,6 +262,41 @@ def run_then(command: str, stdin: bytes, env) -> str:
     if done.returncode != 0:
         debug_note(env, f"statusline --then exited {done.returncode}")
     return done.stdout.decode("utf-8", "replace").rstrip("\n")
+
+
+def envelope(kind: str, seen: dict, ours: str, theirs: str) -> dict:
+    """``--json``: {data: {profile, recorded, reading, line?, note}, meta: {command}}; times in ISO 8601."""
+    found, reading = seen.get("profile"), seen.get("reading")
+    data = {"profile": found[0] if found else None, "recorded": bool(found and reading),
+            "reading": _iso_reading(reading) if reading else None, "note": seen.get("note")}
+    if kind == "statusline":
+        data["line"] = f"{ours} · {theirs}" if ours and theirs else ours or theirs
+    return {"data": data, "meta": {"command": kind}}
+
+
+def _iso(epoch):
+    from datetime import datetime, timezone
+
+    if not isinstance(epoch, (int, float)) or isinstance(epoch, bool):
+        return epoch
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _iso_reading(reading: dict) -> dict:
+    windows = {name: {**block, "resets_at": _iso(block.get("resets_at")), "observed_at": _iso(block.get("observed_at"))}
+               for name, block in (reading.get("windows") or {}).items() if isinstance(block, dict)}
+    return {**reading, "observed_at": _iso(reading.get("observed_at")), "until": _iso(reading.get("until")),
+            "windows": windows}
+
+
+def print_envelope(kind: str, seen: dict, ours: str, theirs: str) -> None:
+    import json
+
+    try:
+        sys.stdout.write(json.dumps(envelope(kind, seen, ours, theirs), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError, TypeError):
+        pass
 
 
 def print_status(ours: str, theirs: str) -> None:

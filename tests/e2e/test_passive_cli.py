@@ -97,6 +97,27 @@ def test_statusline_then_runs_the_users_command_with_the_same_stdin(two, tmp_pat
     assert (broken.returncode, broken.stdout) == (0, "")
 
 
+@pytest.mark.parametrize("full_path", [False, True])
+def test_statusline_and_hook_json_give_the_envelope(two, full_path):
+    if full_path:  # config.toml naming the backend sends the call through the plugin host
+        two.config.mkdir(parents=True, exist_ok=True)
+        (two.config / "config.toml").write_text('[state]\nbackend = "files"\n')
+    rc, out = two.run_json("statusline", input=json.dumps(statusline_document(37.5, 62.0)),
+                           AXIOM_CLAUDE_PROFILE="work")
+    data = out["data"]
+    assert rc == 0 and out["meta"]["command"] == "statusline"
+    assert (data["profile"], data["recorded"], data["line"]) == ("work", True, "work · 5h 37% · 7d 62%")
+    assert data["reading"]["source"] == "statusline" and data["reading"]["observed_at"].endswith("Z")
+    assert data["reading"]["windows"]["five_hour"]["pct"] == 37.5
+    rc, out = two.run_json("hook", input=json.dumps(stop_failure_event("billing_error")), AXIOM_CLAUDE_PROFILE="home")
+    assert rc == 0 and out["meta"]["command"] == "hook" and out["data"]["profile"] == "home"
+    assert out["data"]["recorded"] and out["data"]["reading"]["health"] == "auth_dead"
+    rc, out = two.run_json("hook", input="garbage", AXIOM_CLAUDE_PROFILE="home")
+    assert rc == 0 and out["data"]["recorded"] is False and "nothing recorded" in out["data"]["note"]
+    rc, out = two.run_json("statusline", input=json.dumps(statusline_document()))  # outside a profile
+    assert rc == 0 and out["data"]["profile"] is None and out["data"]["recorded"] is False
+
+
 @pytest.mark.parametrize("error", ["authentication_failed", "oauth_org_not_allowed", "account_on_hold",
                                    "billing_error"])
 def test_hook_account_errors_keep_the_profile_out_as_auth_dead(two, error):
