@@ -88,8 +88,8 @@ def _parse_args(kind: str, args: list):
     rest = list(args)
     while rest:
         arg = rest.pop(0)
-        if kind == "statusline" and arg == "--then" and rest:
-            then = rest.pop(0)
+        if kind == "statusline" and arg == "--then":
+            then = rest.pop(0) if rest else None  # a bare --then: no command to run (never click's usage error)
         elif kind == "statusline" and arg.startswith("--then="):
             then = arg[len("--then="):]
         elif arg == "--json":

@@ -95,6 +95,8 @@ def test_statusline_then_runs_the_users_command_with_the_same_stdin(two, tmp_pat
     assert seen.read_text() == doc
     broken = two.run("statusline", "--then", "exit 3", input=doc)  # outside a profile, a failing command
     assert (broken.returncode, broken.stdout) == (0, "")
+    bare = two.run("statusline", "--then", input=doc, AXIOM_CLAUDE_PROFILE="work")  # no command given
+    assert (bare.returncode, bare.stdout, bare.stderr) == (0, "work · 5h 10% · 7d 20%\n", "")
 
 
 @pytest.mark.parametrize("full_path", [False, True])
