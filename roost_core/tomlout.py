@@ -6,7 +6,6 @@ lists, tables); an unset value becomes a commented line, never ``None``.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any, Iterable
@@ -29,12 +28,38 @@ def value(obj: Any) -> str:
             raise ValueError("NaN and infinity are not settings")
         return repr(obj)
     if isinstance(obj, str):
-        return json.dumps(obj).replace("\x7f", "\\u007f")  # a TOML basic string (\uXXXX escapes)
+        return _string(obj)
     if isinstance(obj, (list, tuple)):
         return "[" + ", ".join(value(v) for v in obj) + "]"
     if isinstance(obj, dict):
         return "{ " + ", ".join(f"{key(str(k))} = {value(v)}" for k, v in obj.items()) + " }" if obj else "{}"
     return value(str(obj))
+
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+
+
+def _string(text: str) -> str:
+    """A TOML basic string in ASCII (stdout may not be UTF-8): ``\\uXXXX``, or ``\\UXXXXXXXX`` past the BMP
+    (TOML has no surrogate pairs). A lone surrogate (an undecodable byte of the environment) is a
+    character no TOML string can hold: shown as U+FFFD."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif 0x20 <= code < 0x7F:
+            out.append(char)
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append("\\ufffd")
+        else:
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    return '"' + "".join(out) + '"'
+
+
+def _comment(text: str) -> str:
+    """Text safe in a TOML comment (no control character may end it early): ASCII, escapes elsewhere."""
+    return "".join(char if 0x20 <= ord(char) < 0x7F or char == "\t" else _string(char)[1:-1] for char in text)
 
 
 def document(rows: Iterable[tuple[str | None, str, Any, str]], header: list[str]) -> str:
@@ -47,8 +72,8 @@ def document(rows: Iterable[tuple[str | None, str, Any, str]], header: list[str]
     for section, name, val, comment in rows:
         line = (f"# {key(name)} = (unset)" if val is None else f"{key(name)} = {value(val)}")
         into = top if section is None else by_section.setdefault(section, [])
-        into.append(f"{line}  # {comment}" if comment else line)
-    out = [f"# {line}" for line in header]
+        into.append(f"{line}  # {_comment(comment)}" if comment else line)
+    out = [f"# {_comment(line)}" for line in header]
     out.extend(top)
     for section, lines in sorted(by_section.items(), key=lambda item: (item[0] != "endpoints", item[0])):
         header_key = ".".join(key(part) for part in section.split("."))

@@ -177,3 +177,17 @@ def test_weighted_weights_scale_the_terms():
     for bad in ({"monthly": 1}, {"weekly": -1}, {"weekly": math.inf}, {"session": "x"}, [1]):
         with pytest.raises(ValueError):
             parse_weights(bad)
+
+
+def test_settings_toml_holds_any_string():
+    """Past the BMP (TOML has no surrogate pairs), control characters, quotes and backslashes, a lone
+    surrogate (an undecodable byte of the environment) and odd comments: the text still parses."""
+    odd = 'b\U0001f426 ünï "q" \\ \x00\x1f\x7f\u2028'
+    rows = [(None, "strategy", odd, "team we\nird"), ("plugins.odd key", "x", [odd, {"k\U0001f426": odd}], "file"),
+            (None, "user_agent", "bad\udcffbyte", "env CLAUDE_LB_USER_AGENT")]
+    text = document(rows, ["config file: /tmp/a\nb/\U0001f426"])
+    assert text.isascii()
+    parsed = tomllib.loads(text)
+    assert parsed["strategy"] == odd
+    assert parsed["plugins"]["odd key"]["x"] == [odd, {"k\U0001f426": odd}]
+    assert parsed["user_agent"] == "bad\ufffdbyte"
