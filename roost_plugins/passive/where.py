@@ -11,6 +11,9 @@ import time
 
 DEBUG_LOG = "debug.log"
 DEBUG_LOG_MAX = 1 << 20
+CREDENTIALS = ".credentials.json"
+# roost_core.profiles.KEYCHAIN_MARKER: a profile whose login claude keeps in the macOS keychain (no file).
+KEYCHAIN_MARKER = ".roost-keychain"
 
 
 # -- where things are ---------------------------------------------------------------
@@ -37,8 +40,9 @@ def resolve_profile(env) -> "tuple[str, str] | None":
     """(name, directory) of the roost profile this claude runs under, else None.
 
     ``AXIOM_CLAUDE_PROFILE`` first (set by roost exec / pick --export), else the
-    profile whose directory is ``CLAUDE_CONFIG_DIR``. Only a profile with a
-    credentials file counts: nothing is recorded outside a roost profile.
+    profile whose directory is ``CLAUDE_CONFIG_DIR``. Only a profile as roost
+    discovers one counts (a credentials file, or the keychain marker of a login
+    claude keeps in the macOS keychain): nothing is recorded outside a roost profile.
     """
     tree = profiles_tree(env)
     name = env.get("AXIOM_CLAUDE_PROFILE", "")
@@ -47,7 +51,7 @@ def resolve_profile(env) -> "tuple[str, str] | None":
         if not _valid_name(name):
             return None
         directory = os.path.join(tree, name)
-        if os.path.isfile(os.path.join(directory, ".credentials.json")):
+        if _is_profile(directory):
             return name, directory
         if name == "default" and single and os.path.isfile(os.path.join(single, ".credentials.json")):
             return name, os.path.expanduser(single)
@@ -64,14 +68,20 @@ def resolve_profile(env) -> "tuple[str, str] | None":
             candidates = []
     for candidate in candidates:
         directory = os.path.join(tree, candidate)
-        if _valid_name(candidate) and os.path.isfile(os.path.join(directory, ".credentials.json")):
+        if _valid_name(candidate) and _is_profile(directory):
             return candidate, directory
     # roost's single-profile fallback: $CLAUDE_CONFIG_DIR with its own credentials is profile "default"
     # (roost_core.profiles.discover), unless the tree has a profile of that name.
     if os.path.isfile(os.path.join(real, ".credentials.json")) and \
-            not os.path.isfile(os.path.join(tree, "default", ".credentials.json")):
+            not _is_profile(os.path.join(tree, "default")):
         return "default", os.path.expanduser(single)
     return None
+
+
+def _is_profile(directory: str) -> bool:
+    """A profile of the tree, as roost_core.profiles.discover counts one: a login file or the keychain marker."""
+    return os.path.isfile(os.path.join(directory, CREDENTIALS)) or \
+        os.path.isfile(os.path.join(directory, KEYCHAIN_MARKER))
 
 
 def private_dir(directory: str) -> None:
