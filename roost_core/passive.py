@@ -222,12 +222,22 @@ def describe(record: "HealthRecord", ev: "Evidence", now: float) -> str:
     return f"{base}{seen} decided" + (f"; {other.split(': ', 1)[1]}" if other else "; no passive reading")
 
 
+def _iso_windows(windows: Any) -> dict[str, Any]:
+    """A reading's windows with their times in ISO 8601, as every other time in a record."""
+    def when(value: Any) -> Any:
+        return iso(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+    return {name: {**block, "resets_at": when(block.get("resets_at")), "observed_at": when(block.get("observed_at"))}
+            for name, block in (windows or {}).items() if isinstance(block, dict)} if isinstance(windows, dict) else {}
+
+
 def summary(ctx: "RoostContext", name: str, now: float) -> dict[str, Any]:
     """``show``/``trace``/doctor detail: the stored readings and their ages."""
     ev = Evidence.load(ctx)
     readings = ev.readings(name)
     return {"readings": {source: {**{k: v for k, v in r.items() if k != "cred_mtime_ns"},
                                   "observed_at": iso(r["observed_at"]), "until": iso(r.get("until")),
+                                  "windows": _iso_windows(r.get("windows")),
                                   "age_s": round(now - r["observed_at"], 1)}
                          for source, r in sorted(readings.items())},
             "last_observed_at": iso(max((r["observed_at"] for r in readings.values()), default=None))}

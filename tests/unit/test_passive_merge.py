@@ -130,3 +130,14 @@ def test_a_window_kept_from_before_the_probe_does_not_override_it(roost_env, hea
     assert record.source == "stream" and usage.call_count == 1
     assert record.session_pct == 30.0  # the new event's window
     assert record.weekly_pct == 62.0  # the probe's, newer than the kept 90 % seven_day window
+
+
+def test_the_summary_gives_every_time_in_iso_8601(roost_env, health_ctx, usage):
+    ctx, ps = setup(roost_env, health_ctx, "work")
+    now = health_ctx.clock()
+    recording.record(ctx, "work", [parse_statusline(statusline_document(20.0, 70.0, now=now), now)],
+                     cred_mtime(roost_env, "work"))
+    shown = passive.summary(health_ctx(), "work", now)["readings"]["statusline"]
+    assert shown["observed_at"].endswith("Z")
+    for window in shown["windows"].values():
+        assert window["resets_at"].endswith("Z") and window["observed_at"].endswith("Z")
