@@ -61,6 +61,7 @@ def observe(rctx: Any, kind: str, stdin: bytes, seen: dict[str, Any] | None = No
         except OSError:
             mtime = None
         record(rctx, name, readings, mtime)
+        seen["recorded"] = True
     if kind != "statusline" or found is None:
         return ""
     if preferred is None:  # an error, or no rate_limits yet: nothing of roost's own

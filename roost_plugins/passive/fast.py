@@ -168,6 +168,7 @@ def observe(kind: str, stdin: bytes, env, now: float, seen: "dict | None" = None
     if found is not None and reading is not None:
         name, directory = found
         record(env, name, reading, _mtime_ns(os.path.join(directory, ".credentials.json")))
+        seen["recorded"] = True
     if kind != "statusline" or found is None:
         return ""
     if reading is None:  # an error, or no rate_limits yet: nothing of roost's own
@@ -267,7 +268,7 @@ def run_then(command: str, stdin: bytes, env) -> str:
 def envelope(kind: str, seen: dict, ours: str, theirs: str) -> dict:
     """``--json``: {data: {profile, recorded, reading, line?, note}, meta: {command}}; times in ISO 8601."""
     found, reading = seen.get("profile"), seen.get("reading")
-    data = {"profile": found[0] if found else None, "recorded": bool(found and reading),
+    data = {"profile": found[0] if found else None, "recorded": bool(seen.get("recorded")),
             "reading": _iso_reading(reading) if reading else None, "note": seen.get("note")}
     if kind == "statusline":
         data["line"] = f"{ours} · {theirs}" if ours and theirs else ours or theirs

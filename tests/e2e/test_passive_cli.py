@@ -118,6 +118,10 @@ def test_statusline_and_hook_json_give_the_envelope(two, full_path):
     assert rc == 0 and out["data"]["recorded"] is False and "nothing recorded" in out["data"]["note"]
     rc, out = two.run_json("statusline", input=json.dumps(statusline_document()))  # outside a profile
     assert rc == 0 and out["data"]["profile"] is None and out["data"]["recorded"] is False
+    (two.config / "passive.json").unlink()
+    (two.config / "passive.json").mkdir()  # the state cannot be written
+    rc, out = two.run_json("statusline", input=json.dumps(statusline_document()), AXIOM_CLAUDE_PROFILE="work")
+    assert rc == 0 and out["data"]["recorded"] is False and out["data"]["line"] == "" and out["data"]["note"]
 
 
 @pytest.mark.parametrize("error", ["authentication_failed", "oauth_org_not_allowed", "account_on_hold",
