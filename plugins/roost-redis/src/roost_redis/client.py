@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator
 
-from roost_core.api import RoostError, Unavailable
+from roost_core.api import Unavailable, ValidationError
 
 from .settings import RedisSettings
 
@@ -82,7 +82,7 @@ def connect(settings: RedisSettings) -> Any:
     try:
         return redis.Redis.from_url(settings.url, **_client_kwargs(settings))
     except (ValueError, TypeError) as exc:
-        raise RoostError(f"bad redis URL {settings.display_url}: {exc}", exit_code=4) from None
+        raise ValidationError(f"bad redis URL {settings.display_url}: {exc}") from None
 
 
 def connect_sentinel(settings: RedisSettings) -> tuple[Any, Any]:
@@ -95,7 +95,7 @@ def connect_sentinel(settings: RedisSettings) -> tuple[Any, Any]:
     try:
         db = int((parts.path or "/0").strip("/") or 0)
     except ValueError:
-        raise RoostError(f"bad redis URL {settings.display_url}: the database must be a number", exit_code=4) \
+        raise ValidationError(f"bad redis URL {settings.display_url}: the database must be a number") \
             from None
     kwargs = _client_kwargs(settings)  # TLS material included; each connection retries once
     kwargs.update(username=unquote(parts.username) if parts.username else None,
