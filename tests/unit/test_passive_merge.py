@@ -141,3 +141,12 @@ def test_the_summary_gives_every_time_in_iso_8601(roost_env, health_ctx, usage):
     assert shown["observed_at"].endswith("Z")
     for window in shown["windows"].values():
         assert window["resets_at"].endswith("Z") and window["observed_at"].endswith("Z")
+
+
+def test_explain_says_why_a_probe_decided():
+    from roost_core.pick import evidence_text
+    from roost_core.records import HealthRecord
+
+    record = HealthRecord(name="home", health=Health.OK, source="cache", observed_at="2026-12-07T12:00:00Z")
+    assert evidence_text(record) == ("cache from 2026-12-07T12:00:00Z: the cached probe "
+                                     "(still valid, no newer passive reading) decided")
