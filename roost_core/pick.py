@@ -404,13 +404,14 @@ def evidence_text(record: HealthRecord) -> str:
     if record.evidence:
         return record.evidence
     when = f" from {record.observed_at or record.checked_at}" if (record.observed_at or record.checked_at) else ""
-    what = EVIDENCE_WORDS.get(record.source)
+    what = EVIDENCE_WORDS.get(f"{record.source} (stale)" if record.stale else record.source)
     return f"{record.source}{when}: {what} decided" if what else f"{record.source}{when}"
 
 
 # Why a record not decided by a passive reading has its health (pick --explain's evidence).
 EVIDENCE_WORDS = {"probe": "a probe just now (no newer passive reading)",
                   "cache": "the cached probe (still valid, no newer passive reading)",
+                  "cache (stale)": "the last cached probe (stale: nothing newer could be had)",
                   "local": "the credentials file alone"}
 
 

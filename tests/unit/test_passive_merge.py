@@ -150,3 +150,5 @@ def test_explain_says_why_a_probe_decided():
     record = HealthRecord(name="home", health=Health.OK, source="cache", observed_at="2026-12-07T12:00:00Z")
     assert evidence_text(record) == ("cache from 2026-12-07T12:00:00Z: the cached probe "
                                      "(still valid, no newer passive reading) decided")
+    stale = HealthRecord(name="home", health=Health.OK, source="cache", observed_at="2026-12-07T12:00:00Z", stale=True)
+    assert "stale" in evidence_text(stale) and "still valid" not in evidence_text(stale)
