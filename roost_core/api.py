@@ -6,6 +6,9 @@ Import from here and nowhere else in ``roost_core``::
 
 Names resolve lazily (PEP 562): importing this module costs nothing on the
 hot path, and a name's home module is imported the first time it is used.
+The same names are imported at the bottom under ``TYPE_CHECKING`` (never at
+run time), so a plugin's mypy sees each one's real type, not ``Any``: a name
+added to ``_EXPORTS`` is added there too (tests/unit/test_api_typed.py).
 ``roost_core.testing`` (a pytest plugin) is the one other public module.
 
 Stability: a name listed here keeps its meaning across minor releases;
@@ -169,7 +172,7 @@ _EXPORTS: dict[str, str] = {
     "verify_written": ".credstore:verify_written",
     "FileCredentialStore": ".filestore:FileCredentialStore",
     "KEYCHAIN_SERVICE": ".credstore:KEYCHAIN_SERVICE",
-    "KEYCHAIN_MARKER": ".filestore:KEYCHAIN_MARKER",
+    "KEYCHAIN_MARKER": ".profiles:KEYCHAIN_MARKER",
     "windows_retry": ".winretry:windows_retry",
     # HTTP helpers (httpx is imported only when a request is made)
     "HttpResult": ".http:HttpResult",
@@ -243,5 +246,127 @@ def __dir__() -> list[str]:
     return __all__
 
 
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from . import ENTRY_POINT_GROUP, PROJECT_NAME, __version__, hookimpl
+if TYPE_CHECKING:  # pragma: no cover - each name typed for mypy and IDEs ("X as X": an explicit re-export)
+    from . import (
+        ENTRY_POINT_GROUP as ENTRY_POINT_GROUP, PROJECT_NAME as PROJECT_NAME, __version__ as __version__,
+        hookimpl as hookimpl,
+    )
+    from .atomic import (
+        atomic_write as atomic_write, ensure_private_dir as ensure_private_dir, fsync_dir as fsync_dir,
+        remove_stale_temps as remove_stale_temps, write_user_file as write_user_file,
+    )
+    from .audit import (
+        COLUMNS as AUDIT_COLUMNS, PICKS_LOG as PICKS_LOG, append as append_audit, parse_line as parse_audit_line,
+        utc_now_iso as utc_now_iso,
+    )
+    from .backend import RefreshGuard as RefreshGuard, StateBackendBase as StateBackendBase
+    from .cli.common import (
+        DURATION as DURATION, PERCENT as PERCENT, complete_profiles as complete_profiles,
+        json_option as json_option, pass_roost as pass_roost, team_option as team_option,
+    )
+    from .cli.shell_complete import COMPLETE_VAR as COMPLETE_VAR, register_shells as register_completion_shells
+    from .config import (
+        SETTINGS as SETTINGS, Settings as Settings, TRUTHY as TRUTHY, load_config_file as load_config_file,
+    )
+    from .context import RoostContext as RoostContext
+    from .credentials import (
+        Credentials as Credentials, CredentialsError as CredentialsError, OAUTH_KEY as OAUTH_KEY, redact as redact,
+    )
+    from .credstore import (
+        ANY as ANY_TOKEN, CredentialStoreFactory as CredentialStoreFactory, KEYCHAIN_SERVICE as KEYCHAIN_SERVICE,
+        ProfileCredentialStore as ProfileCredentialStore, StoredCredentials as StoredCredentials,
+        check_expected as check_expected, config_dir_string as config_dir_string,
+        credential_store as credential_store, current_platform as current_platform, env_platform as env_platform,
+        keychain_account as keychain_account, keychain_service as keychain_service,
+        refresh_token_of as refresh_token_of, verify_written as verify_written,
+    )
+    from .docstore import JsonDocuments as JsonDocuments
+    from .durations import (
+        format_duration as format_duration, parse_duration as parse_duration, to_epoch as to_epoch,
+    )
+    from .errors import (
+        AuthRequired as AuthRequired, Conflict as Conflict, ExitCode as ExitCode, Forbidden as Forbidden,
+        LeaseHeld as LeaseHeld, NotFound as NotFound, RateLimited as RateLimited,
+        RefreshAmbiguous as RefreshAmbiguous, RefreshNotAttempted as RefreshNotAttempted,
+        RefreshRejected as RefreshRejected, RoostError as RoostError, Timeout as Timeout,
+        Unavailable as Unavailable, ValidationError as ValidationError,
+    )
+    from .filestore import FileCredentialStore as FileCredentialStore
+    from .healthcache import drop as drop_health, drop_all as drop_all_health, entries as health_entries
+    from .http import (
+        HttpResult as HttpResult, check_endpoint as check_endpoint, request_async as request_async,
+        request_sync as request_sync,
+    )
+    from .identity import (
+        Account as IdentityAccount, CLAUDE_JSON as CLAUDE_JSON, accounts_of as accounts_of,
+        holds_only_identity as holds_only_identity, import_block as import_identity_block,
+        read_block as read_identity_block, shared_accounts as shared_accounts, source_for as identity_source_for,
+    )
+    from .interfaces import (
+        CredentialStore as CredentialStore, DoctorCheck as DoctorCheck, Documents as Documents,
+        FleetMembership as FleetMembership, Locks as Locks, Logs as Logs, PassiveSource as PassiveSource,
+        PendingGrant as PendingGrant, ProbeSource as ProbeSource, Renderer as Renderer,
+        StateBackend as StateBackend, StateBackendFactory as StateBackendFactory, StatusFeed as StatusFeed,
+        Strategy as Strategy, TokenRefresher as TokenRefresher,
+    )
+    from .lastpick import clear_if as clear_last_pick
+    from .launch import run_cli as run_cli
+    from .leases import (
+        Lease as Lease, acquire as acquire_lease, boot_id as boot_id, ensure_not_leased as ensure_not_leased,
+        process_start as process_start, release as release_lease, set_child as set_lease_child,
+    )
+    from .linelog import append_line as append_line
+    from .mounts import filesystem_of as filesystem_of, network_kind as network_kind
+    from .names import is_valid_name as is_valid_name, validate_name as validate_name
+    from .numbers import (
+        check_number as check_number, epoch_seconds as epoch_seconds, number_setting as number_setting,
+        parse_number as parse_number, server_duration as server_duration,
+    )
+    from .passive import (
+        Evidence as PassiveEvidence, describe as passive_describe, forget as passive_forget,
+        summary as passive_summary,
+    )
+    from .passive_doc import (
+        DOC as PASSIVE_DOC, VERSION as PASSIVE_DOC_VERSION, profiles_of as passive_profiles_of,
+        readings_of as passive_readings_of,
+    )
+    from .paths import default_add_source as default_add_source
+    from .pick import (
+        EXPORT_VAR as EXPORT_VAR, PickOptions as PickOptions, explain_cell as explain_cell,
+        parse_time as parse_time, run_pick as run_pick,
+    )
+    from .platform import (
+        configured_feed as configured_status_feed, header_line as platform_header_line,
+        platform_status as platform_status,
+    )
+    from .plugins import ANY_KIND as ANY_KIND
+    from .probe import (
+        budget_meta as probe_budget_meta, get_records as get_records, iso as iso_time, plan_run as plan_probe_run,
+        probe_many as probe_many, probe_raw_many as probe_raw_many, probe_traced as probe_traced,
+        read_local as read_local,
+    )
+    from .probe.scrub import scrub as scrub
+    from .profiles import (
+        CREDENTIALS_FILE as CREDENTIALS_FILE, DEFAULT_PROFILE as DEFAULT_PROFILE,
+        KEYCHAIN_MARKER as KEYCHAIN_MARKER, discover as discover_profiles, profile_dir as profile_dir,
+    )
+    from .progress import observing as observe_probes
+    from .records import (
+        AuditEvent as AuditEvent, Candidate as Candidate, CheckResult as CheckResult,
+        Classification as Classification, Health as Health, HealthRecord as HealthRecord,
+        PickRequest as PickRequest, PlatformStatus as PlatformStatus, ProbeOutcome as ProbeOutcome,
+        Profile as Profile, Ranking as Ranking, Scored as Scored, TokenGrant as TokenGrant, Usage as Usage,
+    )
+    from .refresh import (
+        RefreshResult as RefreshResult, SKIPPED_LEASED as SKIPPED_LEASED, SKIPPED_NOT_DUE as SKIPPED_NOT_DUE,
+        is_due as is_due, read_credentials as read_credentials, refresh_lock as refresh_lock,
+        refresh_profile as refresh_profile, signals_deferred as signals_deferred,
+    )
+    from .render import (
+        find_renderer as find_renderer, formats_for as renderer_formats, plain_table as plain_table,
+        render as render,
+    )
+    from .setting import Setting as Setting
+    from .summary import health_meta as health_meta, summary_line as summary_line
+    from .textsafe import clean_line as clean_line, clean_text as clean_text, clean_tree as clean_tree
+    from .winretry import windows_retry as windows_retry

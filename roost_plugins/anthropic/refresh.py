@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from roost_core.api import hookimpl
 from roost_core.api import RefreshAmbiguous, RefreshNotAttempted, RefreshRejected
@@ -171,7 +171,7 @@ def invalid_grant_reason(body: bytes) -> str:
     return "invalid_grant"
 
 
-def _is_token(value: Any) -> bool:
+def _is_token(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and 0 < len(value) <= MAX_TOKEN_CHARS and bool(_TOKEN_CHARS.match(value))
 
 

@@ -53,6 +53,7 @@ def mark_same_account(ctx: RoostContext, data: list[dict[str, Any]], profiles: l
     groups = sorted({tuple(sorted([name, *others])) for name, others in peers.items()})
     for group in groups:
         account = accounts[group[0]]
+        assert account is not None  # shared_accounts groups only profiles with an account
         ctx.warn(f"{', '.join(group)} are one account ({account.email or account.account_uuid}): "
                  "they share one quota")
     return [list(g) for g in groups]

@@ -175,6 +175,7 @@ def _identity(rctx: "RoostContext", result: AddSetup, profile: "Profile", identi
                                "symbolic link); the account identity was not imported")
         return
     account = Account.from_block(block)
+    assert account is not None  # read_block returns only a block that names an account
     result.account, result.identity_source = account.to_dict(), str(source)
     peers = shared_accounts(accounts_of(rctx.profiles())).get(profile.name, [])
     result.same_account_as = peers

@@ -15,7 +15,7 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import click
 
@@ -56,10 +56,11 @@ def _base(rctx: RoostContext) -> Path:
         return base_dir({}, rctx.env)
 
 
-def _forget(rctx: RoostContext, did: str, fn: Any) -> None:
-    """roost's own bookkeeping after the files moved: a failure is a warning (the move stands)."""
+def _forget(rctx: RoostContext, did: str, *steps: Callable[[], None]) -> None:
+    """roost's own bookkeeping after the files moved, in order: a failure is a warning (the move stands)."""
     try:
-        fn()
+        for step in steps:
+            step()
     except (RoostError, OSError) as exc:
         rctx.warn(f"{did}, but could not update roost's state: {getattr(exc, 'message', None) or exc}")
 
@@ -99,7 +100,7 @@ def remove_cmd(rctx: RoostContext, name: str, purge: bool, yes: bool) -> None:
         ensure_not_leased(rctx, name)
         rctx.state.remove_profile(profile)
         data = _take_apart(rctx, name, directory, purge)
-    _forget(rctx, f"removed {name!r}", lambda: (drop_health(rctx, name), clear_last_pick(rctx, name)))
+    _forget(rctx, f"removed {name!r}", lambda: drop_health(rctx, name), lambda: clear_last_pick(rctx, name))
     rctx.out.emit(data, {"purged": purge, "kept_count": len(data["kept"])}, text=name)
     _say_removed(rctx, name, data)
 
@@ -178,8 +179,8 @@ def rename_cmd(rctx: RoostContext, old: str, new: str, force: bool) -> None:
         rctx.state.rename_profile(profile, new, replace=replaced)
         aside = _clear_destination(rctx, new, destination) if replaced else None
         os.rename(profile.directory, destination)
-    _forget(rctx, f"renamed {old!r} to {new!r}", lambda: (drop_health(rctx, old, new),
-                                                          clear_last_pick(rctx, old)))
+    _forget(rctx, f"renamed {old!r} to {new!r}", lambda: drop_health(rctx, old, new),
+            lambda: clear_last_pick(rctx, old))
     rctx.out.emit({"old": old, "new": new, "path": str(destination), **(aside or {})},
                   {"replaced": replaced}, text=new)
     rctx.out.say(f"Renamed profile {old!r} to {new!r}.")

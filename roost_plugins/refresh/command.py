@@ -70,7 +70,7 @@ def _warn_if_shared(rctx: RoostContext, profiles: list[Profile]) -> None:
     for profile in profiles:
         mount = filesystem_of(profile.credentials_path)
         kind = network_kind(mount.fstype) if mount is not None else None
-        if kind and mount.mount_point not in seen:
+        if mount is not None and kind and mount.mount_point not in seen:
             seen.add(mount.mount_point)
             rctx.warn(f"{profile.name} is on a {kind} filesystem ({mount.fstype} at {mount.mount_point}): "
                       "roost's locks do not reach other machines, so refresh it from one machine only")

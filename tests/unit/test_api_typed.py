@@ -71,3 +71,44 @@ def test_py_typed_ships_with_the_package():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert "py.typed" in config["tool"]["setuptools"]["package-data"]["roost_core"]
     assert any(dep.startswith("mypy") for dep in config["project"]["optional-dependencies"]["test"])
+
+
+def _type_checking_imports() -> dict[str, str]:
+    """name -> "module:attribute" of the imports under ``if TYPE_CHECKING:`` at the bottom of api.py."""
+    import ast
+
+    tree = ast.parse((ROOT / "roost_core" / "api.py").read_text(encoding="utf-8"))
+    block = [node for node in tree.body if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"]
+    found: dict[str, str] = {}
+    for node in block[-1].body:
+        assert isinstance(node, ast.ImportFrom) and node.level == 1, ast.dump(node)
+        for alias in node.names:
+            assert alias.asname is not None, f"{alias.name}: write 'X as X' (an explicit re-export for mypy)"
+            found[alias.asname] = f"{'.' + node.module if node.module else ''}:{alias.name}"
+    return found
+
+
+def test_every_export_is_imported_for_type_checkers():
+    """A name in _EXPORTS is also imported under TYPE_CHECKING, so mypy sees its type, not Any."""
+    import roost_core.api as api
+
+    typed = _type_checking_imports()
+    missing = [f"from {t.split(':')[0] or '.'} import {t.split(':')[1]} as {name}"
+               for name, t in api._EXPORTS.items() if typed.get(name) != t]
+    assert not missing, "add under TYPE_CHECKING at the bottom of roost_core/api.py:\n" + "\n".join(missing)
+    assert set(typed) == set(api._EXPORTS), sorted(set(typed) - set(api._EXPORTS))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mypy") is None,
+                    reason="mypy is not installed (pip install -e '.[test]' installs it)")
+def test_a_plugin_sees_the_real_types_of_the_api(tmp_path):
+    plugin = tmp_path / "plugin_typed.py"
+    plugin.write_text("from roost_core.api import Ranking, Setting, hookimpl\n"
+                      "wrong: int = Ranking\n"
+                      "reveal_type(Setting(1, name='n').key)\n")
+    # --no-implicit-reexport as a --strict plugin runs it: the API's names are exported explicitly.
+    run = _mypy("--no-implicit-reexport", str(plugin))
+    mine = [line for line in run.stdout.splitlines() if line.startswith(str(plugin))]
+    assert any('"type[Ranking]", variable has type "int"' in line for line in mine), run.stdout
+    assert any(re.search(r'Revealed type is "(builtins\.)?str"', line) for line in mine), run.stdout
+    assert not any("explicitly export" in line or "Any" in line for line in mine), run.stdout
