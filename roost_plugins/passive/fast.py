@@ -159,6 +159,10 @@ def observe(kind: str, stdin: bytes, env, now: float, seen: "dict | None" = None
     except (ValueError, UnicodeDecodeError, RecursionError):
         debug_note(env, f"{kind}: stdin is not a JSON document ({len(stdin)} bytes)")
         doc = None
+    if kind == "hook":
+        from .transcript import with_transcript_quota
+
+        doc = with_transcript_quota(doc)  # the window of a rate_limit, from the failed turn's transcript row
     reading = seen["reading"] = (parsers.parse_statusline if kind == "statusline" else parsers.parse_hook)(doc, now)
     if found is None:
         seen["note"] = "not running under a roost profile: nothing recorded"

@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -142,6 +143,18 @@ def test_hook_rate_limit_with_a_window_until_its_reset(two):
     assert row["health"] == "weekly_limit" and row["source"] == "hook" and row["weekly_resets_at"]
     plain = two.run("hook", input=json.dumps(stop_failure_event("rate_limit")), AXIOM_CLAUDE_PROFILE="home")
     assert plain.returncode == 0 and status(two)["home"]["health"] == "rate_limited"
+
+
+def test_hook_rate_limit_reads_the_window_from_the_failed_turns_transcript_row(two, tmp_path):
+    rows = [{"type": "user", "message": {"role": "user", "content": "hi"}},
+            {"type": "assistant", "isApiErrorMessage": True, "error": "rate_limit",
+             "quotaLimits": {"rateLimitType": "five_hour", "resetsAt": int(time.time()) + 3600}}]
+    path = tmp_path / "session.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    event = {**stop_failure_event("rate_limit"), "transcript_path": str(path)}
+    assert two.run("hook", input=json.dumps(event), AXIOM_CLAUDE_PROFILE="work").returncode == 0
+    row = status(two)["work"]
+    assert row["health"] == "session_limit" and row["source"] == "hook" and row["session_resets_at"]
 
 
 def test_hook_ignores_unknown_events_and_garbage(two):
