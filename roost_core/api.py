@@ -206,6 +206,9 @@ _EXPORTS: dict[str, str] = {
     "PickOptions": ".pick:PickOptions",
     "run_pick": ".pick:run_pick",
     "RefreshResult": ".refresh:RefreshResult",
+    "ALREADY_FRESH": ".refresh:ALREADY_FRESH",
+    "NOTHING_TO_REFRESH": ".refresh:NOTHING_TO_REFRESH",
+    "REFRESHED": ".refresh:REFRESHED",
     "SKIPPED_LEASED": ".refresh:SKIPPED_LEASED",
     "SKIPPED_NOT_DUE": ".refresh:SKIPPED_NOT_DUE",
     "is_due": ".refresh:is_due",
@@ -358,6 +361,7 @@ if TYPE_CHECKING:  # pragma: no cover - each name typed for mypy and IDEs ("X as
         Profile as Profile, Ranking as Ranking, Scored as Scored, TokenGrant as TokenGrant, Usage as Usage,
     )
     from .refresh import (
+        ALREADY_FRESH as ALREADY_FRESH, NOTHING_TO_REFRESH as NOTHING_TO_REFRESH, REFRESHED as REFRESHED,
         RefreshResult as RefreshResult, SKIPPED_LEASED as SKIPPED_LEASED, SKIPPED_NOT_DUE as SKIPPED_NOT_DUE,
         is_due as is_due, read_credentials as read_credentials, refresh_lock as refresh_lock,
         refresh_profile as refresh_profile, signals_deferred as signals_deferred,

@@ -26,10 +26,16 @@ from roost_core.api import (
 SEVERITY = (ExitCode.UNEXPECTED, ExitCode.AUTH_REQUIRED, ExitCode.TIMEOUT, ExitCode.VALIDATION,
             ExitCode.NOT_FOUND, ExitCode.CONFLICT, ExitCode.RATE_LIMITED, ExitCode.UNAVAILABLE,
             ExitCode.FORBIDDEN)
-STATUS_TEXT = {"refreshed": "refreshed", "already_fresh": "already fresh",
-               "skipped_leased": "skipped (leased by a running roost exec)",
-               "skipped_not_due": "skipped (not due)", "nothing_to_refresh": "nothing to refresh",
-               "error": "failed"}
+ERROR = "error"  # a profile of a multi-profile run that failed (its error is in the entry)
+
+
+def status_text() -> dict[str, str]:
+    """Each result status in words; the statuses are the refresh engine's constants (imported on use)."""
+    from roost_core.api import ALREADY_FRESH, NOTHING_TO_REFRESH, REFRESHED, SKIPPED_LEASED, SKIPPED_NOT_DUE
+
+    return {REFRESHED: "refreshed", ALREADY_FRESH: "already fresh",
+            SKIPPED_LEASED: "skipped (leased by a running roost exec)", SKIPPED_NOT_DUE: "skipped (not due)",
+            NOTHING_TO_REFRESH: "nothing to refresh", ERROR: "failed"}
 
 
 @click.command("refresh")
@@ -98,10 +104,10 @@ def _refresh_many(rctx: RoostContext, *, force: bool, window: float | None, jitt
         rctx.warn(f"no profiles found under {rctx.paths.profiles_tree}")
     _warn_if_shared(rctx, profiles)
     results = [_refresh_listed(rctx, profile, force=force, window=window, jitter=jitter) for profile in profiles]
-    codes = {r["error"]["exit_code"] for r in results if r["status"] == "error"}
+    codes = {r["error"]["exit_code"] for r in results if r["status"] == ERROR}
     code = next((int(c) for c in SEVERITY if c in codes), 0)
     meta = {"selector": "all" if force else ("soon" if window else "expired"), "soon_s": window or None,
-            "counts": {status: sum(r["status"] == status for r in results) for status in STATUS_TEXT},
+            "counts": {status: sum(r["status"] == status for r in results) for status in status_text()},
             "exit_code": code}
     _show(rctx, results, results, meta)
     return code
@@ -113,7 +119,7 @@ def _show(rctx: RoostContext, results: list[dict[str, Any]], data: Any, meta: di
     terminal = not rctx.out.json_mode and rctx.out.stdout.isatty()
     rctx.out.emit(data, meta, text=None if terminal else "\n".join(_line(r) for r in results))
     for result in results:
-        if terminal or result["status"] == "error":
+        if terminal or result["status"] == ERROR:
             rctx.out.say(_sentence(result))
 
 
@@ -132,7 +138,7 @@ def _refresh_listed(rctx: RoostContext, profile: Profile, *, force: bool, window
     except LeaseHeld as err:
         return {"name": profile.name, "status": SKIPPED_LEASED, "expires_at": None, "detail": err.message}
     except RoostError as err:
-        return {"name": profile.name, "status": "error", "expires_at": None, "detail": err.message,
+        return {"name": profile.name, "status": ERROR, "expires_at": None, "detail": err.message,
                 "error": {"code": err.code, "message": err.message, "details": err.details,
                           "exit_code": int(err.exit_code)}}
 
@@ -143,12 +149,13 @@ def _line(result: dict[str, Any]) -> str:
 
 
 def _sentence(result: dict[str, Any]) -> str:
-    status = STATUS_TEXT.get(result["status"], result["status"])
+    from roost_core.api import REFRESHED, SKIPPED_NOT_DUE
+
+    status = status_text().get(result["status"], result["status"])
     text = f"{result['name']}: {status}"
-    if result["status"] == "error" or (result.get("detail") and result["status"] not in ("refreshed",
-                                                                                      "skipped_not_due")):
+    if result["status"] == ERROR or (result.get("detail") and result["status"] not in (REFRESHED, SKIPPED_NOT_DUE)):
         text += f": {result['detail']}"
-    if result["status"] == "refreshed" and result.get("expires_at"):
+    if result["status"] == REFRESHED and result.get("expires_at"):
         text += f" (expires {result['expires_at']}{_in(result['expires_at'])})"
     return text
 
