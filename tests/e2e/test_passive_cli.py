@@ -61,6 +61,20 @@ def test_statusline_finds_the_profile_by_its_config_dir(two):
     assert row["health"] == "session_limit" and row["source"] == "statusline"
 
 
+@pytest.mark.parametrize("spelling", ["trailing-slash", "symlink", "relative"])
+def test_statusline_finds_the_profile_however_its_dir_is_spelled(two, spelling):
+    directory = two.profiles / "home"
+    if spelling == "symlink":
+        (two.root / "alias").symlink_to(directory)
+    value = {"trailing-slash": f"{directory}/", "symlink": str(two.root / "alias"),
+             "relative": os.path.relpath(directory, two.root)}[spelling]
+    proc = subprocess.run([str(Path(sys.executable).parent / "roost"), "statusline"], cwd=two.root,
+                          input=json.dumps(statusline_document(12.0, 34.0)), capture_output=True, text=True,
+                          env=two.env(CLAUDE_CONFIG_DIR=value), timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, "home · 5h 12% · 7d 34%\n")
+    assert status(two)["home"]["source"] == "statusline"
+
+
 def test_statusline_outside_a_profile_records_nothing_and_never_fails(two):
     proc = two.run("statusline", input=json.dumps(statusline_document()), CLAUDE_CONFIG_DIR=str(two.home / ".claude"))
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
