@@ -171,6 +171,18 @@ def test_hook_rate_limit_reads_the_window_from_the_failed_turns_transcript_row(t
     assert row["health"] == "session_limit" and row["source"] == "hook" and row["session_resets_at"]
 
 
+def test_a_hook_failure_beats_an_older_probe_ok_without_a_probe(two):
+    assert status(two)["work"]["source"] == "probe" and two.fake.count("GET", USAGE) == 2
+    event = stop_failure_event("rate_limit", rate_limit_type="five_hour", resets_in=1800)
+    assert two.run("hook", input=json.dumps(event), AXIOM_CLAUDE_PROFILE="work").returncode == 0
+    row = status(two)["work"]
+    assert row["health"] == "session_limit" and row["source"] == "hook" and "no probe spent" in row["evidence"]
+    assert row["session_pct"] == 10.0  # the probe's figure stays: the event reported none
+    assert two.fake.count("GET", USAGE) == 2  # no probe spent on either profile
+    rc, picked = two.run_json("pick")
+    assert rc == 0 and picked["data"]["name"] == "home"
+
+
 def test_hook_ignores_unknown_events_and_garbage(two):
     for stdin in (json.dumps(stop_failure_event("overloaded")), json.dumps({"hook_event_name": "Stop"}), "", "[]"):
         proc = two.run("hook", input=stdin, AXIOM_CLAUDE_PROFILE="work")
