@@ -10,7 +10,6 @@ roost's own printed on an error, a note in ``<config>/debug.log``.
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import click
@@ -23,10 +22,9 @@ FREE_ARGS = {"ignore_unknown_options": True, "allow_extra_args": True}
 
 
 def _stdin() -> bytes:
-    try:
-        return sys.stdin.buffer.read(1 << 20) if sys.stdin is not None else b""
-    except (OSError, ValueError):
-        return b""
+    from .fast import read_stdin
+
+    return read_stdin()
 
 
 def observe(rctx: Any, kind: str, stdin: bytes, seen: dict[str, Any] | None = None) -> str:

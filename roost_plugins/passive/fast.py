@@ -63,10 +63,7 @@ def run(kind: str, args: list) -> "int | None":
     if parsed is False or not _fast_path_allowed(env):
         return None
     then, json_mode = parsed
-    try:
-        stdin = sys.stdin.buffer.read(MAX_STDIN) if sys.stdin is not None else b""
-    except (OSError, ValueError):
-        stdin = b""
+    stdin = read_stdin()
     ours = ""
     seen: dict = {}
     try:
@@ -80,6 +77,16 @@ def run(kind: str, args: list) -> "int | None":
     elif kind == "statusline":
         print_status(ours, theirs)
     return 0
+
+
+def read_stdin() -> bytes:
+    """What claude piped in (at most MAX_STDIN); nothing from a terminal (run by hand: never wait on a person)."""
+    try:
+        if sys.stdin is None or sys.stdin.isatty():
+            return b""
+        return sys.stdin.buffer.read(MAX_STDIN)
+    except (OSError, ValueError, AttributeError):
+        return b""
 
 
 def _parse_args(kind: str, args: list):

@@ -101,6 +101,20 @@ def test_statusline_prints_nothing_of_its_own_without_a_reading(two, stdin, full
     assert not (two.config / "passive.json").exists()
 
 
+@pytest.mark.parametrize("kind", ["statusline", "hook"])
+def test_run_by_hand_on_a_terminal_they_do_not_wait_for_stdin(two, kind):
+    import pty
+
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.run([str(Path(sys.executable).parent / "roost"), kind], stdin=secondary,
+                              capture_output=True, text=True, env=two.env(AXIOM_CLAUDE_PROFILE="work"), timeout=30)
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "", "")
+
+
 def test_statusline_then_runs_the_users_command_with_the_same_stdin(two, tmp_path):
     seen = tmp_path / "seen.json"
     doc = json.dumps(statusline_document(10.0, 20.0))
