@@ -223,6 +223,7 @@ _EXPORTS: dict[str, str] = {
     "complete_profiles": ".cli.common:complete_profiles",
     "DURATION": ".cli.common:DURATION",
     "PERCENT": ".cli.common:PERCENT",
+    "SettingType": ".cli.common:SettingType",
     "team_option": ".cli.common:team_option",
     "COMPLETE_VAR": ".cli.shell_complete:COMPLETE_VAR",
     "register_completion_shells": ".cli.shell_complete:register_shells",
@@ -264,7 +265,7 @@ if TYPE_CHECKING:  # pragma: no cover - each name typed for mypy and IDEs ("X as
     )
     from .backend import RefreshGuard as RefreshGuard, StateBackendBase as StateBackendBase
     from .cli.common import (
-        DURATION as DURATION, PERCENT as PERCENT, complete_profiles as complete_profiles,
+        DURATION as DURATION, PERCENT as PERCENT, SettingType as SettingType, complete_profiles as complete_profiles,
         json_option as json_option, pass_roost as pass_roost, team_option as team_option,
     )
     from .cli.shell_complete import COMPLETE_VAR as COMPLETE_VAR, register_shells as register_completion_shells

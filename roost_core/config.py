@@ -19,7 +19,7 @@ from .errors import ValidationError
 from .numbers import number_setting
 from .setting import TRUTHY, Setting, as_list
 
-__all__ = ["SETTINGS", "TRUTHY", "Resolved", "Setting", "Settings", "load_config_file"]
+__all__ = ["SETTINGS", "TRUTHY", "Resolved", "Setting", "Settings", "bad_value", "load_config_file"]
 
 _as_list = as_list  # [plugins] disable
 
@@ -213,10 +213,7 @@ class Settings:
         try:
             value = spec.parse(raw)
         except (TypeError, ValueError, OverflowError) as exc:
-            where = _described(spec, origin, source)
-            raise ValidationError(
-                f"bad value for {spec.key} (plugin {spec.plugin}) from {where}: {raw!r} ({exc})",
-                details={"key": spec.key, "plugin": spec.plugin, "origin": origin, "source": source}) from None
+            raise bad_value(spec, raw, exc, origin, source) from None
         return Resolved(spec, value, origin, source)
 
     def get(self, key: str, flag: Any = None) -> Any:
@@ -274,6 +271,13 @@ class Settings:
                                   details={"key": "plugins.disable"}) from None
 
 
+def bad_value(spec: Setting, raw: Any, why: Exception, origin: str, source: str | None = None) -> ValidationError:
+    """VALIDATION naming the setting, the plugin that declares it and where the value came from."""
+    where = _described(spec, origin, source)
+    return ValidationError(f"bad value for {spec.key} (plugin {spec.plugin}) from {where}: {raw!r} ({why})",
+                           details={"key": spec.key, "plugin": spec.plugin, "origin": origin, "source": source})
+
+
 def _where(spec: Setting) -> str:
     return f"[{spec.section}] {spec.name}" if spec.section else spec.name
 
@@ -282,4 +286,5 @@ def _described(spec: Setting, origin: str, source: str | None) -> str:
     """An origin as a user finds it: the env var, or the config.toml key (a team's table in it)."""
     team_where = ".".join(("teams", str(source), *spec.team_path[:-1]))
     return {"env": f"env {source}", "team": f"team {source} (config.toml [{team_where}] {spec.name})",
-            "file": f"file (config.toml {_where(spec)})", "flag": "flag", "default": "default"}[origin]
+            "file": f"file (config.toml {_where(spec)})", "flag": f"flag {source}" if source else "flag",
+            "default": "default"}[origin]

@@ -541,13 +541,16 @@ def _append(ctx: "RoostContext", event: AuditEvent, say: Callable[[str], None]) 
 
 
 def _strategy(ctx: "RoostContext", name: str, flag: str | None) -> Any:
-    """The strategy plugin; an unknown name that came from config says where it was set."""
+    """The strategy plugin; an unknown name says where it was set (the flag, or config)."""
     try:
         return ctx.host.get("strategy", name, "strategy")
     except ValidationError as err:
         if flag is None:
             err.message += f" (set by {ctx.settings.where('strategy')})"
             err.details["source"] = ctx.settings.origin("strategy")
+        else:
+            err.message += " (set by flag --strategy)"
+            err.details["source"] = "flag"
         raise
 
 

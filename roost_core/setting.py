@@ -111,6 +111,8 @@ def as_float(value: Any) -> float:
         number = float(value)
     except OverflowError:
         raise ValueError("number too large") from None
+    except (TypeError, ValueError):
+        raise ValueError("expected a number") from None
     if not math.isfinite(number):
         raise ValueError("NaN and infinity are not allowed")
     return number

@@ -37,7 +37,8 @@ the same way:
   A value in the team table replaces the file's value whole (a table is not merged key by key).
 - A bad value (wrong type, out of range, not an allowed value, NaN or
   infinity) is VALIDATION, exit 4, naming the setting, the plugin that owns it
-  and where the value came from (`flag`, `env VAR`, `team NAME`, `file`).
+  and where the value came from (`flag --NAME`, `env VAR`, `team NAME`, `file`):
+  `bad value for stickiness (plugin core) from flag --stickiness: 'nan' (...)`.
 - `roost config` prints the resolved settings as TOML (a valid config file), each
   value's origin in a trailing comment (`# default`, `# file`, `# env CLAUDE_LB_X`,
   `# team ops`); an unset value is a commented line. `roost config --json` gives

@@ -69,3 +69,28 @@ class PercentType(click.ParamType):
 
 
 PERCENT = PercentType()
+
+
+class SettingType(click.ParamType):
+    """A flag that sets a core setting (``--stickiness``): parsed by the setting's declaration, so a bad
+    value is refused as one from config.toml is, naming setting, plugin and source (the flag), exit 4."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.name = _setting(key).type
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        spec = _setting(self.key)
+        try:
+            return spec.parse(value)
+        except (TypeError, ValueError, OverflowError) as exc:
+            from ..config import bad_value
+
+            flag = param.opts[0] if param is not None and param.opts else None
+            raise bad_value(spec, value, exc, "flag", flag) from None
+
+
+def _setting(key: str) -> Any:
+    from ..config import SETTINGS
+
+    return SETTINGS[key]

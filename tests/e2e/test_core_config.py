@@ -121,3 +121,20 @@ def test_config_prints_valid_toml_for_any_value(roost_env):
     assert doc["plugins"]["weighted"]["weights"] == {"weekly": 1e-3, "session": 1e300}
     assert doc["user_agent"] == "bad\ufffdbyte"
     assert 'avoid = ["a b", "c\\"d", "\\u00e9"]  # team o"p s\\nx' in proc.stdout.splitlines()
+
+
+def test_a_bad_flag_value_names_setting_plugin_and_source(roost_env):
+    """A flag that sets a setting is refused as a bad config.toml value is: setting, plugin, the flag."""
+    for args, key, shown in [(("pick", "--stickiness", "nan"), "stickiness", "'nan'"),
+                             (("which", "--max-cost", "2000"), "max_cost", "'2000'"),
+                             (("exec", "--warn-at", "abc", "--", "true"), "warn_at", "'abc'")]:
+        flag = args[1]
+        proc = roost_env.run(*args)
+        assert proc.returncode == 4 and "Traceback" not in proc.stderr, proc.stderr
+        assert proc.stderr.startswith(f"roost: error: bad value for {key} (plugin core) from flag {flag}: {shown}")
+        rc, out = roost_env.run_json(args[0], "--json", *args[1:])
+        assert rc == 4 and out["error"]["details"] == {"key": key, "plugin": "core", "origin": "flag",
+                                                       "source": flag}
+    roost_env.make_profile("a")
+    proc = roost_env.run("which", "--strategy", "nope")
+    assert proc.returncode == 4 and proc.stderr.rstrip().endswith("(set by flag --strategy)"), proc.stderr
