@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping
 from .durations import parse_duration
 from .errors import ValidationError
 from .numbers import number_setting
-from .setting import TRUTHY, Setting, as_list
+from .setting import TRUTHY, Setting, as_list, masked
 
 __all__ = ["SETTINGS", "TRUTHY", "Resolved", "Setting", "Settings", "bad_value", "load_config_file"]
 
@@ -274,7 +274,8 @@ class Settings:
 def bad_value(spec: Setting, raw: Any, why: Exception, origin: str, source: str | None = None) -> ValidationError:
     """VALIDATION naming the setting, the plugin that declares it and where the value came from."""
     where = _described(spec, origin, source)
-    return ValidationError(f"bad value for {spec.key} (plugin {spec.plugin}) from {where}: {raw!r} ({why})",
+    shown = masked(raw) if spec.secret else raw  # a secret's error holds at most its last 4 characters
+    return ValidationError(f"bad value for {spec.key} (plugin {spec.plugin}) from {where}: {shown!r} ({why})",
                            details={"key": spec.key, "plugin": spec.plugin, "origin": origin, "source": source})
 
 

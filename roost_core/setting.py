@@ -65,6 +65,24 @@ class Setting:
         return value
 
 
+def masked(value: Any) -> Any:
+    """A secret as it may be shown: a string keeps at most its last 4 characters (a URL with a user part:
+    only its password hidden), anything else (a mistyped secret) is hidden whole."""
+    if not isinstance(value, str):
+        return "****"
+    if not value:
+        return value
+    if "://" in value and "@" in value:
+        from urllib.parse import urlsplit
+
+        try:
+            password = urlsplit(value).password
+        except ValueError:
+            return "****"
+        return value.replace(f":{password}@", ":****@", 1) if password else value
+    return "****" + value[-4:] if len(value) > 8 else "****"
+
+
 def _check_finite(value: Any) -> None:
     """NaN and infinities are never a setting (TOML and float() both accept them)."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -78,9 +96,9 @@ def _check_finite(value: Any) -> None:
 
 
 def as_str(value: Any) -> str:
-    if isinstance(value, (dict, list, tuple)):
+    if not isinstance(value, str):  # a TOML number, boolean, array or table where text belongs
         raise ValueError("expected a string")
-    return str(value)
+    return value
 
 
 def as_bool(value: Any) -> bool:
@@ -101,7 +119,12 @@ def as_int(value: Any) -> int:
         if not math.isfinite(value) or not value.is_integer():
             raise ValueError("expected a whole number")
         return int(value)
-    return int(str(value).strip()) if not isinstance(value, int) else value
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ValueError("expected a whole number") from None
 
 
 def as_float(value: Any) -> float:

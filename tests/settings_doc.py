@@ -35,10 +35,16 @@ the same way:
   `[teams.ops] strategy = "weighted"` plus
   `[teams.ops.weighted] weights = { weekly = 1.0, session = 2.0 }`.
   A value in the team table replaces the file's value whole (a table is not merged key by key).
-- A bad value (wrong type, out of range, not an allowed value, NaN or
-  infinity) is VALIDATION, exit 4, naming the setting, the plugin that owns it
-  and where the value came from (`flag --NAME`, `env VAR`, `team NAME`, `file`):
+  A team that config.toml does not define is VALIDATION, exit 4 (`unknown team 'x'`).
+- A bad value (wrong type, a TOML number or boolean where text belongs included,
+  out of range, not an allowed value, NaN or infinity) is VALIDATION, exit 4,
+  naming the setting, the plugin that owns it and where the value came from
+  (`flag --NAME`, `env VAR`, `team NAME`, `file`):
   `bad value for stickiness (plugin core) from flag --stickiness: 'nan' (...)`.
+  A secret's bad value is shown as `'****'` (a string: at most its last 4 characters).
+  The same check runs wherever the setting is read; a plugin's observer that
+  reads a bad value (`usage_log` during a pick) is reported as a warning and the
+  pick goes on.
 - `roost config` prints the resolved settings as TOML (a valid config file), each
   value's origin in a trailing comment (`# default`, `# file`, `# env CLAUDE_LB_X`,
   `# team ops`); an unset value is a commented line. `roost config --json` gives

@@ -67,13 +67,8 @@ def shown(resolved: Resolved) -> Any:
     value = resolved.value
     if isinstance(value, tuple):
         value = list(value)
-    if not resolved.spec.secret or not isinstance(value, str) or not value:
+    if not resolved.spec.secret or value is None:
         return value
-    if "://" in value and "@" in value:
-        from urllib.parse import urlsplit
+    from ..setting import masked
 
-        parts = urlsplit(value)
-        if parts.password:
-            return value.replace(f":{parts.password}@", ":****@", 1)
-        return value
-    return "****" + value[-4:] if len(value) > 8 else "****"
+    return masked(value)

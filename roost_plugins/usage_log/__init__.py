@@ -223,10 +223,8 @@ def roost_register_commands(cli: Any) -> None:
 
 @hookimpl
 def roost_register_settings() -> Any:
-    from roost_core.api import TRUTHY, Setting
+    from roost_core.api import Setting
 
-    def lenient(value: Any) -> bool:  # anything but 1/true/yes/on is off, as it always was
-        return value if isinstance(value, bool) else str(value).strip().lower() in TRUTHY
-
-    return Setting(False, lenient, name="usage_log", type="bool", env="CLAUDE_LB_USAGE_LOG",
+    # A bool like any other: 1/true/yes/on, 0/false/no/off (or empty); anything else is VALIDATION.
+    return Setting(False, name="usage_log", type="bool", env="CLAUDE_LB_USAGE_LOG",
                    doc="Append one JSON record per probe to usage-log.ndjson (also: roost config usage-log on).")

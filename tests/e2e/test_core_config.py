@@ -138,3 +138,24 @@ def test_a_bad_flag_value_names_setting_plugin_and_source(roost_env):
     roost_env.make_profile("a")
     proc = roost_env.run("which", "--strategy", "nope")
     assert proc.returncode == 4 and proc.stderr.rstrip().endswith("(set by flag --strategy)"), proc.stderr
+
+
+def test_plugin_settings_are_checked_like_the_cores(roost_env):
+    """usage_log is a bool and the redis backend's settings have real types: a bad one is exit 4 naming
+    the setting, its plugin and where it came from, in roost config and on the command that uses it."""
+    cases = [("usage_log = \"maybe\"\n", (), {}, "usage_log (plugin usage-log) from file"),
+             ("", (), {"CLAUDE_LB_USAGE_LOG": "maybe"}, "usage_log (plugin usage-log) from env CLAUDE_LB_USAGE_LOG"),
+             ("[teams.t]\nusage_log = 3\n", ("--team", "t"), {}, "usage_log (plugin usage-log) from team t"),
+             ("[state.redis]\nsentinels = 5\n", (), {}, "state.redis.sentinels (plugin redis) from file"),
+             ("[teams.t.state.redis]\nmin_replicas = 2.5\n", ("--team", "t"), {},
+              "state.redis.min_replicas (plugin redis) from team t (config.toml [teams.t.state.redis] min_replicas)"),
+             ("", (), {"CLAUDE_LB_REDIS_WAIT_TIMEOUT": "2m"}, "state.redis.wait_timeout (plugin redis) from env")]
+    for text, team, env, said in cases:
+        _write(roost_env, text + "[teams.t]\n" * ("[teams.t]" not in text))
+        proc = roost_env.run(*team, "config", **env)
+        assert proc.returncode == 4 and f"bad value for {said}" in proc.stderr, (text, env, proc.stderr)
+    _write(roost_env, "[state.redis]\nurl = 5\nsentinel_password = [\"hunter2secret\"]\n")
+    proc = roost_env.run("config")
+    assert proc.returncode == 4 and "'****' (expected a string)" in proc.stderr and "hunter2" not in proc.stderr
+    proc = roost_env.run("config", CLAUDE_LB_USAGE_LOG="0", CLAUDE_LB_REDIS_URL="redis://h:6379/0")
+    assert proc.returncode == 4 and "sentinel_password (plugin redis)" in proc.stderr and "hunter2" not in proc.stderr

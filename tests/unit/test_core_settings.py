@@ -191,3 +191,25 @@ def test_settings_toml_holds_any_string():
     assert parsed["strategy"] == odd
     assert parsed["plugins"]["odd key"]["x"] == [odd, {"k\U0001f426": odd}]
     assert parsed["user_agent"] == "bad\ufffdbyte"
+
+
+@pytest.mark.parametrize("toml,env", [('[state.redis]\nurl = ["rediss://u:hunter2secret@h/0"]\n', {}),
+                                      ('[state.redis]\nurl = 12345678901234\n', {}),
+                                      ("", {"CLAUDE_LB_REDIS_URL": "rediss://u:hunter2secret@h/0 \x00"})])
+def test_a_bad_secret_is_not_echoed(tmp_path, toml, env):
+    secret = Setting(None, lambda raw: raw if isinstance(raw, str) and "\x00" not in raw else int("x"), name="url",
+                     section="state.redis", env="CLAUDE_LB_REDIS_URL", plugin="redis", secret=True)
+    settings = load(tmp_path, toml, env)
+    with pytest.raises(ValidationError) as info:
+        settings.get(secret)
+    message = info.value.message
+    assert message.startswith("bad value for state.redis.url (plugin redis) from ")
+    assert "hunter2secret" not in message and "12345678901234" not in message and "hunter2" not in str(info.value.details)
+
+
+@pytest.mark.parametrize("toml,key", [("fallback = 1\n", "fallback"), ("strategy = true\n", "strategy"),
+                                      ("[endpoints]\napi_base = 3.5\n", "endpoints.api_base"),
+                                      ("probe_budget = [1]\n", "probe_budget")])
+def test_a_value_of_the_wrong_toml_type_is_refused(tmp_path, toml, key):
+    with pytest.raises(ValidationError, match=r"\((expected a string|expected a whole number|expected a number)"):
+        load(tmp_path, toml).get(key)

@@ -21,8 +21,11 @@ class RedisBackendFactory:
 
     def open(self, ctx: Any) -> Any:
         from .backend import RedisBackend
+        from .declared import roost_register_settings
         from .settings import RedisSettings
 
+        for spec in roost_register_settings():  # a bad declared value: the resolver's error (plugin, source)
+            ctx.settings.get(spec.key)
         table = ctx.settings.table("state.redis")  # [state.redis], a team's [teams.NAME.state.redis] over it
         settings = RedisSettings.resolve(table, ctx.env, ctx.paths.config_dir)
         backend = RedisBackend(settings, ctx.paths.config_dir, ctx.paths, ctx.warn, ctx.now)

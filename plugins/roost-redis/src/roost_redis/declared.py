@@ -20,7 +20,7 @@ def roost_register_settings() -> list[Any]:
         Setting(None, name="key_file", section="state.redis", env="CLAUDE_LB_REDIS_KEY_FILE",
                 doc="File holding the fleet's encryption key (roost state keygen writes it)."),
         Setting(None, name="sentinels", section="state.redis", env="CLAUDE_LB_REDIS_SENTINELS",
-                type="list", convert=lambda raw: raw,  # a TOML list, or "h1:26379,h2:26379" from the environment
+                type="list", convert=_sentinels,  # a TOML list, or "h1:26379,h2:26379" from the environment
                 doc='Redis Sentinels ["host:26379", ...]: find the primary through Sentinel (url then gives '
                     "only scheme, user, password and db)."),
         Setting("roost", name="service", section="state.redis", env="CLAUDE_LB_REDIS_SERVICE",
@@ -28,9 +28,16 @@ def roost_register_settings() -> list[Any]:
         Setting(None, name="sentinel_password", section="state.redis", env="CLAUDE_LB_REDIS_SENTINEL_PASSWORD",
                 secret=True, doc="Password of the Sentinels themselves, when they have a requirepass."),
         Setting(None, name="min_replicas", section="state.redis", env="CLAUDE_LB_REDIS_MIN_REPLICAS",
-                type="int", convert=lambda raw: raw if raw is None else int(raw),
+                type="int", minimum=0, maximum=16,
                 doc="Replicas that must confirm a spend intent and a rotation (WAIT); default 1 when a "
                     "replica is known, else 0."),
         Setting(2.0, name="wait_timeout", section="state.redis", env="CLAUDE_LB_REDIS_WAIT_TIMEOUT",
-                type="duration", doc="How long a WAIT for those replicas may take."),
+                type="duration", maximum=60, doc="How long a WAIT for those replicas may take."),
     ]
+
+
+def _sentinels(raw: Any) -> list[str]:
+    """["host:26379", ...] checked as the backend reads them (settings.py), kept as text for roost config."""
+    from .settings import _sentinels as parse
+
+    return [f"{host}:{port}" for host, port in parse(raw)]
