@@ -13,7 +13,7 @@ import json
 import os
 import stat
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -134,6 +134,30 @@ def _known_config_keys(settings: Any) -> set[str]:
     return {spec.name for spec in specs if not spec.section} | tables | {"plugins", "teams", "state"}
 
 
+def _unknown_plugin_and_team_keys(data: dict[str, Any], settings: Any) -> list[str]:
+    """Typos roost ignores at run time (a config may name a plugin that is not installed): keys of a
+    ``[plugins.NAME]`` table whose plugin declares its settings there, and settings of a team table.
+    A plugin that declares nothing in its table reads it raw: its keys are never judged."""
+    specs = settings.specs()
+    declared: dict[str, set[str]] = {}
+    for spec in specs:
+        if spec.section and spec.section.startswith("plugins."):
+            declared.setdefault(spec.section[len("plugins."):], set()).add(spec.name)
+    plugins = data.get("plugins")
+    found = [f"plugins.{name}.{key}" for name, table in (plugins.items() if isinstance(plugins, dict) else ())
+             if name in declared and isinstance(table, dict) for key in table if key not in declared[name]]
+    top = {spec.name for spec in specs if not spec.section}
+    for team, table in settings.teams.items():
+        if not isinstance(table, dict):
+            continue
+        for key, value in table.items():
+            if key in declared and isinstance(value, dict):
+                found += [f"teams.{team}.{key}.{k}" for k in value if k not in declared[key]]
+            elif not isinstance(value, dict) and key not in top:  # a table may belong to any plugin
+                found.append(f"teams.{team}.{key}")
+    return found
+
+
 def check_config_file(ctx: Any) -> CheckResult:
     from roost_core.api import RoostError, Settings, load_config_file
 
@@ -146,16 +170,20 @@ def check_config_file(ctx: Any) -> CheckResult:
         settings = Settings.load(path, ctx.env, getattr(ctx, "team", None))
     except RoostError as err:
         return CheckResult("config-file", "fail", err.message, details)
-    bad = []
-    for spec in settings.specs():  # the core's and every plugin's declared settings
-        try:
-            settings.resolve(spec)
-        except RoostError as err:
-            bad.append(err.message)
+    bad: list[str] = []
+    teams = [settings.team, *sorted(team for team in settings.teams if team != settings.team)]
+    for team in teams:  # every team's values, not only the one in use now
+        scoped = settings if team == settings.team else replace(settings, team=team)
+        for spec in settings.specs():  # the core's and every plugin's declared settings
+            try:
+                scoped.resolve(spec)
+            except RoostError as err:
+                if err.message not in bad:
+                    bad.append(err.message)
     if bad:
         details["errors"] = bad
         return CheckResult("config-file", "fail", "; ".join(bad), details)
-    unknown = sorted(set(data) - _known_config_keys(settings))
+    unknown = sorted(set(data) - _known_config_keys(settings)) + _unknown_plugin_and_team_keys(data, settings)
     if unknown:
         details["unknown_keys"] = unknown
         return CheckResult("config-file", "warn", f"{path.name} parses, but these keys mean nothing to roost "

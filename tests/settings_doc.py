@@ -36,6 +36,13 @@ the same way:
   `[teams.ops.weighted] weights = { weekly = 1.0, session = 2.0 }`.
   A value in the team table replaces the file's value whole (a table is not merged key by key).
   A team that config.toml does not define is VALIDATION, exit 4 (`unknown team 'x'`).
+- A key no one declared is ignored when a command runs (config.toml may name a
+  plugin that is not installed here, and a plugin that declares nothing reads
+  its `[plugins.NAME]` table as it is). `roost doctor` warns about the likely
+  typos: an unknown top-level key, a key in the table of a plugin that declares
+  its settings there (`[plugins.weighted] wieghts`), and an unknown setting or
+  key of such a table in a team (`[teams.ops] strategyy`); it also checks the
+  values of every team, not only the one in use.
 - A bad value (wrong type, a TOML number or boolean where text belongs included,
   out of range, not an allowed value, NaN or infinity) is VALIDATION, exit 4,
   naming the setting, the plugin that owns it and where the value came from

@@ -224,3 +224,17 @@ def test_run_check_isolates_crashes_and_caps_warn_level_checks(ctx):
     soft = run_check(ctx, "soft", WarnOnly())
     assert [(r.name, r.level) for r in soft] == [("soft", "warn"), ("soft:extra", "ok")]
     assert counts(crashed + soft) == {"ok": 1, "warn": 1, "fail": 1, "skip": 0}
+
+
+@pytest.mark.parametrize("text,level,words", [
+    ('[plugins.weighted]\nwieghts = { weekly = 2.0 }\n', "warn", "plugins.weighted.wieghts"),
+    ('[teams.ops]\nstrategyy = "weighted"\n', "warn", "teams.ops.strategyy"),
+    ('[teams.ops.weighted]\nwieghts = { weekly = 2.0 }\n', "warn", "teams.ops.weighted.wieghts"),
+    ('[plugins.not-installed]\nanything = 1\n[teams.ops.not-installed]\nx = 1\n', "ok", "parses"),  # read raw
+    ('[teams.ops]\nstrategy = "weighted"\n[teams.ci]\ntimeout = "soon"\n', "fail", "from team ci"),  # any team
+])
+def test_config_file_judges_plugin_tables_and_every_team(roost_env, ctx, text, level, words):
+    roost_env.config.mkdir(parents=True)
+    (roost_env.config / "config.toml").write_text(text)
+    result = dc.check_config_file(ctx)
+    assert result.level == level and words in result.message, result
