@@ -74,7 +74,20 @@ def _is_test(path: Path) -> bool:
     return "tests" in path.relative_to(ROOT).parts or path.name.startswith("test_") or path.name == "conftest.py"
 
 
-def violations(path: Path) -> list[str]:
+def _distribution(path: Path) -> str | None:
+    """``plugins/NAME`` or ``examples/NAME``: the third-party distribution a file belongs to."""
+    parts = path.relative_to(ROOT).parts
+    return "/".join(parts[:2]) if parts[0] in ("plugins", "examples") and len(parts) > 2 else None
+
+
+def third_party_packages() -> dict[str, str]:
+    """Top-level package -> its distribution, for every third-party plugin in the repository."""
+    return {_module_name(path).split(".")[0]: dist for path in _sources()
+            if (dist := _distribution(path)) and not _is_test(path)}
+
+
+def violations(path: Path, packages: dict[str, str] | None = None) -> list[str]:
+    packages = third_party_packages() if packages is None else packages
     here = _module_name(path)
     own = _plugin_of(here)
     allowed_core = CORE_PUBLIC_IN_TESTS if _is_test(path) else CORE_PUBLIC
@@ -88,6 +101,8 @@ def violations(path: Path) -> list[str]:
             target = _plugin_of(module)
             if own is None or target != own:
                 bad.append(f"{rel}:{line}: imports another plugin's module {module}")
+        elif top in packages and packages[top] != _distribution(path):
+            bad.append(f"{rel}:{line}: imports another plugin's module {module} (from {packages[top]})")
     return bad
 
 
@@ -96,9 +111,12 @@ def test_the_trees_hold_sources():
     assert "roost_plugins.state_files" in names and "roost_redis.backend" in names
 
 
+PACKAGES = third_party_packages()
+
+
 @pytest.mark.parametrize("path", _sources(), ids=lambda p: str(p.relative_to(ROOT)))
 def test_plugins_import_the_core_only_through_its_api(path):
-    assert violations(path) == []
+    assert violations(path, PACKAGES) == []
 
 
 def test_the_checker_catches_what_it_should(tmp_path, monkeypatch):
@@ -115,3 +133,20 @@ def test_the_checker_catches_what_it_should(tmp_path, monkeypatch):
     monkeypatch.setattr(__import__(__name__, fromlist=["ROOT"]), "ROOT", tmp_path)
     found = violations(fake / "alpha" / "__init__.py")
     assert [v.split(": ", 1)[0].rsplit(":", 1)[1] for v in found] == ["2", "3", "5", "6", "7"]
+
+
+def test_the_checker_catches_a_third_party_plugin_importing_another(tmp_path, monkeypatch):
+    for dist, package, source in [("plugins/roost-a", "roost_a", "from roost_b.helpers import x\nimport roost_a.own\n"),
+                                  ("examples/roost-b", "roost_b", "from roost_core.api import hookimpl\n")]:
+        (tmp_path / dist / "src" / package).mkdir(parents=True)
+        (tmp_path / dist / "src" / package / "__init__.py").write_text(source)
+    (tmp_path / "roost_plugins").mkdir()
+    (tmp_path / "roost_plugins" / "c.py").write_text("import roost_a\n")
+    monkeypatch.setattr(__import__(__name__, fromlist=["ROOT"]), "ROOT", tmp_path)
+    assert third_party_packages() == {"roost_a": "plugins/roost-a", "roost_b": "examples/roost-b"}
+    found = violations(tmp_path / "plugins/roost-a/src/roost_a/__init__.py")
+    assert found == ["plugins/roost-a/src/roost_a/__init__.py:1: imports another plugin's module roost_b.helpers "
+                     "(from examples/roost-b)"]
+    assert violations(tmp_path / "roost_plugins" / "c.py") == [
+        "roost_plugins/c.py:1: imports another plugin's module roost_a (from plugins/roost-a)"]
+    assert violations(tmp_path / "examples/roost-b/src/roost_b/__init__.py") == []
