@@ -15,7 +15,7 @@ import click
 from ..config import Resolved
 from ..context import RoostContext
 from ..tomlout import document
-from .common import json_option
+from .common import json_option, team_option
 
 
 class ConfigGroup(click.Group):
@@ -39,6 +39,7 @@ class ConfigGroup(click.Group):
 
 @click.group("config", cls=ConfigGroup, invoke_without_command=True)
 @json_option
+@team_option
 @click.pass_context
 def config_group(ctx: click.Context) -> None:
     """Show the resolved settings as TOML (flag > env > team > config.toml > default)."""

@@ -159,3 +159,15 @@ def test_plugin_settings_are_checked_like_the_cores(roost_env):
     assert proc.returncode == 4 and "'****' (expected a string)" in proc.stderr and "hunter2" not in proc.stderr
     proc = roost_env.run("config", CLAUDE_LB_USAGE_LOG="0", CLAUDE_LB_REDIS_URL="redis://h:6379/0")
     assert proc.returncode == 4 and "sentinel_password (plugin redis)" in proc.stderr and "hunter2" not in proc.stderr
+
+
+def test_team_after_the_command_name_too(roost_env):
+    """roost config --team ops, like pick and which: the team's origins are shown."""
+    _write(roost_env, CONFIG)
+    proc = roost_env.run("config", "--team", "ops")
+    assert proc.returncode == 0, proc.stderr
+    assert 'strategy = "weighted"  # team ops' in proc.stdout.splitlines()
+    rc, out = roost_env.run_json("config", "--team", "ops")
+    assert rc == 0 and out["meta"]["team"] == "ops" and out["data"]["warn_at"]["origin"] == "team"
+    proc = roost_env.run("config", "--team", "nope")
+    assert proc.returncode == 4 and "unknown team 'nope'" in proc.stderr
