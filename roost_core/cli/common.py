@@ -72,15 +72,17 @@ PERCENT = PercentType()
 
 
 class SettingType(click.ParamType):
-    """A flag that sets a core setting (``--stickiness``): parsed by the setting's declaration, so a bad
-    value is refused as one from config.toml is, naming setting, plugin and source (the flag), exit 4."""
+    """A flag that sets a declared setting (``--stickiness``, or a plugin's ``plugins.NAME.KEY``): parsed
+    by the setting's declaration, so a bad value is refused as one from config.toml is, naming setting,
+    plugin and source (the flag), exit 4. Pass the parsed value on as ``settings.get(key, flag)``."""
+
+    name = "setting"
 
     def __init__(self, key: str) -> None:
         self.key = key
-        self.name = _setting(key).type
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        spec = _setting(self.key)
+        spec = _setting(self.key, ctx)
         try:
             return spec.parse(value)
         except (TypeError, ValueError, OverflowError) as exc:
@@ -90,7 +92,10 @@ class SettingType(click.ParamType):
             raise bad_value(spec, value, exc, "flag", flag) from None
 
 
-def _setting(key: str) -> Any:
+def _setting(key: str, ctx: click.Context | None) -> Any:
     from ..config import SETTINGS
 
-    return SETTINGS[key]
+    if key in SETTINGS:  # the core's: no plugin loaded to find it
+        return SETTINGS[key]
+    rctx = ctx.find_object(RoostContext) if ctx is not None else None
+    return (rctx or RoostContext()).settings.spec(key)

@@ -213,3 +213,28 @@ def test_a_bad_secret_is_not_echoed(tmp_path, toml, env):
 def test_a_value_of_the_wrong_toml_type_is_refused(tmp_path, toml, key):
     with pytest.raises(ValidationError, match=r"\((expected a string|expected a whole number|expected a number)"):
         load(tmp_path, toml).get(key)
+
+
+def test_a_flag_typed_by_its_setting(tmp_path):
+    """SettingType: a command's flag parsed by the declaration (the core's or a plugin's), a bad value
+    refused naming setting, plugin and the flag."""
+    import click
+    from click.testing import CliRunner
+
+    from roost_core.cli.common import SettingType
+    from roost_core.context import RoostContext
+
+    @click.command()
+    @click.option("--horizon", type=SettingType("plugins.far.horizon"))
+    @click.option("--stickiness", type=SettingType("stickiness"))
+    def command(horizon, stickiness):
+        click.echo(f"{horizon} {stickiness}")
+
+    rctx = RoostContext(env={})
+    rctx.__dict__["settings"] = load(tmp_path, "")
+    assert CliRunner().invoke(command, ["--horizon", "2h", "--stickiness", "1m"], obj=rctx).output == "7200.0 60.0\n"
+    for args, said in [(["--horizon", "soon"], "plugins.far.horizon (plugin far) from flag --horizon: 'soon'"),
+                       (["--stickiness", "inf"], "stickiness (plugin core) from flag --stickiness: 'inf'")]:
+        error = CliRunner().invoke(command, args, obj=rctx).exception
+        assert isinstance(error, ValidationError) and error.message.startswith(f"bad value for {said}"), error
+        assert error.details["origin"] == "flag" and error.details["source"] == args[0]
