@@ -54,7 +54,7 @@ _CORE: list[Setting] = [
     _core("status_feed", "status-page", "str", "Platform status feed plugin."),
     _core("probe_concurrency", 64, "int", "Probe requests in flight at once.", env="CLAUDE_LB_PROBE_CONCURRENCY",
           convert=number_setting(integer=True, minimum=1, maximum=256), minimum=1, maximum=256),
-    _core("probe_budget", 20, "int", "Live probes per account per minute (the rest answer from the cache).",
+    _core("probe_budget", 20, "int", "Live probes per profile per rolling hour (the rest answer from the cache).",
           env="CLAUDE_LB_PROBE_BUDGET", convert=number_setting(integer=True, minimum=1, maximum=100_000),
           minimum=1, maximum=100_000),
     _core("lock_stale", 60.0, "duration", "A refresh lock older than this (and its holder gone) is taken over.",

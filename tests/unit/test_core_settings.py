@@ -238,3 +238,11 @@ def test_a_flag_typed_by_its_setting(tmp_path):
         error = CliRunner().invoke(command, args, obj=rctx).exception
         assert isinstance(error, ValidationError) and error.message.startswith(f"bad value for {said}"), error
         assert error.details["origin"] == "flag" and error.details["source"] == args[0]
+
+
+def test_the_probe_budget_says_the_window_the_engine_counts():
+    from roost_core.config import SETTINGS
+    from roost_core.healthcache import BUDGET_WINDOW_S
+
+    assert BUDGET_WINDOW_S == 3600.0 and "per rolling hour" in SETTINGS["probe_budget"].doc
+    assert SETTINGS["probe_budget"].minimum == 1  # no "0 disables": a budget is always kept
