@@ -49,6 +49,7 @@ class Output:
     quiet: bool = False
     # Callables adding run-wide fields to every envelope's meta (e.g. "degraded").
     meta_sources: list[Callable[[], dict[str, Any]]] = field(default_factory=list)
+    warnings: int = 0  # how many warnings this run gave (the root help is remembered only without any)
 
     def _meta(self, meta: dict[str, Any] | None) -> dict[str, Any]:
         merged = dict(meta or {})
@@ -79,5 +80,6 @@ class Output:
         self.stderr.flush()
 
     def warn(self, message: str) -> None:
+        self.warnings += 1
         if not self.quiet:
             self.say(f"roost: warning: {message}")

@@ -62,6 +62,39 @@ class RoostGroup(click.Group):
         self._load_plugin_commands(ctx)
         return self.commands.get(name)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The root help's command list: remembered rows when nothing changed, else every plugin loaded."""
+        rctx = ctx.find_object(RoostContext)
+        rows = self._remembered_rows(rctx)
+        if rows is None:
+            super().format_commands(ctx, formatter)
+            if rctx is not None and rctx.out.warnings == 0 and getattr(self, "_plugins_loaded", False):
+                self._remember_rows(ctx, rctx)
+            return
+        listed = [(name, click.Command(name, help=row.get("help"), short_help=row.get("short_help"),
+                                       deprecated=row.get("deprecated") or False))
+                  for name, row in sorted(rows.items()) if not row.get("hidden")]
+        limit = formatter.width - 6 - max(len(name) for name, _ in listed)  # as click lays it out
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in listed])
+
+    def _remembered_rows(self, rctx: RoostContext | None) -> dict[str, Any] | None:
+        if rctx is None or getattr(self, "_plugins_loaded", False):
+            return None
+        from . import command_index
+
+        try:
+            return command_index.listing(rctx.host, rctx.paths.config_dir)
+        except RoostError:
+            return None  # a broken config: the full load says why
+
+    def _remember_rows(self, ctx: click.Context, rctx: RoostContext) -> None:
+        from . import command_index
+
+        names = self.list_commands(ctx)
+        command_index.remember_listing(rctx.host, rctx.paths.config_dir,
+                                       {name: self.commands[name] for name in names if name in self.commands})
+
     def _load_owner(self, ctx: click.Context, name: str) -> bool:
         """Load only the plugin that provided ``name`` last time, or the one the entry points
         say provides it (roost_core.cli.command_index)."""

@@ -11,6 +11,12 @@ match, a command not in the map or an owner that no longer provides it
 falls back to the full load, which rewrites the map. The file is a cache: a
 missing, corrupt or unwritable one only costs the full load.
 
+The root ``--help`` is remembered the same way: each command's help text and
+the modification time of the file that defines it, so a later ``roost
+--help`` lists the commands without loading a plugin. A changed key or file
+(an upgrade, an edited editable install) and any warning during the full
+load (a broken plugin warns every time) fall back to loading them all.
+
 Before any map exists (a fresh install, a read-only config) the entry points
 alone often name the owner: a ``command.<name>`` plugin, or a plugin that
 declares its commands in the ``roost.commands`` group (``list =
@@ -22,6 +28,8 @@ entry point). When exactly one plugin claims the name, only it is loaded, so
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
@@ -67,8 +75,6 @@ def declared(host: "PluginHost", name: str) -> str | None:
 
 def remember(host: "PluginHost", config_dir: Path, commands: Mapping[str, Any], core: set[str]) -> None:
     """Record the owner of each plugin command after a full load (only into an existing config dir)."""
-    from ..atomic import atomic_write
-
     if not config_dir.is_dir():
         return
     modules = sorted(((e.value.split(":")[0], e.plugin) for e in host.entries if e.kind == "command"),
@@ -80,11 +86,61 @@ def remember(host: "PluginHost", config_dir: Path, commands: Mapping[str, Any], 
         if name not in core and plugin is not None:
             owners[name] = plugin
     doc = {"key": _key(host), "commands": dict(sorted(owners.items()))}
+    old = _read(config_dir)
+    if old.get("key") == doc["key"] and isinstance(old.get("listing"), dict):
+        doc["listing"] = old["listing"]  # the root help of the same plugins
+    _write(config_dir, old, doc)
+
+
+def listing(host: "PluginHost", config_dir: Path) -> dict[str, dict[str, Any]] | None:
+    """The root help's rows as the last full load saw them, if nothing they came from changed."""
+    doc = _read(config_dir)
+    rows = doc.get("listing") if doc.get("key") == _key(host) else None
+    if not isinstance(rows, dict) or not rows:
+        return None
     try:
-        if json.loads((config_dir / FILE).read_bytes()) == doc:
-            return
+        for row in rows.values():
+            source = row.get("source")
+            if source and os.stat(source[0]).st_mtime_ns != source[1]:
+                return None
+    except (OSError, AttributeError, TypeError, IndexError):
+        return None
+    return rows
+
+
+def remember_listing(host: "PluginHost", config_dir: Path, commands: Mapping[str, Any]) -> None:
+    """Record the root help's rows (after a full load that wrote this key's owner map)."""
+    old = _read(config_dir)
+    if old.get("key") != _key(host):
+        return
+    rows = {name: _row(command) for name, command in sorted(commands.items())}
+    _write(config_dir, old, {**old, "listing": rows})
+
+
+def _row(command: Any) -> dict[str, Any]:
+    module = sys.modules.get(getattr(getattr(command, "callback", None), "__module__", None) or "")
+    path = getattr(module, "__file__", None)
+    try:
+        source = [path, os.stat(path).st_mtime_ns] if path else None
+    except OSError:
+        source = None
+    return {"help": command.help, "short_help": command.short_help, "hidden": bool(command.hidden),
+            "deprecated": command.deprecated, "source": source}
+
+
+def _read(config_dir: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads((config_dir / FILE).read_bytes())
     except (OSError, ValueError):
-        pass
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _write(config_dir: Path, old: dict[str, Any], doc: dict[str, Any]) -> None:
+    from ..atomic import atomic_write
+
+    if doc == old or not config_dir.is_dir():
+        return
     try:
         atomic_write(config_dir / FILE, (json.dumps(doc, indent=1) + "\n").encode(), 0o600)
     except OSError:
