@@ -79,10 +79,11 @@ def _read_source(path: Path) -> tuple[bytes, Credentials]:
                        "or pass --from PATH)", details={"path": str(path)}) from None
     except OSError as exc:
         raise ValidationError(f"cannot read {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):  # before fdopen, which raises on a directory ('' is '.')
+        os.close(fd)
+        raise ValidationError(f"{path} is not a regular file; --from takes a credentials file",
+                              details={"path": str(path)})
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            raise ValidationError(f"{path} is not a regular file; --from takes a credentials file",
-                                  details={"path": str(path)})
         try:
             data = handle.read(MAX_SOURCE_BYTES + 1)
         except OSError as exc:
@@ -216,6 +217,9 @@ def snapshot_cmd(rctx: RoostContext, name: str, out_path: Path, force: bool) -> 
     data = _snapshot_bytes(rctx, profile)
     creds = Credentials.parse(data, f"profile {name!r}")
     out_path = out_path.expanduser()
+    if out_path.is_dir():  # click lets an empty OUT_PATH ('.') through
+        raise ValidationError(f"OUT_PATH {str(out_path)!r} is a directory; give a file path",
+                              details={"path": str(out_path)})
     live = {os.path.realpath(p.credentials_path) for p in rctx.profiles()}
     if os.path.realpath(out_path) in live:
         raise ValidationError("refusing to write a snapshot over a live profile's credentials")

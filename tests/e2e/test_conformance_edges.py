@@ -1,0 +1,46 @@
+"""Bad input at the edges of the documented CLI: one line, the documented exit code, no traceback.
+
+Each case is something a user can type that click's own checks let through
+(an empty path is '.'), driven through the real roost with and without --json.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+def _one_line_error(proc, code: int) -> None:
+    assert proc.returncode == code, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def _json_error(proc, code: int, name: str) -> dict:
+    assert proc.returncode == code, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr
+    error = json.loads(proc.stdout)["error"]
+    assert error["code"] == name
+    return error
+
+
+@pytest.mark.parametrize("json_mode", [False, True])
+def test_add_from_an_empty_path_is_validation(roost_env, json_mode):
+    proc = roost_env.run("add", "work", "--from", "", *(["--json"] if json_mode else []))
+    if json_mode:
+        _json_error(proc, 4, "VALIDATION")
+    else:
+        _one_line_error(proc, 4)
+    assert not (roost_env.profiles / "work").exists()
+
+
+@pytest.mark.parametrize("json_mode", [False, True])
+def test_snapshot_to_an_empty_path_is_validation(roost_env, json_mode):
+    roost_env.make_profile("work")
+    proc = roost_env.run("snapshot", "work", "", *(["--json"] if json_mode else []))
+    if json_mode:
+        _json_error(proc, 4, "VALIDATION")
+    else:
+        _one_line_error(proc, 4)
