@@ -149,7 +149,9 @@ def test_plugin_settings_are_checked_like_the_cores(roost_env):
              ("[state.redis]\nsentinels = 5\n", (), {}, "state.redis.sentinels (plugin redis) from file"),
              ("[teams.t.state.redis]\nmin_replicas = 2.5\n", ("--team", "t"), {},
               "state.redis.min_replicas (plugin redis) from team t (config.toml [teams.t.state.redis] min_replicas)"),
-             ("", (), {"CLAUDE_LB_REDIS_WAIT_TIMEOUT": "2m"}, "state.redis.wait_timeout (plugin redis) from env")]
+             ("", (), {"CLAUDE_LB_REDIS_WAIT_TIMEOUT": "2m"}, "state.redis.wait_timeout (plugin redis) from env"),
+             ("[teams.t.state.redis]\nretries = 9\n", ("--team", "t"), {}, "state.redis.retries (plugin redis) from team t"),
+             ("[state.redis]\nlock_ttl = \"0.5s\"\n", (), {}, "state.redis.lock_ttl (plugin redis) from file")]
     for text, team, env, said in cases:
         _write(roost_env, text + "[teams.t]\n" * ("[teams.t]" not in text))
         proc = roost_env.run(*team, "config", **env)
