@@ -146,7 +146,9 @@ class Settings:
         settings = cls(data, env, team, path)
         if team is not None and team not in settings.teams:
             known = ", ".join(sorted(settings.teams)) or "none defined"
-            raise ValidationError(f"unknown team {team!r} (config.toml teams: {known})")
+            source = "flag --team" if team_flag else "env CLAUDE_LB_TEAM"
+            raise ValidationError(f"unknown team {team!r} from {source} (config.toml teams: {known})",
+                                  details={"team": team, "source": source, "teams": sorted(settings.teams)})
         return settings
 
     @property

@@ -172,4 +172,6 @@ def test_team_after_the_command_name_too(roost_env):
     rc, out = roost_env.run_json("config", "--team", "ops")
     assert rc == 0 and out["meta"]["team"] == "ops" and out["data"]["warn_at"]["origin"] == "team"
     proc = roost_env.run("config", "--team", "nope")
-    assert proc.returncode == 4 and "unknown team 'nope'" in proc.stderr
+    assert proc.returncode == 4 and "unknown team 'nope' from flag --team (config.toml teams: ops)" in proc.stderr
+    rc, out = roost_env.run_json("which", CLAUDE_LB_TEAM="nope")
+    assert rc == 4 and out["error"]["details"] == {"team": "nope", "source": "env CLAUDE_LB_TEAM", "teams": ["ops"]}
