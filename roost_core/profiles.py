@@ -2,7 +2,8 @@
 
 Directories without credentials, invalid names and claude's ``*.lock``
 directories are skipped silently. ``$CLAUDE_CONFIG_DIR`` with a direct
-credentials file adds the single-profile fallback ``default``.
+credentials file adds the single-profile fallback ``default``, unless it is
+one of the tree's own profile directories.
 """
 
 from __future__ import annotations
@@ -35,9 +36,18 @@ def discover(paths: Paths, *, fallback: bool = True) -> list[Profile]:
         if os.path.isfile(directory + CREDENTIALS_FILE) or os.path.isfile(directory + KEYCHAIN_MARKER):
             found[name] = Profile(name, paths.profiles_tree / name)  # marker: the login is in the macOS keychain
     single = paths.single_profile_dir
-    if fallback and single is not None and DEFAULT_PROFILE not in found and (single / CREDENTIALS_FILE).is_file():
+    if fallback and single is not None and DEFAULT_PROFILE not in found and (single / CREDENTIALS_FILE).is_file() \
+            and not _names_tree_profile(single, paths.profiles_tree, found):
         found[DEFAULT_PROFILE] = Profile(DEFAULT_PROFILE, single)
     return [found[name] for name in sorted(found)]
+
+
+def _names_tree_profile(single: Path, tree: Path, found: dict[str, Profile]) -> bool:
+    """$CLAUDE_CONFIG_DIR is one of the tree's own profiles (roost exec sets it so for its child):
+    the fallback is for a login outside the tree, not a second name for one inside it."""
+    trees = {os.path.abspath(tree), os.path.realpath(tree)}
+    return any(os.path.basename(spelled) in found and os.path.dirname(spelled) in trees
+               for spelled in (os.path.abspath(single), os.path.realpath(single)))
 
 
 def get_profile(paths: Paths, name: str) -> Profile:

@@ -10,6 +10,8 @@ import json
 
 import pytest
 
+from roostkit import ROOST
+
 
 def _one_line_error(proc, code: int) -> None:
     assert proc.returncode == code, (proc.returncode, proc.stderr)
@@ -44,3 +46,21 @@ def test_snapshot_to_an_empty_path_is_validation(roost_env, json_mode):
         _json_error(proc, 4, "VALIDATION")
     else:
         _one_line_error(proc, 4)
+
+
+
+def test_claude_config_dir_naming_a_tree_profile_is_not_a_second_default(roost_env, tmp_path):
+    """exec sets CLAUDE_CONFIG_DIR=<tree>/<name> for its child: a roost run there sees the same profiles."""
+    roost_env.make_profile("alpha")
+    roost_env.make_profile("beta")
+    for spelled in (str(roost_env.profiles / "alpha"), str(roost_env.profiles / "alpha") + "/"):
+        rc, listed = roost_env.run_json("list", CLAUDE_CONFIG_DIR=spelled)
+        assert (rc, listed["data"]) == (0, ["alpha", "beta"])
+    outside = tmp_path / "single"
+    outside.mkdir()
+    (outside / ".credentials.json").write_text((roost_env.profiles / "alpha" / ".credentials.json").read_text())
+    rc, listed = roost_env.run_json("list", CLAUDE_CONFIG_DIR=str(outside))
+    assert (rc, listed["data"]) == (0, ["alpha", "beta", "default"])
+    nested = roost_env.run("exec", "--no-lease", "--strategy", "first-healthy", "--", ROOST, "list")
+    assert nested.returncode == 0, nested.stderr
+    assert nested.stdout.split() == ["alpha", "beta"]
