@@ -16,6 +16,7 @@ FAST_GROUP = "roost.fast"
 
 
 def main() -> None:
+    _open_closed_std_fds()
     argv = sys.argv
     if len(argv) > 1 and argv[1][:1].isalpha():
         command = _fast_command(argv[1])
@@ -26,6 +27,29 @@ def main() -> None:
     from .cli import main as cli_main
 
     cli_main()
+
+
+def _open_closed_std_fds() -> None:
+    """A closed stdin, stdout or stderr (``2>&-``) becomes /dev/null, as print() and click treat it.
+
+    Python leaves sys.stdout/sys.stderr None for a closed descriptor, so the
+    first write was an AttributeError (exit 1 instead of the command's own
+    code); and a file roost opens could otherwise take descriptor 1 or 2.
+    """
+    import os
+
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        null = os.open(os.devnull, os.O_RDWR)
+        if null != fd:
+            os.dup2(null, fd)
+            os.close(null)
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(fd, mode, closefd=False))
 
 
 def _fast_command(name: str):

@@ -64,3 +64,38 @@ def test_claude_config_dir_naming_a_tree_profile_is_not_a_second_default(roost_e
     nested = roost_env.run("exec", "--no-lease", "--strategy", "first-healthy", "--", ROOST, "list")
     assert nested.returncode == 0, nested.stderr
     assert nested.stdout.split() == ["alpha", "beta"]
+
+
+def _run_with_closed(fd: int, roost_env, *args: str):
+    import os
+    import subprocess
+
+    def close() -> None:
+        os.close(fd)
+
+    keep = {1: {"stderr": subprocess.PIPE}, 2: {"stdout": subprocess.PIPE}, 0: {"stdout": subprocess.PIPE,
+                                                                               "stderr": subprocess.PIPE}}[fd]
+    return subprocess.run([ROOST, *args], env=roost_env.env(), preexec_fn=close, text=True, timeout=60, **keep)
+
+
+def test_a_closed_stderr_keeps_the_exit_code(roost_env):
+    """`roost pick 2>&-` in a script: the error is lost, its exit code is not (no AttributeError, exit 1)."""
+    roost_env.make_profile("alpha")
+    assert _run_with_closed(2, roost_env, "pick", "--strategy", "bogus").returncode == 4
+    assert _run_with_closed(2, roost_env, "show", "nosuch").returncode == 3
+    proc = _run_with_closed(2, roost_env, "list")
+    assert (proc.returncode, proc.stdout) == (0, "alpha\n")
+
+
+@pytest.mark.parametrize("args", [("list",), ("list", "--json"), ("show", "nosuch", "--json")])
+def test_a_closed_stdout_is_no_crash(roost_env, args):
+    roost_env.make_profile("alpha")
+    proc = _run_with_closed(1, roost_env, *args)
+    assert proc.returncode == (3 if "nosuch" in args else 0), proc.stderr
+    assert proc.stderr == ""
+
+
+def test_a_closed_stdin_is_no_crash(roost_env):
+    roost_env.make_profile("alpha")
+    proc = _run_with_closed(0, roost_env, "list")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "alpha\n", "")
