@@ -50,6 +50,9 @@ class Output:
     # Callables adding run-wide fields to every envelope's meta (e.g. "degraded").
     meta_sources: list[Callable[[], dict[str, Any]]] = field(default_factory=list)
     warnings: int = 0  # how many warnings this run gave (the root help is remembered only without any)
+    # Warnings already said on this stderr: a state file read several times in one run warns once.
+    _said: set[str] = field(default_factory=set, repr=False)
+    _said_to: Any = field(default=None, repr=False)
 
     def _meta(self, meta: dict[str, Any] | None) -> dict[str, Any]:
         merged = dict(meta or {})
@@ -81,5 +84,10 @@ class Output:
 
     def warn(self, message: str) -> None:
         self.warnings += 1
-        if not self.quiet:
+        if self.quiet:
+            return
+        if self._said_to is not self.stderr:  # top draws each tick's warnings from a fresh buffer
+            self._said_to, self._said = self.stderr, set()
+        if message not in self._said:
+            self._said.add(message)
             self.say(f"roost: warning: {message}")

@@ -99,3 +99,20 @@ def test_a_closed_stdin_is_no_crash(roost_env):
     roost_env.make_profile("alpha")
     proc = _run_with_closed(0, roost_env, "list")
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "alpha\n", "")
+
+
+def test_a_corrupt_state_file_is_one_warning(roost_env):
+    """health.json and leases.json are read more than once in a run; the warning is said once."""
+    import time
+
+    roost_env.make_profile("alpha")
+    roost_env.make_profile("beta")
+    roost_env.config.mkdir(parents=True)
+    (roost_env.config / "health.json").write_text("{torn")
+    proc = roost_env.run("pick")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("health.json is corrupt") == 1, proc.stderr
+    stale = {"id": "x1", "profile": "alpha", "pid": 1, "expires_at": time.time() - 5}
+    (roost_env.config / "leases.json").write_text(json.dumps({"leases": {"x1": stale}}))
+    proc = roost_env.run("refresh", "--all")
+    assert proc.stderr.count("dropped 1 malformed lease entry") == 1, proc.stderr
