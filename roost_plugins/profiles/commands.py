@@ -131,6 +131,9 @@ def add_cmd(rctx: RoostContext, name: str, source: Path | None, force: bool, iso
             raise CredentialsError(f"{shown_source} holds no claudeAiOauth login; sign in with 'claude login' first")
     target = target_dir / CREDENTIALS_FILE
     rctx.profiles()  # a shared store's profiles appear in the tree first
+    if target_dir.exists() and not target_dir.is_dir():  # a user's file: roost never replaces it
+        raise Conflict(f"{target_dir} already holds a file that is not a profile directory; move it away first",
+                       details={"profile": name, "path": str(target_dir)})
     exists = target.exists() or (target_dir / KEYCHAIN_MARKER).exists()
     if exists and not force:
         raise Conflict(f"profile {name!r} already exists; use --force to overwrite it",

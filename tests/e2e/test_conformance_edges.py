@@ -116,3 +116,15 @@ def test_a_corrupt_state_file_is_one_warning(roost_env):
     (roost_env.config / "leases.json").write_text(json.dumps({"leases": {"x1": stale}}))
     proc = roost_env.run("refresh", "--all")
     assert proc.stderr.count("dropped 1 malformed lease entry") == 1, proc.stderr
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_add_over_a_plain_file_is_conflict_and_keeps_it(roost_env, force):
+    """<tree>/NAME is a user's file, not a profile: CONFLICT (as rename says), never exit 1, file untouched."""
+    source = roost_env.make_profile("src")
+    roost_env.profiles.joinpath("notes").write_text("mine\n")
+    proc = roost_env.run("add", "notes", "--from", str(source), *(["--force"] if force else []))
+    _one_line_error(proc, 7)
+    assert roost_env.profiles.joinpath("notes").read_text() == "mine\n"
+    rc, out = roost_env.run_json("add", "notes", "--from", str(source))
+    assert (rc, out["error"]["code"]) == (7, "CONFLICT")
