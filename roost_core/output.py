@@ -63,19 +63,33 @@ class Output:
     def emit(self, data: Any, meta: dict[str, Any] | None = None, text: str | None = None) -> None:
         """The command's result: the envelope in JSON mode, else ``text`` (if any) on stdout."""
         if self.json_mode:
-            self.stdout.write(dumps({"data": data, "meta": self._meta(meta)}) + "\n")
+            self._write_json({"data": data, "meta": self._meta(meta)})
         elif text is not None:
             text = _for_people(text)
-            self.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+            self._write(text if text.endswith("\n") or not text else text + "\n")
         self.stdout.flush()
 
     def error(self, err: RoostError, meta: dict[str, Any] | None = None) -> None:
         if self.json_mode:
             body = {"code": err.code, "message": err.message, "details": err.details}
-            self.stdout.write(dumps({"error": body, "meta": self._meta(meta)}) + "\n")
+            self._write_json({"error": body, "meta": self._meta(meta)})
             self.stdout.flush()
         else:
             self.say(f"roost: error: {err.message}")
+
+    def _write_json(self, payload: Any) -> None:
+        """One JSON line; \\u escapes where stdout cannot encode a character (PYTHONIOENCODING=ascii)."""
+        try:
+            self.stdout.write(dumps(payload) + "\n")  # the text is encoded whole before any byte is written
+        except UnicodeEncodeError:
+            self.stdout.write(json.dumps(payload, default=_default) + "\n")
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stdout.write(text)
+        except UnicodeEncodeError:
+            encoding = getattr(self.stdout, "encoding", None) or "ascii"
+            self.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
 
     def say(self, message: str) -> None:
         """A line for people on stderr."""

@@ -128,3 +128,14 @@ def test_add_over_a_plain_file_is_conflict_and_keeps_it(roost_env, force):
     assert roost_env.profiles.joinpath("notes").read_text() == "mine\n"
     rc, out = roost_env.run_json("add", "notes", "--from", str(source))
     assert (rc, out["error"]["code"]) == (7, "CONFLICT")
+
+
+def test_stdout_that_cannot_encode_a_character_is_no_crash(roost_env):
+    """PYTHONIOENCODING=ascii (or a legacy locale): JSON falls back to \\u escapes, text to backslash escapes."""
+    roost_env.make_profile("alpha")
+    proc = roost_env.run("exec", "--dry-run", "--json", "--", "echo", "caf\u00e9 \u2026", PYTHONIOENCODING="ascii")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["data"]["argv"] == ["echo", "caf\u00e9 \u2026"]
+    proc = roost_env.run("exec", "--dry-run", "--", "echo", "\u2026", PYTHONIOENCODING="ascii")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("AXIOM_CLAUDE_PROFILE=alpha ") and "\\u2026" in proc.stdout
