@@ -134,7 +134,7 @@ def add_cmd(rctx: RoostContext, name: str, source: Path | None, force: bool, iso
     if target_dir.exists() and not target_dir.is_dir():  # a user's file: roost never replaces it
         raise Conflict(f"{target_dir} already holds a file that is not a profile directory; move it away first",
                        details={"profile": name, "path": str(target_dir)})
-    exists = target.exists() or (target_dir / KEYCHAIN_MARKER).exists()
+    exists = _holds_login(target_dir)
     if exists and not force:
         raise Conflict(f"profile {name!r} already exists; use --force to overwrite it",
                        details={"profile": name})
@@ -173,6 +173,10 @@ def _login_to_import(rctx: RoostContext, source: Path, given: bool) -> tuple[byt
     return stored.data, Credentials.parse(stored.data, shown), shown
 
 
+def _holds_login(directory: Path) -> bool:
+    return (directory / CREDENTIALS_FILE).exists() or (directory / KEYCHAIN_MARKER).exists()
+
+
 def _store_login(rctx: RoostContext, profile: Profile, data: bytes, replace: bool) -> None:
     """Write an imported login through the state backend, under the profile's refresh lock.
 
@@ -187,6 +191,9 @@ def _store_login(rctx: RoostContext, profile: Profile, data: bytes, replace: boo
         with refresh_lock(rctx, profile, rctx.settings.get("lock_wait")):
             if replace:
                 rctx.state.read_credentials(profile)
+            elif _holds_login(profile.directory):  # another add won the race since the first check
+                raise Conflict(f"profile {profile.name!r} already exists; use --force to overwrite it",
+                               details={"profile": profile.name})
             rctx.state.write_credentials(profile, data)  # creates the 0700 directory
     except BaseException:
         if created:

@@ -139,3 +139,24 @@ def test_stdout_that_cannot_encode_a_character_is_no_crash(roost_env):
     proc = roost_env.run("exec", "--dry-run", "--", "echo", "\u2026", PYTHONIOENCODING="ascii")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("AXIOM_CLAUDE_PROFILE=alpha ") and "\\u2026" in proc.stdout
+
+
+def test_concurrent_adds_of_one_new_name_keep_one_login(roost_env, tmp_path):
+    """Without --force an existing profile is CONFLICT, also when the other add won a race (re-checked under
+    the profile's lock): seven of eight logins were overwritten silently."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sources = []
+    for i in range(8):
+        source = tmp_path / f"login{i}" / ".credentials.json"
+        source.parent.mkdir()
+        source.write_text(json.dumps({"claudeAiOauth": {"accessToken": f"sk-ant-oat01-{i}" + "x" * 32,
+                                                        "refreshToken": f"sk-ant-ort01-{i}" + "x" * 32,
+                                                        "expiresAt": 9_999_999_999_999}}))
+        sources.append(source)
+    with ThreadPoolExecutor(8) as pool:
+        runs = list(pool.map(lambda s: roost_env.run("add", "race", "--from", str(s)), sources))
+    codes = sorted(r.returncode for r in runs)
+    assert codes == [0] + [7] * 7, [(r.returncode, r.stderr) for r in runs]
+    winner = sources[[r.returncode for r in runs].index(0)]
+    assert (roost_env.profiles / "race" / ".credentials.json").read_bytes() == winner.read_bytes()
