@@ -12,6 +12,7 @@ before, and can stop the operation.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from pathlib import Path
@@ -167,8 +168,7 @@ def rename_cmd(rctx: RoostContext, old: str, new: str, force: bool) -> None:
     if old == new:
         raise ValidationError("old and new names are the same")
     if _holds_anything(destination) and not force:
-        raise Conflict(f"{destination} already holds something; use --force to move it aside "
-                       "(its files are kept, see 'roost removed')", details={"profile": new, "path": str(destination)})
+        raise _occupied(destination, new)
     replaced = os.path.lexists(destination)
     with contextlib.ExitStack() as held:
         held.enter_context(refresh_lock(rctx, profile, rctx.settings.get("lock_wait")))
@@ -176,9 +176,16 @@ def rename_cmd(rctx: RoostContext, old: str, new: str, force: bool) -> None:
         if replaced:
             held.enter_context(refresh_lock(rctx, Profile(new, destination), rctx.settings.get("lock_wait")))
             ensure_not_leased(rctx, new)
+        elif _holds_anything(destination):  # a concurrent add or rename took the name meanwhile
+            raise _occupied(destination, new)
         rctx.state.rename_profile(profile, new, replace=replaced)
         aside = _clear_destination(rctx, new, destination) if replaced else None
-        os.rename(profile.directory, destination)
+        try:
+            os.rename(profile.directory, destination)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                raise
+            raise _occupied(destination, new) from None  # filled between the check and the move
     _forget(rctx, f"renamed {old!r} to {new!r}", lambda: drop_health(rctx, old, new),
             lambda: clear_last_pick(rctx, old))
     rctx.out.emit({"old": old, "new": new, "path": str(destination), **(aside or {})},
@@ -188,6 +195,11 @@ def rename_cmd(rctx: RoostContext, old: str, new: str, force: bool) -> None:
         rctx.out.say(f"Moved what {destination} held aside: {', '.join(aside['kept'])} in {aside['kept_in']}.")
     elif aside and aside.get("link_target"):
         rctx.out.say(f"{destination} was a symbolic link to {aside['link_target']}: removed the link only.")
+
+
+def _occupied(destination: Path, new: str) -> Conflict:
+    return Conflict(f"{destination} already holds something; use --force to move it aside "
+                    "(its files are kept, see 'roost removed')", details={"profile": new, "path": str(destination)})
 
 
 def _clear_destination(rctx: RoostContext, new: str, destination: Path) -> dict[str, Any] | None:

@@ -160,3 +160,20 @@ def test_concurrent_adds_of_one_new_name_keep_one_login(roost_env, tmp_path):
     assert codes == [0] + [7] * 7, [(r.returncode, r.stderr) for r in runs]
     winner = sources[[r.returncode for r in runs].index(0)]
     assert (roost_env.profiles / "race" / ".credentials.json").read_bytes() == winner.read_bytes()
+
+
+def test_concurrent_renames_to_one_name_are_conflict_not_exit_1(roost_env):
+    """Six renames to one new name: one wins, the rest are CONFLICT (they were exit 1, ENOTEMPTY)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [f"p{i}" for i in range(6)]
+    logins = {name: roost_env.make_profile(name).read_bytes() for name in names}
+    with ThreadPoolExecutor(6) as pool:
+        runs = dict(zip(names, pool.map(lambda n: roost_env.run("rename", n, "target"), names)))
+    assert sorted(r.returncode for r in runs.values()) == [0] + [7] * 5, \
+        [(r.returncode, r.stderr) for r in runs.values()]
+    winner = next(name for name, run in runs.items() if run.returncode == 0)
+    assert (roost_env.profiles / "target" / ".credentials.json").read_bytes() == logins[winner]
+    for name in names:
+        if name != winner:
+            assert (roost_env.profiles / name / ".credentials.json").read_bytes() == logins[name]
