@@ -189,11 +189,12 @@ def _store_login(rctx: RoostContext, profile: Profile, data: bytes, replace: boo
     created = not profile.directory.exists()
     try:
         with refresh_lock(rctx, profile, rctx.settings.get("lock_wait")):
-            if replace:
-                rctx.state.read_credentials(profile)
-            elif _holds_login(profile.directory):  # another add won the race since the first check
+            held = _holds_login(profile.directory)  # again: a concurrent add or remove may have run since
+            if held and not replace:
                 raise Conflict(f"profile {profile.name!r} already exists; use --force to overwrite it",
                                details={"profile": profile.name})
+            if held:
+                rctx.state.read_credentials(profile)
             rctx.state.write_credentials(profile, data)  # creates the 0700 directory
     except BaseException:
         if created:

@@ -23,6 +23,7 @@ import click
 from roost_core.api import (
     DEFAULT_PROFILE,
     Conflict,
+    NotFound,
     Profile,
     RoostContext,
     RoostError,
@@ -98,6 +99,7 @@ def remove_cmd(rctx: RoostContext, name: str, purge: bool, yes: bool) -> None:
     if purge and not linked_dir:
         _confirm_purge(rctx, name, directory, sorted(os.listdir(directory)), yes)
     with refresh_lock(rctx, profile, rctx.settings.get("lock_wait")):
+        _still_there(profile)
         ensure_not_leased(rctx, name)
         rctx.state.remove_profile(profile)
         data = _take_apart(rctx, name, directory, purge)
@@ -172,6 +174,7 @@ def rename_cmd(rctx: RoostContext, old: str, new: str, force: bool) -> None:
     replaced = os.path.lexists(destination)
     with contextlib.ExitStack() as held:
         held.enter_context(refresh_lock(rctx, profile, rctx.settings.get("lock_wait")))
+        _still_there(profile)
         ensure_not_leased(rctx, old)
         if replaced:
             held.enter_context(refresh_lock(rctx, Profile(new, destination), rctx.settings.get("lock_wait")))
@@ -195,6 +198,13 @@ def rename_cmd(rctx: RoostContext, old: str, new: str, force: bool) -> None:
         rctx.out.say(f"Moved what {destination} held aside: {', '.join(aside['kept'])} in {aside['kept_in']}.")
     elif aside and aside.get("link_target"):
         rctx.out.say(f"{destination} was a symbolic link to {aside['link_target']}: removed the link only.")
+
+
+def _still_there(profile: Profile) -> None:
+    """Under the profile's lock: a concurrent remove or rename may have taken it since discovery."""
+    if not os.path.lexists(profile.directory):
+        raise NotFound(f"unknown profile {profile.name!r} (removed or renamed meanwhile)",
+                       details={"profile": profile.name})
 
 
 def _occupied(destination: Path, new: str) -> Conflict:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from roost_core.api import (Conflict, RoostError, ValidationError, boot_id, process_start, remove_stale_temps,
+from roost_core.api import (Conflict, NotFound, RoostError, ValidationError, boot_id, process_start, remove_stale_temps,
                             write_user_file)
 
 LOCK_DIR_NAME = ".oauth_refresh.lock"
@@ -303,6 +303,9 @@ def _mkdir(path: Path) -> tuple[int, int, int] | None:
             return None  # Windows: a mkdir racing the holder's rmdir fails with EPERM: busy, try again
         if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
             raise _NoPermission(exc.errno, exc.strerror) from None
+        if exc.errno == errno.ENOENT:  # a concurrent remove or rename took the profile directory
+            raise NotFound(f"profile directory {path.parent} no longer exists (removed or renamed meanwhile)",
+                           details={"lock": str(path)}) from None
         raise RoostError(f"cannot create the refresh lock {path}: {exc.strerror}",
                          details={"lock": str(path)}) from None
     _mark_owner(path)

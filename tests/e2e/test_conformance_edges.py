@@ -177,3 +177,19 @@ def test_concurrent_renames_to_one_name_are_conflict_not_exit_1(roost_env):
     for name in names:
         if name != winner:
             assert (roost_env.profiles / name / ".credentials.json").read_bytes() == logins[name]
+
+
+def test_a_profile_taken_meanwhile_is_not_found_not_exit_1(world):
+    """remove/rename/refresh/add --force racing a remove of the same profile: exit 0, 3 or 7, never 1."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for name in ("a", "b"):
+        path = world.make_profile(name)
+        login = json.loads(path.read_text())["claudeAiOauth"]
+        world.fake.add_account(name, access_token=login["accessToken"], refresh_token=login["refreshToken"])
+    commands = [["remove", "a"]] * 3 + [["rename", "a", "z"]] * 2 + [["refresh", "a"]] * 2 + [
+        ["add", "a", "--force", "--from", str(world.profiles / "b" / ".credentials.json")]]
+    with ThreadPoolExecutor(len(commands)) as pool:
+        runs = list(pool.map(lambda args: world.run(*args), commands))
+    for args, run in zip(commands, runs):
+        assert run.returncode in (0, 3, 7) and "Traceback" not in run.stderr, (args, run.returncode, run.stderr)
