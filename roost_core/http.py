@@ -49,7 +49,11 @@ def _is_loopback(host: str) -> bool:
 
 def check_endpoint(url: str, what: str) -> str:
     """``url`` if it is https, or http to a loopback address; VALIDATION otherwise."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a port that is not a number in 0-65535
+    except ValueError:  # an unclosed [IPv6 bracket, a bad port
+        parts = urlsplit("")
     if parts.scheme == "https" and parts.hostname:
         return url
     if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):

@@ -193,3 +193,13 @@ def test_a_profile_taken_meanwhile_is_not_found_not_exit_1(world):
         runs = list(pool.map(lambda args: world.run(*args), commands))
     for args, run in zip(commands, runs):
         assert run.returncode in (0, 3, 7) and "Traceback" not in run.stderr, (args, run.returncode, run.stderr)
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "https://example.com:99999", "https://example.com:port"])
+def test_an_unparsable_endpoint_is_validation(roost_env, url):
+    """An unclosed IPv6 bracket or a bad port in an endpoint variable: VALIDATION naming it, not ValueError."""
+    roost_env.make_profile("alpha")
+    rc, out = roost_env.run_json("probe", "alpha", CLAUDE_LB_API_BASE=url)
+    assert (rc, out["error"]["code"]) == (4, "VALIDATION") and "CLAUDE_LB_API_BASE" in out["error"]["message"]
+    rc, out = roost_env.run_json("refresh", "alpha", CLAUDE_LB_TOKEN_URL=url)
+    assert (rc, out["error"]["code"]) == (4, "VALIDATION")
