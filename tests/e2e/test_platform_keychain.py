@@ -54,7 +54,7 @@ class Keychain:
 def mac(world, tmp_path):
     keychain = Keychain(tmp_path)
     world.extra.update({"CLAUDE_LB_PLATFORM": "darwin", "CLAUDE_LB_SECURITY_BIN": str(FAKE_SECURITY),
-                        "CLAUDE_LB_SECURITY_TIMEOUT": "2", "FAKE_SECURITY_DB": str(keychain.db),
+                        "CLAUDE_LB_SECURITY_TIMEOUT": "15", "FAKE_SECURITY_DB": str(keychain.db),
                         "FAKE_SECURITY_LOG": str(keychain.log), "USER": USER,
                         "FAKE_SECURITY_WATCH": str(world.profiles)})
     world.keychain = keychain
@@ -133,7 +133,8 @@ def test_an_unavailable_keychain_skips_the_refresh_with_exit_9_and_writes_nothin
     before = (mac.profiles / "a" / ".credentials.json").read_bytes()
     mac.keychain.set_mode(mode)
     started = time.monotonic()
-    proc = mac.run("refresh", "a")
+    # 15 s elsewhere: the fake security is a Python script, slow to start on a loaded machine.
+    proc = mac.run("refresh", "a", CLAUDE_LB_SECURITY_TIMEOUT="2")
     assert proc.returncode == 9, proc.stderr
     assert "keychain is unavailable" in proc.stderr and "Traceback" not in proc.stderr
     assert time.monotonic() - started < 30
