@@ -12,6 +12,15 @@ from roost_core.api import Setting, hookimpl
 USER_AGENT = "claude-code/2.1.332"
 
 
+def header_value(raw: object) -> str:
+    """A value sent as an HTTP header: printable ASCII, so a typo is VALIDATION, not a failed request."""
+    if not isinstance(raw, str):
+        raise ValueError("expected a string")
+    if not all(" " <= c <= "~" for c in raw):
+        raise ValueError("a User-Agent is printable ASCII (no control or non-ASCII characters)")
+    return raw
+
+
 @hookimpl
 def roost_register_settings() -> list[Setting]:
     return [
@@ -19,8 +28,8 @@ def roost_register_settings() -> list[Setting]:
                 doc="Base URL of the usage endpoint (`/api/oauth/usage` is appended)."),
         Setting("https://platform.claude.com/v1/oauth/token", name="token_url", section="endpoints",
                 env="CLAUDE_LB_TOKEN_URL", doc="OAuth token endpoint used by refresh."),
-        Setting(USER_AGENT, name="user_agent", env="CLAUDE_LB_USER_AGENT",
-                doc="User-Agent of the usage probe (keep claude-code's)."),
-        Setting("axios/1.13.6", name="token_user_agent", env="CLAUDE_LB_TOKEN_USER_AGENT",
-                doc="User-Agent of token refresh requests."),
+        Setting(USER_AGENT, name="user_agent", env="CLAUDE_LB_USER_AGENT", convert=header_value,
+                doc="User-Agent of the usage probe (keep claude-code's; printable ASCII)."),
+        Setting("axios/1.13.6", name="token_user_agent", env="CLAUDE_LB_TOKEN_USER_AGENT", convert=header_value,
+                doc="User-Agent of token refresh requests (printable ASCII)."),
     ]

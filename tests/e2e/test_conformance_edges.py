@@ -203,3 +203,14 @@ def test_an_unparsable_endpoint_is_validation(roost_env, url):
     assert (rc, out["error"]["code"]) == (4, "VALIDATION") and "CLAUDE_LB_API_BASE" in out["error"]["message"]
     rc, out = roost_env.run_json("refresh", "alpha", CLAUDE_LB_TOKEN_URL=url)
     assert (rc, out["error"]["code"]) == (4, "VALIDATION")
+
+
+@pytest.mark.parametrize("agent", ["claude-code/1\nX-Injected: 1", "caf\u00e9/1", "a\rb"])
+def test_a_user_agent_that_is_no_header_value_is_validation(roost_env, agent):
+    """A control or non-ASCII character in a User-Agent: VALIDATION naming the setting, before any request
+    (it was a network_error 'protocol' for every profile, or exit 1 UnicodeEncodeError on refresh)."""
+    roost_env.make_profile("alpha")
+    rc, out = roost_env.run_json("probe", "alpha", CLAUDE_LB_USER_AGENT=agent)
+    assert (rc, out["error"]["code"]) == (4, "VALIDATION") and "CLAUDE_LB_USER_AGENT" in out["error"]["message"]
+    rc, out = roost_env.run_json("refresh", "alpha", CLAUDE_LB_TOKEN_USER_AGENT=agent)
+    assert (rc, out["error"]["code"]) == (4, "VALIDATION")
