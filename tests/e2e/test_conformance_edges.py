@@ -214,3 +214,17 @@ def test_a_user_agent_that_is_no_header_value_is_validation(roost_env, agent):
     assert (rc, out["error"]["code"]) == (4, "VALIDATION") and "CLAUDE_LB_USER_AGENT" in out["error"]["message"]
     rc, out = roost_env.run_json("refresh", "alpha", CLAUDE_LB_TOKEN_USER_AGENT=agent)
     assert (rc, out["error"]["code"]) == (4, "VALIDATION")
+
+
+@pytest.mark.parametrize("command, rc, code", [("/nonexistent/tool", 127, "NOT_FOUND"),
+                                               ("no-such-command-roost-test", 127, "NOT_FOUND"),
+                                               ("/", 126, "VALIDATION")])
+def test_exec_json_a_command_that_cannot_start_is_an_error_envelope(roost_env, command, rc, code):
+    """--json: an error before the command starts is the envelope on stdout (stdout was empty); exit 127/126."""
+    roost_env.make_profile("alpha")
+    proc = roost_env.run("exec", "--json", "--no-lease", "--", command)
+    assert proc.returncode == rc, proc.stderr
+    error = json.loads(proc.stdout)["error"]
+    assert (error["code"], error["details"]) == (code, {"command": command, "rc": rc})
+    text = roost_env.run("exec", "--no-lease", "--", command)
+    assert (text.returncode, text.stdout) == (rc, "") and text.stderr.startswith("roost: exec: ")

@@ -25,6 +25,7 @@ from roost_core.api import (
     AuditEvent,
     Health,
     Lease,
+    NotFound,
     PickOptions,
     Profile,
     RoostContext,
@@ -97,7 +98,7 @@ def exec_cmd(rctx: RoostContext, pick_opts: PickOptions, timeout: float | None, 
     try:
         resolve(argv[0], rctx.env.get("PATH", os.defpath))
     except CannotStart as exc:  # fail before contacting anything or taking a lease
-        rctx.out.say(f"roost: exec: {exc}")
+        _cannot_start(rctx, exc, argv[0])
         _audit(rctx, None, "", plan, exc.rc, 0.0, rctx.now(), ["not-started"])
         return exc.rc
     with _sigterm_raises():
@@ -106,6 +107,17 @@ def exec_cmd(rctx: RoostContext, pick_opts: PickOptions, timeout: float | None, 
         except Terminated:
             rctx.out.say("roost: terminated")
             return TERMINATED_RC
+
+
+def _cannot_start(rctx: RoostContext, exc: Exception, argv0: str) -> None:
+    """The command never ran (exit 126/127): one stderr line, or with --json the error envelope
+    (NOT_FOUND for 127, VALIDATION for 126), as for any error before the command starts."""
+    rc = getattr(exc, "rc", 127)
+    if not rctx.out.json_mode:
+        rctx.out.say(f"roost: exec: {exc}")
+        return
+    kind = NotFound if rc == 127 else ValidationError
+    rctx.out.error(kind(f"exec: {exc}", details={"command": argv0, "rc": rc}))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,7 +263,7 @@ def _run_once(rctx: RoostContext, profile: Profile, strategy: str, plan: _Plan, 
             started = True
         except CannotStart as exc:
             rc = exc.rc
-            rctx.out.say(f"roost: exec: {exc}")
+            _cannot_start(rctx, exc, plan.argv[0])
             notes.append("not-started")
         if child.timed_out:
             notes.append("timeout")
