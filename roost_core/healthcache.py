@@ -92,9 +92,23 @@ def is_valid(entry: dict[str, Any] | None, now: float, cred_mtime_ns: int | None
     return until is None or (isinstance(until, (int, float)) and now < until)
 
 
+_NUMBER_FIELDS = ("session_pct", "weekly_pct", "sonnet_pct", "opus_pct", "overage_pct", "retry_after_s")
+_TEXT_FIELDS = ("name", "plan", "session_resets_at", "weekly_resets_at", "expires_at", "error", "checked_at",
+                "next_probe_at", "valid_until", "last_good_at", "observed_at")
+
+
+def _mistyped(record: dict[str, Any]) -> bool:
+    """A record field of the wrong type (a hand-edited or foreign health.json): the entry is damaged."""
+    for key in _NUMBER_FIELDS:
+        value = record.get(key)
+        if value is not None and type(value) is not float and type(value) is not int:
+            return True
+    return any((value := record.get(key)) is not None and type(value) is not str for key in _TEXT_FIELDS)
+
+
 def record_of(entry: dict[str, Any] | None) -> HealthRecord | None:
-    """The cached HealthRecord, or None when the entry is missing or damaged."""
-    if not entry or not isinstance(entry.get("record"), dict):
+    """The cached HealthRecord, or None when the entry is missing or damaged (then it is probed again)."""
+    if not entry or not isinstance(entry.get("record"), dict) or _mistyped(entry["record"]):
         return None
     try:
         return HealthRecord.from_dict(entry["record"])

@@ -228,3 +228,22 @@ def test_exec_json_a_command_that_cannot_start_is_an_error_envelope(roost_env, c
     assert (error["code"], error["details"]) == (code, {"command": command, "rc": rc})
     text = roost_env.run("exec", "--no-lease", "--", command)
     assert (text.returncode, text.stdout) == (rc, "") and text.stderr.startswith("roost: exec: ")
+
+
+def test_a_mistyped_field_in_health_json_is_a_damaged_entry(world):
+    """health.json that parses but holds a string or an object where a number belongs: probed again,
+    never a crash (pick was exit 1 'strategy failed: TypeError', show exit 1)."""
+    for name in ("a", "b"):
+        path = world.make_profile(name)
+        login = json.loads(path.read_text())["claudeAiOauth"]
+        world.fake.add_account(name, access_token=login["accessToken"], refresh_token=login["refreshToken"])
+    assert world.run("status").returncode == 0
+    cache = world.config / "health.json"
+    doc = json.loads(cache.read_text())
+    doc["profiles"]["a"]["record"].update(weekly_pct="2026-13-45T99:00:00Z", sonnet_pct={}, checked_at=5)
+    cache.write_text(json.dumps(doc))
+    for args in (("pick", "--strategy", "least-used"), ("show", "a"), ("status",)):
+        proc = world.run(*args)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, (args, proc.stderr)
+    rc, shown = world.run_json("show", "a")
+    assert rc == 0 and shown["data"]["weekly_pct"] == 20.0
