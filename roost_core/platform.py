@@ -37,9 +37,14 @@ def _from_doc(doc: dict[str, Any], key: str) -> tuple[PlatformStatus, float] | N
         status = PlatformStatus(**fields)
     except TypeError:
         return None
-    status.active_incidents = [i for i in status.active_incidents or [] if isinstance(i, dict)]
-    status.degraded_components = [c for c in status.degraded_components or [] if isinstance(c, dict)]
+    status.active_incidents = _dicts(status.active_incidents)
+    status.degraded_components = _dicts(status.degraded_components)
     return status, float(at)
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    """The objects of a stored list; anything else (a damaged cache: true, a number) is no list."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _aged(status: PlatformStatus, fetched: float, now: float, error: str | None = None) -> PlatformStatus:

@@ -175,10 +175,23 @@ def _generation(item: dict[str, Any]) -> Generation:
     for name, t in item["profiles"].items():
         durations = array("d")
         durations.frombytes(zlib.decompress(base64.b64decode(t["durations"])))
-        profiles[str(name)] = Tally(Counter(t["by_event"]), Counter(t["by_strategy"]), Counter(t["by_rc"]),
-                                    int(t["failures"]), durations, t["first_ts"], t["last_ts"])
+        profiles[str(name)] = Tally(_counts(t["by_event"]), _counts(t["by_strategy"]), _counts(t["by_rc"]),
+                                    int(t["failures"]), durations, _stamp(t["first_ts"]), _stamp(t["last_ts"]))
     return Generation(int(item["dev"]), int(item["ino"]), int(item["offset"]), bytes.fromhex(item["head"]),
                       int(item["skipped"]), profiles)
+
+
+def _counts(raw: Any) -> Counter:
+    """A stored counter, or TypeError (the index is unusable: a full read) when a count is no integer."""
+    if not isinstance(raw, dict) or not all(type(n) is int for n in raw.values()):
+        raise TypeError("not a counter")
+    return Counter(raw)
+
+
+def _stamp(raw: Any) -> str | None:
+    if raw is not None and not isinstance(raw, str):
+        raise TypeError("not a timestamp")
+    return raw
 
 
 def _packed(durations: array) -> str:

@@ -247,3 +247,26 @@ def test_a_mistyped_field_in_health_json_is_a_damaged_entry(world):
         assert proc.returncode == 0 and "Traceback" not in proc.stderr, (args, proc.stderr)
     rc, shown = world.run_json("show", "a")
     assert rc == 0 and shown["data"]["weekly_pct"] == 20.0
+
+
+def test_mistyped_platform_status_and_stats_index_are_rebuilt_not_a_crash(world):
+    """Two more state files that parse but are damaged: status and stats ignore them (were exit 1)."""
+    path = world.make_profile("a")
+    login = json.loads(path.read_text())["claudeAiOauth"]
+    world.fake.add_account("a", access_token=login["accessToken"], refresh_token=login["refreshToken"])
+    world.fake.set_status("minor", "Degraded", incidents=[{"name": "x", "status": "monitoring", "impact": "minor"}])
+    assert world.run("status").returncode == 0
+    assert world.run("pick").returncode == 0 and world.run("stats").returncode == 0
+    cache = world.config / "platform-status.json"
+    doc = json.loads(cache.read_text())
+    doc["status"]["degraded_components"] = True
+    cache.write_text(json.dumps(doc))
+    proc = world.run("status")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    index = world.config / "picks.log.index.json"
+    doc = json.loads(index.read_text())
+    tally = next(iter(doc["generations"][0]["profiles"].values()))
+    tally["by_event"]["pick"] = []
+    index.write_text(json.dumps(doc))
+    rc, stats = world.run_json("stats")
+    assert rc == 0 and stats["data"]["pick"]["total"] == 1
