@@ -235,7 +235,9 @@ def build_entry(old: dict[str, Any] | None, probed: Probed) -> tuple[dict[str, A
     """The new cache entry for a probe, merged with the entry on disk (backoff, last good usage)."""
     old = old or {}
     verdict, now = probed.verdict, probed.checked_at
-    failures = (int(old.get("backoff") or 0) + 1) if verdict.health is Health.NETWORK_ERROR else 0
+    previous = old.get("backoff")
+    previous = previous if type(previous) is int and previous > 0 else 0  # a damaged count starts over
+    failures = previous + 1 if verdict.health is Health.NETWORK_ERROR else 0
     ttl = verdict.ttl_s
     if verdict.health is Health.NETWORK_ERROR:
         ttl = healthcache.backoff_delay(failures, ttl or healthcache.BACKOFF_BASE_S)

@@ -202,6 +202,11 @@ def _probe_raw(rctx: RoostContext, profiles: list[Any], timeout: float | None, f
         rctx.out.emit(None, None, text=result["text"])
 
 
+def _reasons(value: Any) -> list[str]:
+    """The cached verdict's reasons (text only: a damaged health.json may hold anything)."""
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
 def show_data(ctx: RoostContext, record: HealthRecord) -> dict[str, Any]:
     """A record plus everything cached about it: usage detail, overage block, verdict reasons, budget."""
     from roost_core.api import probe_budget_meta as budget_meta
@@ -223,7 +228,7 @@ def show_data(ctx: RoostContext, record: HealthRecord) -> dict[str, Any]:
         "evidence": evidence,
         "passive": summary(ctx, record.name, ctx.now()),
         "overage": usage.get("overage"),
-        "reasons": entry.get("reasons") or [],
+        "reasons": _reasons(entry.get("reasons")),
         "classifier": entry.get("classifier"),
         "cache": {"checked_at_epoch": checked, "age_s": round(ctx.now() - checked, 1)
                   if isinstance(checked, (int, float)) else None,

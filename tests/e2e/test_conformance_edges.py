@@ -270,3 +270,21 @@ def test_mistyped_platform_status_and_stats_index_are_rebuilt_not_a_crash(world)
     index.write_text(json.dumps(doc))
     rc, stats = world.run_json("stats")
     assert rc == 0 and stats["data"]["pick"]["total"] == 1
+
+
+def test_a_damaged_backoff_or_reasons_in_health_json_is_no_crash(world):
+    """Entry-level fields of health.json that parse but are damaged: pick/probe (backoff) and show (reasons)."""
+    from roost_plugins.fakeserver import Scenario
+
+    path = world.make_profile("a")
+    login = json.loads(path.read_text())["claudeAiOauth"]
+    world.fake.add_account("a", access_token=login["accessToken"], refresh_token=login["refreshToken"],
+                           usage=Scenario.drop())
+    assert world.run("status").returncode == 0  # a network_error entry, backoff 1
+    cache = world.config / "health.json"
+    doc = json.loads(cache.read_text())
+    doc["profiles"]["a"].update(backoff="abc", reasons=[None, True, "kept"], valid_until=0)
+    cache.write_text(json.dumps(doc))
+    for args in (("pick",), ("probe", "a"), ("show", "a")):
+        proc = world.run(*args)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, (args, proc.stderr)
