@@ -29,11 +29,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             compileall.compile_dir(str(root / tree), quiet=2)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the ``long`` tests first: started last, one of them would keep a worker busy alone at the end."""
-    items.sort(key=lambda item: item.get_closest_marker("long") is None)  # stable: the rest keep their order
-
-
 @pytest.fixture
 def roost_env(tmp_path: Path) -> RoostEnv:
     world = RoostEnv(tmp_path)

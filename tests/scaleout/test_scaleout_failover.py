@@ -386,7 +386,6 @@ def _explain(world, fake, tokens) -> str:
     return "\n".join(lines[-80:])
 
 
-@pytest.mark.long
 @pytest.mark.parametrize("machines_n,failovers", [(8, 20), pytest.param(8, 60, marks=pytest.mark.stress)])
 def test_eight_machines_through_twenty_failovers(tmp_path, sentinel_cluster, key_file, fake, machines_n, failovers):
     world, names, elapsed = _failover_loop(tmp_path, sentinel_cluster, key_file, fake, machines_n, failovers,

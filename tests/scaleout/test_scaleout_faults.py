@@ -155,7 +155,6 @@ def _stored_refresh_token(machine, name):
     return json.loads(machine.backend().creds.read(machine.profile(name)))["claudeAiOauth"]["refreshToken"]
 
 
-@pytest.mark.long
 @pytest.mark.parametrize("cycles", [100, pytest.param(500, marks=pytest.mark.stress)])
 def test_redis_restarts_with_persistence_lose_no_rotation(fleet, cycles):
     fake, redis = fleet.fake, fleet.redis

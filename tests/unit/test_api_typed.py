@@ -58,7 +58,6 @@ def test_the_core_and_the_built_in_plugins_are_mypy_clean_as_a_whole():
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-@pytest.mark.long
 @pytest.mark.skipif(importlib.util.find_spec("mypy") is None,
                     reason="mypy is not installed (pip install -e '.[test]' installs it)")
 def test_the_redis_plugin_is_mypy_clean():
