@@ -123,7 +123,7 @@ def load_config_file(path: Path) -> dict[str, Any]:
     import tomllib
 
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8-sig"))  # a BOM (Notepad writes one) is not a syntax error
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ValidationError(f"malformed config file {path}: {exc}", details={"path": str(path)}) from None
 

@@ -56,6 +56,8 @@ the same way:
   value's origin in a trailing comment (`# default`, `# file`, `# env CLAUDE_LB_X`,
   `# team ops`); an unset value is a commented line. `roost config --json` gives
   `{"KEY": {"value", "origin", "source", "plugin"}}` per key.
+- config.toml is UTF-8; a leading byte-order mark (Notepad writes one) is skipped.
+  A file that does not parse is VALIDATION, exit 4, naming the file and the line.
 - Durations take seconds or a number with `s`, `m`, `h`, `d`, `w`; percentages are
   0-1000; lists are TOML arrays (or a comma-separated string in the environment);
   a table from the environment is a JSON object.

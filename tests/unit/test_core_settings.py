@@ -246,3 +246,15 @@ def test_the_probe_budget_says_the_window_the_engine_counts():
 
     assert BUDGET_WINDOW_S == 3600.0 and "per rolling hour" in SETTINGS["probe_budget"].doc
     assert SETTINGS["probe_budget"].minimum == 1  # no "0 disables": a budget is always kept
+
+
+def test_a_config_file_with_a_utf8_bom_is_read(tmp_path):
+    """Windows editors (Notepad) start a UTF-8 file with a BOM; tomllib alone calls it an invalid statement."""
+    from roost_core.config import load_config_file
+
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'\xef\xbb\xbfstrategy = "weighted"\n')
+    assert load_config_file(path) == {"strategy": "weighted"}
+    path.write_bytes(b'\xef\xbb\xbf\xef\xbb\xbfstrategy = "weighted"\n')  # a second one is text, not a BOM
+    with pytest.raises(ValidationError, match="malformed config file"):
+        load_config_file(path)
