@@ -115,7 +115,7 @@ class JsonDocuments:
             lock.acquire()
         except Timeout:
             raise Conflict(f"another roost process holds the {name.split(':')[0]} lock "
-                           f"(waited {timeout:g}s); retry later", details={"lock": name}) from None
+                           f"(waited {round(timeout, 2):g}s); retry later", details={"lock": name}) from None
         except OSError as exc:  # a symlink planted at the lock path (never followed), a directory, EACCES
             if exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG):  # the disk, not the file
                 raise RoostError(f"cannot write {lock.lock_file}: {exc.strerror}", details={"lock": name},

@@ -7,6 +7,8 @@ import json
 import os
 import stat
 
+import pytest
+
 from roost_core import docstore
 from roost_core.docstore import JsonDocuments
 
@@ -52,3 +54,19 @@ def test_small_documents_get_no_copy(tmp_path):
     assert docs.read_doc("last-pick") == {"name": "a"}
     assert not (tmp_path / ".last-pick.json.parsed").exists()
     assert json.loads((tmp_path / "last-pick.json").read_text()) == {"name": "a"}
+
+
+def test_a_lock_timeout_reads_as_seconds_people_would_write(tmp_path):
+    """A deadline's leftover (0.999962 s) is said as 1s, not to the microsecond."""
+    from filelock import FileLock
+
+    from roost_core.docstore import JsonDocuments, lock_file_name
+    from roost_core.errors import Conflict
+
+    docs = JsonDocuments(tmp_path, warn=lambda message: None)
+    with docs.lock("health", 1.0):
+        holder = FileLock(str(tmp_path / "locks" / lock_file_name("health")))
+    with holder:
+        with pytest.raises(Conflict, match=r"\(waited 0\.05s\)"):
+            with docs.lock("health", 0.049962):
+                pass
