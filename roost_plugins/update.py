@@ -184,6 +184,9 @@ def package_advice(install: Install) -> str:
     spec = install.origin or "roost"
     if spec.startswith("file://"):
         spec = spec[len("file://"):]
+    if install.kind == "source" and install.dir and os.path.exists(os.path.join(install.dir, ".git")):
+        return (f"roost runs from the git checkout {install.dir}, but git is not on PATH: install git "
+                f"(or add it to PATH) and run roost update again")
     if install.kind == "source":
         how = f"from the directory {install.dir}, which is not a git checkout"
         cmd = shlex.join(reinstall_command(install, {}))

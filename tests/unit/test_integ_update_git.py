@@ -150,6 +150,13 @@ def test_package_advice_names_the_tool_and_the_command():
     assert "not a git checkout" in source and "-e /opt/roost" in source
 
 
+def test_a_checkout_without_git_on_path_says_git_is_missing(tmp_path):
+    """A .git beside the project but no git to read it: "not a git checkout" would send people astray."""
+    (tmp_path / ".git").mkdir()
+    advice = up.package_advice(up.Install("source", "pip", True, str(tmp_path), "py"))
+    assert "git is not on PATH" in advice and "not a git checkout" not in advice
+
+
 def test_this_checkout_is_detected():
     install = up.detect_install()
     assert install.kind in ("git", "source") and install.dir is not None
