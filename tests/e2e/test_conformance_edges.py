@@ -288,3 +288,11 @@ def test_a_damaged_backoff_or_reasons_in_health_json_is_no_crash(world):
     for args in (("pick",), ("probe", "a"), ("show", "a")):
         proc = world.run(*args)
         assert proc.returncode == 0 and "Traceback" not in proc.stderr, (args, proc.stderr)
+
+
+@pytest.mark.parametrize("argv", [("exec", "--bogus", "--", "true"), ("exec", "--", "-x")])
+def test_exec_with_a_dash_word_where_the_command_goes_says_where_each_belongs(roost_env, argv):
+    roost_env.make_profile("a")
+    proc = roost_env.run(*argv)
+    _one_line_error(proc, 4)
+    assert "flags go before --, the command after it" in proc.stderr

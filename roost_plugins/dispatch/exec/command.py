@@ -136,7 +136,8 @@ def _validate(opts: PickOptions, command: tuple[str, ...], var_name: str, timeou
     if not command:
         raise ValidationError("exec needs a command: roost exec [flags] -- CMD [ARGS...]")
     if command[0].startswith("-"):
-        raise ValidationError(f"unknown exec option {command[0]!r} (put the command after --)")
+        raise ValidationError(f"unknown exec option {command[0]!r}: exec's flags go before --, the command "
+                              f"after it, and a command does not start with '-'")
     if not _VAR_NAME.fullmatch(var_name):
         raise ValidationError(f"--var-name {var_name!r} is not a variable name")
     if opts.count != 1:
