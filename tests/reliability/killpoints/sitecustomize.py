@@ -74,13 +74,14 @@ class _Points:
 
             os.kill(os.getpid(), signal.SIGKILL)
 
-    def trace(self, event: str, detail: str = "") -> None:
+    def trace(self, event: str, detail: str = "", at: float | None = None) -> None:
         if not self.trace_path:
             return
         if self._trace_fd is None:
             self._trace_fd = self._raw_open(self.trace_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             os.set_inheritable(self._trace_fd, False)
-        line = f"{self._time.monotonic():.6f}\t{os.getpid()}\t{event}\t{detail}".replace("\n", " ") + "\n"
+        moment = self._time.monotonic() if at is None else at
+        line = f"{moment:.6f}\t{os.getpid()}\t{event}\t{detail}".replace("\n", " ") + "\n"
         self._raw_write(self._trace_fd, line.encode("utf-8", "replace"))
 
 
@@ -234,9 +235,10 @@ def _patch_filelock(module, points: _Points) -> None:
 
     def release(self, *args, **kwargs):
         was_locked = self.is_locked
-        result = raw_release(self, *args, **kwargs)
+        letting_go = points._time.monotonic()  # before the unlock: the next holder may trace its
+        result = raw_release(self, *args, **kwargs)  # acquire before this process writes a line
         if was_locked and not self.is_locked:
-            points.trace("lock_rel", str(self.lock_file))
+            points.trace("lock_rel", str(self.lock_file), at=letting_go)
         return result
 
     lock_class.acquire, lock_class.release = acquire, release
