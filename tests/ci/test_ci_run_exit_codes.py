@@ -39,7 +39,7 @@ def skeleton(tmp_path: Path, tests: dict[str, str]) -> tuple[Path, dict[str, str
         f'#!/bin/sh\n[ "$2" = pip ] && exit 0\nexec {sys.executable} "$@"\n')
     for script in [*stubs.iterdir(), venv_bin / "python"]:
         script.chmod(0o755)
-    env = {**os.environ, "PATH": f"{stubs}:/usr/bin:/bin"}
+    env = {**os.environ, "PATH": f"{stubs}:/usr/bin:/bin", "ROOST_TEST_WORKERS": "1"}  # one xdist worker: enough
     return repo, env
 
 
