@@ -3,7 +3,7 @@
 A probe source is called through ``_call_source`` only: a deadline it
 ignores, an exception it raises or a token it echoes never reaches the cache.
 A 401 re-reads the credentials file (another process may have rotated the
-token) and re-probes once with the new token. A warm cache never imports httpx.
+token) and re-probes with the new token, following a few rotations in a row. A warm cache never imports httpx.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 GRACE_S = 0.25
 # Below this much time left, a 401 is not re-probed with a rotated token.
 MIN_REPROBE_S = 0.2
+# How many rotated tokens one probe follows after a 401 before it believes the 401.
+MAX_REPROBES = 3
 WAIT_POLL_S = 0.05
 POOL_SIZE = 16  # connections per httpx client of a fan-out
 
@@ -85,22 +87,26 @@ async def _probe_one(ctx: "RoostContext", source: Any, client: Any, gate: asynci
     async with gate:
         started = time.monotonic()
         outcome = await _call_source(ctx, source, local, client, deadline)
-        notes, extra = [], []
-        if outcome.status == 401:
-            # Another process may have rotated the token: re-read before concluding auth_dead.
+        notes: list[str] = []
+        extra: list[float] = []
+        # Another process may have rotated the token: re-read before concluding auth_dead. While
+        # the file keeps changing under a busy refresher, follow it (a few times, within the deadline).
+        for _ in range(MAX_REPROBES):
+            if outcome.status != 401:
+                break
             fresh = read_local(ctx, local.profile)
             left = deadline - (time.monotonic() - started)
-            if fresh.token and fresh.token != local.token and not fresh.expired(ctx.now()):
-                if left >= MIN_REPROBE_S:
-                    notes.append("HTTP 401 with the token probed; the credentials file now holds another "
-                                 "token: re-probed once with it")
-                    local = fresh
-                    extra.append(ctx.now())
-                    outcome = await _call_source(ctx, source, local, client, left)
-                else:
-                    notes.append("HTTP 401; the credentials file changed but no time was left to re-probe")
-            else:
+            if not fresh.token or fresh.token == local.token or fresh.expired(ctx.now()):
                 notes.append("HTTP 401; re-read the credentials file: the token is unchanged")
+                break
+            if left < MIN_REPROBE_S:
+                notes.append("HTTP 401; the credentials file changed but no time was left to re-probe")
+                break
+            notes.append("HTTP 401 with the token probed; the credentials file now holds another "
+                         "token: re-probed with it")
+            local = fresh
+            extra.append(ctx.now())
+            outcome = await _call_source(ctx, source, local, client, left)
     verdict = _classify(ctx, local, outcome)
     verdict.reasons = notes + verdict.reasons
     return Probed(local, outcome, verdict, ctx.now(), extra)

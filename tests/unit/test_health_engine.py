@@ -237,7 +237,7 @@ def test_429_without_history_has_no_figures(roost_env, health_ctx, api):
     assert not record.stale and record.last_good_at is None
 
 
-def test_401_rereads_rotated_token_and_reprobes_once(roost_env, health_ctx, api):
+def test_401_rereads_rotated_token_and_reprobes(roost_env, health_ctx, api):
     ps = profiles(roost_env, "a")
     first = token(roost_env, "a")
     rotated = "sk-ant-oat01-ROTATEDbyanotherprocess0000000000"
@@ -252,10 +252,47 @@ def test_401_rereads_rotated_token_and_reprobes_once(roost_env, health_ctx, api)
     assert record.health is Health.OK and record.session_pct == 55.0
     assert api.calls == [first, rotated]
     reasons = healthcache.entries(health_ctx())["a"]["reasons"]
-    assert "re-probed once" in reasons[0]
+    assert "re-probed with it" in reasons[0] and len(reasons) >= 1
     assert healthcache.budget(healthcache.read(health_ctx()), "a", health_ctx.clock.now, 20)["used"] == 2
     # The entry is bound to the new file, so it stays valid.
     assert get_records(health_ctx(), ps)[0].source == "cache"
+
+
+def test_401_follows_a_token_rotated_twice_during_the_probe(roost_env, health_ctx, api):
+    """A busy refresher can rotate again between the re-read and the re-probe: follow it."""
+    ps = profiles(roost_env, "a")
+    first = token(roost_env, "a")
+    second, third = (f"sk-ant-oat01-ROTATED{n}byanotherprocess000000000000" for n in (2, 3))
+
+    def rotate_to(new):
+        async def reply():
+            roost_env.make_profile("a", access=new)
+            return httpx.Response(401, json={"type": "error", "error": {"type": "authentication_error"}})
+        return reply
+
+    api.set("a", rotate_to(second))
+    api.answers[second] = rotate_to(third)
+    api.answers[third] = httpx.Response(200, json=ok_body(session=44.0))
+    record = get_records(health_ctx(), ps)[0]
+    assert record.health is Health.OK and record.session_pct == 44.0
+    assert api.calls == [first, second, third]
+
+
+def test_401_stops_following_rotations_after_a_few(roost_env, health_ctx, api):
+    ps = profiles(roost_env, "a")
+    tokens = [f"sk-ant-oat01-ROTATED{n}byanotherprocess000000000000" for n in range(8)]
+
+    def rotate_to(new):
+        async def reply():
+            roost_env.make_profile("a", access=new)
+            return httpx.Response(401, json={"type": "error", "error": {"type": "authentication_error"}})
+        return reply
+
+    api.set("a", rotate_to(tokens[0]))
+    for old, new in zip(tokens, tokens[1:]):
+        api.answers[old] = rotate_to(new)
+    record = get_records(health_ctx(), ps)[0]
+    assert record.health is Health.AUTH_DEAD and len(api.calls) == 4  # the first probe and three re-probes
 
 
 def test_401_with_unchanged_token_is_auth_dead(roost_env, health_ctx, api):
