@@ -6,7 +6,8 @@ one overall deadline and reads at most ``max_bytes`` of (decompressed) body;
 decompression itself stops at the cap, so a gzip bomb costs nothing.
 Transport problems never raise: they come back as ``HttpResult.error``,
 with ``sent`` telling whether the request had fully left (an ambiguous
-outcome for a refresh). httpx is imported inside functions only.
+outcome for a refresh). httpx is imported inside functions only, through
+``_httpx``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,28 @@ if TYPE_CHECKING:
     import httpx
 
 MAX_BODY = 1 << 20
+
+
+def _httpx() -> Any:
+    """httpx without its command-line client.
+
+    ``httpx/__init__`` imports ``httpx._main`` (click, rich.syntax, pygments: about
+    half of httpx's import time) inside ``try/except ImportError``; a ``None`` entry
+    in ``sys.modules`` makes that one import fail at once. The entry is removed
+    afterwards, so a later ``import httpx._main`` still works.
+    """
+    import sys
+
+    # Only the first import is steered; later calls (other threads too) take the import lock as usual.
+    blocked = "httpx" not in sys.modules and "httpx._main" not in sys.modules
+    if blocked:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]
+    try:
+        import httpx
+    finally:
+        if blocked and sys.modules.get("httpx._main", 0) is None:
+            del sys.modules["httpx._main"]
+    return httpx
 
 
 @dataclass
@@ -64,7 +87,7 @@ def check_endpoint(url: str, what: str) -> str:
 
 def make_async_client(ctx: Any = None, max_connections: int = 16, ssl_context: Any = None) -> "httpx.AsyncClient":
     """``ssl_context``: one verifying context shared by several clients (loading the CA store once)."""
-    import httpx
+    httpx = _httpx()
 
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
     # Only encodings _BoundedBody can decode within the cap (no brotli/zstd even if installed).
@@ -74,7 +97,7 @@ def make_async_client(ctx: Any = None, max_connections: int = 16, ssl_context: A
 
 def verifying_context() -> Any:
     """The context ``verify=True`` builds: system CA store, hostname checks."""
-    import httpx
+    httpx = _httpx()
 
     return httpx.create_ssl_context(verify=True)
 
@@ -128,7 +151,7 @@ class _BoundedBody:
 
 
 def _classify_exception(exc: BaseException) -> tuple[str, str]:
-    import httpx
+    httpx = _httpx()
 
     text = f"{type(exc).__name__}: {exc}"[:300]
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError, httpx.TimeoutException)):
@@ -147,7 +170,7 @@ async def request_async(client: "httpx.AsyncClient", method: str, url: str, *, h
                         deadline_s: float, max_bytes: int = MAX_BODY, json: Any = None,
                         data: Any = None) -> HttpResult:
     """One request, finished within ``deadline_s`` whatever the server does."""
-    import httpx
+    httpx = _httpx()
 
     result = HttpResult()
     started = time.monotonic()

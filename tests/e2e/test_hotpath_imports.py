@@ -64,6 +64,8 @@ def test_a_cold_pick_does_load_the_probe_engine(world):
                            usage=Scenario.ok())
     modules = _imports(world, "pick")
     assert {"roost_core.probe.fanout", "httpx", "asyncio"} <= modules
+    # httpx's own command-line client (click, rich.syntax, pygments) is never loaded with it.
+    assert _banned(modules, ("httpx._main", "pygments", "rich")) == []
 
 
 @pytest.mark.parametrize("kind, document", [("statusline", statusline_document(37.5, 62.0)),
