@@ -278,6 +278,27 @@ def test_with_wait_the_same_fault_loses_nothing(tmp_path, key_file, fake):
         cluster.stop()
 
 
+def test_a_killed_primary_still_counts_as_a_replica_until_it_is_back(tmp_path, sentinel_cluster, key_file, fake):
+    """After a SIGKILL the Sentinels list the dead primary as a (down) replica of the new one; the next
+    failover may promote it once it is back, so a rotation made meanwhile without WAIT would be lost
+    by it. The default min_replicas keeps counting it: refreshes fail closed until it has returned."""
+    world = sentinel_fleet(tmp_path / "fleet", sentinel_cluster, key_file, fake, ["a"])
+    a = world.machines[0]
+    world.seed(a, "p", cli=True)
+    dead = sentinel_cluster.kill_primary()
+    sentinel_cluster._wait_new_primary(dead.port, time.monotonic() + 60)
+    time.sleep(3.2)  # lock_ttl 3s: past the failover hold
+    rc, refused = a.run_json("refresh", "p")
+    assert rc == 9 and refused["error"]["details"]["reason"] == "not_replicated", refused
+    assert fake.token_posts == 0  # nothing spent while no replica could take the rotation
+    rc, status = a.run_json("state", "status")
+    assert rc == 0 and status["data"]["replication"]["min_replicas"] == 1, status
+    sentinel_cluster.heal(dead)
+    sentinel_cluster.wait_stable(strict=False)
+    check(_refresh_once_settled(a, "p"))
+    assert (fake.token_posts, fake.reuse_count) == (1, 0)
+
+
 # -- 8 machines, 20 failovers -------------------------------------------------------------------------
 
 DRIVER = r"""

@@ -8,7 +8,8 @@ call in a long run (the lease release at the end of ``exec``) tries again.
 Durable writes (``script_durable``): the script and then ``WAIT n timeout``
 run on one connection, so WAIT counts the replicas that have this very
 write. ``n`` is ``min_replicas``, or by default 1 when a replica is known
-(one the Sentinels could promote, or one connected to the primary), else 0.
+(one the Sentinels list, even if down now, or one connected to the primary),
+else 0.
 """
 
 from __future__ import annotations
@@ -122,16 +123,32 @@ class Conn:
 
     # -- durable writes (WAIT) --------------------------------------------------
     def known_replicas(self) -> int:
-        """Replicas a failover could promote: the Sentinels' (not down), else the primary's connected ones."""
+        """Replicas a failover could promote: every one the Sentinels list, else the primary's connected ones.
+
+        A replica that is down right now counts: it is the one a later failover promotes once it is
+        back (a primary that was killed returns as a replica), so a rotation written while it was
+        away, without WAIT, would be lost by that failover. Rotations fail closed meanwhile.
+        """
         if self._known_replicas is None:
             if self.settings.sentinels:
-                self._known_replicas = self.call(
-                    "asking the Sentinels for replicas",
-                    lambda _c: len(self.sentinel.discover_slaves(self.settings.service)))
+                self._known_replicas = self.call("asking the Sentinels for replicas", lambda _c: self._listed_replicas())
             else:
                 info = self.info("replication", "reading the replicas") or {}
                 self._known_replicas = int(info.get("connected_slaves", 0))
         return self._known_replicas
+
+    def _listed_replicas(self) -> int:
+        """How many replicas the Sentinels list, down ones included (the first that lists any)."""
+        import redis.exceptions as rx
+
+        for node in self.sentinel.sentinels:
+            try:
+                listed = len(node.sentinel_slaves(self.settings.service))
+            except (rx.ConnectionError, rx.ResponseError, rx.TimeoutError):
+                continue
+            if listed:
+                return listed
+        return 0
 
     def required_replicas(self) -> int:
         if self.settings.min_replicas is not None:
