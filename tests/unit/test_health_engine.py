@@ -258,20 +258,21 @@ def test_401_rereads_rotated_token_and_reprobes(roost_env, health_ctx, api):
     assert get_records(health_ctx(), ps)[0].source == "cache"
 
 
+def rotate_to(roost_env, new: str):
+    """An answer that rotates profile a's token to ``new`` (another process refreshed) and says 401."""
+    async def reply():
+        roost_env.make_profile("a", access=new)
+        return httpx.Response(401, json={"type": "error", "error": {"type": "authentication_error"}})
+    return reply
+
+
 def test_401_follows_a_token_rotated_twice_during_the_probe(roost_env, health_ctx, api):
     """A busy refresher can rotate again between the re-read and the re-probe: follow it."""
     ps = profiles(roost_env, "a")
     first = token(roost_env, "a")
     second, third = (f"sk-ant-oat01-ROTATED{n}byanotherprocess000000000000" for n in (2, 3))
-
-    def rotate_to(new):
-        async def reply():
-            roost_env.make_profile("a", access=new)
-            return httpx.Response(401, json={"type": "error", "error": {"type": "authentication_error"}})
-        return reply
-
-    api.set("a", rotate_to(second))
-    api.answers[second] = rotate_to(third)
+    api.set("a", rotate_to(roost_env, second))
+    api.answers[second] = rotate_to(roost_env, third)
     api.answers[third] = httpx.Response(200, json=ok_body(session=44.0))
     record = get_records(health_ctx(), ps)[0]
     assert record.health is Health.OK and record.session_pct == 44.0
@@ -281,16 +282,9 @@ def test_401_follows_a_token_rotated_twice_during_the_probe(roost_env, health_ct
 def test_401_stops_following_rotations_after_a_few(roost_env, health_ctx, api):
     ps = profiles(roost_env, "a")
     tokens = [f"sk-ant-oat01-ROTATED{n}byanotherprocess000000000000" for n in range(8)]
-
-    def rotate_to(new):
-        async def reply():
-            roost_env.make_profile("a", access=new)
-            return httpx.Response(401, json={"type": "error", "error": {"type": "authentication_error"}})
-        return reply
-
-    api.set("a", rotate_to(tokens[0]))
+    api.set("a", rotate_to(roost_env, tokens[0]))
     for old, new in zip(tokens, tokens[1:]):
-        api.answers[old] = rotate_to(new)
+        api.answers[old] = rotate_to(roost_env, new)
     record = get_records(health_ctx(), ps)[0]
     assert record.health is Health.AUTH_DEAD and len(api.calls) == 4  # the first probe and three re-probes
 
