@@ -340,6 +340,22 @@ def diagnose(records: list[HealthRecord], decision: Decision, opts: Resolved, tr
                        details={**details, "reason": "all_terminal", "earliest_recovery_at": earliest})
 
 
+def _stale_copy(ctx: "RoostContext", error: RoostError) -> RoostError:
+    """"Sign in again" is wrong when a shared store answers from this machine's last copy: another
+    machine may have rotated those tokens meanwhile (a 401 on a retired one). Unavailable, not auth."""
+    if not isinstance(error, AuthRequired):
+        return error
+    described = ctx.state.describe()
+    if not described.get("degraded"):
+        return error
+    why = described.get("reason") or "the store is unreachable"
+    return Unavailable(f"{error.message.split('; ')[0]}, but the state backend is answering from this machine's "
+                       f"last copy ({why}), whose tokens another machine may have rotated since: retry once the "
+                       "store is back before signing anything in again",
+                       details={**error.details, "reason": "backend_degraded",
+                                "auth_reason": error.details.get("reason")})
+
+
 def _auth_fix(records: list[HealthRecord], tree: str) -> str:
     """The hint that works per state: a refresh for auth_expired; for auth_dead (refresh skips it)
     claude login into the profile's directory, or a fresh login imported over it."""
@@ -594,7 +610,7 @@ def run_pick(ctx: "RoostContext", options: PickOptions, *, side_effects: bool = 
                           s.candidate.record) for s in decision.ranked[:opts.count]]
     rationale, fallback = decision.rationale, None
     if not results:
-        error = diagnose(records, decision, opts, str(ctx.paths.profiles_tree), strategy.name)
+        error = _stale_copy(ctx, diagnose(records, decision, opts, str(ctx.paths.profiles_tree), strategy.name))
         fallback = _usable_fallback(records, opts, say)
         if fallback is None:
             _fail(ctx, error, explain_rows(records, decision, [], notes), options.explain,

@@ -220,6 +220,29 @@ def test_store_unreachable_refresh_fails_closed_status_degrades(fleet):
     print(f"\n[scale-out] refreshes while redis was unreachable: {fake.token_posts}")
 
 
+def test_a_degraded_machine_with_a_stale_copy_is_unavailable_not_signed_out(fleet):
+    """b's last copy holds an access token that a's refresh retired; with the store unreachable, b's probe
+    gets a 401. That is no reason to sign anything in again: exit 9 naming the stale copy, not exit 2."""
+    a, b, fake = fleet.a, fleet.b, fleet.fake
+    fleet.seed(a, "p")
+    check(b.run("probe", "p"))  # b's mirror: the tokens before the rotation
+    check(a.run("refresh", "p", CLAUDE_LB_REFRESH_MIN_INTERVAL="0"))
+    assert fake.token_posts == 1
+    b.redis_options.update(timeout="0.5s", connect_timeout="0.5s")
+    b.write_config()
+    fleet.redis.pause()
+    try:
+        rc, err = b.run_json("pick", "--no-cache")
+    finally:
+        fleet.redis.resume()
+    assert rc == 9, err
+    details = err["error"]["details"]
+    assert details["reason"] == "backend_degraded" and details["auth_reason"] == "all_auth_dead", err
+    assert "last copy" in err["error"]["message"] and "rotated" in err["error"]["message"]
+    rc, picked = b.run_json("pick", "--no-cache")  # the store is back: the current tokens are fine
+    assert rc == 0 and picked["data"]["name"] == "p", picked
+
+
 def test_plain_install_imports_no_redis(tmp_path):
     """With the files backend (the default), no roost command path imports redis or cryptography."""
     code = ("import sys; from roost_core.cli import cli; "
