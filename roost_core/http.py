@@ -32,7 +32,7 @@ def _httpx() -> Any:
     """httpx without its command-line client.
 
     ``httpx/__init__`` imports ``httpx._main`` (click, rich.syntax, pygments: about
-    half of httpx's import time) inside ``try/except ImportError``; a ``None`` entry
+    a third of httpx's import time) inside ``try/except ImportError``; a ``None`` entry
     in ``sys.modules`` makes that one import fail at once. The entry is removed
     afterwards, so a later ``import httpx._main`` still works.
     """
