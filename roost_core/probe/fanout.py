@@ -3,7 +3,8 @@
 A probe source is called through ``_call_source`` only: a deadline it
 ignores, an exception it raises or a token it echoes never reaches the cache.
 A 401 re-reads the credentials file (another process may have rotated the
-token) and re-probes with the new token, following a few rotations in a row. A warm cache never imports httpx.
+token) and re-probes with the new token, following a few rotations in a row.
+A warm cache never imports httpx.
 """
 
 from __future__ import annotations
