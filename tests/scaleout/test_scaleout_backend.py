@@ -113,9 +113,10 @@ def test_lock_excludes_other_machines_and_times_out_with_conflict(machines):
 
 
 def test_watchdog_keeps_a_lock_past_its_ttl(machines):
-    a, b = machines.machine("a", lock_ttl=0.6), machines.machine("b", lock_ttl=0.6)
+    # A TTL of seconds, not tenths: on a loaded box the watchdog thread may wait that long for the GIL.
+    a, b = machines.machine("a", lock_ttl=2.0), machines.machine("b", lock_ttl=2.0)
     with a.lock("long", timeout=1):
-        time.sleep(1.4)  # more than twice the TTL
+        time.sleep(4.5)  # more than twice the TTL
         with pytest.raises(Conflict):
             with b.lock("long", timeout=0.2):
                 pass
@@ -126,7 +127,9 @@ def test_a_stolen_lock_is_detected_as_lost(machines, redis_server):
     a = machines.machine("a", lock_ttl=0.6)
     with a.lock("x", timeout=1):
         redis_server.client().set(a.keys.lock("x"), "someone-else")
-        time.sleep(0.5)
+        deadline = time.monotonic() + 5  # the watchdog looks every 0.2 s (later on a loaded box)
+        while not a._held["x"].lost and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert a._held["x"].lost
     # release did not delete the other owner's key
     assert redis_server.client().get(a.keys.lock("x")) == b"someone-else"
