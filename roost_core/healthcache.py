@@ -99,11 +99,10 @@ _TEXT_FIELDS = ("name", "plan", "session_resets_at", "weekly_resets_at", "expire
 
 def _mistyped(record: dict[str, Any]) -> bool:
     """A record field of the wrong type (a hand-edited or foreign health.json): the entry is damaged."""
-    for key in _NUMBER_FIELDS:
-        value = record.get(key)
-        if value is not None and type(value) is not float and type(value) is not int:
-            return True
-    return any((value := record.get(key)) is not None and type(value) is not str for key in _TEXT_FIELDS)
+    numbers = (record.get(key) for key in _NUMBER_FIELDS)
+    texts = (record.get(key) for key in _TEXT_FIELDS)
+    return (any(v is not None and type(v) not in (int, float) for v in numbers)  # bool is no number here
+            or any(v is not None and type(v) is not str for v in texts))
 
 
 def record_of(entry: dict[str, Any] | None) -> HealthRecord | None:

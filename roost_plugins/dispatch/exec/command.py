@@ -15,7 +15,7 @@ import re
 import shlex
 import signal
 import time
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import click
 
@@ -42,6 +42,9 @@ from roost_core.api import (
 )
 
 from ..pick_cmds import PickCommand, pick_options
+
+if TYPE_CHECKING:
+    from ..childproc import CannotStart
 
 DEFAULT_LEASE_S = 30 * 60.0
 CHILD_TOKEN_MARGIN_S = 300.0  # claude itself refreshes within 5 min of expiry
@@ -109,15 +112,14 @@ def exec_cmd(rctx: RoostContext, pick_opts: PickOptions, timeout: float | None, 
             return TERMINATED_RC
 
 
-def _cannot_start(rctx: RoostContext, exc: Exception, argv0: str) -> None:
+def _cannot_start(rctx: RoostContext, exc: CannotStart, argv0: str) -> None:
     """The command never ran (exit 126/127): one stderr line, or with --json the error envelope
     (NOT_FOUND for 127, VALIDATION for 126), as for any error before the command starts."""
-    rc = getattr(exc, "rc", 127)
     if not rctx.out.json_mode:
         rctx.out.say(f"roost: exec: {exc}")
         return
-    kind = NotFound if rc == 127 else ValidationError
-    rctx.out.error(kind(f"exec: {exc}", details={"command": argv0, "rc": rc}))
+    kind = NotFound if exc.rc == 127 else ValidationError
+    rctx.out.error(kind(f"exec: {exc}", details={"command": argv0, "rc": exc.rc}))
 
 
 @dataclasses.dataclass(frozen=True)
