@@ -39,6 +39,8 @@ def _leases(world) -> dict:
 
 def default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # ... and unblocked: roost hands its child the mask it was started with, as a shell does.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def _start(world, *args: str, **popen) -> subprocess.Popen:
