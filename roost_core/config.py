@@ -96,6 +96,12 @@ class Resolved:
         """``env CLAUDE_LB_X``, ``team ops``, ``file``, ``default``, ``flag``."""
         return f"{self.origin} {self.source}" if self.source and self.origin in ("env", "team") else self.origin
 
+    def shown(self) -> Any:
+        """The value as printed (``roost config``): a secret keeps at most its last 4 characters
+        (a URL: its password hidden)."""
+        value = list(self.value) if isinstance(self.value, tuple) else self.value
+        return masked(value) if self.spec.secret and value is not None else value
+
 
 class UnknownSetting(ValidationError, KeyError):
     """A key no declaration matches: VALIDATION for the user, a KeyError for code."""

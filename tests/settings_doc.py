@@ -75,7 +75,7 @@ def _number(bound: float | None) -> str:
 
 
 def _default(spec: Any) -> str:
-    from roost_core.tomlout import value
+    from roost_plugins.settings_views.tomlout import value
 
     if spec.default is None:
         return "(unset)"

@@ -1,19 +1,16 @@
-"""The ``roost`` command line: a lazy click group.
+"""The ``roost`` command line: a lazy click group with no command of its own.
 
-Core commands (``plugins``, ``config``: the plugin host's and the settings
-resolver's own views) are imported only when invoked (``CORE_COMMANDS`` maps
-names to modules). Every other command comes from a ``command.*`` plugin
-(the built-in dispatch plugin: pick, which, exec; refresh; profile management;
-the health views; update, shellinit, completion, history, stats, doctor,
+Every command comes from a ``command.*`` plugin (the built-in dispatch
+plugin: pick, which, exec; refresh; profile management; the health views;
+config and plugins; update, shellinit, completion, history, stats, doctor,
 report, trace, ...): the one plugin that provides the name is loaded alone
 (roost_core.cli.command_index), every command plugin only for ``--help`` and
-completion. Errors become one stderr
-line (or the JSON error envelope) and a semantic exit code.
+completion. Errors become one stderr line (or the JSON error envelope) and a
+semantic exit code.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import traceback
@@ -25,38 +22,23 @@ from .. import __version__
 from ..context import RoostContext
 from ..errors import ExitCode, RoostError, Unavailable, ValidationError
 
-CORE_COMMANDS: dict[str, str] = {
-    "plugins": "roost_core.cli.plugins_cmd:plugins_cmd",
-    "config": "roost_core.cli.config_cmd:config_group",
-}
-
 
 def _context_settings() -> dict[str, Any]:
     return {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class RoostGroup(click.Group):
-    """Root group: lazy core commands, plugin commands on demand, Forma error handling."""
+    """Root group: plugin commands on demand, Forma error handling."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands(ctx)
-        names = set(self.commands) | {n for n in CORE_COMMANDS if self.get_command(ctx, n) is not None}
-        return sorted(names)
+        return sorted(self.commands)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.commands:
             return self.commands[name]
-        if name in CORE_COMMANDS:
-            module, _, attr = CORE_COMMANDS[name].partition(":")
-            try:
-                command = getattr(importlib.import_module(module), attr)
-            except (ModuleNotFoundError, AttributeError) as exc:
-                if getattr(exc, "name", module) not in (module, attr, None):
-                    raise
-                return None  # a command module that is not part of this build
-
-            self.add_command(command, name)
-            return command
+        if ctx is None:  # a plugin's roost_register_commands asking: only what is registered so far
+            return None
         if self._load_owner(ctx, name):
             return self.commands[name]
         self._load_plugin_commands(ctx)
@@ -108,7 +90,6 @@ class RoostGroup(click.Group):
             plugin = command_index.owner(host, rctx.paths.config_dir, name) or command_index.declared(host, name)
             if plugin is None:
                 return False
-            self.get_command(ctx, "config")  # as a full load does: a plugin may attach to it
             command_index.add_commands_of(host, self, plugin, rctx.warn)
         except RoostError:
             return False  # the full load says why
@@ -121,8 +102,6 @@ class RoostGroup(click.Group):
         rctx = ctx.find_object(RoostContext)
         if rctx is None:
             return
-        # A plugin may attach to the core "config" group, so make it real first.
-        self.get_command(ctx, "config")
         try:
             host = rctx.host
         except RoostError:  # a broken config.toml must not hide commands (doctor reports it)
@@ -134,7 +113,7 @@ class RoostGroup(click.Group):
             return
         from . import command_index
 
-        command_index.remember(host, rctx.paths.config_dir, self.commands, set(CORE_COMMANDS))
+        command_index.remember(host, rctx.paths.config_dir, self.commands)
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:

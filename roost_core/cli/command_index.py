@@ -73,7 +73,7 @@ def declared(host: "PluginHost", name: str) -> str | None:
     return claims.pop() if len(claims) == 1 else None
 
 
-def remember(host: "PluginHost", config_dir: Path, commands: Mapping[str, Any], core: set[str]) -> None:
+def remember(host: "PluginHost", config_dir: Path, commands: Mapping[str, Any]) -> None:
     """Record the owner of each plugin command after a full load (only into an existing config dir)."""
     if not config_dir.is_dir():
         return
@@ -83,7 +83,7 @@ def remember(host: "PluginHost", config_dir: Path, commands: Mapping[str, Any], 
     for name, command in commands.items():
         module = getattr(getattr(command, "callback", None), "__module__", None) or ""
         plugin = next((p for m, p in modules if module == m or module.startswith(m + ".")), None)
-        if name not in core and plugin is not None:
+        if plugin is not None:
             owners[name] = plugin
     doc = {"key": _key(host), "commands": dict(sorted(owners.items()))}
     old = _read(config_dir)

@@ -1,6 +1,6 @@
-"""update, shellinit, completion, history, stats and doctor are built-in plugins (``command.*``
-entry points), not core commands: still listed, completed and helped; off the hot path;
-``--disable-plugin`` turns one off like any plugin."""
+"""update, shellinit, completion, history, stats, doctor, config and plugins are built-in plugins
+(``command.*`` entry points): the core has no command of its own. Still listed, completed and
+helped; off the hot path; ``--disable-plugin`` turns one off like any plugin."""
 
 from __future__ import annotations
 
@@ -10,17 +10,19 @@ import sys
 
 import pytest
 
-from roost_core.cli import CORE_COMMANDS
 from roost_core.entrypoints import entry_points
 
-FEATURES = ("update", "shellinit", "completion", "history", "stats", "doctor")
+FEATURES = ("update", "shellinit", "completion", "history", "stats", "doctor", "config", "plugins")
 
 
 def test_registered_as_plugins_not_core():
     commands = {ep.name: ep.value for ep in entry_points("roost.plugins") if ep.name.startswith("command.")}
     for name in FEATURES:
-        assert name not in CORE_COMMANDS
         assert commands[f"command.{name}"].startswith("roost_plugins."), name
+    # A fresh process: the root group holds no command until plugins add theirs.
+    proc = subprocess.run([sys.executable, "-c", "from roost_core.cli import cli; print(sorted(cli.commands))"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
 
 
 def test_listed_helped_and_completed(roost_env):
@@ -58,18 +60,36 @@ def test_hot_path_imports_none_of_them(roost_env):
                               env=roost_env.env(), capture_output=True, text=True, timeout=60)
         modules = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if "|" in line}
         loaded = {m for m in modules if m.startswith(("roost_plugins.update", "roost_plugins.shell",
-                                                      "roost_plugins.picklog", "roost_plugins.doctor"))}
+                                                      "roost_plugins.picklog", "roost_plugins.doctor",
+                                                      "roost_plugins.settings_views"))}
         assert not loaded, (args, loaded)
 
 
+def test_config_and_plugins_load_like_any_plugin(roost_env):
+    """config and plugins (roost_plugins.settings_views) are plugins like the rest: listed by
+    ``roost plugins`` (itself included), disabled by name; with no command index yet ``config`` loads
+    alone and a plugin's subcommand (usage-log) still attaches to it."""
+    roost_env.config.mkdir(parents=True, exist_ok=True, mode=0o700)
+    rc, doc = roost_env.run_json("config", "usage-log", "status")
+    assert rc == 0 and doc["data"]["enabled"] is False
+    assert "usage-log" in roost_env.run("config", "--help").stdout
+    rc, doc = roost_env.run_json("plugins")
+    kinds = {row["name"]: row["kinds"] for row in doc["data"]}
+    assert rc == 0 and kinds["config"] == ["command"] and kinds["plugins"] == ["command"]
+    proc = roost_env.run("--disable-plugin", "config", "config")
+    assert proc.returncode == 4 and "No such command 'config'" in proc.stderr
+    assert roost_env.run("--disable-plugin", "config", "usage-log", "--json").returncode == 4  # nowhere to attach
+
+
 def test_main_job_commands_are_a_plugin_too():
-    """pick, which and exec (the dispatch plugin) and refresh are plugins; the core keeps only
-    the plugin host's and the settings resolver's own views."""
-    assert set(CORE_COMMANDS) == {"plugins", "config"}
+    """pick, which and exec (the dispatch plugin) and refresh are plugins, and so are the plugin
+    host's and the settings resolver's own views (plugins, config)."""
     commands = {ep.name: ep.value for ep in entry_points("roost.plugins") if ep.name.startswith("command.")}
     assert commands["command.dispatch"] == "roost_plugins.dispatch"
     assert commands["command.exec"] == "roost_plugins.dispatch.exec"  # its own: pick never imports it
     assert commands["command.refresh"] == "roost_plugins.refresh"
+    assert commands["command.config"] == "roost_plugins.settings_views.config"
+    assert commands["command.plugins"] == "roost_plugins.settings_views.plugins"
     owners = {ep.name: ep.value for ep in entry_points("roost.commands")}
     assert {owners[name] for name in ("pick", "which")} == {"roost_plugins.dispatch"} and "exec" not in owners
 

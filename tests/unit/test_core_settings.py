@@ -11,7 +11,7 @@ import pytest
 from roost_core.config import Settings
 from roost_core.errors import ValidationError
 from roost_core.setting import Setting
-from roost_core.tomlout import document, value
+from roost_plugins.settings_views.tomlout import document, value
 from roost_plugins.strategies.weighted import DEFAULT_WEIGHTS, parse_weights, weighted_score
 
 PLUGIN = [

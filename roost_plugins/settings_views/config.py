@@ -3,7 +3,8 @@
 Every declared setting (the core's and each plugin's) is listed with where its
 value came from (``# default``, ``# file``, ``# env CLAUDE_LB_X``, ``# team ops``);
 ``--json`` gives ``{key: {value, origin, source, plugin}}``. Plugins attach
-subcommands here (``config usage-log``).
+subcommands here (``config usage-log``): this plugin adds the group first
+(``tryfirst``), so theirs find it when every command plugin is loaded.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from typing import Any
 
 import click
 
-from ..config import Resolved
-from ..context import RoostContext
-from ..tomlout import document
-from .common import json_option, team_option
+from roost_core.api import RoostContext, hookimpl, json_option, team_option
+
+from .tomlout import document
 
 
 class ConfigGroup(click.Group):
@@ -50,26 +50,19 @@ def config_group(ctx: click.Context) -> None:
     resolved = settings.resolve_all()
     path = rctx.paths.config_file
     meta = {"config_file": str(path), "exists": path.is_file(), "team": settings.team}
-    data = {r.spec.key: {"value": shown(r), "origin": r.origin, "source": r.source, "plugin": r.spec.plugin}
+    data = {r.spec.key: {"value": r.shown(), "origin": r.origin, "source": r.source, "plugin": r.spec.plugin}
             for r in resolved}
     header = ["roost config: resolved settings (flag > env > team > config.toml > default)",
               f"config file: {path}" + ("" if meta["exists"] else " (absent: built-in defaults)")
               + (f"; team: {settings.team}" if settings.team else "")]
-    rows = [(r.spec.section, r.spec.name, shown(r), r.describe() + _plugin_note(r)) for r in resolved]
+    rows = [(r.spec.section, r.spec.name, r.shown(), r.describe() + _plugin_note(r)) for r in resolved]
     rctx.out.emit(data, meta, text=document(rows, header))
 
 
-def _plugin_note(resolved: Resolved) -> str:
+def _plugin_note(resolved: Any) -> str:
     return "" if resolved.spec.plugin == "core" else f" (plugin {resolved.spec.plugin})"
 
 
-def shown(resolved: Resolved) -> Any:
-    """The value as printed: a secret keeps at most its last 4 characters (a URL: its password hidden)."""
-    value = resolved.value
-    if isinstance(value, tuple):
-        value = list(value)
-    if not resolved.spec.secret or value is None:
-        return value
-    from ..setting import masked
-
-    return masked(value)
+@hookimpl(tryfirst=True)  # before the plugins that attach to the group
+def roost_register_commands(cli: click.Group) -> None:
+    cli.add_command(config_group)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..context import RoostContext
-from .common import json_option, pass_roost
+from roost_core.api import RoostContext, hookimpl, json_option, pass_roost
 
 
 @click.command("plugins")
@@ -13,6 +12,7 @@ from .common import json_option, pass_roost
 @pass_roost
 def plugins_cmd(rctx: RoostContext) -> None:
     """List every plugin, its distribution and version, and what it provides."""
+    rctx.settings  # config.toml's [plugins] disable decides the statuses: a broken file is an error here
     infos = rctx.host.plugin_infos()
     rows = [{"name": i.name, "dist": i.dist, "version": i.version, "kinds": sorted(set(i.kinds)),
              "provides": {k: sorted(v) for k, v in i.provides.items()}, "status": i.status, "error": i.error}
@@ -25,3 +25,8 @@ def plugins_cmd(rctx: RoostContext) -> None:
         extra = f"  [{i.status}: {i.error}]" if i.error else (f"  [{i.status}]" if i.status != "loaded" else "")
         lines.append(f"{i.name:<22} {dist:<18} {what}{extra}")
     rctx.out.emit(rows, {"count": len(rows), "failures": len(rctx.host.failures)}, text="\n".join(lines))
+
+
+@hookimpl
+def roost_register_commands(cli: click.Group) -> None:
+    cli.add_command(plugins_cmd)
