@@ -558,8 +558,9 @@ def _append(ctx: "RoostContext", event: AuditEvent, say: Callable[[str], None]) 
 
 def _strategy(ctx: "RoostContext", name: str, flag: str | None) -> Any:
     """The strategy plugin; an unknown name says where it was set (the flag, or config)."""
+    host = ctx.host  # a broken [plugins] disable is its own error, not the strategy's
     try:
-        return ctx.host.get("strategy", name, "strategy")
+        return host.get("strategy", name, "strategy")
     except ValidationError as err:
         if flag is None:
             err.message += f" (set by {ctx.settings.where('strategy')})"
@@ -582,6 +583,8 @@ def run_pick(ctx: "RoostContext", options: PickOptions, *, side_effects: bool = 
     """
     started = time.monotonic()
     opts = resolve(ctx, options)
+    if side_effects and log:
+        ctx.settings.get("picks_log_max_bytes")  # a bad value is VALIDATION now, not a lost audit line later
     strategy = _strategy(ctx, opts.strategy, options.strategy)
     profiles = ctx.profiles()
     warnings: list[str] = []

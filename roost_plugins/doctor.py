@@ -35,6 +35,7 @@ def _host(rctx: RoostContext) -> Any:
     """The plugin host, even when config.toml is broken (doctor must still run to say so)."""
     try:
         rctx.settings
+        return rctx.host
     except RoostError:
         rctx.host_override = rctx.host_override or rctx.config_free_host()
     return rctx.host

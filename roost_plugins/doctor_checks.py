@@ -171,6 +171,10 @@ def check_config_file(ctx: Any) -> CheckResult:
     except RoostError as err:
         return CheckResult("config-file", "fail", err.message, details)
     bad: list[str] = []
+    try:
+        settings.disabled_plugins
+    except RoostError as err:
+        bad.append(err.message)
     teams = [settings.team, *sorted(team for team in settings.teams if team != settings.team)]
     for team in teams:  # every team's values, not only the one in use now
         scoped = settings if team == settings.team else replace(settings, team=team)

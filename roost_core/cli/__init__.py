@@ -73,8 +73,12 @@ class RoostGroup(click.Group):
     def _remember_rows(self, ctx: click.Context, rctx: RoostContext) -> None:
         from . import command_index
 
+        try:
+            host = rctx.host
+        except RoostError:
+            return  # a broken config.toml: remember nothing
         names = self.list_commands(ctx)
-        command_index.remember_listing(rctx.host, rctx.paths.config_dir,
+        command_index.remember_listing(host, rctx.paths.config_dir,
                                        {name: self.commands[name] for name in names if name in self.commands})
 
     def _load_owner(self, ctx: click.Context, name: str) -> bool:
@@ -104,8 +108,8 @@ class RoostGroup(click.Group):
             return
         try:
             host = rctx.host
-        except RoostError:  # a broken config.toml must not hide commands (doctor reports it)
-            host = rctx.host_override = rctx.config_free_host()
+        except RoostError:  # a broken config.toml must not hide commands (doctor reports it); the
+            host = rctx.config_free_host()  # command that runs still meets the error (exit 4 naming the key)
         try:
             host.add_commands(self)
         except RoostError as err:

@@ -96,6 +96,7 @@ def exec_cmd(rctx: RoostContext, pick_opts: PickOptions, timeout: float | None, 
                  lease_for or (timeout * LEASE_TIMEOUT_FACTOR if timeout else DEFAULT_LEASE_S), log_full_argv)
     if dry_run:
         return _dry_run(rctx, pick_opts, plan)
+    rctx.settings.get("picks_log_max_bytes")  # a bad value is VALIDATION before the child runs, not a lost audit
     from ..childproc import CannotStart, resolve
 
     try:

@@ -1,0 +1,37 @@
+"""A config.toml value roost cannot use is VALIDATION (exit 4) naming the key, in the command that runs:
+never silently ignored, never a warning after the fact (a lost picks.log line)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _config(world, text: str) -> None:
+    world.config.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (world.config / "config.toml").write_text(text)
+
+
+@pytest.mark.parametrize("value", ["5", "1.5", "{a = 1}", "true"])
+def test_a_bad_plugins_disable_stops_every_command_that_uses_plugins(world, value):
+    world.make_profile("p")
+    _config(world, f"[plugins]\ndisable = {value}\n")
+    for args in (["status", "--json"], ["pick"], ["list"], ["config"], ["plugins"]):
+        proc = world.run(*args)
+        assert proc.returncode == 4, (args, proc.stdout, proc.stderr)
+        assert "[plugins] disable" in proc.stdout + proc.stderr, args
+    assert world.run("--help").returncode == 0  # the commands are still listed and helped
+    assert world.run("status", "--help").returncode == 0
+    proc = world.run("doctor", "--skip-network", "--json")  # doctor runs and says what is wrong
+    assert proc.returncode == 9 and "[plugins] disable" in proc.stdout
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", '"abc"'])
+def test_a_bad_picks_log_limit_is_refused_before_anything_runs(world, tmp_path, value):
+    world.make_profile("p")
+    _config(world, f"picks_log_max_bytes = {value}\n")
+    for args in (["pick"], ["exec", "--", "touch", str(tmp_path / "ran")]):
+        proc = world.run(*args)
+        assert proc.returncode == 4 and "picks_log_max_bytes" in proc.stderr, (args, proc.stderr)
+    assert not (tmp_path / "ran").exists()  # exec refused before the child
+    assert not (world.config / "picks.log").exists()
+    assert world.run("exec", "--dry-run", "--", "true").returncode == 0  # a dry run writes no log line
