@@ -7,9 +7,10 @@ short interval redraws often but probes no more than ``status`` would.
 
 On a terminal it is a rich Live view on the alternate screen; the first
 Ctrl+C finishes the tick in progress and exits 0 with the terminal restored
-(a second one stops at once). When stdout is not a terminal it prints the
-table again each tick (``--json``: one ``{data, meta}`` line per tick), so it
-can be piped or logged.
+(a second one stops at once). Like ``status``'s table, the view is drawn on
+stderr (stdout is data only). When stderr is not a terminal it prints the
+table again each tick, so it can be logged; ``--json`` prints one ``{data,
+meta}`` line per tick on stdout.
 """
 
 from __future__ import annotations
@@ -220,24 +221,24 @@ def run_loop(tick: Callable[[], None], interval: float, iterations: int | None, 
     return done
 
 
-def _stdout_console(ctx: "RoostContext", terminal: bool) -> Any:
+def _console(ctx: "RoostContext", terminal: bool) -> Any:
     from rich.console import Console
 
     if terminal:
-        return Console(file=ctx.out.stdout, no_color="NO_COLOR" in ctx.env, force_terminal=True,
+        return Console(file=ctx.out.stderr, no_color="NO_COLOR" in ctx.env, force_terminal=True,
                        highlight=False, emoji=False)
     try:
         width = int(ctx.env.get("COLUMNS", "")) or 120
     except ValueError:
         width = 120
-    return Console(file=ctx.out.stdout, no_color=True, force_terminal=False, width=width,
+    return Console(file=ctx.out.stderr, no_color=True, force_terminal=False, width=width,
                    highlight=False, emoji=False)
 
 
 def run_live(ctx: "RoostContext", interval: float, iterations: int | None, platform: bool) -> None:
     from rich.live import Live
 
-    console = _stdout_console(ctx, terminal=True)
+    console = _console(ctx, terminal=True)
     with StopOnInterrupt() as stop, Live(console=console, screen=True, auto_refresh=False,
                                          redirect_stdout=False, redirect_stderr=False) as live:
         def draw(frame: Frame) -> None:
@@ -256,7 +257,7 @@ def run_live(ctx: "RoostContext", interval: float, iterations: int | None, platf
 
 
 def run_plain(ctx: "RoostContext", interval: float, iterations: int | None, platform: bool) -> None:
-    console = None if ctx.out.json_mode else _stdout_console(ctx, terminal=False)
+    console = None if ctx.out.json_mode else _console(ctx, terminal=False)
 
     def tick() -> None:
         frame = snapshot(ctx, platform)
@@ -267,7 +268,7 @@ def run_plain(ctx: "RoostContext", interval: float, iterations: int | None, plat
         else:
             console.print(render_frame(frame, ctx, interval))
             console.print()
-            ctx.out.stdout.flush()
+            console.file.flush()
 
     with StopOnInterrupt() as stop:
         run_loop(tick, interval, iterations, stop)
@@ -278,7 +279,7 @@ def run_top(ctx: "RoostContext", interval: float, iterations: int | None, platfo
 
     if interval < MIN_INTERVAL_S:
         raise ValidationError(f"--interval must be at least {MIN_INTERVAL_S:g} seconds")
-    terminal = not ctx.out.json_mode and ctx.out.stdout.isatty()
+    terminal = not ctx.out.json_mode and ctx.out.stderr.isatty()
     try:
         (run_live if terminal else run_plain)(ctx, interval, iterations, platform)
     except KeyboardInterrupt:

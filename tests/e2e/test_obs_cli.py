@@ -180,8 +180,9 @@ def test_top_plain_output_repeats_without_hammering(world):
     add(world, "b", Scenario.ok(session=7, weekly=30))
     world.fake.reset_counters()
     proc = ok(world.run("top", "--interval", "0.5", "-n", "3", "--no-platform-status"))
-    assert proc.stdout.count("roost top") == 3 and proc.stdout.count("Profile") == 3
-    assert "\x1b[" not in proc.stdout  # no escape codes when stdout is not a terminal
+    assert proc.stdout == ""  # stdout is data only: the table goes to stderr, as status's does
+    assert proc.stderr.count("roost top") == 3 and proc.stderr.count("Profile") == 3
+    assert "\x1b[" not in proc.stderr  # no escape codes when stderr is not a terminal
     # Three redraws, one probe per profile: the 5-minute ok TTL still applies.
     assert world.fake.count("GET", "/api/oauth/usage") == 2
     proc = ok(world.run("top", "--interval", "0.5", "-n", "2", "--json", "--no-platform-status"))
@@ -195,7 +196,7 @@ def test_top_plain_ctrl_c_exits_zero(world):
     proc = subprocess.Popen([ROOST, "top", "--interval", "0.5", "--no-platform-status"], env=world.env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        first = proc.stdout.readline()
+        first = proc.stderr.readline()
         assert "roost top" in first
         time.sleep(0.7)
         proc.send_signal(signal.SIGINT)

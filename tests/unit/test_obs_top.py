@@ -90,8 +90,8 @@ def test_plain_mode_prints_frames_without_escape_codes(monkeypatch):
     c = ctx()
     monkeypatch.setattr(top, "snapshot", lambda ctx, platform: frame())
     top.run_top(c, 0.5, 2, False)
-    out = c.out.stdout.getvalue()
-    assert out.count("roost top") == 2 and "\x1b[" not in out
+    out = c.out.stderr.getvalue()  # the table is for people: stderr, as status's
+    assert out.count("roost top") == 2 and "\x1b[" not in out and c.out.stdout.getvalue() == ""
 
 
 def test_json_mode_prints_one_envelope_per_tick(monkeypatch):
