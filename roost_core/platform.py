@@ -48,7 +48,7 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
 
 
 def _aged(status: PlatformStatus, fetched: float, now: float, error: str | None = None) -> PlatformStatus:
-    status.age_seconds = round(max(0.0, now - fetched), 1)
+    status.age_seconds = int(max(0.0, now - fetched))  # whole seconds
     status.fetch_error = error
     return status
 

@@ -256,7 +256,7 @@ class PlatformStatus:
     active_incidents: list[dict[str, Any]] = field(default_factory=list)
     degraded_components: list[dict[str, Any]] = field(default_factory=list)
     fetched_at: str | None = None
-    age_seconds: float | None = None
+    age_seconds: int | None = None
     fetch_error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def fold(summary: Any, fetched_at: str | None) -> PlatformStatus:
     ]
     return PlatformStatus(indicator=_text(page.get("indicator")), description=_text(page.get("description")),
                           active_incidents=incidents, degraded_components=degraded, fetched_at=fetched_at,
-                          age_seconds=0.0)
+                          age_seconds=0)
 
 
 class StatusPageFeed:
