@@ -30,7 +30,15 @@ def history_rows(rctx: RoostContext, scan: LogScan, tail: int) -> tuple[list[dic
         last.append(line)
         matched += 1
     events = (parse_audit_line(line) for line in last)
-    return [asdict(e) for e in events if e is not None], matched
+    return [_row(e) for e in events if e is not None], matched
+
+
+def _row(event: Any) -> dict[str, Any]:
+    """A picks.log event as JSON: its columns, plus ``timestamp`` and ``duration`` (the same values
+    under their spelled-out names)."""
+    row = asdict(event)
+    row["timestamp"], row["duration"] = row["ts"], row["duration_s"]
+    return row
 
 
 @click.command("history")

@@ -143,7 +143,9 @@ def test_history_and_stats_over_real_picks_and_execs(world):
     assert rc == 0 and [r["event"] for r in rows] == ["pick", "pick", "pick", "exec", "exec"]
     assert {r["profile"] for r in rows} == {"a"} and rows[-1]["rc"] == 3 and rows[-2]["rc"] == 0
     assert rows[-1]["duration_s"] is not None and rows[0]["strategy"] == "least-used"
-    assert set(rows[0]) == {"ts", "event", "profile", "strategy", "rc", "duration_s", "argv0", "pid", "note"}
+    assert set(rows[0]) == {"ts", "event", "profile", "strategy", "rc", "duration_s", "argv0", "pid", "note",
+                            "timestamp", "duration"}
+    assert rows[-1]["timestamp"] == rows[-1]["ts"] and rows[-1]["duration"] == rows[-1]["duration_s"]
     assert [r["event"] for r in world.run_json("history", "--tail", "2")[1]["data"]] == ["exec", "exec"]
     assert world.run_json("history", "--profile", "b")[1]["data"] == []
     assert len(world.run_json("history", "--since", "1h")[1]["data"]) == 5

@@ -56,7 +56,8 @@ def test_history_last_20_oldest_first_with_every_field(ctx):
     assert code == 0
     rows = body["data"]
     assert len(rows) == 20 and [r["pid"] for r in rows] == [100 + i for i in range(10, 30)]
-    assert set(rows[0]) == {"ts", "event", "profile", "strategy", "rc", "duration_s", "argv0", "pid", "note"}
+    assert set(rows[0]) == {"ts", "event", "profile", "strategy", "rc", "duration_s", "argv0", "pid", "note",
+                            "timestamp", "duration"}
     assert body["meta"]["count"] == 20 and body["meta"]["matched"] == 30 and body["meta"]["tail"] == 20
 
 
