@@ -173,6 +173,9 @@ class HealthRecord:
     source: str = "probe"
     observed_at: str | None = None  # ISO 8601: when that evidence was seen
     evidence: str | None = None  # which evidence decided and why (passive health)
+    # {"extra": the usage body's extra_usage block (is_enabled, monthly_limit, used_credits, utilization,
+    # currency; raw values)}, or None when the account has no overage surface (Pro/Team) or no usage was read.
+    usage: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -102,6 +102,7 @@ def build_record(local: Local, health: Health, *, usage: Usage | None = None, er
             setattr(record, name, getattr(usage, name))
         record.model_limits = list(usage.model_limits)
         record.binding_limit = usage.binding_limit
+        record.usage = {"extra": dict(usage.overage)} if usage.overage is not None else None
     return record
 
 
