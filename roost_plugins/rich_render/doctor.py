@@ -24,6 +24,17 @@ def render_doctor(data: list[dict[str, Any]], meta: dict[str, Any], ctx: Any) ->
         badge, style = BADGES.get(row["level"], (row["level"], ""))
         table.add_row(Text(badge, style=style), Text(row["name"]), Text(row["message"]))
     console.print(table)
-    tail = "; network checks skipped (--skip-network)" if meta.get("skip_network") else ""
+    skipped = "network checks skipped (--skip-network)" if meta.get("skip_network") else ""
+    if not _stdout_is_terminal(ctx):  # stdout carries the summary line: one rendering of it, not two
+        if skipped:
+            console.print(Text(skipped[0].upper() + skipped[1:]))
+        return
     console.print(Text(f"{meta.get('ok', 0)} ok, {meta.get('warn', 0)} warn, {meta.get('fail', 0)} fail, "
-                       f"{meta.get('skip', 0)} skipped{tail}"))
+                       f"{meta.get('skip', 0)} skipped" + (f"; {skipped}" if skipped else "")))
+
+
+def _stdout_is_terminal(ctx: Any) -> bool:
+    try:
+        return bool(ctx.out.stdout.isatty())
+    except (AttributeError, ValueError):
+        return False

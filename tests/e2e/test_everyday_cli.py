@@ -120,6 +120,8 @@ def test_refresh_and_doctor_in_a_pipe_print_the_data_lines_only(world):
     assert re.fullmatch(r"alpha\trefreshed\t\S+\n", proc.stdout) and "alpha: refreshed" not in proc.stderr
     proc = world.run("doctor", "--skip-network")
     assert re.fullmatch(r"\d+ ok, \d+ warn, \d+ fail, \d+ skipped\n", proc.stdout), proc.stdout
+    assert not re.search(r"\d+ ok, \d+ warn", proc.stderr), proc.stderr  # the table does not repeat it
+    assert "Network checks skipped (--skip-network)" in proc.stderr
 
 
 def test_a_network_error_row_says_why_and_when_it_is_retried(world):
