@@ -109,9 +109,25 @@ def _require_refresh_token(creds: Credentials, profile: "Profile") -> str:
     return token
 
 
-def is_due(creds: Credentials, now: float, within_s: float | None) -> bool:
-    """Expired, or expiring within ``within_s`` seconds (None or 0: expired only)."""
-    return creds.is_expired(now, margin_s=within_s or 0.0)
+def is_due(creds: Credentials, now: float, within_s: float | None, ctx: "RoostContext | None" = None,
+           profile: "Profile | None" = None) -> bool:
+    """Expired, or expiring within ``within_s`` seconds (None or 0: expired only); given the
+    profile, also when the usage endpoint rejected this very file as expired (a 401
+    ``token_expired`` while ``expiresAt`` is still ahead: the server's clock decides)."""
+    if creds.is_expired(now, margin_s=within_s or 0.0):
+        return True
+    return ctx is not None and profile is not None and rejected_as_expired(ctx, profile)
+
+
+def rejected_as_expired(ctx: "RoostContext", profile: "Profile") -> bool:
+    """The cached verdict for the current credentials file is ``auth_expired`` (from a probe)."""
+    from .probe.local import cred_mtime_ns
+
+    entry = healthcache.entries(ctx).get(profile.name) or {}
+    record = entry.get("record")
+    mtime = entry.get("cred_mtime_ns")
+    return (isinstance(record, dict) and record.get("health") == "auth_expired" and mtime is not None
+            and mtime == cred_mtime_ns(profile))
 
 
 def _identity(creds: Credentials) -> tuple[str | None, str | None]:
@@ -268,7 +284,7 @@ def refresh_profile(ctx: "RoostContext", profile: "Profile", *, force: bool = Tr
         return _setup_token_result(ctx, profile, before)
     _refuse_dead(ctx, profile, before)
     _require_refresh_token(before, profile)
-    if not force and not is_due(before, ctx.now(), due_within_s):
+    if not force and not is_due(before, ctx.now(), due_within_s, ctx, profile):
         return RefreshResult(profile.name, SKIPPED_NOT_DUE, before.expires_at_iso(), "not due")
     names = aliases(ctx, profile)
     leases.ensure_none_leased(ctx, names)
@@ -280,7 +296,7 @@ def refresh_profile(ctx: "RoostContext", profile: "Profile", *, force: bool = Tr
         if _identity(current) != _identity(before):
             return RefreshResult(profile.name, ALREADY_FRESH, current.expires_at_iso(),
                                  "refreshed by another process meanwhile")
-        if not force and not is_due(current, ctx.now(), due_within_s):
+        if not force and not is_due(current, ctx.now(), due_within_s, ctx, profile):
             return RefreshResult(profile.name, SKIPPED_NOT_DUE, current.expires_at_iso(), "not due")
         age = _recently_refreshed(ctx, profile, current) if force else None
         if age is not None:

@@ -131,7 +131,7 @@ def _refresh_listed(rctx: RoostContext, profile: Profile, *, force: bool, window
     try:
         if not force:
             creds = read_credentials(rctx, profile)
-            if not is_due(creds, rctx.now(), window):
+            if not is_due(creds, rctx.now(), window, rctx, profile):
                 return RefreshResult(profile.name, SKIPPED_NOT_DUE, creds.expires_at_iso(), "not due").to_dict()
         _pause(jitter)
         return refresh_profile(rctx, profile, force=force, due_within_s=window).to_dict()

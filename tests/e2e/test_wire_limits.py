@@ -73,6 +73,31 @@ def test_401_token_expired_is_auth_expired_and_refresh_cures_it(world):
     assert by_name(out["data"])["skew"]["health"] == "ok"
 
 
+def _rejected_as_expired(world, name: str) -> None:
+    """A token the server calls expired (401 token_expired) while its expiresAt is hours ahead."""
+    account(world, name, Scenario.ok())
+    world.fake.set_usage(world.credentials(name)["claudeAiOauth"]["accessToken"], Scenario.token_expired())
+    rc, out = world.run_json("probe", name)
+    assert by_name(out["data"])[name]["health"] == "auth_expired", out
+
+
+@pytest.mark.parametrize("how", [("refresh", "--expired"), ("refresh", "--all"), ("pick", "--auto-refresh"),
+                                 ("exec", "--auto-refresh", "--", "true")])
+def test_the_hint_for_a_server_expired_token_refreshes_it(world, how):
+    """pick's hint ("run 'roost refresh --expired' (or pick --auto-refresh)") works for a token the
+    server rejected as expired, not only for one past its expiresAt."""
+    _rejected_as_expired(world, "skew")
+    proc = world.run("pick")
+    assert proc.returncode == 2 and "refresh --expired" in proc.stderr
+    posts = world.fake.token_posts
+    proc = world.run(*how)
+    assert proc.returncode == 0, proc.stderr
+    assert world.fake.token_posts == posts + 1
+    rc, out = world.run_json("probe", "skew")
+    assert by_name(out["data"])["skew"]["health"] == "ok"
+    assert world.run("refresh", "--expired").stdout.split("\t")[1] == "skipped_not_due"  # cured: not due again
+
+
 @pytest.mark.parametrize("kind, words", [("invalid", "not found or invalid"), ("expired", "idle too long")])
 def test_invalid_grant_reasons_shown_by_refresh(world, kind, words):
     account(world, "d", Scenario.ok())

@@ -327,7 +327,7 @@ def _outlast_the_lease(rctx: RoostContext, profile: Profile, plan: _Plan) -> Non
     from roost_core.api import is_due, read_credentials, refresh_profile
 
     window = plan.lease_ttl + CHILD_TOKEN_MARGIN_S
-    if is_due(read_credentials(rctx, profile), rctx.now(), window):
+    if is_due(read_credentials(rctx, profile), rctx.now(), window, rctx, profile):
         refresh_profile(rctx, profile, force=False, due_within_s=window)
 
 
