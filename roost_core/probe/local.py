@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import deadtoken
 from ..credentials import Credentials, CredentialsError
+from ..errors import Unavailable
 from ..records import Classification, Health, HealthRecord, ProbeOutcome, Profile, Usage
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class Local:
     mtime_ns: int | None
     creds: Credentials | None = None
     problem: str | None = None
+    unavailable: str | None = None  # the credential store cannot answer now (a locked macOS keychain)
 
     @property
     def token(self) -> str | None:
@@ -67,6 +69,11 @@ def read_local(ctx: "RoostContext", profile: Profile) -> Local:
         data = ctx.state.read_credentials(profile)
     except OSError as exc:
         local.problem = f"credentials file unreadable ({exc.strerror or type(exc).__name__})"
+        return local
+    except Unavailable as err:
+        if err.details.get("profile") != profile.name or "store" not in err.details:
+            raise  # the state backend itself is down: the command says so
+        local.unavailable = err.message  # this profile only: the others are still read and probed
         return local
     try:
         local.creds = Credentials.parse(data, "credentials file")
@@ -112,6 +119,9 @@ def local_verdict(ctx: "RoostContext", local: Local, now: float, *, classify: bo
     A file without an access token but with a refresh token (a failed write, expiresAt 0)
     is auth_expired: a refresh may still recover it. Without either it is auth_dead.
     """
+    if local.unavailable:
+        return Classification(Health.UNKNOWN, None, error=local.unavailable, classifier="engine",
+                              reasons=[f"local: {local.unavailable}; no request was made"])
     if local.problem:
         return Classification(Health.AUTH_DEAD, None, error=local.problem, classifier="engine",
                               reasons=[f"local: {local.problem}; no request was made"])

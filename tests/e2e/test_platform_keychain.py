@@ -144,6 +144,25 @@ def test_an_unavailable_keychain_skips_the_refresh_with_exit_9_and_writes_nothin
     assert mac.keychain.get(service_of(mac, "a")) is None  # no second copy anywhere
 
 
+def test_a_locked_keychain_costs_only_the_profiles_that_live_in_it(mac):
+    """status, pick and exec go on with every readable profile; the keychain-only one is unknown,
+    with the reason; its refresh is still skipped with exit 9."""
+    _account(mac, "file")
+    _account(mac, "kc")
+    assert mac.run_json("refresh", "kc")[0] == 0  # its login now lives in the keychain only
+    assert not (mac.profiles / "kc" / ".credentials.json").exists()
+    mac.keychain.set_mode("locked")
+    rc, out = mac.run_json("status", "--no-cache")
+    rows = {r["name"]: r for r in out["data"]}
+    assert rc == 0 and rows["file"]["health"] == "ok", out
+    assert rows["kc"]["health"] == "unknown" and "keychain is unavailable" in rows["kc"]["error"]
+    rc, out = mac.run_json("pick")
+    assert rc == 0 and out["data"]["name"] == "file", out
+    proc = mac.run("exec", "--", "true")
+    assert proc.returncode == 0, proc.stderr
+    assert mac.run("refresh", "kc").returncode == 9
+
+
 def test_add_imports_claudes_default_keychain_item_when_the_file_is_missing(mac):
     login = {"claudeAiOauth": {"accessToken": "sk-ant-oat01-" + "a" * 40, "refreshToken": "sk-ant-ort01-" + "r" * 40,
                                "expiresAt": int((time.time() + 3600) * 1000), "scopes": ["user:inference",
