@@ -46,10 +46,13 @@ def _mode(path: Path) -> int:
 
 
 def _loose_mode(path: Path, details: dict[str, Any]) -> int | None:
-    """``path``'s mode (recorded as details["mode"]) when group or others may reach it, else None."""
+    """``path``'s mode (recorded as details["mode"]) when group or others may reach it, else None.
+    Windows: always None (the directory's ACLs protect it; mode bits mean nothing there)."""
+    from roost_core.api import env_platform
+
     mode = _mode(path)
     details["mode"] = f"{mode:04o}"
-    return mode if mode & 0o077 else None
+    return mode if mode & 0o077 and env_platform() != "win32" else None
 
 
 def _writable_dir(path: Path) -> bool:

@@ -43,6 +43,11 @@ def test_doctor_says_the_acls_protect_the_file_not_its_mode(world, tmp_path):
     store = checks["credential-store:a"]
     assert store["level"] == "ok" and "ACLs" in store["message"] and store["details"]["live"] == "file"
     assert "readable by others" not in checks["profile:a"]["message"]
+    os.chmod(world.profiles, 0o755)  # the tree and the config dir: no chmod advice either
+    (tmp_path / "AppData" / "Roaming" / "claude-lb").mkdir(parents=True, exist_ok=True, mode=0o755)
+    rc, out = world.run_json("doctor", "--skip-network")
+    text = json.dumps(out["data"])
+    assert "chmod 7" not in text and "chmod 6" not in text, [c for c in out["data"] if "chmod " in json.dumps(c)]
 
 
 def test_doctor_lists_claudes_orphaned_locks_and_the_next_refresh_reclaims_them(world, tmp_path):
