@@ -129,9 +129,7 @@ def status_table(records: list[dict[str, Any]], now: float, width: int | None = 
     else:
         table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
         headers = ("Profile", "Health", "5h", "7d", *(["Over"] if overage else []), "Resets 5h / 7d", "Source")
-    for header in headers:
-        table.add_column(header, justify="right" if header in NUMERIC else "left", no_wrap=True,
-                         overflow="ellipsis")
+    rows = []
     for record in records:
         row = [record["name"], *([record.get("plan") or "—"] if wide else []), health_cell(record, now),
                pct(record.get("session_pct")), pct(record.get("weekly_pct"))]
@@ -139,8 +137,37 @@ def status_table(records: list[dict[str, Any]], now: float, width: int | None = 
             row.append(overage_cell(record))
         row.append(resets_cell(record, now))
         row.append(source_cell(record, now))
+        rows.append(row)
+    overhead = 3 * len(headers) + 1 if wide else 3 * (len(headers) - 1)  # borders/dividers and padding
+    limits = _fitted_widths(headers, rows, None if width is None else width - overhead)
+    for header, limit in zip(headers, limits):
+        table.add_column(header, justify="right" if header in NUMERIC else "left", no_wrap=True,
+                         overflow="ellipsis", max_width=limit)
+    for row in rows:
         table.add_row(*row)
     return table
+
+
+FLOOR = 6  # a shortened name or reason keeps at least this many cells
+
+
+def _fitted_widths(headers: tuple[str, ...], rows: list[list[Any]], room: int | None) -> list[int | None]:
+    """Max widths that fit ``room``: the widest of the names, plans, healths and resets give way
+    first; figures and the source's age are never cut short. None: as wide as it needs."""
+    from rich.cells import cell_len
+
+    widths = [max([cell_len(header), *(cell_len(str(row[i])) for row in rows)]) for i, header in enumerate(headers)]
+    limits: list[int | None] = [None] * len(headers)
+    flexible = [i for i, header in enumerate(headers) if header not in NUMERIC and header != "Source"]
+    excess = 0 if room is None else sum(widths) - room
+    while excess > 0:
+        widest = max(flexible, key=lambda i: widths[i])
+        if widths[widest] <= FLOOR:
+            break  # nothing left to give: rich shortens every column evenly
+        widths[widest] -= 1
+        limits[widest] = widths[widest]
+        excess -= 1
+    return limits
 
 
 def source_cell(record: dict[str, Any], now: float) -> str:

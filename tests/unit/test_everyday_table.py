@@ -42,6 +42,17 @@ def test_every_row_is_one_line_within_80_columns_even_with_long_names():
         assert any("…" in line for line in lines) or width >= 120  # too-long names end in an ellipsis
 
 
+def test_figures_and_the_source_age_are_never_cut_short():
+    """Names, healths and resets give way first: at 80 columns with an Overage column every percentage
+    and every ``statusline 12m`` is still whole."""
+    records = [row("a-very-long-name-%d" % i) for i in range(8)]
+    records.append(row("net", "network_error", error="network error: connection refused", valid_until=iso(45)))
+    for width in (80, 100):
+        text = "\n".join(draw(records, width))
+        assert text.count("37%") == 9 and text.count("100%") == 9 and text.count("25%") == 9, text
+        assert text.count("statusline 12m") == 9, text
+
+
 def test_one_reset_format():
     assert [span(s) for s in (30, 45 * 60, 2 * 3600, 2 * 3600 + 600, 3 * 86400, 3 * 86400 + 4 * 3600)] == \
         ["30s", "45m", "2h 0m", "2h 10m", "3d 0h", "3d 4h"]
