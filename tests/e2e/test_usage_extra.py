@@ -3,17 +3,12 @@ raw (minor units as Anthropic sends them); ``usage: null`` for an account withou
 
 from __future__ import annotations
 
+from test_wire_limits import account as _add  # a profile and its fake account
+
 from roost_plugins.fakeserver import Scenario
 
 EXTRA = {"is_enabled": True, "monthly_limit": 31000, "used_credits": 31280.0, "utilization": 100,
          "currency": "AUD"}
-
-
-def _add(world, name: str, scenario: Scenario) -> None:
-    world.make_profile(name)
-    oauth = world.credentials(name)["claudeAiOauth"]
-    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
-                           usage=scenario)
 
 
 def test_usage_extra_on_probe_status_and_show(world):
