@@ -68,7 +68,8 @@ def one_round(world, names: list[str], rng: random.Random, log, prefix: list[str
     its own profile arrives (it asks for its lease while the refresh holds
     the lock and the POST is in flight: it must wait).
     """
-    assert world.run("status", "--json").rc == 0  # re-warm: execs must not pay for probes
+    warmed = world.run("status", "--json", CLAUDE_LB_DEBUG="1")
+    assert warmed.rc == 0, (warmed.stdout, warmed.stderr)  # re-warm: execs must not pay for probes
     refresher = world.start(*prefix, "refresh", "--all", "--json", driver=driver,
                             CLAUDE_LB_REFRESH_MIN_INTERVAL="0")
     procs = []
