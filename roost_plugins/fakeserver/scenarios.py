@@ -308,7 +308,8 @@ class Scenario:
 
     @classmethod
     def unauthorized(cls, message: str = EXPIRED_MESSAGE) -> "Scenario":
-        """401 with the standard ``authentication_error`` envelope."""
+        """401 with the standard ``authentication_error`` envelope (by default the server-side
+        expiry message: roost's ``auth_expired``; ``invalid_credentials`` is the dead one)."""
         return cls("unauthorized", {"message": message})
 
     @classmethod

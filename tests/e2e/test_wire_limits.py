@@ -73,20 +73,22 @@ def test_401_token_expired_is_auth_expired_and_refresh_cures_it(world):
     assert by_name(out["data"])["skew"]["health"] == "ok"
 
 
-def _rejected_as_expired(world, name: str) -> None:
-    """A token the server calls expired (401 token_expired) while its expiresAt is hours ahead."""
+def _rejected_as_expired(world, name: str, answer: Scenario) -> None:
+    """A token the server calls expired (a 401) while its expiresAt is hours ahead."""
     account(world, name, Scenario.ok())
-    world.fake.set_usage(world.credentials(name)["claudeAiOauth"]["accessToken"], Scenario.token_expired())
+    world.fake.set_usage(world.credentials(name)["claudeAiOauth"]["accessToken"], answer)
     rc, out = world.run_json("probe", name)
     assert by_name(out["data"])[name]["health"] == "auth_expired", out
 
 
+@pytest.mark.parametrize("answer", [Scenario.token_expired(), Scenario.unauthorized()],
+                         ids=["error_code", "message"])  # error.details.error_code, or "OAuth token has expired"
 @pytest.mark.parametrize("how", [("refresh", "--expired"), ("refresh", "--all"), ("pick", "--auto-refresh"),
                                  ("exec", "--auto-refresh", "--", "true")])
-def test_the_hint_for_a_server_expired_token_refreshes_it(world, how):
+def test_the_hint_for_a_server_expired_token_refreshes_it(world, how, answer):
     """pick's hint ("run 'roost refresh --expired' (or pick --auto-refresh)") works for a token the
     server rejected as expired, not only for one past its expiresAt."""
-    _rejected_as_expired(world, "skew")
+    _rejected_as_expired(world, "skew", answer)
     proc = world.run("pick")
     assert proc.returncode == 2 and "refresh --expired" in proc.stderr
     posts = world.fake.token_posts
