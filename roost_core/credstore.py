@@ -16,8 +16,9 @@ store selected for the platform (docs/platforms.md):
   claude's lock directories for this login live;
 * ``inspect(profile)`` (doctor) says which store holds the live copy and
   whether a stray second copy exists, without reading a secret;
-* ``ready_to_spend(profile)`` raises UNAVAILABLE when a refreshed token could
-  not be written back where claude reads it (a locked keychain).
+* ``ready_to_spend(profile)`` raises when a refreshed token could not be
+  written back where claude reads it: UNAVAILABLE (a locked keychain),
+  FORBIDDEN (a file out of this user's ownership).
 * optional ``relocate(old, new)``: ``roost rename`` moves a login that is
   named after the directory (a keychain item) before the directory moves.
 

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from .atomic import atomic_write, ensure_private_dir
 from .credstore import ANY, PLATFORMS, StoredCredentials, check_expected, env_platform, verify_written
+from .errors import Forbidden
 from .profiles import KEYCHAIN_MARKER  # noqa: F401  (re-exported: the login lives in the keychain)
 from .records import Profile
 from .winretry import windows_retry
@@ -39,10 +40,32 @@ class FileCredentialStore:
     def __init__(self, platform: str | None = None, warn: Callable[[str], None] = lambda message: None):
         self.platform = platform or env_platform()
         self.warn = warn
+        self._checked: set[str] = set()
 
     def read(self, profile: Profile) -> StoredCredentials:
         path = profile.credentials_path
-        return StoredCredentials(read_file(path), self.name, str(path))
+        data = read_file(path)
+        self._warn_if_exposed(profile)
+        return StoredCredentials(data, self.name, str(path))
+
+    def _warn_if_exposed(self, profile: Profile) -> None:
+        """Like ssh: a login another user owns, or others may read, is named once per run."""
+        path = str(profile.credentials_path)
+        if path in self._checked or self.platform == "win32" or not hasattr(os, "geteuid"):
+            return
+        self._checked.add(path)
+        elsewhere = owned_elsewhere(profile.credentials_path)
+        if elsewhere:
+            self.warn(f"{profile.name}: its credentials file is {elsewhere}, not yours ({path}); "
+                      "roost will not rewrite it")
+            return
+        try:
+            mode = os.stat(path).st_mode & 0o777
+        except OSError:
+            return
+        if mode & 0o077:
+            self.warn(f"{profile.name}: its credentials file is mode {mode:04o}, readable by others "
+                      f"(chmod 600 {path})")
 
     def current(self, profile: Profile) -> StoredCredentials | None:
         try:
@@ -51,6 +74,7 @@ class FileCredentialStore:
             return None
 
     def write(self, profile: Profile, data: bytes, expected: Any = ANY) -> StoredCredentials:
+        self.ready_to_spend(profile)
         check_expected(profile, self.current(profile), expected)
         ensure_private_dir(profile.directory)
         atomic_write(profile.credentials_path, data, 0o600)
@@ -79,4 +103,32 @@ class FileCredentialStore:
                 "file": str(profile.credentials_path), "file_present": present, "protection": self.protection()}
 
     def ready_to_spend(self, profile: Profile) -> None:
+        """Never write through a link out of this user's ownership (checked before a token is spent)."""
+        elsewhere = None if self.platform == "win32" else owned_elsewhere(profile.credentials_path)
+        if elsewhere:
+            raise Forbidden(f"the credentials of {profile.name!r} are {elsewhere} "
+                            f"({os.path.realpath(profile.credentials_path)}); roost does not write another "
+                            "user's file: nothing was spent", details={"profile": profile.name})
+
+
+def owned_elsewhere(path: Path) -> str | None:
+    """POSIX: how the file ``path`` names (links followed) is out of this user's ownership, or None.
+    Through a link, the directory the file lives in counts too (the new file is created there)."""
+    if not hasattr(os, "geteuid"):
         return None
+    me = os.geteuid()
+    try:
+        owner = os.stat(path).st_uid
+    except OSError:
+        return None
+    if owner != me:
+        return f"owned by uid {owner}"
+    real = os.path.realpath(path)
+    if real != os.path.abspath(path):
+        try:
+            parent = os.stat(os.path.dirname(real)).st_uid
+        except OSError:
+            return None
+        if parent != me:
+            return f"in a directory owned by uid {parent}"
+    return None

@@ -14,7 +14,7 @@ import pytest
 
 from roost_core.credstore import (ANY, check_expected, config_dir_string, keychain_account, keychain_service,
                                   refresh_token_of)
-from roost_core.errors import Conflict, Unavailable
+from roost_core.errors import Conflict, Forbidden, Unavailable
 from roost_core.filestore import FileCredentialStore
 from roost_core.records import Profile
 from roost_plugins.credstores.keychain import KeychainStore
@@ -340,3 +340,69 @@ def test_files_backend_writes_through_the_store_under_all_three_locks(tmp_path, 
     profile.credentials_path.write_bytes(login("moved-on"))
     with pytest.raises(Conflict):
         backend.write_credentials(profile, login("stale"))
+
+
+# -- ownership: never write another user's file; name an exposed one (like ssh) ------------------------
+
+def _linked_login(tmp_path: Path) -> Profile:
+    """A profile whose .credentials.json is a link to a file elsewhere (the shared-file pattern)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "c.json").write_bytes(login("old"))
+    profile = Profile("a", tmp_path / "a")
+    profile.directory.mkdir()
+    os.symlink(elsewhere / "c.json", profile.credentials_path)
+    return profile
+
+
+def test_a_login_owned_by_another_user_is_never_written_and_is_named_on_read(tmp_path, monkeypatch):
+    profile = _linked_login(tmp_path)
+    before = (tmp_path / "elsewhere" / "c.json").read_bytes()
+    monkeypatch.setattr(os, "geteuid", lambda: os.stat(profile.credentials_path).st_uid + 1)  # we are someone else
+    warnings: list[str] = []
+    store = FileCredentialStore("linux", warnings.append)
+    assert store.read(profile).data == before
+    store.read(profile)
+    assert len(warnings) == 1 and "owned by uid" in warnings[0] and "not yours" in warnings[0]
+    with pytest.raises(Forbidden) as refused:
+        store.ready_to_spend(profile)  # before a refresh POST: nothing is spent
+    assert "nothing was spent" in refused.value.message
+    with pytest.raises(Forbidden):
+        store.write(profile, login("new"))
+    assert (tmp_path / "elsewhere" / "c.json").read_bytes() == before and profile.credentials_path.is_symlink()
+
+
+def test_a_link_into_another_users_directory_is_refused(tmp_path, monkeypatch):
+    profile = _linked_login(tmp_path)
+    me = os.stat(profile.credentials_path).st_uid
+    real_stat = os.stat
+
+    def stat_as_if_the_directory_were_anothers(path, *args, **kwargs):
+        result = real_stat(path, *args, **kwargs)
+        if str(path) == str(tmp_path / "elsewhere"):
+            fields = list(result)
+            fields[stat.ST_UID] = me + 1
+            return os.stat_result(fields)
+        return result
+
+    monkeypatch.setattr(os, "stat", stat_as_if_the_directory_were_anothers)
+    with pytest.raises(Forbidden) as refused:
+        FileCredentialStore("linux").ready_to_spend(profile)
+    assert "in a directory owned by uid" in refused.value.message
+
+
+def test_a_login_others_may_read_is_named_once(tmp_path):
+    profile = Profile("a", tmp_path / "a")
+    profile.directory.mkdir()
+    profile.credentials_path.write_bytes(login("old"))
+    os.chmod(profile.credentials_path, 0o644)
+    warnings: list[str] = []
+    store = FileCredentialStore("linux", warnings.append)
+    store.read(profile)
+    store.read(profile)
+    assert warnings == [f"a: its credentials file is mode 0644, readable by others "
+                        f"(chmod 600 {profile.credentials_path})"]
+    store.ready_to_spend(profile)  # ours: a refresh may rewrite it (0600)
+    windows: list[str] = []
+    FileCredentialStore("win32", windows.append).read(profile)
+    assert windows == []  # the ACLs protect it there; modes mean nothing

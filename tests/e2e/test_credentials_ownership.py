@@ -1,0 +1,50 @@
+"""A credentials link that leads out of the user's ownership is never written (a refresh is refused
+before its token is spent, exit 5); a login others may read or own is named, like ssh does."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from roost_plugins.fakeserver import Scenario
+
+NOBODY = 65534
+
+
+def _linked_to_anothers_file(world):
+    world.make_profile("p")
+    oauth = world.credentials("p")["claudeAiOauth"]
+    world.fake.add_account("p", access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
+                           usage=Scenario.ok())
+    other = world.root / "other"
+    other.mkdir()
+    target = other / "c.json"
+    os.replace(world.profiles / "p" / ".credentials.json", target)
+    os.symlink(target, world.profiles / "p" / ".credentials.json")
+    os.chown(target, NOBODY, NOBODY)
+    os.chown(other, NOBODY, NOBODY)
+    return target
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file to another uid needs root")
+def test_a_refresh_through_a_link_to_another_users_file_is_refused_before_the_post(world):
+    target = _linked_to_anothers_file(world)
+    before = target.read_bytes()
+    rc, out = world.run_json("refresh", "p")
+    assert rc == 5 and out["error"]["code"] == "FORBIDDEN", out
+    assert "another user's file" in out["error"]["message"] and "nothing was spent" in out["error"]["message"]
+    assert world.fake.token_posts == 0
+    assert target.read_bytes() == before and os.stat(target).st_uid == NOBODY
+    assert (world.profiles / "p" / ".credentials.json").is_symlink()
+    proc = world.run("status")  # read, and named
+    assert proc.returncode == 0 and "owned by uid 65534, not yours" in proc.stderr
+
+
+def test_a_login_others_may_read_is_named(world):
+    world.make_profile("p")
+    os.chmod(world.profiles / "p" / ".credentials.json", 0o644)
+    proc = world.run("list")
+    assert proc.returncode == 0
+    proc = world.run("status", "--no-platform-status")
+    assert "its credentials file is mode 0644, readable by others (chmod 600" in proc.stderr
