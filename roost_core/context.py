@@ -108,7 +108,7 @@ class RoostContext:
         from .profiles import find_profile
 
         validate_name(name)
-        return find_profile(self.profiles(), name)
+        return find_profile(self.profiles(), name, self.paths.profiles_tree)
 
     def use_team(self, team: str | None) -> None:
         """Apply ``[teams.NAME]``: a command's own ``--team`` may come after the settings were

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import NotFound
+from .errors import NotFound, ValidationError
 from .names import is_valid_name, validate_name
 from .paths import Paths
 from .records import Profile
@@ -53,16 +53,32 @@ def _names_tree_profile(single: Path, tree: Path, found: dict[str, Profile]) -> 
 def get_profile(paths: Paths, name: str) -> Profile:
     """The named profile, VALIDATION for a bad name, NOT_FOUND when absent."""
     validate_name(name)
-    return find_profile(discover(paths), name)
+    return find_profile(discover(paths), name, paths.profiles_tree)
 
 
-def find_profile(profiles: list[Profile], name: str) -> Profile:
-    """``name`` among ``profiles`` (already discovered), NOT_FOUND when absent."""
+def find_profile(profiles: list[Profile], name: str, tree: Path | None = None) -> Profile:
+    """``name`` among ``profiles`` (already discovered), NOT_FOUND when absent (VALIDATION when
+    ``tree`` holds it behind a symlink loop: discovery cannot see through one)."""
     for profile in profiles:
         if profile.name == name:
             return profile
+    if tree is not None:
+        _refuse_a_loop(tree / name, name)
     raise NotFound(f"unknown profile {name!r}", details={"profile": name,
                    "available": [p.name for p in profiles]})
+
+
+def _refuse_a_loop(directory: Path, name: str) -> None:
+    import errno
+
+    for path in (directory, directory / CREDENTIALS_FILE):
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ValidationError(f"profile {name!r}: {path} is a symlink loop (ELOOP); fix or remove the link",
+                                      details={"profile": name, "path": str(path)}) from None
+            return
 
 
 def profile_dir(paths: Paths, name: str) -> Path:

@@ -1,5 +1,6 @@
-"""A credentials link that leads out of the user's ownership is never written (a refresh is refused
-before its token is spent, exit 5); a login others may read or own is named, like ssh does."""
+"""Credentials behind links: one that leads out of the user's ownership is never written (a refresh is refused
+before its token is spent, exit 5); a login others may read or own is named, like ssh does; a symlink
+loop is named (exit 4), not an unknown profile."""
 
 from __future__ import annotations
 
@@ -48,3 +49,15 @@ def test_a_login_others_may_read_is_named(world):
     assert proc.returncode == 0
     proc = world.run("status", "--no-platform-status")
     assert "its credentials file is mode 0644, readable by others (chmod 600" in proc.stderr
+
+
+def test_a_symlink_loop_is_named_not_an_unknown_profile(world):
+    (world.profiles / "loop").mkdir(parents=True)
+    os.symlink(world.profiles / "loop" / ".credentials.json", world.profiles / "loop" / ".credentials.json")
+    os.symlink(world.profiles / "lp", world.profiles / "lp")
+    for name in ("loop", "lp"):
+        for args in (["show", name], ["refresh", name]):
+            proc = world.run(*args)
+            assert proc.returncode == 4, (args, proc.stderr)
+            assert "is a symlink loop (ELOOP)" in proc.stderr and "Traceback" not in proc.stderr
+    assert world.run("show", "nope").returncode == 3  # absent stays NOT_FOUND
