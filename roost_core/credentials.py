@@ -11,7 +11,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 from .errors import RoostError, ValidationError
 from .records import TokenGrant
@@ -108,6 +108,13 @@ class Credentials:
         value = int(value)
         # A seconds value (10 digits) is a unit mix-up seen in the wild; read it as seconds.
         return value * 1000 if 0 < value < 10**11 else value
+
+    def name_unit_mixup(self, profile: str, warn: Callable[[str], None]) -> None:
+        """expiresAt in seconds, not milliseconds: read as seconds (no refresh storm), and named."""
+        value = self.oauth.get("expiresAt")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 10**11:
+            warn(f"{profile}: expiresAt {value} looks like seconds, not milliseconds; read as seconds "
+                 f"({self.expires_at_iso()}), but claude reads milliseconds and would see the token as expired")
 
     def expires_at_iso(self) -> str | None:
         ms = self.expires_at_ms

@@ -83,6 +83,7 @@ def read_credentials(ctx: "RoostContext", profile: "Profile") -> Credentials:
     if not creds.oauth:
         raise CredentialsError(f"profile {profile.name!r} holds no claudeAiOauth login",
                                details={"profile": profile.name})
+    creds.name_unit_mixup(profile.name, ctx.warn)
     return creds
 
 

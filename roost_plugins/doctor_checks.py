@@ -234,6 +234,7 @@ def _credential_findings(creds: Any, now: float, name: str) -> tuple[list[str], 
         return fails, warns, notes
     if not creds.access_token:
         fails.append("no access token")
+    creds.name_unit_mixup(name, warns.append)
     remaining = creds.seconds_to_expiry(now)
     refreshable = bool(creds.refresh_token)
     if remaining is None:

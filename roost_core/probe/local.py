@@ -80,6 +80,7 @@ def read_local(ctx: "RoostContext", profile: Profile) -> Local:
     except CredentialsError as err:
         local.problem = err.message
         return local
+    local.creds.name_unit_mixup(profile.name, ctx.warn)
     return local
 
 

@@ -61,3 +61,25 @@ def test_a_symlink_loop_is_named_not_an_unknown_profile(world):
             assert proc.returncode == 4, (args, proc.stderr)
             assert "is a symlink loop (ELOOP)" in proc.stderr and "Traceback" not in proc.stderr
     assert world.run("show", "nope").returncode == 3  # absent stays NOT_FOUND
+
+
+def test_an_expiry_in_seconds_is_read_and_named_without_a_refresh(world):
+    """A unit mix-up (expiresAt in seconds) gives a warning, not a refresh storm."""
+    import json
+    import time
+
+    path = world.make_profile("s")
+    doc = json.loads(path.read_text())
+    doc["claudeAiOauth"]["expiresAt"] = int(time.time() + 3600)  # seconds
+    path.write_text(json.dumps(doc))
+    oauth = doc["claudeAiOauth"]
+    world.fake.add_account("s", access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
+                           usage=Scenario.ok())
+    for args in (["status", "--no-platform-status"], ["refresh", "--expired"], ["show", "s"]):
+        proc = world.run(*args)
+        assert proc.returncode == 0, (args, proc.stderr)
+        assert "expiresAt" in proc.stderr and "looks like seconds, not milliseconds" in proc.stderr, args
+    assert world.run("pick", "--auto-refresh").returncode == 0  # warm cache: the file is not even read
+    rc, out = world.run_json("doctor", "--skip-network")
+    assert "looks like seconds" in {c["name"]: c for c in out["data"]}["profile:s"]["message"]
+    assert world.fake.token_posts == 0  # no refresh, let alone a storm
