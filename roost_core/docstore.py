@@ -121,7 +121,8 @@ class JsonDocuments:
                 raise RoostError(f"cannot write {lock.lock_file}: {exc.strerror}", details={"lock": name},
                                  exit_code=ExitCode.UNAVAILABLE) from None
             raise RoostError(f"cannot use the lock file {lock.lock_file}: {exc.strerror}; it must be a "
-                             "regular file roost can create: remove it", details={"lock": name}) from None
+                             "regular file roost can create: remove it", details={"lock": name},
+                             exit_code=ExitCode.UNAVAILABLE) from None
         try:
             yield
         finally:

@@ -122,3 +122,4 @@ def test_f12_a_planted_symlink_at_a_lock_path_leaves_its_victim_alone(rel):
           f"victim unchanged={victim.read_text() == 'precious' + chr(10)}")
     assert victim.read_text() == "precious\n" and oct(victim.stat().st_mode & 0o777) == "0o644"
     assert all("Traceback" not in r.stderr + r.stdout and "unexpected " not in r.stderr + r.stdout for r in runs), runs
+    assert runs[0].rc == 9 and "symbolic links" in runs[0].stdout, runs[0]  # a semantic code: never 1 (UNEXPECTED)
