@@ -83,7 +83,7 @@ def _rejected_as_expired(world, name: str, answer: Scenario) -> None:
 
 @pytest.mark.parametrize("answer", [Scenario.token_expired(), Scenario.unauthorized()],
                          ids=["error_code", "message"])  # error.details.error_code, or "OAuth token has expired"
-@pytest.mark.parametrize("how", [("refresh", "--expired"), ("refresh", "--all"), ("pick", "--auto-refresh"),
+@pytest.mark.parametrize("how", [("refresh", "--expired"), ("pick", "--auto-refresh"),
                                  ("exec", "--auto-refresh", "--", "true")])
 def test_the_hint_for_a_server_expired_token_refreshes_it(world, how, answer):
     """pick's hint ("run 'roost refresh --expired' (or pick --auto-refresh)") works for a token the
