@@ -71,7 +71,7 @@ class JsonDocuments:
                         _write_parsed(path, st, data)
                     return data
                 problem = "not a JSON object"
-        self._warn(f"{path.name} is corrupt ({problem}); rebuilding it")
+        self._warn(f"{path.name} is corrupt ({problem}); read as empty, and rebuilt by the next write")
         return {}
 
     def update_doc(self, name: str, fn: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
