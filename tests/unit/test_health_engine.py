@@ -370,7 +370,7 @@ def test_fan_out_is_concurrent(roost_env, health_ctx, api):
     api.delay = 0.1
     started = time.monotonic()
     get_records(health_ctx(), ps)
-    assert time.monotonic() - started < 1.0  # 2 waves of 16, not 32 sequential probes
+    assert time.monotonic() - started < 2.5  # 2 waves of 16 (0.2 s), not 32 sequential probes (3.2 s at least)
 
 
 def test_observer_notified_after_cache_write(roost_env, health_ctx, api):
