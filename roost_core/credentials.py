@@ -26,6 +26,11 @@ def redact(token: str | None) -> str:
     return "…" + token[-4:] if len(token) > 8 else "…"
 
 
+def _in_seconds(number: float) -> bool:
+    """An expiresAt this small is seconds, not milliseconds: a unit mix-up seen in the wild."""
+    return 0 < number < 10**11
+
+
 def _readable_expiry(value: Any) -> bool:
     """A missing or non-numeric expiresAt is read as "no expiry"; a number must be a real time."""
     from .numbers import epoch_seconds, finite
@@ -35,7 +40,7 @@ def _readable_expiry(value: Any) -> bool:
     number = finite(value)
     if number is None:
         return False
-    return epoch_seconds(number if 0 < number < 10**11 else number / 1000) is not None
+    return epoch_seconds(number if _in_seconds(number) else number / 1000) is not None
 
 
 def _shown(value: Any) -> str:
@@ -106,13 +111,12 @@ class Credentials:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return None
         value = int(value)
-        # A seconds value (10 digits) is a unit mix-up seen in the wild; read it as seconds.
-        return value * 1000 if 0 < value < 10**11 else value
+        return value * 1000 if _in_seconds(value) else value  # a seconds value is read as seconds
 
     def name_unit_mixup(self, profile: str, warn: Callable[[str], None]) -> None:
         """expiresAt in seconds, not milliseconds: read as seconds (no refresh storm), and named."""
         value = self.oauth.get("expiresAt")
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 10**11:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and _in_seconds(value):
             warn(f"{profile}: expiresAt {value} looks like seconds, not milliseconds; read as seconds "
                  f"({self.expires_at_iso()}), but claude reads milliseconds and would see the token as expired")
 

@@ -54,15 +54,16 @@ class FileCredentialStore:
         if path in self._checked or self.platform == "win32" or not hasattr(os, "geteuid"):
             return
         self._checked.add(path)
-        elsewhere = owned_elsewhere(profile.credentials_path)
+        try:
+            st = os.stat(path)
+        except OSError:
+            return
+        elsewhere = owned_elsewhere(profile.credentials_path, st)
         if elsewhere:
             self.warn(f"{profile.name}: its credentials file is {elsewhere}, not yours ({path}); "
                       "roost will not rewrite it")
             return
-        try:
-            mode = os.stat(path).st_mode & 0o777
-        except OSError:
-            return
+        mode = st.st_mode & 0o777
         if mode & 0o077:
             self.warn(f"{profile.name}: its credentials file is mode {mode:04o}, readable by others "
                       f"(chmod 600 {path})")
@@ -111,14 +112,15 @@ class FileCredentialStore:
                             "user's file: nothing was spent", details={"profile": profile.name})
 
 
-def owned_elsewhere(path: Path) -> str | None:
-    """POSIX: how the file ``path`` names (links followed) is out of this user's ownership, or None.
-    Through a link, the directory the file lives in counts too (the new file is created there)."""
+def owned_elsewhere(path: Path, st: os.stat_result | None = None) -> str | None:
+    """POSIX: how the file ``path`` names (links followed; ``st``: its stat, when already taken) is out
+    of this user's ownership, or None. Through a link, the directory the file lives in counts too (the
+    new file is created there)."""
     if not hasattr(os, "geteuid"):
         return None
     me = os.geteuid()
     try:
-        owner = os.stat(path).st_uid
+        owner = (st or os.stat(path)).st_uid
     except OSError:
         return None
     if owner != me:

@@ -8,6 +8,7 @@ one of the tree's own profile directories.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -69,8 +70,6 @@ def find_profile(profiles: list[Profile], name: str, tree: Path | None = None) -
 
 
 def _refuse_a_loop(directory: Path, name: str) -> None:
-    import errno
-
     for path in (directory, directory / CREDENTIALS_FILE):
         try:
             os.stat(path)

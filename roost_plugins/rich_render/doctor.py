@@ -25,16 +25,9 @@ def render_doctor(data: list[dict[str, Any]], meta: dict[str, Any], ctx: Any) ->
         table.add_row(Text(badge, style=style), Text(row["name"]), Text(row["message"]))
     console.print(table)
     skipped = "network checks skipped (--skip-network)" if meta.get("skip_network") else ""
-    if not _stdout_is_terminal(ctx):  # stdout carries the summary line: one rendering of it, not two
+    if not ctx.out.stdout.isatty():  # stdout carries the summary line: one rendering of it, not two
         if skipped:
             console.print(Text(skipped[0].upper() + skipped[1:]))
         return
     console.print(Text(f"{meta.get('ok', 0)} ok, {meta.get('warn', 0)} warn, {meta.get('fail', 0)} fail, "
                        f"{meta.get('skip', 0)} skipped" + (f"; {skipped}" if skipped else "")))
-
-
-def _stdout_is_terminal(ctx: Any) -> bool:
-    try:
-        return bool(ctx.out.stdout.isatty())
-    except (AttributeError, ValueError):
-        return False
