@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
+import ssl
+import sys
+import threading
 import time
 import zlib
 from dataclasses import dataclass, field
@@ -91,15 +95,49 @@ def make_async_client(ctx: Any = None, max_connections: int = 16, ssl_context: A
 
     limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
     # Only encodings _BoundedBody can decode within the cap (no brotli/zstd even if installed).
-    return httpx.AsyncClient(verify=True if ssl_context is None else ssl_context, follow_redirects=False,
+    return httpx.AsyncClient(verify=ssl_context or verifying_context(), follow_redirects=False,
                              limits=limits, timeout=None, headers={"Accept-Encoding": "gzip, deflate"})
 
 
-def verifying_context() -> Any:
-    """The context ``verify=True`` builds: system CA store, hostname checks."""
-    httpx = _httpx()
+class _DeferredStoreContext(ssl.SSLContext):
+    """A verifying client context that loads its CA store at the first TLS handshake."""
 
-    return httpx.create_ssl_context(verify=True)
+    store_lock: threading.Lock
+    store_loaded: bool
+
+    def _load_store(self) -> None:
+        with self.store_lock:
+            if not self.store_loaded:
+                cafile, capath = os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")
+                if not cafile and not capath:
+                    import certifi
+
+                    cafile = certifi.where()
+                self.load_verify_locations(cafile=cafile or None, capath=None if cafile else capath)
+                self.store_loaded = True
+
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]  # sync transport
+        self._load_store()
+        return super().wrap_socket(*args, **kwargs)
+
+    def wrap_bio(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]  # async transport (anyio)
+        self._load_store()
+        return super().wrap_bio(*args, **kwargs)
+
+
+def verifying_context() -> ssl.SSLContext:
+    """The context httpx's ``verify=True`` builds, with its CA store loaded at the first handshake.
+
+    Same store (``SSL_CERT_FILE``, ``SSL_CERT_DIR``, else certifi's bundle), hostname
+    checks and ``CERT_REQUIRED``. Parsing the store takes about 50 ms, which a run
+    that never opens a TLS connection (a fake Anthropic on loopback) does not pay.
+    """
+    context = _DeferredStoreContext(ssl.PROTOCOL_TLS_CLIENT)  # check_hostname, CERT_REQUIRED
+    context.store_lock, context.store_loaded = threading.Lock(), False
+    keylog = os.environ.get("SSLKEYLOGFILE")  # as ssl.create_default_context does
+    if keylog and not sys.flags.ignore_environment:
+        context.keylog_filename = keylog
+    return context
 
 
 class _UndecodableBody(Exception):

@@ -25,7 +25,7 @@ from roost_plugins.fakeserver import FakeAnthropic, Scenario, TokenBehaviour
 
 UA = "claude-code/2.1.74"
 CLIENT_ID = "9d1c250a-e61b-44d9-88ed-5944d1962f5e"
-SRC = Path(__file__).resolve().parents[2] / "src"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -630,7 +630,7 @@ def test_script_round_trip(fake, client):
 def test_main_serves_script_until_interrupted(tmp_path):
     script = tmp_path / "fleet.json"
     script.write_text(json.dumps(SCRIPT))
-    env = dict(os.environ, PYTHONPATH=str(SRC) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [sys.executable, "-m", "roost_plugins.fakeserver", "--port", "0", "--script", str(script)]
     # SIGINT's disposition is set in the process we signal (a background job inherits it ignored).
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
