@@ -27,6 +27,7 @@ tee, splice and os.read release the GIL, so the scan runs beside the copy.
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import stat
 import threading
@@ -52,16 +53,9 @@ def pass_through(src: int, dst: int, tap: Tap | None, fallback: Pump) -> None:
         _tee_pump(src, dst, tap)
 
 
-_TEE: Callable[[int, int, int], int] | None = None
-_TEE_LOOKED = False
-
-
+@functools.cache  # one libc lookup per process
 def _tee() -> Callable[[int, int, int], int] | None:
     """libc's tee(2), or None (not Linux, no os.splice, no such symbol)."""
-    global _TEE, _TEE_LOOKED
-    if _TEE_LOOKED:
-        return _TEE
-    _TEE_LOOKED = True
     if not hasattr(os, "splice"):
         return None
     try:
@@ -82,7 +76,6 @@ def _tee() -> Callable[[int, int, int], int] | None:
             if err != errno.EINTR:
                 raise OSError(err, os.strerror(err))
 
-    _TEE = call
     return call
 
 
