@@ -95,15 +95,6 @@ def _entries_from_metadata() -> list[PluginEntry]:
     return result
 
 
-def entries_from_objects(eps: Iterable[Any]) -> list[PluginEntry]:
-    """Wrap importlib.metadata.EntryPoint objects (tests build them by hand)."""
-    out = []
-    for ep in eps:
-        kind, plugin = split_entry_name(ep.name)
-        out.append(PluginEntry(ep.name, ep.value, kind, plugin, None, None, ep.load))
-    return out
-
-
 class PluginHost:
     """The one pluggy PluginManager of a roost invocation, with a typed facade."""
 

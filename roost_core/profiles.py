@@ -51,12 +51,6 @@ def _names_tree_profile(single: Path, tree: Path, found: dict[str, Profile]) -> 
                for spelled in (os.path.abspath(single), os.path.realpath(single)))
 
 
-def get_profile(paths: Paths, name: str) -> Profile:
-    """The named profile, VALIDATION for a bad name, NOT_FOUND when absent."""
-    validate_name(name)
-    return find_profile(discover(paths), name, paths.profiles_tree)
-
-
 def find_profile(profiles: list[Profile], name: str, tree: Path | None = None) -> Profile:
     """``name`` among ``profiles`` (already discovered), NOT_FOUND when absent (VALIDATION when
     ``tree`` holds it behind a symlink loop: discovery cannot see through one)."""

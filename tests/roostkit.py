@@ -178,3 +178,11 @@ def modules_at_exit(argv: list[str], env: dict[str, str], tmp: Path, stdin: str 
                ROOST_TEST_MODULES_OUT=str(out))
     proc = subprocess.run(argv, env=env, input=stdin, capture_output=True, text=True, timeout=60)
     return proc, set(out.read_text().split("\n")) if out.exists() else set()
+
+
+def get_profile(paths: Any, name: str) -> Any:
+    """The named profile of ``paths``' tree: VALIDATION for a bad name, NOT_FOUND when absent."""
+    from roost_core.names import validate_name
+    from roost_core.profiles import discover, find_profile
+
+    return find_profile(discover(paths), validate_name(name), paths.profiles_tree)

@@ -9,16 +9,21 @@ from pathlib import Path
 import pytest
 
 from roost_core.errors import ValidationError
-from roost_core.plugins import PluginHost, entries_from_objects, split_entry_name
+from roost_core.plugins import PluginEntry, PluginHost, split_entry_name
 
 sys.path.insert(0, str(Path(__file__).parent / "plugin_fixtures"))
 GROUP = "roost.plugins"
 
 
+def entries(eps):
+    """Hand-built EntryPoint objects as the host's entries (no distribution behind them)."""
+    return [PluginEntry(ep.name, ep.value, *split_entry_name(ep.name), None, None, ep.load) for ep in eps]
+
+
 def host_for(*pairs: tuple[str, str], disabled=()):
     warnings: list[str] = []
     eps = [EntryPoint(name, value, GROUP) for name, value in pairs]
-    host = PluginHost(entries=entries_from_objects(eps), disabled=disabled, warn=warnings.append)
+    host = PluginHost(entries=entries(eps), disabled=disabled, warn=warnings.append)
     return host, warnings
 
 

@@ -13,7 +13,8 @@ import respx
 
 from roost_core import healthcache
 from roost_core.probe import budget_meta, cached_records, get_records, probe_many, probe_raw, probe_traced
-from roost_core.profiles import discover, get_profile
+from roost_core.profiles import discover
+from roostkit import get_profile
 from roost_core.records import Health
 
 USAGE_URL = "https://api.test/api/oauth/usage"

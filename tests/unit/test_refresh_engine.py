@@ -16,7 +16,7 @@ from roost_core import leases, refresh
 from roost_core.context import RoostContext
 from roost_core.errors import (AuthRequired, ExitCode, LeaseHeld, NotFound, RateLimited, RefreshAmbiguous,
                                RefreshNotAttempted, RefreshRejected, RoostError)
-from roost_core.profiles import get_profile
+from roostkit import get_profile
 from roost_core.records import TokenGrant
 from roost_plugins.anthropic.refresh import AnthropicRefresher
 from roost_plugins.state_files import journal

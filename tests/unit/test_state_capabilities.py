@@ -14,7 +14,7 @@ from roost_core import refresh
 from roost_core.api import (Conflict, ExitCode, RefreshGuard, RoostContext, StateBackendBase, TokenGrant,
                             Unavailable)
 from roost_core.backend import adopt
-from roost_core.profiles import get_profile
+from roostkit import get_profile
 from roost_plugins.anthropic.refresh import AnthropicRefresher
 
 NEW_ACCESS = "sk-ant-oat01-capabilityACCESS-0123456789abcdef"
