@@ -113,7 +113,11 @@ class _DeferredStoreContext(ssl.SSLContext):
                     import certifi
 
                     cafile = certifi.where()
-                self.load_verify_locations(cafile=cafile or None, capath=None if cafile else capath)
+                try:
+                    self.load_verify_locations(cafile=cafile or None, capath=None if cafile else capath)
+                except OSError as exc:  # a handshake error naming the store (the transport maps it: tls)
+                    raise ssl.SSLError(exc.errno or 0, f"cannot load the CA store {cafile or capath}: "
+                                                       f"{exc.strerror or exc}") from None
                 self.store_loaded = True
 
     def wrap_socket(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]  # sync transport
@@ -188,12 +192,27 @@ class _BoundedBody:
             self.too_large = True
 
 
+def _ssl_error_in_chain(exc: BaseException) -> ssl.SSLError | None:
+    """The SSLError httpx and httpcore wrapped (as cause or context), if any; chains may loop."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        if isinstance(link, ssl.SSLError):
+            return link
+        seen.add(id(link))
+        link = link.__cause__ or link.__context__
+    return None
+
+
 def _classify_exception(exc: BaseException) -> tuple[str, str]:
     httpx = _httpx()
 
     text = f"{type(exc).__name__}: {exc}"[:300]
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError, httpx.TimeoutException)):
         return "timeout", text
+    tls = _ssl_error_in_chain(exc)
+    if tls is not None:  # the handshake (or the CA store it needed) failed
+        return "tls", f"{type(tls).__name__}: {tls}"[:300]
     if isinstance(exc, httpx.ConnectError):
         lowered = text.lower()
         if "name or service" in lowered or "name resolution" in lowered or "nodename" in lowered:

@@ -66,6 +66,15 @@ def test_the_store_named_by_ssl_cert_file_is_trusted(tls_server, monkeypatch):
     assert (result.status, result.body, result.error) == (200, b"ok", None)
 
 
+def test_a_store_that_cannot_be_read_is_a_tls_error_naming_it(tls_server, monkeypatch, tmp_path):
+    url, _ = tls_server
+    missing = tmp_path / "no-such-bundle.pem"
+    monkeypatch.setenv("SSL_CERT_FILE", str(missing))
+    result = request_sync("GET", url, headers={}, deadline_s=5)
+    assert result.error == "tls" and str(missing) in (result.error_detail or ""), result
+    assert result.sent is False
+
+
 def test_the_store_is_loaded_at_the_first_handshake_only(tls_server, monkeypatch):
     url, cert = tls_server
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
@@ -91,3 +100,16 @@ def test_the_store_is_loaded_at_the_first_handshake_only(tls_server, monkeypatch
     assert context.cert_store_stats()["x509_ca"] == 0  # plain http: no store
     assert asyncio.run(get(url)) == 200
     assert context.cert_store_stats()["x509_ca"] == 1  # the one certificate SSL_CERT_FILE names
+
+
+def test_a_looping_exception_chain_is_classified_without_hanging():
+    import httpx
+
+    from roost_core.http import _classify_exception
+
+    outer, inner = httpx.ConnectError("refused"), OSError("reset")
+    outer.__context__, inner.__context__ = inner, outer  # chains can loop (seen from a transport)
+    assert _classify_exception(outer)[0] == "connect"
+    wrapped = httpx.ConnectError("handshake")
+    wrapped.__context__ = ssl.SSLError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    assert _classify_exception(wrapped) == ("tls", "SSLError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
