@@ -111,20 +111,22 @@ def _require_refresh_token(creds: Credentials, profile: "Profile") -> str:
 
 
 def is_due(creds: Credentials, now: float, within_s: float | None, ctx: "RoostContext | None" = None,
-           profile: "Profile | None" = None) -> bool:
+           profile: "Profile | None" = None, health: dict[str, dict[str, Any]] | None = None) -> bool:
     """Expired, or expiring within ``within_s`` seconds (None or 0: expired only); given the
     profile, also when the usage endpoint rejected this very file as expired (a 401
-    ``token_expired`` while ``expiresAt`` is still ahead: the server's clock decides)."""
+    ``token_expired`` while ``expiresAt`` is still ahead: the server's clock decides).
+    ``health``: the health cache's entries, read once by a caller that checks many profiles."""
     if creds.is_expired(now, margin_s=within_s or 0.0):
         return True
-    return ctx is not None and profile is not None and rejected_as_expired(ctx, profile)
+    return ctx is not None and profile is not None and rejected_as_expired(ctx, profile, health)
 
 
-def rejected_as_expired(ctx: "RoostContext", profile: "Profile") -> bool:
+def rejected_as_expired(ctx: "RoostContext", profile: "Profile",
+                        health: dict[str, dict[str, Any]] | None = None) -> bool:
     """The cached verdict for the current credentials file is ``auth_expired`` (from a probe)."""
     from .probe.local import cred_mtime_ns
 
-    entry = healthcache.entries(ctx).get(profile.name) or {}
+    entry = (healthcache.entries(ctx) if health is None else health).get(profile.name) or {}
     record = entry.get("record")
     mtime = entry.get("cred_mtime_ns")
     return (isinstance(record, dict) and record.get("health") == "auth_expired" and mtime is not None

@@ -18,6 +18,7 @@ from roost_core.api import (
     ValidationError,
     complete_profiles,
     format_duration,
+    health_entries,
     json_option,
     pass_roost,
 )
@@ -103,7 +104,10 @@ def _refresh_many(rctx: RoostContext, *, force: bool, window: float | None, jitt
     if not profiles:
         rctx.warn(f"no profiles found under {rctx.paths.profiles_tree}")
     _warn_if_shared(rctx, profiles)
-    results = [_refresh_listed(rctx, profile, force=force, window=window, jitter=jitter) for profile in profiles]
+    # The cached verdicts, read once: with many profiles, a read per profile re-reads the whole document.
+    health = None if force else health_entries(rctx)
+    results = [_refresh_listed(rctx, profile, force=force, window=window, jitter=jitter, health=health)
+               for profile in profiles]
     codes = {r["error"]["exit_code"] for r in results if r["status"] == ERROR}
     code = next((int(c) for c in SEVERITY if c in codes), 0)
     meta = {"selector": "all" if force else ("soon" if window else "expired"), "soon_s": window or None,
@@ -124,14 +128,14 @@ def _show(rctx: RoostContext, results: list[dict[str, Any]], data: Any, meta: di
 
 
 def _refresh_listed(rctx: RoostContext, profile: Profile, *, force: bool, window: float | None,
-                    jitter: float) -> dict[str, Any]:
+                    jitter: float, health: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
     """One profile of a multi-profile run: failures become an entry, never an abort."""
     from roost_core.api import SKIPPED_LEASED, SKIPPED_NOT_DUE, RefreshResult, is_due, read_credentials, refresh_profile
 
     try:
         if not force:
             creds = read_credentials(rctx, profile)
-            if not is_due(creds, rctx.now(), window, rctx, profile):
+            if not is_due(creds, rctx.now(), window, rctx, profile, health):
                 return RefreshResult(profile.name, SKIPPED_NOT_DUE, creds.expires_at_iso(), "not due").to_dict()
         _pause(jitter)
         return refresh_profile(rctx, profile, force=force, due_within_s=window).to_dict()
