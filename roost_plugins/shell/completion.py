@@ -31,7 +31,7 @@ from roost_core.api import (
     register_completion_shells,
 )
 
-from .detect import SHELLS, detect_shell, normalize_shell
+from .detect import SHELLS, detect_shell, normalize_shell, shell_for_printing
 
 RC_MARKER = "# roost shell completion (roost --install-completion)"
 
@@ -115,11 +115,22 @@ def _append_rc_line(rc_file: Path, line: str) -> bool:
 
 
 def _shell_or_fail(rctx: RoostContext, shell: str | None) -> str:
+    """For installing: the named or detected shell, never a guess (a guess would edit the wrong rc file)."""
     chosen = normalize_shell(shell) if shell else detect_shell(rctx.env)
     if chosen is None:
         raise ValidationError("cannot detect your shell (parent process and $SHELL are not bash, zsh, "
-                              f"fish or pwsh); supported: {', '.join(SHELLS)}",
-                              details={"shells": list(SHELLS)})
+                              f"fish or pwsh); run 'roost completion SHELL --install' with one of "
+                              f"{', '.join(SHELLS)}", details={"shells": list(SHELLS)})
+    return chosen
+
+
+def _shell_to_print(rctx: RoostContext, shell: str | None) -> str:
+    """For printing: the named or detected shell, else bash with a note on stderr (stdout stays the script)."""
+    if shell:
+        return _shell_or_fail(rctx, shell)
+    chosen, note = shell_for_printing(rctx.env)
+    if note:
+        rctx.out.say(f"roost: note: {note}")
     return chosen
 
 
@@ -130,7 +141,7 @@ def _home(env: Mapping[str, str]) -> Path:
 def show_completion(ctx: click.Context, shell: str | None = None) -> None:
     """Print the completion script for ``shell`` (default: the detected one) on stdout."""
     rctx = ctx.ensure_object(RoostContext)
-    shell = _shell_or_fail(rctx, shell)
+    shell = _shell_to_print(rctx, shell)
     script = completion_script(ctx.find_root().command, shell)
     rctx.out.emit({"shell": shell, "script": script}, {}, text=script)
 
@@ -170,6 +181,8 @@ def completion_cmd(ctx: click.Context, shell: str | None, install: bool) -> None
     \b
     Same as `roost --show-completion` / `roost --install-completion`.
     bash, zsh, fish and pwsh complete commands, flags, profile and strategy names.
+    Undetectable shell: printing falls back to bash (a note on stderr);
+    --install refuses (exit 4) rather than edit the wrong rc file; name SHELL.
     """
     (install_completion if install else show_completion)(ctx, shell)
 

@@ -15,6 +15,10 @@ from typing import Mapping
 
 SHELLS: tuple[str, ...] = ("bash", "zsh", "fish", "pwsh")
 
+# What printing commands assume when nothing says which shell this is (a test
+# harness, cron, an IDE): bash's code is also the most widely understood.
+FALLBACK_SHELL = "bash"
+
 # Process names (``/proc/<pid>/comm``, ``$SHELL`` basenames) and what they mean.
 _ALIASES: dict[str, str] = {
     "bash": "bash", "zsh": "zsh", "fish": "fish",
@@ -47,3 +51,12 @@ def detect_shell(env: Mapping[str, str], parent: str | None = None) -> str | Non
     if sys.platform == "win32" and not env.get("SHELL"):
         return "pwsh"
     return normalize_shell(env.get("SHELL"))
+
+
+def shell_for_printing(env: Mapping[str, str], parent: str | None = None) -> tuple[str, str | None]:
+    """The detected shell, else FALLBACK_SHELL with a one-line note for stderr (None when detected)."""
+    found = detect_shell(env, parent)
+    if found:
+        return found, None
+    return FALLBACK_SHELL, (f"could not detect your shell (parent process and $SHELL are not bash, zsh, "
+                            f"fish or pwsh); printing {FALLBACK_SHELL} code (choose with --shell)")

@@ -19,7 +19,7 @@ import click
 
 from roost_core.api import RoostContext, ValidationError, hookimpl, json_option, pass_roost
 
-from .detect import SHELLS, detect_shell, normalize_shell
+from .detect import SHELLS, normalize_shell, shell_for_printing
 
 HEADER = ("roost shellinit ({shell}): every `claude` runs as `roost exec --auto-refresh -- claude ...`.\n"
           "Bypass once with `{bypass}`; remove the shellinit line from your shell rc to revert.")
@@ -108,7 +108,8 @@ def wrapper_script(shell: str, roost: str) -> str:
 
 @click.command("shellinit")
 @click.option("--shell", "shell", type=click.Choice([*SHELLS, "powershell"], case_sensitive=False),
-              help="Shell to emit code for (default: detected from the parent process, then $SHELL).")
+              help="Shell to emit code for (default: detected from the parent process, then $SHELL; "
+                   "bash, with a note on stderr, when neither is a known shell).")
 @click.option("--roost-path", "roost_path", metavar="PATH",
               help="roost executable the wrapper runs (default: this roost, else `roost` on PATH).")
 @json_option
@@ -121,15 +122,16 @@ def shellinit_cmd(rctx: RoostContext, shell: str | None, roost_path: str | None)
     fish:       roost shellinit | source
     PowerShell: roost shellinit | Out-String | Invoke-Expression
     """
-    chosen = normalize_shell(shell) if shell else detect_shell(rctx.env)
-    if chosen is None:
-        raise ValidationError("cannot detect your shell (parent process and $SHELL are not bash, zsh, "
-                              "fish or pwsh); pass --shell bash|zsh|fish|pwsh",
+    chosen, note = (normalize_shell(shell), None) if shell else shell_for_printing(rctx.env)
+    if chosen is None:  # click's Choice already refuses anything else; kept for direct callers
+        raise ValidationError(f"unsupported shell {shell!r}; choose one of {', '.join(SHELLS)}",
                               details={"shells": list(SHELLS)})
+    if note:
+        rctx.out.say(f"roost: note: {note}")
     roost = roost_path or this_roost()
     script = wrapper_script(chosen, roost)
-    rctx.out.emit({"shell": chosen, "roost": roost, "script": script}, {"detected": shell is None},
-                  text=script)
+    rctx.out.emit({"shell": chosen, "roost": roost, "script": script},
+                  {"detected": shell is None and note is None, "fallback": note is not None}, text=script)
 
 
 @hookimpl

@@ -166,8 +166,28 @@ def test_install_completion_fish_zsh_pwsh_json(fleet):
     assert "Register-ArgumentCompleter" in (fleet.config / "completion.ps1").read_text()
 
 
-def test_show_completion_needs_a_known_shell(roost_env):
-    proc = roost_env.run("--show-completion", SHELL="/bin/sh")
-    assert proc.returncode == 4 and "cannot detect your shell" in proc.stderr
+def test_show_completion_falls_back_to_bash_when_the_shell_is_unknown(roost_env):
+    # The parent is pytest's python; $SHELL is sh, then unset (a test harness in a container).
+    bash = roost_env.run("completion", "bash").stdout
+    for env in (roost_env.env(SHELL="/bin/sh"), {k: v for k, v in roost_env.env().items() if k != "SHELL"}):
+        for argv in (["--show-completion"], ["completion"]):
+            proc = roost_env.run(*argv, env=env)
+            assert proc.returncode == 0, proc.stderr
+            assert proc.stdout == bash and "_roost_completion" in proc.stdout  # stdout is only the script
+            notes = proc.stderr.splitlines()
+            assert len(notes) == 1 and notes[0].startswith("roost: note: could not detect your shell")
+            assert "bash" in notes[0] and "--shell" in notes[0]
+    rc, out = roost_env.run_json("--show-completion", env=roost_env.env(SHELL="/bin/sh"))
+    assert rc == 0 and out["data"]["shell"] == "bash"
     proc = roost_env.run("--show-completion", SHELL="/usr/bin/zsh")
-    assert proc.returncode == 0 and "compdef _roost_completion roost" in proc.stdout
+    assert proc.returncode == 0 and "compdef _roost_completion roost" in proc.stdout and proc.stderr == ""
+    proc = roost_env.run("completion", "tcsh", SHELL="/bin/sh")  # an explicit unsupported shell stays an error
+    assert proc.returncode == 4 and "tcsh" in proc.stderr and proc.stdout == ""
+
+
+def test_install_completion_refuses_to_guess_the_shell(roost_env):
+    for argv in (["--install-completion"], ["completion", "--install"]):
+        proc = roost_env.run(*argv, SHELL="/bin/sh")
+        assert proc.returncode == 4 and "cannot detect your shell" in proc.stderr, proc.stderr
+        assert "roost completion SHELL --install" in proc.stderr
+    assert not (roost_env.home / ".bashrc").exists() and not list(roost_env.root.rglob("completion.*"))

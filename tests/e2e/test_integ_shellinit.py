@@ -127,8 +127,23 @@ def test_shellinit_json_and_bad_shell(roost_env):
     assert out["data"]["roost"] == ROOST
     proc = roost_env.run("shellinit", "--shell", "tcsh")
     assert proc.returncode == 4 and "tcsh" in proc.stderr
-    proc = roost_env.run("shellinit", SHELL="/bin/sh")  # parent is pytest's python, $SHELL is sh
-    assert proc.returncode == 4 and "--shell" in proc.stderr
+    proc = roost_env.run("shellinit", "--shell", "tcsh", SHELL="/bin/sh")
+    assert proc.returncode == 4 and "tcsh" in proc.stderr and proc.stdout == ""
+
+
+def test_shellinit_falls_back_to_bash_when_the_shell_is_unknown(roost_env):
+    # The parent is pytest's python; $SHELL is sh, then unset (a test harness in a container).
+    bash = roost_env.run("shellinit", "--shell", "bash").stdout
+    for env in (roost_env.env(SHELL="/bin/sh"), {k: v for k, v in roost_env.env().items() if k != "SHELL"}):
+        proc = roost_env.run("shellinit", env=env)
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == bash and "type -P claude" in proc.stdout  # stdout is only the script
+        notes = proc.stderr.splitlines()
+        assert len(notes) == 1 and notes[0].startswith("roost: note: could not detect your shell")
+        assert "bash" in notes[0] and "--shell" in notes[0]
+        rc, out = roost_env.run_json("shellinit", env=env)
+        assert rc == 0 and out["data"]["shell"] == "bash"
+        assert out["meta"]["fallback"] is True and out["meta"]["detected"] is False
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])

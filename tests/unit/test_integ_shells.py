@@ -11,7 +11,7 @@ from roost_core.cli import cli
 from roost_core.cli.shell_complete import PowerShellComplete, register_shells
 from roost_core.errors import ValidationError
 from roost_plugins.shell.completion import RC_MARKER, _append_rc_line, completion_script, install_plan
-from roost_plugins.shell.detect import detect_shell, normalize_shell, parent_process_name
+from roost_plugins.shell.detect import detect_shell, normalize_shell, parent_process_name, shell_for_printing
 from roost_plugins.shell.shellinit import wrapper_script
 
 
@@ -29,6 +29,13 @@ def test_detect_prefers_parent_then_shell_variable():
     assert detect_shell({"SHELL": "/bin/zsh"}, parent="python3") == "zsh"
     assert detect_shell({"SHELL": "/usr/local/bin/fish"}, parent="") == "fish"
     assert detect_shell({}, parent="make") is None or os.name == "nt"
+
+
+def test_printing_falls_back_to_bash_with_a_note():
+    assert shell_for_printing({"SHELL": "/bin/zsh"}, parent="python3") == ("zsh", None)
+    if os.name != "nt":  # Windows without $SHELL detects pwsh
+        shell, note = shell_for_printing({}, parent="python3")
+        assert shell == "bash" and "could not detect your shell" in note and "\n" not in note
 
 
 def test_parent_process_name_reads_proc_comm(tmp_path):
