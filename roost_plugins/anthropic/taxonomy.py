@@ -29,6 +29,9 @@ PAST_RESET_TTL = 60.0
 MAX_MESSAGE = 200
 # A usage 429's next probe: retry-after plus this share of it (docs/wire.md).
 JITTER_MIN, JITTER_MAX = 0.05, 0.15
+# The deadline a 429 may set: capped so that it plus the largest margin stays within the week
+# (capping the sum instead would put a huge Retry-After's next probe exactly at the deadline).
+MAX_429_DEADLINE_S = MAX_RETRY_AFTER_S / (1 + JITTER_MAX)
 # Transport failures (roost_core.http); other outcome errors (a body over the cap, a broken
 # probe source) are answers roost could not read, so they classify as unknown.
 NETWORK_ERRORS = frozenset({"timeout", "connect", "dns", "tls", "protocol"})
@@ -196,7 +199,10 @@ def classify_outcome(outcome: ProbeOutcome, now: float) -> Classification:
         why = (f"retry-after {header!r} -> {seconds:.0f}s" if seconds is not None
                else f"retry-after {header!r} gives no information: default {RATE_LIMIT_TTL:.0f}s")
         seconds = seconds if seconds is not None else RATE_LIMIT_TTL
-        wait = min(seconds + probe_jitter(seconds), MAX_RETRY_AFTER_S)  # the week bound holds jitter included
+        if seconds > MAX_429_DEADLINE_S:
+            seconds = MAX_429_DEADLINE_S
+            why += f", capped at {seconds:.0f}s (the margin must fit in the week)"
+        wait = seconds + probe_jitter(seconds)  # strictly after the deadline, a week at most
         return _verdict(Health.RATE_LIMITED, wait, f"HTTP 429{said}", why,
                         f"next probe in {wait:.0f}s (retry-after + {wait / seconds - 1:.0%}: never at the deadline)",
                         error=f"rate limited; next probe in {wait:.0f}s", retry_after_s=seconds)

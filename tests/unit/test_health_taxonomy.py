@@ -82,6 +82,22 @@ def test_429_retry_after(header, seconds):
     assert seconds * 1.05 <= verdict.ttl_s <= seconds * 1.15 and verdict.retry_after_s == seconds
 
 
+@pytest.mark.parametrize("header", ["1000000000000", "604800", "600000", "1e12"])
+@pytest.mark.parametrize("share", [0.05, 0.15])
+def test_429_huge_retry_after_is_capped_before_the_margin(header, share, monkeypatch):
+    """A Retry-After past the cap: the deadline is capped first, so the next probe is still 5-15 %
+    after it (capping the sum put it exactly at the deadline) and within the week."""
+    from roost_plugins.anthropic import taxonomy
+
+    monkeypatch.setattr("random.uniform", lambda low, high: share)
+    verdict = classify_outcome(outcome(429, {"error": {"type": "rate_limit_error"}}, {"retry-after": header}), NOW)
+    deadline = verdict.retry_after_s
+    assert deadline == pytest.approx(taxonomy.MAX_RETRY_AFTER_S / 1.15)
+    assert verdict.ttl_s == pytest.approx(deadline * (1 + share)) and verdict.ttl_s > deadline
+    assert verdict.ttl_s <= taxonomy.MAX_RETRY_AFTER_S + 1e-6
+    assert any("capped" in reason for reason in verdict.reasons)
+
+
 def test_429_retry_after_http_date():
     date = email.utils.formatdate(NOW + 120, usegmt=True)
     assert retry_after_seconds(date, NOW) == pytest.approx(120, abs=1)
