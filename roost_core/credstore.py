@@ -30,7 +30,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Protocol, runtime_checkable
@@ -119,10 +118,19 @@ def config_dir_string(directory: Path | str) -> str:
     and the keychain store names the item from it.
     """
     text = os.path.abspath(os.fspath(directory))
-    text = unicodedata.normalize("NFC", text)
+    text = _nfc(text)
     while len(text) > 1 and text[-1] in (os.sep, os.altsep or os.sep) and not text.endswith(":" + os.sep):
         text = text[:-1]
     return text
+
+
+def _nfc(text: str) -> str:
+    """Unicode NFC; ASCII text already is, so exec's usual path never loads unicodedata."""
+    if text.isascii():
+        return text
+    import unicodedata
+
+    return unicodedata.normalize("NFC", text)
 
 
 def keychain_service(config_dir: str | None) -> str:
@@ -131,7 +139,7 @@ def keychain_service(config_dir: str | None) -> str:
 
     if not config_dir:
         return KEYCHAIN_SERVICE
-    digest = hashlib.sha256(unicodedata.normalize("NFC", config_dir).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(_nfc(config_dir).encode("utf-8")).hexdigest()
     return f"{KEYCHAIN_SERVICE}-{digest[:8]}"
 
 

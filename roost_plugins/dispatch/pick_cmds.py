@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import re
-import shlex
 from typing import Any, Callable
 
 import click
@@ -140,7 +139,12 @@ def _answer(rctx: RoostContext, opts: PickOptions, export: bool, var_name: str, 
         if opts.explain:
             data["explain"] = outcome.explain
     names = [item["name"] for item in items]
-    text = f"{var_name}={shlex.quote(names[0])}" if export else "\n".join(names)
+    if export:
+        import shlex  # --export only
+
+        text = f"{var_name}={shlex.quote(names[0])}"
+    else:
+        text = "\n".join(names)
     rctx.out.emit(data, meta, text=text)
 
 
