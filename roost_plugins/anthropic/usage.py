@@ -148,11 +148,18 @@ def _apply_limits(usage: Usage, entries: list[dict[str, Any]]) -> set[str]:
 
 
 def overage(body: dict[str, Any]) -> tuple[dict[str, Any] | None, float | None]:
-    """The ``extra_usage`` block (known keys, raw values) and overage_pct (docs/health.md, "The eight states")."""
+    """The ``extra_usage`` block (known keys, raw values) and overage_pct (docs/health.md, "The eight states").
+
+    Overage switched off (``is_enabled: false``) is no overage data: overage_pct is None whatever
+    figures the block still carries (Anthropic sends ``utilization: null`` then, but a stale 100
+    must not gate --max-cost or rank last in lowest-overage). The block itself is kept as sent.
+    """
     extra = body.get("extra_usage")
     if not isinstance(extra, dict):
         return None, None
     block = {key: extra.get(key) for key in OVERAGE_KEYS if key in extra}
+    if extra.get("is_enabled") is False:
+        return block, None
     pct = number(extra.get("utilization"))
     if pct is None:
         used, limit = number(extra.get("used_credits")), number(extra.get("monthly_limit"))

@@ -198,12 +198,28 @@ def _usage_rows(grid: Any, data: dict[str, Any], now: float) -> None:
     _row(grid, "Opus (7d)", _num(data.get("opus_pct")))
     block = data.get("overage")
     if isinstance(block, dict):
-        spent = f"{block.get('used_credits')} of {block.get('monthly_limit')} {block.get('currency') or ''}".strip()
         state = "enabled" if block.get("is_enabled") else "disabled"
         reason = f" ({block['disabled_reason']})" if block.get("disabled_reason") else ""
-        _row(grid, "Overage", f"{state}{reason}  {_num(data.get('overage_pct'))}  spent {spent} (minor units)")
+        spent = _spent(block)
+        _row(grid, "Overage", f"{state}{reason}  {_num(data.get('overage_pct'))}" + (f"  {spent}" if spent else ""))
     else:
         _row(grid, "Overage", "no data")
+
+
+def _money(value: Any) -> str | None:
+    """Minor units (cents) as the amount: 1250 -> "12.50"; None when not a number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) == float("inf"):
+        return None
+    return f"{value / 100:,.2f}"
+
+
+def _spent(block: dict[str, Any]) -> str:
+    """``spent 12.50 of 50.00 USD`` from extra_usage's minor units; what is known of it, or ""."""
+    used, limit = _money(block.get("used_credits")), _money(block.get("monthly_limit"))
+    currency = f" {block['currency']}" if isinstance(block.get("currency"), str) and block["currency"] else ""
+    if used is not None:
+        return f"spent {used}" + (f" of {limit}" if limit is not None else "") + currency
+    return f"limit {limit}{currency}" if limit is not None else ""
 
 
 def _num(value: Any) -> str:

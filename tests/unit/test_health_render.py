@@ -85,7 +85,7 @@ def test_show_detail_for_a_never_probed_profile_and_a_full_one():
             "credentials": {}}
     ctx = Ctx()
     render_show(full, {}, ctx)
-    for text in ("37%", "enabled", "1250.0 of 5000 USD", "Opus", "3/20", "Why: HTTP 200"):
+    for text in ("37%", "enabled", "spent 12.50 of 50.00 USD", "Opus", "3/20", "Why: HTTP 200"):
         assert text in ctx.drawn, text
 
 

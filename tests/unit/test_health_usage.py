@@ -107,3 +107,16 @@ def test_overage_pct_from_credits_when_utilization_missing():
 @pytest.mark.parametrize("body", [None, [], "text", 3])
 def test_not_an_object(body):
     assert parse_usage(body) is None
+
+
+@pytest.mark.parametrize("extra", [
+    {"is_enabled": False, "monthly_limit": 5000, "used_credits": 1250.0, "utilization": 100, "currency": "USD"},
+    {"is_enabled": False, "monthly_limit": 5000, "used_credits": 5000.0, "utilization": None},
+    {"is_enabled": False, "utilization": 100, "disabled_reason": "out_of_credits"},
+])
+def test_disabled_overage_is_no_overage_data(extra):
+    """Overage switched off: no cost signal (overage_pct null), though the block and overage_enabled
+    false stay visible: --max-cost never gates it and lowest-overage ranks it as 0."""
+    usage = parse_usage({"extra_usage": extra})
+    assert usage.overage_pct is None and usage.overage_enabled is False
+    assert usage.overage == extra
