@@ -60,10 +60,19 @@ class Output:
             merged.update(source())
         return merged
 
-    def emit(self, data: Any, meta: dict[str, Any] | None = None, text: str | None = None) -> None:
-        """The command's result: the envelope in JSON mode, else ``text`` (if any) on stdout."""
+    def emit(self, data: Any, meta: dict[str, Any] | None = None, text: str | None = None,
+             error: RoostError | None = None) -> None:
+        """The command's result: the envelope in JSON mode, else ``text`` (if any) on stdout.
+
+        ``error``: a run that produced its data and still failed (some of many
+        profiles): the JSON envelope carries both (the caller says it on stderr in text mode).
+        """
         if self.json_mode:
-            self._write_json({"data": data, "meta": self._meta(meta)})
+            payload: dict[str, Any] = {"data": data}
+            if error is not None:
+                payload["error"] = {"code": error.code, "message": error.message, "details": error.details}
+            payload["meta"] = self._meta(meta)
+            self._write_json(payload)
         elif text is not None:
             text = _for_people(text)
             self._write(text if text.endswith("\n") or not text else text + "\n")

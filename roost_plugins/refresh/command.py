@@ -54,8 +54,10 @@ def refresh_cmd(rctx: RoostContext, name: str | None, all_profiles: bool, expire
     """Refresh OAuth tokens: one profile, --all, --expired or --soon DURATION.
 
     One refresh per credentials file at a time across all processes; a leased
-    profile is never rotated (LEASE_HELD, exit 7, for a named profile; skipped
-    and reported with --all/--expired/--soon).
+    profile is never rotated: a named one is LEASE_HELD (exit 7); --all,
+    --expired and --soon finish the other profiles, report it as
+    skipped_leased, then exit 7 (LEASE_HELD, naming the leased profiles) if it
+    was due (with --expired/--soon a leased profile that was not due is fine).
     """
     selectors = [s for s, given in (("NAME", name is not None), ("--all", all_profiles),
                                     ("--expired/--soon", expired or soon is not None)) if given]
@@ -108,23 +110,49 @@ def _refresh_many(rctx: RoostContext, *, force: bool, window: float | None, jitt
     health = None if force else health_entries(rctx)
     results = [_refresh_listed(rctx, profile, force=force, window=window, jitter=jitter, health=health)
                for profile in profiles]
-    codes = {r["error"]["exit_code"] for r in results if r["status"] == ERROR}
-    code = next((int(c) for c in SEVERITY if c in codes), 0)
+    error = _run_error(results)
+    code = int(error.exit_code) if error is not None else 0
     meta = {"selector": "all" if force else ("soon" if window else "expired"), "soon_s": window or None,
             "counts": {status: sum(r["status"] == status for r in results) for status in status_text()},
             "exit_code": code}
-    _show(rctx, results, results, meta)
+    _show(rctx, results, results, meta, error)
     return code
 
 
-def _show(rctx: RoostContext, results: list[dict[str, Any]], data: Any, meta: dict[str, Any]) -> None:
+def _run_error(results: list[dict[str, Any]]) -> RoostError | None:
+    """A multi-profile run's failure: its most severe one; a due profile left alone because it is
+    leased counts as LEASE_HELD (7), like a named one (only due profiles reach the lease check)."""
+    from roost_core.api import SKIPPED_LEASED
+
+    leased = [r["name"] for r in results if r["status"] == SKIPPED_LEASED]
+    failed = [r for r in results if r["status"] == ERROR]
+    codes = {r["error"]["exit_code"] for r in failed} | ({int(ExitCode.CONFLICT)} if leased else set())
+    code = next((c for c in SEVERITY if c in codes), None)
+    if code is None:
+        return None
+    parts = [f"failed: {', '.join(r['name'] for r in failed)}"] if failed else []
+    if leased:
+        parts.append(f"leased by a running roost exec, not refreshed: {', '.join(leased)} "
+                     "(retry after the exec exits)")
+    if code == ExitCode.CONFLICT and leased:
+        name = "LEASE_HELD"
+    else:
+        name = next(r["error"]["code"] for r in failed if r["error"]["exit_code"] == code)
+    return RoostError("; ".join(parts), code_name=name, exit_code=code,
+                      details={"leased": leased, "failed": [r["name"] for r in failed]})
+
+
+def _show(rctx: RoostContext, results: list[dict[str, Any]], data: Any, meta: dict[str, Any],
+          error: RoostError | None = None) -> None:
     """One rendering: in a terminal a sentence per profile; in a pipe (or --json) the data, plus a
-    sentence on stderr only for a failure (its reason is not in the data line)."""
+    sentence on stderr only for a failure (its reason is not in the data line); then the run's error."""
     terminal = not rctx.out.json_mode and rctx.out.stdout.isatty()
-    rctx.out.emit(data, meta, text=None if terminal else "\n".join(_line(r) for r in results))
+    rctx.out.emit(data, meta, text=None if terminal else "\n".join(_line(r) for r in results), error=error)
     for result in results:
         if terminal or result["status"] == ERROR:
             rctx.out.say(_sentence(result))
+    if error is not None and not rctx.out.json_mode:
+        rctx.out.say(f"roost: error: {error.message} ({error.code})")
 
 
 def _refresh_listed(rctx: RoostContext, profile: Profile, *, force: bool, window: float | None,

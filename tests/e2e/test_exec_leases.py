@@ -75,7 +75,7 @@ def test_leased_profile_is_never_rotated_and_the_lease_goes_with_the_child(one, 
     rc, out = one.run_json("refresh", "solo")
     assert rc == 7 and out["error"]["code"] == "LEASE_HELD"
     rc, out = one.run_json("refresh", "--all")
-    assert rc == 0 and out["data"][0]["status"] == "skipped_leased"
+    assert rc == 7 and out["error"]["code"] == "LEASE_HELD" and out["data"][0]["status"] == "skipped_leased"
     assert one.fake.token_posts == 0
     assert (one.profiles / "solo" / ".credentials.json").read_bytes() == before
     done.touch()

@@ -90,11 +90,39 @@ def test_leased_profile_is_never_rotated(world):
     rc, out = world.run_json("refresh", "a")
     assert rc == 7 and out["error"]["code"] == "LEASE_HELD"
     assert _raw(world, "a") == before and world.fake.token_posts == 0
-    rc, out = world.run_json("refresh", "--all")
-    assert rc == 0
+    rc, out = world.run_json("refresh", "--all")  # b is refreshed, then the run fails: a was left alone
+    assert rc == 7 and out["error"]["code"] == "LEASE_HELD" and out["meta"]["exit_code"] == 7
+    assert "leased" in out["error"]["message"] and "a" in out["error"]["details"]["leased"]
+    assert out["error"]["details"] == {"leased": ["a"], "failed": []}
     statuses = {r["name"]: r["status"] for r in out["data"]}
     assert statuses == {"a": "skipped_leased", "b": "refreshed"}
     assert _raw(world, "a") == before and world.fake.token_posts_for("a") == 0
+    assert world.fake.token_posts_for("b") == 1
+    proc = world.run("refresh", "--all")  # text mode: the data lines, then one error line naming a
+    assert proc.returncode == 7
+    assert [line.split("\t")[:2] for line in proc.stdout.splitlines()] == [["a", "skipped_leased"],
+                                                                          ["b", "already_fresh"]]  # < 30 s ago
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "roost: error: leased by a running roost exec, not refreshed: a (retry after the exec exits) (LEASE_HELD)")
+
+
+def test_expired_and_soon_fail_only_for_a_leased_profile_that_was_due(world):
+    _account(world, "due", expires_in=-60)
+    _account(world, "later", expires_in=7200)
+    ctx = RoostContext(env=world.env())
+    leases.acquire(ctx, "later", 600)
+    rc, out = world.run_json("refresh", "--expired")  # leased but not due: not an error
+    assert rc == 0 and "error" not in out
+    assert {r["name"]: r["status"] for r in out["data"]} == {"due": "refreshed", "later": "skipped_not_due"}
+    rc, out = world.run_json("refresh", "--soon", "3h")  # now later is due, and leased
+    assert rc == 7 and out["error"]["code"] == "LEASE_HELD" and out["error"]["details"]["leased"] == ["later"]
+    assert {r["name"]: r["status"] for r in out["data"]} == {"due": "skipped_not_due", "later": "skipped_leased"}
+    assert world.fake.token_posts_for("later") == 0
+    leases.acquire(ctx, "due", 600)
+    world.make_profile("due", expires_in=-60, access=world.fake.live_access_token("due"),
+                       refresh=world.fake.live_refresh_token("due"))
+    rc, out = world.run_json("refresh", "--expired")
+    assert rc == 7 and out["error"]["details"]["leased"] == ["due"] and "due" in out["error"]["message"]
 
 
 def test_expired_and_soon_select_by_expiry(world):
@@ -187,6 +215,18 @@ def test_multi_profile_exit_code_is_the_most_severe(world):
     by_name = {r["name"]: r for r in out["data"]}
     assert by_name["good"]["status"] == "refreshed"
     assert by_name["dead"]["status"] == "error" and by_name["dead"]["error"]["code"] == "AUTH_REQUIRED"
+    assert out["error"]["code"] == "AUTH_REQUIRED" and out["error"]["details"]["failed"] == ["dead"]
+
+
+def test_a_leased_profile_does_not_hide_a_more_severe_failure(world):
+    _account(world, "dead")
+    _account(world, "held")
+    world.fake.rotate_out_of_band("dead")
+    leases.acquire(RoostContext(env=world.env()), "held", 600)
+    rc, out = world.run_json("refresh", "--all")
+    assert rc == 2 and out["error"]["code"] == "AUTH_REQUIRED"
+    assert out["error"]["details"] == {"leased": ["held"], "failed": ["dead"]}
+    assert "held" in out["error"]["message"] and "dead" in out["error"]["message"]
 
 
 def test_a_setup_token_has_nothing_to_refresh(world):

@@ -91,7 +91,8 @@ def test_refresh_on_one_machine_honours_a_lease_taken_on_another(fleet):
         rc, leased = b.run_json("refresh", "p")
         assert rc == 7 and leased["error"]["code"] == "LEASE_HELD"
         rc, many = b.run_json("refresh", "--all")
-        assert rc == 0 and many["data"][0]["status"] == "skipped_leased", many
+        assert rc == 7 and many["error"]["code"] == "LEASE_HELD", many
+        assert many["data"][0]["status"] == "skipped_leased", many
         assert fake.token_posts == 0
     finally:
         child.terminate()
