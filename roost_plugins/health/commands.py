@@ -3,7 +3,9 @@
 Each builds one data structure for --json and for people; tables go to
 stderr through the renderer plugins, the one-line summary to stdout.
 ``probe`` and ``status`` exit 0 whatever health they report: reporting is
-their job.
+their job. With no profile at all there is nothing to report on: UNAVAILABLE
+(exit 9, like pick/which/exec), naming the profiles tree and ``roost add NAME``.
+``list`` is the exception on purpose (docs/health.md): an empty list is its answer.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from roost_core.api import (
     DURATION,
     HealthRecord,
     RoostContext,
+    Unavailable,
     ValidationError,
     complete_profiles,
     drop_all_health,
@@ -59,8 +62,10 @@ def mark_same_account(ctx: RoostContext, data: list[dict[str, Any]], profiles: l
     return [list(g) for g in groups]
 
 
-def _say_no_profiles(ctx: RoostContext) -> None:
-    ctx.warn(f"no profiles found in {ctx.paths.profiles_tree} (import one with 'roost add NAME')")
+def _no_profiles(ctx: RoostContext) -> Unavailable:
+    tree = ctx.paths.profiles_tree
+    return Unavailable(f"no profiles found in {tree} (import one with 'roost add NAME')",
+                       details={"reason": "no_profiles", "profiles_dir": str(tree)})
 
 
 def show_table(ctx: RoostContext, view: str, data: list[dict[str, Any]], meta: dict[str, Any]) -> None:
@@ -129,7 +134,10 @@ def _platform_fetcher(ctx: RoostContext, refresh: bool) -> _Background:
 @pass_roost
 def status_cmd(rctx: RoostContext, no_cache: bool, no_platform_status: bool, timeout: float | None,
                fmt: str) -> None:
-    """Health of every profile: cached where fresh, probed where not."""
+    """Health of every profile: cached where fresh, probed where not.
+
+    Exit 0 whatever health is reported; no profile at all is UNAVAILABLE (exit 9).
+    """
     from roost_core.api import get_records
 
     timeout = _timeout(timeout)
@@ -140,7 +148,7 @@ def status_cmd(rctx: RoostContext, no_cache: bool, no_platform_status: bool, tim
             raise ValidationError(f"unknown --format {fmt!r}; available: {', '.join(renderer_formats(rctx, 'status'))}")
     profiles = rctx.profiles()
     if not profiles:
-        _say_no_profiles(rctx)
+        raise _no_profiles(rctx)
     platform = None if no_platform_status else _platform_fetcher(rctx, no_cache)
     records = get_records(rctx, profiles, force=no_cache, timeout=timeout)
     data = [r.to_dict() for r in records]
@@ -167,7 +175,10 @@ def status_cmd(rctx: RoostContext, no_cache: bool, no_platform_status: bool, tim
 @json_option
 @pass_roost
 def probe_cmd(rctx: RoostContext, name: str | None, raw: bool, force: bool, timeout: float | None) -> None:
-    """Live-probe every profile (or NAME), concurrently, and cache the verdicts."""
+    """Live-probe every profile (or NAME), concurrently, and cache the verdicts.
+
+    Exit 0 whatever health is reported; no profile at all is UNAVAILABLE (exit 9).
+    """
     import asyncio
 
     from roost_core.api import probe_many
@@ -175,11 +186,11 @@ def probe_cmd(rctx: RoostContext, name: str | None, raw: bool, force: bool, time
     timeout = _timeout(timeout)
     profiles = [rctx.profile(name)] if name is not None else rctx.profiles()  # '' is a bad name, not "all"
     if not profiles:
-        _say_no_profiles(rctx)
+        raise _no_profiles(rctx)
     if raw:
         _probe_raw(rctx, profiles, timeout, force)
         return
-    records = asyncio.run(probe_many(rctx, profiles, force=force, timeout=timeout)) if profiles else []
+    records = asyncio.run(probe_many(rctx, profiles, force=force, timeout=timeout))
     data = [r.to_dict() for r in records]
     meta = health_meta(rctx, records, profiles)
     if not rctx.out.json_mode:

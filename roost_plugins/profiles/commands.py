@@ -37,7 +37,10 @@ SNAPSHOT_WARNING = ("Snapshot written. roost will NEVER touch this file. It is n
 @json_option
 @pass_roost
 def list_cmd(rctx: RoostContext) -> None:
-    """Names of discovered profiles (sorted); --json adds each one's account and sharing."""
+    """Names of discovered profiles (sorted); --json adds each one's account and sharing.
+
+    No profile is an empty list and exit 0 (status, probe, pick: exit 9).
+    """
     profiles = rctx.profiles()
     names = [p.name for p in profiles]
     meta = {"count": len(names), "profiles_dir": str(rctx.paths.profiles_tree)}

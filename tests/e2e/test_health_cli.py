@@ -287,11 +287,22 @@ def test_status_format_openmetrics_goes_to_stdout(world):
     assert proc.returncode == 0 and 'roost_profile_health{' in proc.stdout and "# EOF" in proc.stdout
 
 
-def test_status_with_no_profiles(world):
-    rc, out = world.run_json("status", "--no-platform-status")
+@pytest.mark.parametrize("args", [("status", "--no-platform-status"), ("probe",), ("probe", "--raw")])
+def test_status_and_probe_with_no_profiles_are_unavailable(world, args):
+    rc, out = world.run_json(*args)
+    assert rc == 9 and out["error"]["code"] == "UNAVAILABLE"
+    assert out["error"]["details"] == {"reason": "no_profiles", "profiles_dir": str(world.profiles)}
+    assert str(world.profiles) in out["error"]["message"] and "roost add NAME" in out["error"]["message"]
+    proc = world.run(*args)
+    assert proc.returncode == 9 and proc.stdout == "" and "Traceback" not in proc.stderr
+    assert str(world.profiles) in proc.stderr and "roost add NAME" in proc.stderr
+
+
+def test_list_with_no_profiles_is_an_empty_answer(world):
+    rc, out = world.run_json("list")
     assert rc == 0 and out["data"] == [] and out["meta"]["count"] == 0
-    proc = world.run("status", "--no-platform-status")
-    assert proc.stdout == "0 profiles\n" and "roost add" in proc.stderr
+    proc = world.run("list")
+    assert proc.returncode == 0 and proc.stdout == ""
 
 
 def test_warm_status_imports_no_http_library(world):
