@@ -47,7 +47,7 @@ import pytest
 _FAKESERVER = "roost_plugins.fakeserver"
 _LAZY = {"Scenario", "TokenBehaviour", "FakeAnthropic", "Reply"}
 # Variables of the caller that would leak the real world into a sandbox.
-_SCRUBBED = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "APPDATA",
+_SCRUBBED = ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME", "APPDATA", "LOCALAPPDATA",
              "NO_COLOR", "AXIOM_CLAUDE_PROFILE")  # the last: tests run inside `roost exec` too
 
 
@@ -154,7 +154,7 @@ class RoostResult:
 
 @dataclass
 class SandboxTree:
-    """Where a sandbox under ``root`` keeps its HOME, profiles tree and config dir."""
+    """Where a sandbox under ``root`` keeps its HOME, profiles tree, config dir and data dir."""
 
     root: Path
 
@@ -170,6 +170,11 @@ class SandboxTree:
     def config(self) -> Path:
         return self.root / "xdg" / "claude-lb"
 
+    @property
+    def data(self) -> Path:
+        """The data dir (``$XDG_DATA_HOME/claude-lb``): removed profiles' kept files."""
+        return self.root / "xdg-data" / "claude-lb"
+
 
 @dataclass
 class Sandbox(SandboxTree):
@@ -184,6 +189,7 @@ class Sandbox(SandboxTree):
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE_") and k not in _SCRUBBED}
         env.update({
             "HOME": str(self.home), "USERPROFILE": str(self.home), "APPDATA": str(self.root / "appdata"),
+            "LOCALAPPDATA": str(self.root / "localappdata"),
             "XDG_CONFIG_HOME": str(self.root / "xdg"), "XDG_DATA_HOME": str(self.root / "xdg-data"),
             "XDG_STATE_HOME": str(self.root / "xdg-state"), "XDG_CACHE_HOME": str(self.root / "xdg-cache"),
             "CLAUDE_LB_PROFILES_DIR": str(self.profiles), "COLUMNS": "120",

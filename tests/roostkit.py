@@ -37,11 +37,14 @@ class RoostEnv(SandboxTree):
 
     def env(self, **overrides: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items()
-               if not k.startswith("CLAUDE_") and k not in ("XDG_CONFIG_HOME", "NO_COLOR")}
+               if not k.startswith("CLAUDE_") and k not in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "LOCALAPPDATA",
+                                                            "NO_COLOR")}
         env.update({
             "HOME": str(self.home),
             "CLAUDE_LB_PROFILES_DIR": str(self.profiles),
             "XDG_CONFIG_HOME": str(self.root / "xdg"),
+            "XDG_DATA_HOME": str(self.root / "xdg-data"),  # removed profiles' files: never the real home's
+            "LOCALAPPDATA": str(self.root / "localappdata"),
             "COLUMNS": "120",
             # Unreachable by default: a test that forgets the fake server fails fast.
             "CLAUDE_LB_API_BASE": "http://127.0.0.1:9",

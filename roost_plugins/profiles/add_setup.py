@@ -69,9 +69,9 @@ def share_policy(rctx: "RoostContext", name: str, directory: Path, isolated: boo
 
 
 def kept_to_restore(rctx: "RoostContext", name: str) -> "KeptDir":
-    from .removal import latest_kept, removed_root
+    from .removal import latest_kept, removed_roots
 
-    kept = latest_kept(removed_root(rctx.paths), name)
+    kept = latest_kept(removed_roots(rctx.paths), name)
     if kept is None:
         raise NotFound(f"nothing kept for {name!r} (see 'roost removed')", details={"profile": name})
     return kept

@@ -5,7 +5,10 @@ After ``exec`` a profile directory holds claude's state too: ``.claude.json``,
 (the credentials, its own files, its links to the shared setup, an identity
 file claude never used) and moves everything else to
 ``<data dir>/removed/<name>-<UTC timestamp>/`` (0700), where ``roost removed``
-lists it and ``roost add NAME --restore`` brings it back. Nothing is ever
+lists it and ``roost add NAME --restore`` brings it back. The data dir is the
+platform's user data dir (``$XDG_DATA_HOME/claude-lb``, ``~/.local/share/claude-lb``);
+earlier versions kept them in ``<config dir>/removed/``, which is still listed
+and restored from (never moved: those are the user's files). Nothing is ever
 deleted through a symbolic link: links are unlinked, directories removed with
 ``rmtree`` (which unlinks the links inside, never following them).
 """
@@ -45,8 +48,20 @@ class Dismantle:
 
 
 def removed_root(paths: Any) -> Path:
-    """``<data dir>/removed``: roost's data dir is its state directory (the config dir)."""
+    """``<data dir>/removed``: where ``remove`` keeps a user's files now (the platform's user data dir)."""
+    data_dir = getattr(paths, "data_dir", None)
+    return Path(data_dir if data_dir is not None else paths.config_dir) / REMOVED
+
+
+def legacy_removed_root(paths: Any) -> Path:
+    """``<config dir>/removed``: where earlier versions kept them; still listed and restored from, never moved."""
     return Path(paths.config_dir) / REMOVED
+
+
+def removed_roots(paths: Any) -> list[Path]:
+    """Every place a kept directory may be: the data dir's, then the old config dir's (when another)."""
+    roots = [removed_root(paths), legacy_removed_root(paths)]
+    return roots[:1] if roots[0] == roots[1] else roots
 
 
 def _owned_file(directory: Path, name: str) -> bool:
@@ -197,8 +212,15 @@ class KeptDir:
                 "items": self.items}
 
 
-def kept_dirs(root: Path) -> list[KeptDir]:
-    """Every kept directory, oldest first."""
+def kept_dirs(roots: "Path | list[Path]") -> list[KeptDir]:
+    """Every kept directory under ``roots`` (one or several removed/ directories), oldest first."""
+    found: list[KeptDir] = []
+    for root in [roots] if isinstance(roots, (str, Path)) else roots:
+        found.extend(_kept_in(Path(root)))
+    return sorted(found, key=lambda k: (k.removed_at or "", k.path.name, str(k.path)))
+
+
+def _kept_in(root: Path) -> list[KeptDir]:
     try:
         names = os.listdir(root)
     except OSError:
@@ -215,11 +237,11 @@ def kept_dirs(root: Path) -> list[KeptDir]:
         except OSError:
             items = []
         found.append(KeptDir(match["name"], stamp.isoformat().replace("+00:00", "Z"), path, items))
-    return sorted(found, key=lambda k: (k.removed_at or "", k.path.name))
+    return found
 
 
-def latest_kept(root: Path, name: str) -> KeptDir | None:
-    mine = [k for k in kept_dirs(root) if k.profile == name]
+def latest_kept(roots: "Path | list[Path]", name: str) -> KeptDir | None:
+    mine = [k for k in kept_dirs(roots) if k.profile == name]
     return mine[-1] if mine else None
 
 

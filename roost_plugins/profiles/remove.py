@@ -87,7 +87,8 @@ def remove_cmd(rctx: RoostContext, name: str, purge: bool, yes: bool) -> None:
     """Remove a profile: delete its credentials and roost's state; keep everything else.
 
     The rest of the directory (claude's .claude.json, projects/ sessions, ...)
-    moves to <data dir>/removed/NAME-<UTC time>/; 'roost removed' lists it and
+    moves to <data dir>/removed/NAME-<UTC time>/ (0700; the data dir is
+    $XDG_DATA_HOME/claude-lb or ~/.local/share/claude-lb); 'roost removed' lists it and
     'roost add NAME --restore' brings it back. Shared-setup links are removed
     as links; nothing is deleted through a symbolic link.
     """
@@ -232,11 +233,16 @@ def _clear_destination(rctx: RoostContext, new: str, destination: Path) -> dict[
 @json_option
 @pass_roost
 def removed_cmd(rctx: RoostContext) -> None:
-    """Directories 'roost remove' kept (oldest first); 'roost add NAME --restore' brings one back."""
-    root = profile_removal.removed_root(rctx.paths)
-    kept = profile_removal.kept_dirs(root)
+    """Directories 'roost remove' kept (oldest first); 'roost add NAME --restore' brings one back.
+
+    They are in <data dir>/removed/ (~/.local/share/claude-lb/removed/ on Linux);
+    those an earlier roost kept in <config dir>/removed/ are listed too, where they are.
+    """
+    roots = profile_removal.removed_roots(rctx.paths)
+    kept = profile_removal.kept_dirs(roots)
     data = [k.to_dict() for k in kept]
     text = "\n".join(f"{k.profile}\t{k.removed_at}\t{k.path}" for k in kept)
-    rctx.out.emit(data, {"count": len(kept), "removed_dir": str(root)}, text=text)
+    rctx.out.emit(data, {"count": len(kept), "removed_dir": str(roots[0]),
+                         "removed_dirs": [str(r) for r in roots]}, text=text)
     if not kept and not rctx.out.json_mode:
-        rctx.out.say(f"Nothing kept in {root}.")
+        rctx.out.say(f"Nothing kept in {' or '.join(map(str, roots))}.")

@@ -1,7 +1,8 @@
 """remove / rename / removed / add --restore through the real roost: a user's work is never lost.
 
 remove deletes only what roost owns (credentials, its own files, its links)
-and keeps everything else in <data dir>/removed/<name>-<UTC time>/; nothing is
+and keeps everything else in <data dir>/removed/<name>-<UTC time>/ (the
+platform's user data dir: $XDG_DATA_HOME/claude-lb here); nothing is
 ever deleted through a symbolic link.
 """
 
@@ -56,8 +57,11 @@ def test_remove_keeps_the_users_files_and_never_follows_a_link(roost_env, base):
     assert data["unlinked"] == ["CLAUDE.md", "agents", "settings.json"]
     assert data["kept"] == [".claude.json", "backups", "notes", "projects"]
     kept = Path(data["kept_in"])
-    assert kept.parent == roost_env.config / "removed" and kept.name.startswith("work-")
+    # The platform's user data dir ($XDG_DATA_HOME/claude-lb), not the config dir.
+    assert kept.parent == roost_env.data / "removed" and kept.name.startswith("work-")
+    assert roost_env.data == roost_env.root / "xdg-data" / "claude-lb"
     assert stat.S_IMODE(kept.stat().st_mode) == 0o700
+    assert not (roost_env.config / "removed").exists()
     assert (kept / "projects" / "-home-me-app" / "session.jsonl").read_text() == '{"turn": 1}\n'
     assert os.readlink(kept / "notes") == str(outside)
     assert not profile.exists() and not os.path.lexists(profile)
@@ -84,7 +88,7 @@ def test_remove_of_a_bare_profile_keeps_nothing(roost_env, base):
     assert roost_env.run("add", "plain", "--from", str(src)).returncode == 0
     rc, out = roost_env.run_json("remove", "plain")
     assert rc == 0 and out["data"]["kept"] == [] and out["data"]["kept_in"] is None
-    assert not (roost_env.config / "removed").exists() or not any((roost_env.config / "removed").iterdir())
+    assert not (roost_env.data / "removed").exists() or not any((roost_env.data / "removed").iterdir())
 
 
 def test_restore_brings_the_kept_files_back(roost_env, base):
@@ -119,7 +123,7 @@ def test_purge_lists_then_deletes_everything_but_never_through_a_link(roost_env,
     assert not profile.exists()
     assert (outside / "precious.txt").read_text() == "survives\n"
     assert (base / "agents" / "reviewer.md").exists()
-    assert not (roost_env.config / "removed").exists()
+    assert not (roost_env.data / "removed").exists() and not (roost_env.config / "removed").exists()
 
 
 def test_purge_asks_on_a_terminal(roost_env, base):
@@ -224,5 +228,27 @@ def test_rename_force_over_a_symlinked_destination_unlinks_only(roost_env, base)
 def test_removed_lists_nothing_at_first(roost_env):
     rc, out = roost_env.run_json("removed")
     assert rc == 0 and out["data"] == [] and out["meta"]["count"] == 0
+    assert out["meta"]["removed_dir"] == str(roost_env.data / "removed")
+    assert out["meta"]["removed_dirs"] == [str(roost_env.data / "removed"), str(roost_env.config / "removed")]
     proc = roost_env.run("removed")
     assert proc.returncode == 0 and proc.stdout == "" and "Nothing kept" in proc.stderr
+
+
+def test_a_directory_kept_by_an_earlier_version_is_listed_and_restored_in_place(roost_env, base):
+    """Earlier versions kept files in <config dir>/removed/: still found there, never moved behind the user's back."""
+    old = roost_env.config / "removed" / "work-20261101T080000Z"
+    (old / "projects" / "-home-me").mkdir(parents=True)
+    (old / "projects" / "-home-me" / "s.jsonl").write_text("old session\n")
+    used_profile(roost_env, "other")
+    rc, out = roost_env.run_json("remove", "other")
+    new = Path(out["data"]["kept_in"])
+    assert rc == 0 and new.parent == roost_env.data / "removed"
+    rc, listed = roost_env.run_json("removed")
+    assert rc == 0 and [(k["profile"], k["path"]) for k in listed["data"]] == [("work", str(old)), ("other", str(new))]
+    assert (old / "projects" / "-home-me" / "s.jsonl").exists() and new.exists()  # listing moves nothing
+    src = roost_env.make_profile("fresh-login")
+    rc, out = roost_env.run_json("add", "work", "--restore", "--from", str(src))
+    assert rc == 0 and out["data"]["restored"] == ["projects"], out
+    assert (roost_env.profiles / "work" / "projects" / "-home-me" / "s.jsonl").read_text() == "old session\n"
+    assert not old.exists()
+    assert [k["profile"] for k in roost_env.run_json("removed")[1]["data"]] == ["other"]

@@ -60,7 +60,8 @@ def template(rel) -> dict[str, bytes]:
 
 def world_env(rel) -> dict[str, str]:
     env = rel.env()
-    env.update(HOME="{WORLD}/home", CLAUDE_LB_PROFILES_DIR="{WORLD}/profiles", XDG_CONFIG_HOME="{WORLD}/xdg")
+    env.update(HOME="{WORLD}/home", CLAUDE_LB_PROFILES_DIR="{WORLD}/profiles", XDG_CONFIG_HOME="{WORLD}/xdg",
+               XDG_DATA_HOME="{WORLD}/xdg-data")
     env.pop("PYTHONPATH", None)
     return env
 

@@ -16,7 +16,8 @@ def run_matrix(rel, cases: list[dict], workers: int = 2, *, tag: str = "",
     """Each case's result by id. ``tag`` prefixes the job files (two suites in one tmp dir stay
     apart); ``pythonpath`` runs the cases against another checkout."""
     env = rel.env()
-    env.update(HOME="{WORLD}/home", CLAUDE_LB_PROFILES_DIR="{WORLD}/profiles", XDG_CONFIG_HOME="{WORLD}/xdg")
+    env.update(HOME="{WORLD}/home", CLAUDE_LB_PROFILES_DIR="{WORLD}/profiles", XDG_CONFIG_HOME="{WORLD}/xdg",
+               XDG_DATA_HOME="{WORLD}/xdg-data")
     env.pop("PYTHONPATH", None)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
