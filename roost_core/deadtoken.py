@@ -75,8 +75,9 @@ def remember(ctx: "RoostContext", token: str, profile: str, reason: str) -> None
     ctx.state.update_doc(DOC, edit)
 
 
-def describe(entry: dict[str, Any]) -> str:
-    """Why the stored refresh token cannot be used, with the fix (the two invalid_grants kept apart)."""
+def describe(entry: dict[str, Any], fix: str | None = None) -> str:
+    """Why the stored refresh token cannot be used, with the fix (the two invalid_grants kept apart);
+    ``fix``: the profile's own sign-in hint where the caller knows the profile."""
     reason = entry.get("reason")
     if reason == "logged_out":
         return LOGGED_OUT
@@ -86,5 +87,5 @@ def describe(entry: dict[str, Any]) -> str:
         what = "Refresh token not found or invalid: it was spent (rotated away) or revoked"
     else:
         what = "invalid_grant: it is spent, revoked or expired"
-    return (f"its refresh token was rejected earlier ({what}); run claude login for this account, "
-            "then roost add NAME --force")
+    return (f"its refresh token was rejected earlier ({what}); "
+            + (fix or "run claude login for this account, then roost add NAME --force"))

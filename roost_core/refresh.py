@@ -92,7 +92,7 @@ def relogin_fix(profile: "Profile") -> str:
     directory, or a fresh login imported over it."""
     from .credstore import config_dir_string
 
-    return (f"sign in again with 'CLAUDE_CONFIG_DIR={config_dir_string(profile.directory)} claude login' "
+    return (f"sign {profile.name} in again with 'CLAUDE_CONFIG_DIR={config_dir_string(profile.directory)} claude login' "
             f"(or run 'claude login', then 'roost add {profile.name} --force')")
 
 
@@ -397,15 +397,16 @@ def _settled_meanwhile(ctx: "RoostContext", profile: "Profile", current: Credent
 
 def _refuse_dead(ctx: "RoostContext", profile: "Profile", creds: Credentials) -> None:
     """auth_dead without a POST: a wiped (logged-out) file, or a refresh token rejected before."""
+    fix = relogin_fix(profile)
     if deadtoken.is_logged_out(creds):
-        raise RefreshRejected(f"profile {profile.name!r}: {deadtoken.LOGGED_OUT}",
+        raise RefreshRejected(f"profile {profile.name!r}: {deadtoken.LOGGED_OUT}. Fix: {fix}",
                               details={"profile": profile.name, "health": "auth_dead", "reason": "logged_out",
-                                       "fix": "run claude login for this account, then roost add NAME --force"})
+                                       "fix": fix})
     entry = deadtoken.lookup(ctx, creds.refresh_token)
     if entry is not None:
-        raise RefreshRejected(f"profile {profile.name!r}: {deadtoken.describe(entry)} (not sent again)",
+        raise RefreshRejected(f"profile {profile.name!r}: {deadtoken.describe(entry, fix)} (not sent again)",
                               details={"profile": profile.name, "health": "auth_dead", "reason": "invalid_grant",
-                                       "grant_reason": entry.get("reason"), "known_dead": True})
+                                       "grant_reason": entry.get("reason"), "known_dead": True, "fix": fix})
 
 
 def _rejected(ctx: "RoostContext", profile: "Profile", current: Credentials,
@@ -418,9 +419,10 @@ def _rejected(ctx: "RoostContext", profile: "Profile", current: Credentials,
         deadtoken.remember(ctx, current.refresh_token or "", profile.name, reason)
     except (RoostError, OSError) as err:
         ctx.warn(f"could not record the rejected refresh token of {profile.name!r}: {getattr(err, 'message', err)}")
-    fix = exc.details.get("fix") or "sign in again with claude login and re-import it (roost add NAME --force)"
+    # The refresher does not know the profile, so its fix (if any) cannot name it; this one does.
+    fix = relogin_fix(profile)
     raise RefreshRejected(f"profile {profile.name!r}: {exc.message}. Fix: {fix}",
-                          details={"profile": profile.name, "health": "auth_dead", **exc.details})
+                          details={"profile": profile.name, "health": "auth_dead", **exc.details, "fix": fix})
 
 
 def _ambiguous(ctx: "RoostContext", profile: "Profile", current: Credentials,

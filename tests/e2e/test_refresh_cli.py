@@ -163,6 +163,29 @@ def test_rejected_token_still_on_disk_is_auth_dead_and_untouched(world):
     assert _raw(world, "a") == before
 
 
+def _relogin_fix(world, name: str) -> str:
+    return (f"sign {name} in again with 'CLAUDE_CONFIG_DIR={world.profiles / name} claude login' "
+            f"(or run 'claude login', then 'roost add {name} --force')")
+
+
+def test_a_rejected_token_names_the_profile_and_its_directory_in_the_fix(world):
+    _account(world, "work")
+    world.fake.rotate_out_of_band("work")
+    fix = _relogin_fix(world, "work")
+    proc = world.run("refresh", "work")  # the invalid_grant answer
+    assert proc.returncode == 2 and f"Fix: {fix}" in proc.stderr, proc.stderr
+    assert "NAME" not in proc.stderr
+    rc, out = world.run_json("refresh", "work")  # known dead: not sent again, same fix
+    assert rc == 2 and out["error"]["details"]["fix"] == fix and "not sent again" in out["error"]["message"]
+    assert fix in out["error"]["message"] and "NAME" not in out["error"]["message"]
+    assert world.fake.token_posts_for("work") == 1
+    world.make_profile("gone", document={"claudeAiOauth": {"accessToken": "", "refreshToken": "", "expiresAt": 0,
+                                                           "scopes": ["user:inference", "user:profile"]}})
+    rc, out = world.run_json("refresh", "gone")  # a wiped (logged-out) file
+    assert rc == 2 and "logged out: run claude login" in out["error"]["message"]
+    assert out["error"]["details"]["fix"] == _relogin_fix(world, "gone") and "NAME" not in out["error"]["message"]
+
+
 def test_response_lost_after_commit_needs_a_check(world):
     _account(world, "a")
     world.fake.set_token_behaviour("a", TokenBehaviour(drop_after_commit=True))
