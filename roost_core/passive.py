@@ -22,6 +22,11 @@ Merging (``Evidence``): the freshest evidence decides.
 * Figures: each window the passive readings reported (newer than the
   probe) replaces the probe's figure for that window; a window no passive
   reading reported keeps the probe's figure (or none): nothing is invented.
+* A reading without a health (``health: None``: a rejection on one model's
+  weekly window) only adds figures: that model's limit at 100 % until its
+  reset, in ``model_limits`` as a probe's ``limits[]`` entry would be, so
+  ``pick --model`` skips the profile. It never decides the profile's health:
+  the cached probe (while valid) or a decisive passive reading does.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ WINDOW_FIELDS = {"five_hour": ("session_pct", "session_resets_at"),
                  "seven_day": ("weekly_pct", "weekly_resets_at"),
                  "seven_day_opus": ("opus_pct", None), "seven_day_sonnet": ("sonnet_pct", None),
                  "overage": ("overage_pct", None)}
+# Model-scoped windows: the model's name in model_limits (a probe's limits[] entries name it alike).
+MODEL_WINDOWS = {"seven_day_opus": "Opus", "seven_day_sonnet": "Sonnet"}
 
 
 def iso(epoch: float | None) -> str | None:
@@ -120,7 +127,10 @@ class Evidence:
         if not newer:
             return None
         auth = [r for r in newer if r.get("health") == AUTH_HEALTH]
-        chosen = auth[-1] if auth else newer[-1]
+        decisive = [r for r in newer if r.get("health") is not None]
+        if not decisive:  # figures only (a model's limit): the cached probe's verdict stands
+            return {"reading": None, "valid_until": None, "figures": newer}
+        chosen = auth[-1] if auth else decisive[-1]
         until = _expires(chosen)
         if until is not None and until <= now:
             return None  # the freshest evidence has expired: probe again
@@ -131,6 +141,12 @@ class Evidence:
         decision = self.decide(local.profile.name, entry, local.mtime_ns, now)
         if decision is None:
             return None
+        if decision["reading"] is None:
+            from .healthcache import is_valid
+
+            if not is_valid(entry, now, local.mtime_ns):
+                return None  # no valid probe to add the figures to: probe
+            return figures_record(entry, decision, now)
         return build_record(local, entry, decision, now)
 
 
@@ -161,15 +177,7 @@ def build_record(local: "Local", entry: dict[str, Any] | None, decision: dict[st
         record.health = Health(reading.get("health") or "ok")
     except ValueError:  # a site source's own word for it
         record.health = Health.UNKNOWN
-    probed = _probed_at(entry)
-    for item in decision["figures"]:  # oldest first: the freshest figure of each window wins
-        for window, block in (item.get("windows") or {}).items():
-            pct_field, reset_field = WINDOW_FIELDS.get(window, (None, None))
-            if pct_field and isinstance(block, dict) and isinstance(block.get("pct"), (int, float)) \
-                    and not _seen_before(block, probed):
-                setattr(record, pct_field, float(block["pct"]))
-                if reset_field:
-                    setattr(record, reset_field, iso(block.get("resets_at")))
+    overlay(record, decision["figures"], _probed_at(entry), now)
     observed = reading["observed_at"]
     until = reading.get("until")
     record.error = None if record.health is Health.OK else reading.get("reason")
@@ -185,6 +193,54 @@ def build_record(local: "Local", entry: dict[str, Any] | None, decision: dict[st
     record.valid_until = iso(decision["valid_until"])
     record.stale = False
     record.evidence = explain(reading, entry, now)
+    return record
+
+
+def overlay(record: "HealthRecord", figures: list[dict[str, Any]], probed: float | None, now: float) -> None:
+    """Each window's freshest passive figure onto ``record`` (readings oldest first)."""
+    for item in figures:
+        for window, block in (item.get("windows") or {}).items():
+            pct_field, reset_field = WINDOW_FIELDS.get(window, (None, None))
+            if not pct_field or not isinstance(block, dict) or not isinstance(block.get("pct"), (int, float)) \
+                    or _seen_before(block, probed):
+                continue
+            resets = block.get("resets_at")
+            if window in MODEL_WINDOWS and isinstance(resets, (int, float)) and resets <= now:
+                continue  # that model's week has reset since: the figure is over
+            setattr(record, pct_field, float(block["pct"]))
+            if reset_field:
+                setattr(record, reset_field, iso(resets))
+            if window in MODEL_WINDOWS:
+                _model_limit(record, MODEL_WINDOWS[window], block)
+
+
+def _model_limit(record: "HealthRecord", model: str, block: dict[str, Any]) -> None:
+    """A model window's figure as that model's ``model_limits`` entry, as a probe's ``limits[]``
+    would give it (a probe's entry naming the model is updated in place, else one is added)."""
+    resets = block.get("resets_at")
+    word = model.lower()
+    limits = [dict(m) for m in record.model_limits or [] if isinstance(m, dict)]
+    named = [m for m in limits if word in str(m.get("model") or "").lower().replace("-", " ").split()]
+    for entry in named or [{"model": model, "active": False}]:
+        entry.update(pct=float(block["pct"]), resets_at=iso(resets) if isinstance(resets, (int, float)) else None)
+        entry["active"] = bool(entry.get("active")) or block["pct"] >= 100
+        if not named:
+            limits.append(entry)
+    record.model_limits = limits
+
+
+def figures_record(entry: dict[str, Any], decision: dict[str, Any], now: float) -> "HealthRecord | None":
+    """The valid cached probe's record with the figures of readings that decide no health."""
+    from .probe.cache import _cached_record
+
+    record = _cached_record(entry, valid=True)
+    if record is None:
+        return None
+    overlay(record, decision["figures"], _probed_at(entry), now)
+    latest = decision["figures"][-1]
+    record.evidence = (f"the cached probe from {record.checked_at} decided (still valid); "
+                       f"{latest.get('source') or 'passive'} {age_text(now - latest['observed_at'])} ago added: "
+                       f"{latest.get('reason') or 'figures'} (no health of its own)")
     return record
 
 

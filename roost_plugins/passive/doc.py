@@ -4,7 +4,9 @@ Used alike by the fast path (fast.py) and the full path (recording.py, through
 the state backend). A new reading of a source replaces the old one, except
 that windows it did not report are kept from the previous reading of that
 source, each with its own ``observed_at`` (a stream event names one window at
-a time); windows older than ``KEEP_WINDOW_S`` go.
+a time); windows older than ``KEEP_WINDOW_S`` go. A reading with no health
+(a rejection on one model's week) never replaces its source's limit or auth
+verdict still in force: it only adds its windows to it.
 """
 
 from roost_core.api import PASSIVE_DOC as DOC
@@ -30,7 +32,9 @@ def with_reading(doc, name: str, reading: dict, cred_mtime_ns=None) -> dict:
     new = dict(reading)
     new["cred_mtime_ns"] = cred_mtime_ns
     previous = mine.get(source)
-    if isinstance(previous, dict) and isinstance(previous.get("windows"), dict):
+    if reading.get("health") is None and _in_force(previous, reading, cred_mtime_ns):
+        new = {**previous, "windows": {**previous.get("windows", {}), **(reading.get("windows") or {})}}
+    elif isinstance(previous, dict) and isinstance(previous.get("windows"), dict):
         cutoff = float(reading.get("observed_at") or 0) - KEEP_WINDOW_S
         kept = {w: v for w, v in previous["windows"].items()
                 if isinstance(v, dict) and isinstance(v.get("observed_at"), (int, float)) and v["observed_at"] > cutoff}
@@ -41,6 +45,17 @@ def with_reading(doc, name: str, reading: dict, cred_mtime_ns=None) -> dict:
     doc["profiles"] = profiles
     doc["version"] = VERSION
     return doc
+
+
+def _in_force(previous, reading: dict, cred_mtime_ns) -> bool:
+    """True when ``previous`` is a limit not yet reset, or an auth verdict on these credentials."""
+    if not isinstance(previous, dict) or not isinstance(previous.get("windows", {}), dict):
+        return False
+    health, until = previous.get("health"), previous.get("until")
+    if health == "auth_dead":
+        return previous.get("cred_mtime_ns") == cred_mtime_ns
+    return health in ("rate_limited", "session_limit", "weekly_limit") and isinstance(until, (int, float)) \
+        and until > float(reading.get("observed_at") or 0)
 
 
 # A status line at 1 Hz repeats itself: an identical reading this soon after the stored one is not written.

@@ -4,7 +4,8 @@ A reading is a plain dict (the shape stored in the ``passive`` document)::
 
     {"source": "statusline" | "hook" | "stream" | <a site source>,
      "observed_at": epoch seconds,
-     "health": "ok" | "rate_limited" | "session_limit" | "weekly_limit" | "auth_dead" | None,
+     "health": "ok" | "rate_limited" | "session_limit" | "weekly_limit" | "auth_dead"
+               | None (figures only: a rejection on one model's weekly window),
      "windows": {window: {"pct": 0-100, "resets_at": epoch | None, "observed_at": epoch}},
      "until": epoch | None,     # a throttle or limit holds until then (its reset)
      "reason": "one line: what was seen"}
@@ -12,6 +13,16 @@ A reading is a plain dict (the shape stored in the ``passive`` document)::
 Windows are ``five_hour``, ``seven_day``, ``seven_day_opus``, ``seven_day_sonnet``
 and ``overage``; a reading carries only the windows its observation reported.
 Every parser returns None for an observation it does not understand.
+
+Only the account-wide windows decide a profile's health: ``five_hour`` at its
+limit is ``session_limit``, ``seven_day`` ``weekly_limit``. A model's own week
+(``seven_day_opus``/``seven_day_sonnet``) at its limit blocks that model only
+(the usage endpoint says the same: other models keep working), so a rejection
+on it is a reading with no health that records the model's window at 100 %
+until its reset (``pick --model`` skips the profile); the profile's health is
+left to the other evidence. A rejection on ``overage`` is ``rate_limited``
+until its ``resetsAt`` (the account was running on overage and that was
+refused: it is usable again when the window that sent it there resets).
 """
 
 from __future__ import annotations
@@ -19,10 +30,12 @@ from __future__ import annotations
 import json
 
 FIVE_HOUR, SEVEN_DAY = "five_hour", "seven_day"
-WINDOWS = (FIVE_HOUR, SEVEN_DAY, "seven_day_opus", "seven_day_sonnet", "overage")
-# What a window at (or a rejection on) its limit means for the account.
-LIMIT_HEALTH = {FIVE_HOUR: "session_limit", SEVEN_DAY: "weekly_limit", "seven_day_opus": "weekly_limit",
-                "seven_day_sonnet": "weekly_limit", "overage": "rate_limited"}
+MODEL_WINDOWS = ("seven_day_opus", "seven_day_sonnet")
+WINDOWS = (FIVE_HOUR, SEVEN_DAY, *MODEL_WINDOWS, "overage")
+# What a rejection on a window means for the account (a model's window: nothing, see above).
+LIMIT_HEALTH = {FIVE_HOUR: "session_limit", SEVEN_DAY: "weekly_limit", "overage": "rate_limited"}
+# The windows whose figure at 100 % blocks the whole account (session before weekly).
+ACCOUNT_WINDOWS = (FIVE_HOUR, SEVEN_DAY)
 # StopFailure errors that keep a profile out of picks until a person acts.
 AUTH_ERRORS = frozenset({"authentication_failed", "oauth_org_not_allowed", "account_on_hold", "billing_error"})
 WINDOW_ALIASES = {"five_hour": FIVE_HOUR, "5h": FIVE_HOUR, "session": FIVE_HOUR,
@@ -71,14 +84,23 @@ def reading(source: str, now: float, health: str | None, windows: dict, until: f
 
 
 def _limit_verdict(windows: dict, now: float) -> tuple[str, float | None, str]:
-    """ok, or the first window at 100 % (session before weekly) and its reset."""
-    for name in WINDOWS:
+    """ok, or the first account-wide window at 100 % (session before weekly) and its reset."""
+    for name in ACCOUNT_WINDOWS:
         window = windows.get(name)
         if window and window["pct"] >= 100:
             resets = window.get("resets_at")
             if resets is None or resets > now:
                 return LIMIT_HEALTH[name], resets, f"{name} at {window['pct']:g}%"
     return "ok", None, ""
+
+
+def model_rejection(source: str, now: float, window: str, until: float | None, windows: dict,
+                    said: str) -> dict:
+    """A rejection on one model's week: that window at 100 % until its reset, no health of its own."""
+    windows = {**windows, window: {"pct": 100.0, "resets_at": until, "observed_at": now}}
+    model = window.rsplit("_", 1)[-1].capitalize()
+    return reading(source, now, None, windows, until,
+                   f"{said} ({model}'s weekly limit: {model} only, other models unaffected)")
 
 
 def _pct_text(windows: dict) -> str:
@@ -165,6 +187,8 @@ def parse_hook(event: object, now: float) -> dict | None:
     kind = _field(event, "rateLimitType", "rate_limit_type", "window")
     window = WINDOW_ALIASES.get(kind) if isinstance(kind, str) else None
     until = epoch(_field(event, "resetsAt", "resets_at", "reset_at"))
+    if window in MODEL_WINDOWS:
+        return model_rejection("hook", now, window, until, {}, f"StopFailure: rate_limit ({window})")
     health = LIMIT_HEALTH.get(window, "rate_limited") if window else "rate_limited"
     named = f" ({window})" if window else ""
     return reading("hook", now, health, {}, until, f"StopFailure: rate_limit{named}")
@@ -204,6 +228,9 @@ def parse_stream_event(event: object, now: float) -> dict | None:
         if parsed:
             windows[window] = parsed
     resets = epoch(info.get("resetsAt"))
+    if status == "rejected" and window in MODEL_WINDOWS:
+        return model_rejection("stream", now, window, resets, windows,
+                               f"stream-json rate_limit_event: rejected on {window}")
     if status == "rejected":
         health = LIMIT_HEALTH.get(window, "rate_limited") if window else "rate_limited"
         return reading("stream", now, health, windows, resets,

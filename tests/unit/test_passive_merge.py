@@ -152,3 +152,77 @@ def test_explain_says_why_a_probe_decided():
                                      "(still valid, no newer passive reading) decided")
     stale = HealthRecord(name="home", health=Health.OK, source="cache", observed_at="2026-12-07T12:00:00Z", stale=True)
     assert "stale" in evidence_text(stale) and "still valid" not in evidence_text(stale)
+
+
+SCOPED = {**BODY, "limits": [{"kind": "weekly_scoped", "group": "weekly", "percent": 40,
+                              "resets_at": "2099-01-02T00:00:00Z",
+                              "scope": {"model": {"id": "claude-opus-4-7", "display_name": "Claude Opus 4.7"}},
+                              "is_active": False}]}
+
+
+def _opus_rejection(now, resets_in=86400, source="stream"):
+    if source == "hook":
+        return parse_hook(stop_failure_event("rate_limit", rate_limit_type="seven_day_opus", resets_in=resets_in,
+                                             now=now), now)
+    return parse_stream_event(rate_limit_event("rejected", "seven_day_opus", 1.0, resets_in=resets_in, now=now), now)
+
+
+@pytest.mark.parametrize("source", ["stream", "hook"])
+def test_a_model_week_rejection_adds_that_models_limit_and_keeps_the_probes_health(roost_env, health_ctx, usage,
+                                                                                   source):
+    """A rejection on seven_day_opus: the profile stays ok (the probe's verdict), with Opus at 100 %
+    until its reset in model_limits, so --model opus skips it and no probe is spent."""
+    from roost_core.pick import model_usage
+
+    usage.mock(return_value=httpx.Response(200, json=SCOPED))
+    ctx, ps = setup(roost_env, health_ctx, "work")
+    get_records(ctx, ps)
+    health_ctx.clock.advance(5)
+    now = health_ctx.clock()
+    recording.record(ctx, "work", [_opus_rejection(now, source=source)], cred_mtime(roost_env, "work"))
+    record = get_records(health_ctx(), ps)[0]
+    assert usage.call_count == 1
+    assert record.health is Health.OK and record.source == "cache" and record.error is None
+    assert (record.session_pct, record.weekly_pct, record.opus_pct) == (50.0, 62.0, 100.0)
+    assert [(m["model"], m["pct"], m["active"]) for m in record.model_limits] == [("Claude Opus 4.7", 100.0, True)]
+    assert record.model_limits[0]["resets_at"] == passive.iso(now + 86400)
+    assert any(pct >= 100 for _, pct, _ in model_usage(record, "opus"))
+    assert not model_usage(record, "sonnet")
+    assert "added" in record.evidence and "Opus only" in record.evidence
+    health_ctx.clock.advance(300)  # the probe's ok has expired: a new probe decides (and its limits[] says 40 %)
+    record = get_records(health_ctx(), ps)[0]
+    assert usage.call_count == 2 and record.source == "probe" and record.model_limits[0]["pct"] == 40
+
+
+def test_a_model_week_rejection_never_clears_a_limit_or_invents_a_model_entry(roost_env, health_ctx, usage):
+    ctx, ps = setup(roost_env, health_ctx, "work")
+    get_records(ctx, ps)
+    health_ctx.clock.advance(5)
+    now = health_ctx.clock()
+    session = parse_stream_event(rate_limit_event("rejected", "five_hour", 1.0, resets_in=900, now=now), now)
+    recording.record(ctx, "work", [session], cred_mtime(roost_env, "work"))
+    health_ctx.clock.advance(5)
+    now = health_ctx.clock()
+    recording.record(ctx, "work", [_opus_rejection(now, source="hook")], cred_mtime(roost_env, "work"))
+    record = get_records(health_ctx(), ps)[0]
+    assert record.health is Health.SESSION_LIMIT and record.source == "stream"  # the decisive reading stands
+    assert [(m["model"], m["pct"]) for m in record.model_limits] == [("Opus", 100.0)]  # no probe entry: one added
+
+
+def test_a_model_week_rejection_without_a_valid_probe_probes(roost_env, health_ctx, usage):
+    ctx, ps = setup(roost_env, health_ctx, "fresh")  # never probed
+    now = health_ctx.clock()
+    recording.record(ctx, "fresh", [_opus_rejection(now)], cred_mtime(roost_env, "fresh"))
+    record = get_records(health_ctx(), ps)[0]
+    assert usage.call_count == 1 and record.source == "probe" and record.health is Health.OK
+
+
+def test_a_model_week_whose_reset_passed_adds_nothing(roost_env, health_ctx, usage):
+    ctx, ps = setup(roost_env, health_ctx, "work")
+    get_records(ctx, ps)
+    health_ctx.clock.advance(5)
+    now = health_ctx.clock()
+    recording.record(ctx, "work", [_opus_rejection(now, resets_in=10)], cred_mtime(roost_env, "work"))
+    health_ctx.clock.advance(20)
+    record = get_records(health_ctx(), ps)[0]
+    assert record.health is Health.OK and record.opus_pct is None and record.model_limits == []

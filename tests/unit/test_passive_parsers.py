@@ -74,10 +74,33 @@ def test_stream_allowed_warning_reports_the_named_window_as_a_percentage():
 def test_stream_rejected_is_the_window_limit_until_reset():
     five = parse_stream_event(rate_limit_event("rejected", "five_hour", 1.0, resets_in=1200, now=NOW), NOW)
     assert five["health"] == "session_limit" and five["until"] == NOW + 1200
-    opus = parse_stream_event(rate_limit_event("rejected", "seven_day_opus", 1.0, now=NOW), NOW)
-    assert opus["health"] == "weekly_limit"
-    over = parse_stream_event(rate_limit_event("rejected", "overage", 1.0, now=NOW), NOW)
-    assert over["health"] == "rate_limited"
+    weekly = parse_stream_event(rate_limit_event("rejected", "seven_day", 1.0, resets_in=9000, now=NOW), NOW)
+    assert weekly["health"] == "weekly_limit" and weekly["until"] == NOW + 9000
+    over = parse_stream_event(rate_limit_event("rejected", "overage", 1.0, resets_in=600, now=NOW), NOW)
+    assert over["health"] == "rate_limited" and over["until"] == NOW + 600
+
+
+def test_stream_rejected_on_a_model_week_is_that_model_only():
+    """A rejection on seven_day_opus/sonnet blocks that model, not the account: no health of its own,
+    the model's window at 100 % until its reset (pick --model skips the profile)."""
+    for window, model in (("seven_day_opus", "Opus"), ("seven_day_sonnet", "Sonnet")):
+        reading = parse_stream_event(rate_limit_event("rejected", window, 0.97, resets_in=86400, now=NOW), NOW)
+        assert reading["health"] is None and reading["until"] == NOW + 86400, window
+        assert reading["windows"][window] == {"pct": 100.0, "resets_at": NOW + 86400, "observed_at": NOW}
+        assert f"{model} only" in reading["reason"] and short_line("w", reading) == "w"
+
+
+def test_hook_rate_limit_on_a_model_week_is_that_model_only():
+    reading = parse_hook(stop_failure_event("rate_limit", rate_limit_type="seven_day_sonnet", resets_in=7200,
+                                            now=NOW), NOW)
+    assert reading["health"] is None and reading["until"] == NOW + 7200
+    assert reading["windows"]["seven_day_sonnet"]["pct"] == 100.0 and "Sonnet only" in reading["reason"]
+
+
+def test_allowed_event_with_a_model_week_at_100_stays_ok():
+    event = rate_limit_event("allowed_warning", "seven_day_opus", 1.0, now=NOW)
+    reading = parse_stream_event(event, NOW)
+    assert reading["health"] == "ok" and reading["windows"]["seven_day_opus"]["pct"] == 100.0
 
 
 def test_stream_unified_windows_are_read():
@@ -137,3 +160,17 @@ def test_hook_reset_time_as_iso_text():
              "error_details": {"rateLimitType": "seven_day", "resetsAt": "2026-12-10T09:00:00Z"}}
     reading = parse_hook(event, NOW)
     assert reading["health"] == "weekly_limit" and reading["until"] == 1796893200.0
+
+
+def test_a_model_week_reading_adds_to_its_sources_standing_limit_and_never_clears_it():
+    session = parse_stream_event(rate_limit_event("rejected", "five_hour", 1.0, resets_in=900, now=NOW), NOW)
+    opus = parse_stream_event(rate_limit_event("rejected", "seven_day_opus", 1.0, resets_in=86400, now=NOW + 5),
+                              NOW + 5)
+    doc = passive_writer.with_reading(passive_writer.with_reading({}, "w", session, 7), "w", opus, 7)
+    stream = passive_doc.readings_of(doc, "w")["stream"]
+    assert stream["health"] == "session_limit" and stream["until"] == NOW + 900 and stream["observed_at"] == NOW
+    assert stream["windows"]["seven_day_opus"]["pct"] == 100.0 and stream["windows"]["five_hour"]["pct"] == 100.0
+    later = parse_stream_event(rate_limit_event("rejected", "seven_day_opus", 1.0, resets_in=86400, now=NOW + 901),
+                               NOW + 901)
+    doc = passive_writer.with_reading(doc, "w", later, 7)  # the session limit has reset: the reading replaces it
+    assert passive_doc.readings_of(doc, "w")["stream"]["health"] is None
