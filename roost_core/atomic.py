@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 from .errors import ExitCode, RoostError, ValidationError
 
@@ -38,15 +39,18 @@ class WriteFailed(RoostError, OSError):
         self.errno, self.strerror, self.filename = exc.errno, exc.strerror, str(path)
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
+def atomic_write(path: Path, data: bytes, mode: int = 0o600, *,
+                 only_if: Callable[[], bool] | None = None) -> bool:
     """Replace ``path`` with ``data`` atomically; the file ends with ``mode``.
 
     For files roost keeps (credentials, state). A symlinked ``path`` is written
     through: the link stays and its target is replaced beside itself (so two
     linked profiles keep sharing one file). The kernel resolves the link (see
     ``_link_target``), so its protected-symlinks rule still applies.
+    ``only_if`` is asked once the new bytes are durable, just before the
+    rename: False drops them and leaves ``path`` alone (returns False).
     """
-    _replace(_link_target(Path(path)), data, mode)
+    return _replace(_link_target(Path(path)), data, mode, only_if)
 
 
 def write_user_file(path: Path, data: bytes, mode: int = 0o600, *, force: bool = False) -> None:
@@ -101,7 +105,7 @@ def _create_temp(directory: Path, name: str) -> tuple[int, Path]:
     raise FileExistsError(f"no free temp name in {directory}")
 
 
-def _replace(target: Path, data: bytes, mode: int) -> None:
+def _replace(target: Path, data: bytes, mode: int, only_if: Callable[[], bool] | None = None) -> bool:
     try:
         fd, tmp = _create_temp(target.parent, target.name)
     except OSError as exc:
@@ -113,6 +117,9 @@ def _replace(target: Path, data: bytes, mode: int) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        if only_if is not None and not only_if():
+            os.unlink(tmp)
+            return False
         windows_retry(lambda: os.replace(tmp, target))  # a scanner holding the file: retry briefly
     except BaseException as exc:
         try:
@@ -123,6 +130,7 @@ def _replace(target: Path, data: bytes, mode: int) -> None:
             raise WriteFailed(target, exc) from None
         raise
     fsync_dir(target.parent)
+    return True
 
 
 def fsync_dir(directory: Path) -> None:

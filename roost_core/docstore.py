@@ -4,7 +4,8 @@ The files backend's documents and locks, and any backend's local copies
 (roost-redis mirrors its store with it):
 
 * ``<directory>/<name>.json``, rewritten atomically under a per-document
-  filelock; a corrupt one is reported through ``warn`` and rebuilt;
+  filelock; a corrupt one is reported through ``warn`` (read as empty) and
+  rebuilt at once, even by a command that only reads it (``_rebuild``);
 * filelocks in ``<directory>/locks/`` (hashed names, 0700 dir): a lock
   held past ``timeout`` is CONFLICT.
 """
@@ -17,6 +18,7 @@ import json
 import marshal
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -25,6 +27,7 @@ from .atomic import TEMP_SUFFIX, atomic_write, ensure_private_dir, remove_stale_
 from .errors import Conflict, ExitCode, RoostError
 
 MAX_DOC_BYTES = 16 * 1024 * 1024
+REBUILD_WAIT_S = 2.0  # a corrupt document's rebuild waits this long for a writer, then leaves it to it
 
 
 def lock_file_name(name: str) -> str:
@@ -35,14 +38,26 @@ def lock_file_name(name: str) -> str:
 
 
 class JsonDocuments:
-    def __init__(self, directory: Path, warn: Callable[[str], None]):
+    def __init__(self, directory: Path, warn: Callable[[str], None],
+                 rebuild: Callable[[str], bool] | None = None):
         self.directory = directory
         self._warn = warn
+        self._may_rebuild = rebuild  # None: every document; else which names a read may rebuild
+        self._held: set[str] = set()  # locks this process holds (a rebuild never waits on its own)
 
     def _doc_path(self, name: str) -> Path:
         return self.directory / f"{name}.json"
 
     def read_doc(self, name: str) -> dict[str, Any]:
+        data, corrupt = self._load(name)
+        if corrupt is not None:
+            problem, seen = corrupt
+            outcome = self._rebuild(name, seen)
+            self._warn(f"{self._doc_path(name).name} is corrupt ({problem}); read as empty, and {outcome}")
+        return data
+
+    def _load(self, name: str) -> tuple[dict[str, Any], tuple[str, os.stat_result] | None]:
+        """The document, and (what is wrong, the file's fstat) when it is corrupt (then read as empty)."""
         path = self._doc_path(name)
         try:
             with open(path, "rb") as handle:
@@ -50,13 +65,13 @@ class JsonDocuments:
                 if st.st_size >= PARSED_MIN_BYTES:
                     parsed = _read_parsed(path, st)
                     if parsed is not None:
-                        return parsed
+                        return parsed, None
                 raw = handle.read(MAX_DOC_BYTES + 1)
         except FileNotFoundError:
-            return {}
-        except OSError as exc:
+            return {}, None
+        except OSError as exc:  # a directory, a symlink loop, no permission: not a file to rebuild
             self._warn(f"{path.name} is unreadable ({exc.strerror}); treating it as empty")
-            return {}
+            return {}, None
         problem = None
         if len(raw) > MAX_DOC_BYTES:
             problem = "too large"
@@ -69,14 +84,49 @@ class JsonDocuments:
                 if isinstance(data, dict):
                     if len(raw) >= PARSED_MIN_BYTES:
                         _write_parsed(path, st, data)
-                    return data
+                    return data, None
                 problem = "not a JSON object"
-        self._warn(f"{path.name} is corrupt ({problem}); read as empty, and rebuilt by the next write")
-        return {}
+        return {}, (problem, st)
+
+    def _rebuild(self, name: str, seen: os.stat_result) -> str:
+        """Replace a corrupt document with ``{}`` now (a command that only reads it would never
+        write it, and every later run would warn again); says what happened, for the warning.
+
+        Under the writers' lock, and only while the name still holds the very file found corrupt
+        (a regular file of ours, same device, inode, size and mtime), checked again once the new
+        bytes are durable, just before the rename: a locked writer's good document is never
+        replaced. A symlink, another user's file or a document the owner keeps (``rebuild``) is
+        left as it is. Only reached on damage: the lock (and filelock's import) costs nothing on
+        a healthy read.
+        """
+        path = self._doc_path(name)
+        if (self._may_rebuild is not None and not self._may_rebuild(name)) or f"doc:{name}" in self._held:
+            return "rebuilt by the next write"  # kept by its owner, or this process is writing it now
+
+        def still_corrupt() -> bool:
+            try:
+                now = os.lstat(path)
+            except OSError:
+                return False
+            return (stat.S_ISREG(now.st_mode) and now.st_uid == getattr(os, "getuid", lambda: now.st_uid)()
+                    and _identity(now) == _identity(seen))
+
+        if not still_corrupt():
+            return "left as it is (not a regular file of this user's, or changed meanwhile)"
+        try:
+            with self.lock(f"doc:{name}", timeout=REBUILD_WAIT_S):
+                replaced = atomic_write(path, b"{}\n", 0o600, only_if=still_corrupt)
+        except (RoostError, OSError) as exc:  # read-only, full, the lock held: the next write rebuilds it
+            reason = exc.message if isinstance(exc, RoostError) else (exc.strerror or str(exc))
+            return f"rebuilt by the next write (not now: {reason})"
+        return "rebuilt as an empty document" if replaced else "rewritten meanwhile by another roost process"
 
     def update_doc(self, name: str, fn: Callable[[dict[str, Any]], dict[str, Any] | None]) -> dict[str, Any]:
         with self.lock(f"doc:{name}", timeout=10.0):
-            data = self.read_doc(name)
+            data, corrupt = self._load(name)  # never _rebuild here: it would wait on this very lock
+            if corrupt is not None:
+                self._warn(f"{self._doc_path(name).name} is corrupt ({corrupt[0]}); read as empty, and "
+                           "rebuilt by this write")
             result = fn(data)
             new = data if result is None else result
             ensure_private_dir(self.directory)
@@ -123,9 +173,11 @@ class JsonDocuments:
             raise RoostError(f"cannot use the lock file {lock.lock_file}: {exc.strerror}; it must be a "
                              "regular file roost can create: remove it", details={"lock": name},
                              exit_code=ExitCode.UNAVAILABLE) from None
+        self._held.add(name)
         try:
             yield
         finally:
+            self._held.discard(name)
             lock.release()
 
 
@@ -170,6 +222,10 @@ def _write_parsed(path: Path, st: os.stat_result, data: dict[str, Any]) -> None:
             os.unlink(tmp)
         except OSError:
             pass
+
+
+def _identity(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _reject_constant(name: str) -> Any:

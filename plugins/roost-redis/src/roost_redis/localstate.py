@@ -26,7 +26,9 @@ from .keys import short_hash
 class LocalState:
     def __init__(self, root: Path, warn: Callable[[str], None]):
         self.root = root
-        self.files = JsonDocuments(root / "mirror", warn)
+        # A corrupt mirror document is rebuilt on read like any state document, except a sealed
+        # credentials record (cred-*): never rewritten but by mirror_cred.
+        self.files = JsonDocuments(root / "mirror", warn, rebuild=lambda name: not name.startswith("cred-"))
         self.spool_dir = root / "spool"
         # The files backend, for Claude Code's lock directories on this machine's tree
         # (set by the factory; None: no claude to coordinate with, as in in-process tests).
