@@ -376,7 +376,7 @@ def _keychain_lookup(ctx: Any, directory: Path) -> Callable[[str], bool]:
 # -- state, plugins, filesystem ------------------------------------------------
 
 
-def _check_state_doc(path: Path) -> CheckResult:
+def _check_state_doc(ctx: Any, path: Path) -> CheckResult:
     name = f"state:{path.name}"
     details: dict[str, Any] = {"path": str(path)}
     if not path.exists():
@@ -386,16 +386,31 @@ def _check_state_doc(path: Path) -> CheckResult:
     try:
         size = path.stat().st_size
         if size > MAX_STATE_BYTES:
-            return CheckResult(name, "warn", f"{path.name} is {size} bytes (corrupt?); roost treats it as "
-                               "empty and rebuilds it", details)
+            return _rebuilt_state_doc(ctx, path, f"{size} bytes, over the limit", details)
         doc = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, ValueError) as exc:
-        return CheckResult(name, "warn", f"{path.name} is corrupt ({type(exc).__name__}); roost warns, treats it "
-                           "as empty and rebuilds it on the next write", details)
-    if not isinstance(doc, dict):
-        return CheckResult(name, "warn", f"{path.name} is not a JSON object; roost rebuilds it on the next write",
+    except OSError as exc:
+        return CheckResult(name, "warn", f"{path.name} is unreadable ({exc.strerror}); roost treats it as empty",
                            details)
+    except ValueError as exc:
+        return _rebuilt_state_doc(ctx, path, type(exc).__name__, details)
+    if not isinstance(doc, dict):
+        return _rebuilt_state_doc(ctx, path, "not a JSON object", details)
     return CheckResult(name, "ok", f"valid JSON, writable ({size} bytes)", details)
+
+
+def _rebuilt_state_doc(ctx: Any, path: Path, problem: str, details: dict[str, Any]) -> CheckResult:
+    """A corrupt document: the files backend's read warns and rebuilds it, as any command's would."""
+    try:
+        ctx.state.read_doc(path.name[: -len(".json")])
+    except Exception:  # noqa: BLE001 - the check reports; the backend's own warning names the cause
+        pass
+    try:
+        whole = isinstance(json.loads(path.read_bytes().decode("utf-8")), dict)
+    except (OSError, ValueError):
+        whole = False
+    outcome = "rebuilt as an empty document" if whole else "read as empty until the next write rebuilds it"
+    return CheckResult(f"state:{path.name}", "warn", f"{path.name} {'was' if whole else 'is'} corrupt ({problem}); "
+                       f"{outcome}", details)
 
 
 def _check_state_log(path: Path) -> CheckResult | None:
@@ -412,7 +427,7 @@ def check_state_files(ctx: Any) -> list[CheckResult]:
     if backend != "files":
         return [CheckResult("state-files", "skip", f"state lives in the {backend!r} backend, not in files")]
     directory = ctx.paths.config_dir
-    results = [_check_state_doc(directory / doc) for doc in STATE_DOCS]
+    results = [_check_state_doc(ctx, directory / doc) for doc in STATE_DOCS]
     results += [r for r in (_check_state_log(directory / log) for log in STATE_LOGS) if r is not None]
     return results
 

@@ -145,8 +145,9 @@ def test_state_files(roost_env, ctx):
     (roost_env.config / "picks.log").write_text("")
     results = {r.name: r for r in dc.check_state_files(ctx)}
     assert results["state:health.json"].level == "ok"
-    assert results["state:leases.json"].level == "warn" and "rebuilds" in results["state:leases.json"].message
+    assert results["state:leases.json"].level == "warn" and "rebuilt" in results["state:leases.json"].message
     assert results["state:last-pick.json"].level == "warn"
+    assert json.loads((roost_env.config / "leases.json").read_text()) == {}  # rebuilt by the check's read
     assert results["state:platform-status.json"].message == "not created yet"
     assert results["state:picks.log"].level == "ok" and "state:usage-log.ndjson" not in results
 
