@@ -127,6 +127,32 @@ def test_dry_run_prints_and_touches_nothing(one):
 def test_pick_failure_is_the_pick_exit_code(world):
     proc = world.run("exec", "--", "true")
     assert proc.returncode == 9 and "Traceback" not in proc.stderr  # no profiles at all
+    assert [(line[2], line[4], line[6], line[8]) for line in _exec_lines(world)] == [("", "9", "true", "UNAVAILABLE")]
+
+
+def test_a_failed_pick_is_audited_as_one_exec_line(world):
+    _account(world, "a", Scenario.unauthorized())
+    _account(world, "b", Scenario.invalid_credentials())
+    proc = world.run("exec", "--", "true")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    lines = [line.split("\t") for line in (world.config / "picks.log").read_text().splitlines()]
+    assert len(lines) == 1  # one exec line, no pick line
+    ts, event, profile, strategy, rc, duration, argv0, pid, note = lines[0]
+    assert (event, profile, rc, argv0, note) == ("exec", "", "2", "true", "AUTH_REQUIRED")
+    assert ts.startswith("20") and strategy and float(duration) >= 0 and int(pid) > 0
+    assert world.run("exec", "--dry-run", "--", "true").returncode == 2  # a dry run still writes nothing
+    assert len(_exec_lines(world)) == 1
+    rc, out = world.run_json("history")
+    assert rc == 0, out
+    (event,) = [e for e in out["data"] if e["event"] == "exec"]
+    assert event["rc"] == 2 and event["profile"] in ("", None)
+    rc, out = world.run_json("stats")
+    assert rc == 0 and out["data"]["exec"]["total"] == 1 and out["data"]["exec"]["failures"] == 1
+    assert out["data"]["exec"]["by_rc"] == {"2": 1} and out["data"]["exec"]["by_profile"] == {}
+    assert [row["profile"] for row in out["data"]["profiles"]] == [None]
+    for argv in (["history"], ["stats"]):
+        proc = world.run(*argv)
+        assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
 
 
 def test_retry_on_429_switches_profiles(world):

@@ -87,7 +87,8 @@ def exec_cmd(rctx: RoostContext, pick_opts: PickOptions, timeout: float | None, 
     """Run COMMAND as the picked profile: roost exec [pick flags] -- CMD [ARGS...]
 
     The exit code is the command's (124 on --timeout, 126/127 when it cannot
-    be started). Every run is logged to picks.log.
+    be started). Every run is logged to picks.log, one whose pick failed too
+    (rc = the pick's exit code); --dry-run writes nothing.
     """
     argv = _validate(pick_opts, command, var_name, timeout)
     if lease_for is not None and lease_for <= 0:  # 0 once silently meant the default (30 min)
@@ -207,7 +208,13 @@ def _run_with_retries(rctx: RoostContext, opts: PickOptions, plan: _Plan) -> int
     avoid = list(opts.avoid)
     # A one-off --avoid does not make the other profile the sticky one for the next --stickiness window.
     keep_sticky = bool(opts.avoid)
-    outcome = run_pick(rctx, opts, log=False, keep_sticky=keep_sticky)
+    started, wall = time.monotonic(), rctx.now()
+    try:
+        outcome = run_pick(rctx, opts, log=False, keep_sticky=keep_sticky)
+    except RoostError as err:  # nothing to run, but the run is audited like a failed pick (event exec)
+        _audit(rctx, None, str(err.details.get("strategy") or ""), plan, int(err.exit_code),
+               time.monotonic() - started, wall, [err.code])
+        raise
     attempt = 0
     while True:
         profile = rctx.profile(outcome.results[0].name)
