@@ -144,7 +144,7 @@ class Evidence:
         if decision["reading"] is None:
             from .healthcache import is_valid
 
-            if not is_valid(entry, now, local.mtime_ns):
+            if entry is None or not is_valid(entry, now, local.mtime_ns):
                 return None  # no valid probe to add the figures to: probe
             return figures_record(entry, decision, now)
         return build_record(local, entry, decision, now)

@@ -32,7 +32,7 @@ def with_reading(doc, name: str, reading: dict, cred_mtime_ns=None) -> dict:
     new = dict(reading)
     new["cred_mtime_ns"] = cred_mtime_ns
     previous = mine.get(source)
-    if reading.get("health") is None and _in_force(previous, reading, cred_mtime_ns):
+    if reading.get("health") is None and isinstance(previous, dict) and _in_force(previous, reading, cred_mtime_ns):
         new = {**previous, "windows": {**previous.get("windows", {}), **(reading.get("windows") or {})}}
     elif isinstance(previous, dict) and isinstance(previous.get("windows"), dict):
         cutoff = float(reading.get("observed_at") or 0) - KEEP_WINDOW_S
