@@ -181,6 +181,7 @@ _EXPORTS: dict[str, str] = {
     "check_endpoint": ".http:check_endpoint",
     # the engines' results, for views (top, trace, explain)
     "get_records": ".probe:get_records",
+    "needs_login": ".probe.local:needs_login",
     "observe_probes": ".progress:observing",
     "read_local": ".probe:read_local",
     "probe_traced": ".probe:probe_traced",
@@ -349,6 +350,7 @@ if TYPE_CHECKING:  # pragma: no cover - each name typed for mypy and IDEs ("X as
         probe_many as probe_many, probe_raw_many as probe_raw_many, probe_traced as probe_traced,
         read_local as read_local,
     )
+    from .probe.local import needs_login as needs_login
     from .probe.scrub import scrub as scrub
     from .profiles import (
         CREDENTIALS_FILE as CREDENTIALS_FILE, DEFAULT_PROFILE as DEFAULT_PROFILE,

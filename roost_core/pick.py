@@ -357,11 +357,14 @@ def _stale_copy(ctx: "RoostContext", error: RoostError) -> RoostError:
 
 
 def _auth_fix(records: list[HealthRecord], tree: str) -> str:
-    """The hint that works per state: a refresh for auth_expired; for auth_dead (refresh skips it)
-    claude login into the profile's directory, or a fresh login imported over it."""
-    dead = sorted(r.name for r in records if r.health is Health.AUTH_DEAD)
+    """The hint that works per state: a refresh for auth_expired; for auth_dead, and auth_expired
+    without a refresh token (refresh skips both), claude login into the profile's directory, or a
+    fresh login imported over it."""
+    from .probe.local import needs_login
+
+    dead = sorted(r.name for r in records if needs_login(r.health, r.error))
     fixes = []
-    if any(r.health is Health.AUTH_EXPIRED for r in records):
+    if any(r.health is Health.AUTH_EXPIRED and r.name not in dead for r in records):
         fixes.append("run 'roost refresh --expired' (or pick --auto-refresh)")
     if len(dead) == 1:
         fixes.append(f"sign {dead[0]} in again with 'CLAUDE_CONFIG_DIR={tree.rstrip('/')}/{dead[0]} claude login' "

@@ -15,6 +15,10 @@ from ..records import Classification, Health, HealthRecord, ProbeOutcome, Profil
 if TYPE_CHECKING:
     from ..context import RoostContext
 
+# The error of an auth_expired record that no refresh can cure (the file holds no refresh token);
+# the fix that follows it is a new sign-in (``needs_login``).
+NO_REFRESH_TOKEN = "access token expired and there is no refresh token to renew it"
+
 USAGE_FIELDS = ("session_pct", "weekly_pct", "sonnet_pct", "opus_pct", "overage_pct",
                 "session_resets_at", "weekly_resets_at", "overage_enabled")
 
@@ -149,6 +153,27 @@ def local_verdict(ctx: "RoostContext", local: Local, now: float, *, classify: bo
         outcome = ProbeOutcome(source="local", local_expired=True)
         verdict = ctx.host.classify(profile=local.profile, outcome=outcome, now=now, ctx=ctx)
         if verdict is not None:
-            return verdict
-    return Classification(Health.AUTH_EXPIRED, None, error="access token expired", classifier="engine",
-                          reasons=["local: stored expiresAt is in the past; no request was made"])
+            return _unrefreshable(local, verdict)
+    return _unrefreshable(local, Classification(Health.AUTH_EXPIRED, None, error="access token expired",
+                                                classifier="engine",
+                                                reasons=["local: stored expiresAt is in the past; no request was made"]))
+
+
+def _unrefreshable(local: Local, verdict: Classification) -> Classification:
+    """auth_expired stays auth_expired, but without a refresh token its fix is a new sign-in, not refresh."""
+    if verdict.health is not Health.AUTH_EXPIRED or local.creds is None or local.creds.refresh_token:
+        return verdict
+    from ..refresh import relogin_fix
+
+    name = local.profile.name
+    fix = (f"make a new one with 'claude setup-token' and run 'roost add {name} --setup-token --force'"
+           if local.creds.is_setup_token else relogin_fix(local.profile))
+    verdict.error = f"{NO_REFRESH_TOKEN}: {fix}"
+    verdict.reasons = [*verdict.reasons, f"no refresh token in the file: 'roost refresh' cannot renew it; {fix}"]
+    return verdict
+
+
+def needs_login(health: "Health | str", error: str | None) -> bool:
+    """True when only a new sign-in helps: auth_dead, or auth_expired with no refresh token."""
+    value = health.value if isinstance(health, Health) else health
+    return value == "auth_dead" or (value == "auth_expired" and (error or "").startswith(NO_REFRESH_TOKEN))

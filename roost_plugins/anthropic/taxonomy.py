@@ -165,7 +165,7 @@ def classify_outcome(outcome: ProbeOutcome, now: float) -> Classification:
                         error=f"network error: {outcome.error}")
     if outcome.local_expired:
         return _verdict(Health.AUTH_EXPIRED, None, "stored expiresAt is in the past; no request was made",
-                        "valid until the credentials file changes (roost refresh)", error="access token expired")
+                        "valid until the credentials file changes (a refresh, or a new login)", error="access token expired")
     if outcome.error == "too_large":
         return _verdict(Health.UNKNOWN, UNKNOWN_TTL, f"HTTP {outcome.status}: response body over the size cap",
                         error="response too large")

@@ -79,7 +79,9 @@ def resets_cell(record: dict[str, Any], now: float) -> str:
     if health == "weekly_limit":
         return f"weekly in {reset_in(record.get('weekly_resets_at'), now)}"
     if health in ("auth_dead", "auth_expired"):
-        return "roost refresh" if health == "auth_expired" else "claude login"
+        from roost_core.api import needs_login
+
+        return "claude login" if needs_login(health, record.get("error")) else "roost refresh"
     if health == "network_error":
         return network_cell(record, now)
     session, weekly = record.get("session_resets_at"), record.get("weekly_resets_at")
