@@ -93,7 +93,9 @@ class Resolved:
     source: str | None = None
 
     def describe(self) -> str:
-        """``env CLAUDE_LB_X``, ``team ops``, ``file``, ``default``, ``flag``."""
+        """``env CLAUDE_LB_X``, ``team ops``, ``file``, ``file (marker PATH)``, ``default``, ``flag``."""
+        if self.source and self.origin == "file":  # a setting's marker file (usage-log.enabled)
+            return f"file (marker {self.source})"
         return f"{self.origin} {self.source}" if self.source and self.origin in ("env", "team") else self.origin
 
     def shown(self) -> Any:
@@ -194,13 +196,19 @@ class Settings:
 
     # -- resolution --------------------------------------------------------
     def _raw(self, spec: Setting) -> tuple[Any, str, str | None]:
+        if spec.per_name:  # the declaration itself: each NAME's instance is resolved on its own
+            return spec.default, "default", None
         if spec.env and self.env.get(spec.env, "") != "":
             return self.env[spec.env], "env", spec.env
         if spec.team and self.team:
             found, value = _dig(self.teams.get(self.team, {}), spec.team_path)
             if found:
                 return value, "team", self.team
-        found, value = _dig(self.file, tuple(p for p in (spec.section or "").split(".") if p) + (spec.name,))
+        if spec.marker and self.path is not None:
+            marker = self.path.parent / spec.marker
+            if marker.is_file():
+                return True, "file", str(marker)
+        found, value = _dig(self.file, (*spec.table, spec.name))
         if found:
             return value, "file", None
         if spec.name == "state_backend" and spec.plugin == "core":
@@ -240,7 +248,29 @@ class Settings:
         return _described(spec, origin, source)
 
     def resolve_all(self) -> list[Resolved]:
-        return [self.resolve(spec) for spec in self.specs()]
+        """Every setting; a per-name one (``profiles.*``) as its default, then each NAME that sets it."""
+        out = []
+        for spec in self.specs():
+            out.append(self.resolve(spec))
+            if spec.per_name:
+                out.extend(self.resolve(spec.named(name)) for name in self.names(spec))
+        return out
+
+    def names(self, spec: Setting) -> list[str]:
+        """The NAMEs whose table sets a per-name setting, in config.toml or the team's table (sorted)."""
+        found: set[str] = set()
+        layers = [(self.file, spec.table)]
+        if spec.team and self.team:
+            layers.append((self.teams.get(self.team, {}), spec.team_path[:-1]))
+        for root, table in layers:
+            star = table.index("*")
+            present, tables = _dig(root, table[:star])
+            if not present or not isinstance(tables, dict):
+                continue
+            for name, inner in tables.items():
+                if _dig(inner, (*table[star + 1:], spec.name))[0]:
+                    found.add(str(name))
+        return sorted(found)
 
     def table(self, section: str) -> dict[str, Any]:
         """The config.toml table at ``section`` (``state.redis``) with the team's same table over it."""
@@ -288,12 +318,13 @@ def bad_value(spec: Setting, raw: Any, why: Exception, origin: str, source: str 
 
 
 def _where(spec: Setting) -> str:
-    return f"[{spec.section}] {spec.name}" if spec.section else spec.name
+    return f"[{'.'.join(spec.table)}] {spec.name}" if spec.section else spec.name
 
 
 def _described(spec: Setting, origin: str, source: str | None) -> str:
     """An origin as a user finds it: the env var, or the config.toml key (a team's table in it)."""
     team_where = ".".join(("teams", str(source), *spec.team_path[:-1]))
+    file = f"file (marker {source})" if source else f"file (config.toml {_where(spec)})"
     return {"env": f"env {source}", "team": f"team {source} (config.toml [{team_where}] {spec.name})",
-            "file": f"file (config.toml {_where(spec)})", "flag": f"flag {source}" if source else "flag",
+            "file": file, "flag": f"flag {source}" if source else "flag",
             "default": "default"}[origin]

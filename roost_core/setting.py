@@ -7,6 +7,13 @@ default. ``section`` is the setting's table in config.toml (``endpoints``,
 ``plugins.weighted``, ``state.redis``; None for the top level); inside a
 team table the same path applies without the ``plugins.`` prefix, so
 ``[plugins.weighted] weights`` is overridden by ``[teams.ops.weighted] weights``.
+
+A section part ``*`` declares a setting per name: ``section="profiles.*"``,
+``name="isolated"`` is ``[profiles.NAME] isolated`` for every NAME;
+``named(NAME)`` is that one instance (the name is a path part of its own,
+dots and all). ``marker`` names a file in the config dir whose presence is
+the file layer's ``true`` (``usage-log.enabled``, written by a command):
+it wins over config.toml's value, and env, team and flag win over it.
 """
 
 from __future__ import annotations
@@ -37,19 +44,42 @@ class Setting:
     minimum: float | None = None
     maximum: float | None = None
     secret: bool = False  # shown with at most its last 4 characters (a URL: password hidden)
+    marker: str | None = None  # a file in the config dir: present means true (the file layer, over config.toml)
+    instance: str | None = None  # the NAME of a per-name setting's instance (section with a ``*``)
 
     @property
     def key(self) -> str:
         """The dotted config.toml path (``strategy``, ``endpoints.api_base``, ``plugins.weighted.weights``)."""
-        return f"{self.section}.{self.name}" if self.section else self.name
+        if self.instance is None:
+            return f"{self.section}.{self.name}" if self.section else self.name
+        # A NAME with a dot is quoted, as in a TOML dotted key: profiles."a.b".isolated.
+        return ".".join((*(f'"{p}"' if p == self.instance and "." in p else p for p in self.table), self.name))
+
+    @property
+    def table(self) -> tuple[str, ...]:
+        """The section as path parts, an instance's NAME in place of ``*``."""
+        parts = tuple(p for p in (self.section or "").split(".") if p)
+        if self.instance is None:
+            return parts
+        return tuple(self.instance if p == "*" else p for p in parts)
+
+    @property
+    def per_name(self) -> bool:
+        """Declared per name (``profiles.*``) and not one instance of it."""
+        return self.instance is None and "*" in (self.section or "").split(".")
+
+    def named(self, name: str) -> "Setting":
+        from dataclasses import replace
+
+        return replace(self, instance=name)
 
     @property
     def team_path(self) -> tuple[str, ...]:
         """Where a team table holds it: the section without a leading ``plugins.``, then the name."""
-        section = self.section or ""
-        if section.startswith("plugins."):
-            section = section[len("plugins."):]
-        return (*(p for p in section.split(".") if p), self.name)
+        table = self.table
+        if table[:1] == ("plugins",):
+            table = table[1:]
+        return (*table, self.name)
 
     def parse(self, raw: Any) -> Any:
         """Convert and check ``raw`` (TOML value or environment string); ValueError says why."""

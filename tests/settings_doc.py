@@ -52,10 +52,24 @@ the same way:
   The same check runs wherever the setting is read; a plugin's observer that
   reads a bad value (`usage_log` during a pick) is reported as a warning and the
   pick goes on.
-- `roost config` prints the resolved settings as TOML (a valid config file), each
-  value's origin in a trailing comment (`# default`, `# file`, `# env CLAUDE_LB_X`,
-  `# team ops`); an unset value is a commented line. `roost config --json` gives
-  `{"KEY": {"value", "origin", "source", "plugin"}}` per key.
+- A setting may have a marker file in the config dir, written by a command:
+  `usage_log` has `usage-log.enabled` (`roost config usage-log on` writes it,
+  `off` deletes it). The marker is the file layer's `true`: it wins over
+  config.toml's value, and an environment variable or a team's value wins over
+  it (`CLAUDE_LB_USAGE_LOG=0` turns the log off for that process). Its origin is
+  `file` with the marker's path as `source` (`# file (marker PATH)`).
+- A per-name setting is declared with a `*` in its table: `profiles.*.isolated`
+  is `[profiles.NAME] isolated` for every profile NAME (a team overrides it in
+  `[teams.T.profiles.NAME]`). `roost config` lists its default as a commented
+  line (`# [profiles.*] isolated = false`, key `profiles.*.isolated` in `--json`)
+  and then each NAME that sets it (`[profiles.work] isolated = true`, key
+  `profiles.work.isolated`; a NAME with a dot is quoted: `profiles."a.b".isolated`).
+- `roost config` prints every declared setting's resolved value as TOML (a valid
+  config file), each value's origin in a trailing comment (`# default`, `# file`,
+  `# file (marker PATH)`, `# env CLAUDE_LB_X`, `# team ops`); an unset value is a
+  commented line. `roost config --json` gives
+  `{"KEY": {"value", "origin", "source", "plugin"}}` per key; `origin` is one of
+  `flag`, `env`, `team`, `file`, `default`.
 - config.toml is UTF-8; a leading byte-order mark (Notepad writes one) is skipped.
   A file that does not parse is VALIDATION, exit 4, naming the file and the line.
 - Durations take seconds or a number with `s`, `m`, `h`, `d`, `w`; percentages are

@@ -64,7 +64,7 @@ class AddSetup:
 def share_policy(rctx: "RoostContext", name: str, directory: Path, isolated: bool) -> "SharePolicy":
     from .setup import policy_for
 
-    policy = policy_for(rctx.settings.file, rctx.env, name, directory)
+    policy = policy_for(rctx.settings, rctx.env, name, directory)
     return dataclasses.replace(policy, isolated=True) if isolated else policy
 
 

@@ -50,10 +50,10 @@ def _tree_profile(rctx: RoostContext, name: str) -> Profile:
 
 def _base(rctx: RoostContext) -> Path:
     """The shared-setup base (its links are roost's); a broken [profiles] config falls back to ~/.claude."""
-    from .setup import base_dir, profiles_section
+    from .setup import base_dir, resolved_section
 
     try:
-        return base_dir(profiles_section(rctx.settings.file), rctx.env)
+        return base_dir(resolved_section(rctx.settings), rctx.env)
     except RoostError:
         return base_dir({}, rctx.env)
 

@@ -38,7 +38,6 @@ MARKER = ".roost-profile.json"  # roost's own per-profile file: {"isolated": boo
 # Never linked, whatever config.toml says: the account's own files and the locks on them.
 NEVER_SHARED = frozenset({".credentials.json", ".claude.json", ".oauth_refresh.lock", ".storage-write.lock",
                           MARKER})
-SECTION_KEYS = frozenset({"base", "share", "share_history"})
 
 
 @dataclass(frozen=True)
@@ -64,11 +63,39 @@ def _per_profile(name: str) -> bool:
 
 def _check_item(item: Any) -> str:
     if not isinstance(item, str) or not item or item in (".", "..") or "/" in item or "\\" in item or "\0" in item:
-        raise ValidationError(f"bad value in config.toml [profiles] share: {item!r} (a file or directory "
-                              "name inside the base claude directory)")
+        raise ValueError(f"{item!r} is not a file or directory name inside the base claude directory")
     if _per_profile(item):
-        raise ValidationError(f"config.toml [profiles] share: {item!r} is per-profile and is never shared")
+        raise ValueError(f"{item!r} is per-profile and is never shared")
     return item
+
+
+# -- converters of the [profiles] settings (roost_plugins/profiles/settings.py declares them) --------
+
+def as_share(value: Any) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ValueError("expected a list of names")
+    return [_check_item(item) for item in value]
+
+
+def as_strict_bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("expected true or false")
+    return value
+
+
+def as_base(value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError("expected a directory path")
+    if not (value == "~" or value.startswith("~/") or os.path.isabs(value)):
+        raise ValueError("must be an absolute path or start with ~/")
+    return value
+
+
+def _validated(what: str, convert: Any, value: Any) -> Any:
+    try:
+        return convert(value)
+    except ValueError as exc:
+        raise ValidationError(f"bad value for config.toml {what}: {value!r} ({exc})") from None
 
 
 def profiles_section(file: Mapping[str, Any]) -> dict[str, Any]:
@@ -84,38 +111,37 @@ def base_dir(section: Mapping[str, Any], env: Mapping[str, str]) -> Path:
     raw = section.get("base")
     if raw is None:
         return home / ".claude"
-    if not isinstance(raw, str) or not raw:
-        raise ValidationError(f"bad value for config.toml [profiles] base: {raw!r} (a directory path)")
+    raw = _validated("[profiles] base", as_base, raw)
     if raw == "~" or raw.startswith("~/"):
         return home / raw[2:]
-    path = Path(raw)
-    if not path.is_absolute():
-        raise ValidationError(f"config.toml [profiles] base must be an absolute path or start with ~/ (got {raw!r})")
-    return path
+    return Path(raw)
 
 
 def shared_items(section: Mapping[str, Any]) -> tuple[str, ...]:
-    share = section.get("share", DEFAULT_SHARE)
-    if isinstance(share, str) or not isinstance(share, (list, tuple)):
-        raise ValidationError(f"bad value for config.toml [profiles] share: {share!r} (a list of names)")
-    history = section.get("share_history", False)
-    if not isinstance(history, bool):
-        raise ValidationError(f"bad value for config.toml [profiles] share_history: {history!r} (true or false)")
-    items = [_check_item(i) for i in share]
-    if history:
+    items = _validated("[profiles] share", as_share, section.get("share", DEFAULT_SHARE))
+    if _validated("[profiles] share_history", as_strict_bool, section.get("share_history", False)):
         items += [i for i in HISTORY_ITEMS if i not in items]
     return tuple(dict.fromkeys(items))
 
 
-def configured_isolated(section: Mapping[str, Any], name: str) -> bool:
-    """``[profiles.NAME] isolated = true``."""
-    table = section.get(name)
-    if name in SECTION_KEYS or not isinstance(table, dict):
-        return False
-    value = table.get("isolated", False)
-    if not isinstance(value, bool):
-        raise ValidationError(f"bad value for config.toml [profiles.{name}] isolated: {value!r} (true or false)")
-    return value
+def resolved_section(settings: Any, name: str | None = None) -> dict[str, Any]:
+    """``[profiles]`` as the settings resolver sees it (team over config.toml, values checked), and
+    ``isolated`` of profile ``name``: ``{"base", "share", "share_history", "isolated"}``.
+
+    ``settings`` is the run's Settings, or a plain config.toml mapping (tests, tools).
+    """
+    from roost_core.api import Settings
+
+    from .settings import BASE, ISOLATED, SHARE, SHARE_HISTORY
+
+    if not isinstance(settings, Settings):
+        settings = Settings(dict(settings))
+    section = {spec.name: settings.resolve(spec).value
+               for spec in (BASE, SHARE, SHARE_HISTORY)}
+    if section["base"] is None:
+        del section["base"]
+    section["isolated"] = bool(name is not None and settings.resolve(ISOLATED.named(name)).value)
+    return section
 
 
 def read_marker(directory: Path) -> dict[str, Any]:
@@ -135,10 +161,10 @@ def write_marker(directory: Path, **fields: Any) -> None:
     atomic_write(Path(directory) / MARKER, (json.dumps(doc, sort_keys=True) + "\n").encode(), 0o600)
 
 
-def policy_for(file: Mapping[str, Any], env: Mapping[str, str], name: str, directory: Path) -> SharePolicy:
-    """The sharing policy of profile ``name`` at ``directory`` (config.toml + roost's marker)."""
-    section = profiles_section(file)
-    isolated = configured_isolated(section, name) or read_marker(directory).get("isolated") is True
+def policy_for(settings: Any, env: Mapping[str, str], name: str, directory: Path) -> SharePolicy:
+    """The sharing policy of profile ``name`` at ``directory`` (the [profiles] settings + roost's marker)."""
+    section = resolved_section(settings, name)
+    isolated = section["isolated"] or read_marker(directory).get("isolated") is True
     return SharePolicy(base_dir(section, env), shared_items(section), isolated)
 
 
@@ -206,5 +232,5 @@ def ensure_for(ctx: Any, profile: Any) -> LinkReport | None:
     directory = Path(profile.directory)
     if directory.parent != ctx.paths.profiles_tree or directory.is_symlink():
         return None
-    policy = policy_for(ctx.settings.file, ctx.env, profile.name, directory)
+    policy = policy_for(ctx.settings, ctx.env, profile.name, directory)
     return ensure_links(directory, policy)

@@ -1,8 +1,10 @@
 """``roost config``: the resolved settings as TOML, each value's origin in a comment.
 
 Every declared setting (the core's and each plugin's) is listed with where its
-value came from (``# default``, ``# file``, ``# env CLAUDE_LB_X``, ``# team ops``);
-``--json`` gives ``{key: {value, origin, source, plugin}}``. Plugins attach
+value came from (``# default``, ``# file``, ``# file (marker PATH)``, ``# env CLAUDE_LB_X``,
+``# team ops``); ``--json`` gives ``{key: {value, origin, source, plugin}}``. A
+per-name setting (``[profiles.NAME] isolated``) is listed as its default
+(``profiles.*.isolated``, a commented line) and once for each NAME that sets it. Plugins attach
 subcommands here (``config usage-log``): this plugin adds the group first
 (``tryfirst``), so theirs find it when every command plugin is loaded.
 """
@@ -42,7 +44,14 @@ class ConfigGroup(click.Group):
 @team_option
 @click.pass_context
 def config_group(ctx: click.Context) -> None:
-    """Show the resolved settings as TOML (flag > env > team > config.toml > default)."""
+    """Show the resolved settings as TOML (flag > env > team > config.toml > default).
+
+    Every declared setting, each value's origin in a comment; --json gives
+    {value, origin, source, plugin} per key. A marker file written by a command
+    (usage-log.enabled) counts as the file layer, over config.toml's value; a
+    per-profile setting ([profiles.NAME] isolated) shows its default
+    (profiles.*.isolated) and each profile that sets it.
+    """
     if ctx.invoked_subcommand is not None:
         return
     rctx = ctx.ensure_object(RoostContext)
@@ -55,8 +64,13 @@ def config_group(ctx: click.Context) -> None:
     header = ["roost config: resolved settings (flag > env > team > config.toml > default)",
               f"config file: {path}" + ("" if meta["exists"] else " (absent: built-in defaults)")
               + (f"; team: {settings.team}" if settings.team else "")]
-    rows = [(r.spec.section, r.spec.name, r.shown(), r.describe() + _plugin_note(r)) for r in resolved]
+    rows = [(_section(r.spec), r.spec.name, r.shown(), r.describe() + _plugin_note(r)) for r in resolved]
     rctx.out.emit(data, meta, text=document(rows, header))
+
+
+def _section(spec: Any) -> "tuple[str, ...] | None":
+    """The table as path parts (a per-name instance's NAME is one part, dots and all)."""
+    return spec.table or None
 
 
 def _plugin_note(resolved: Any) -> str:

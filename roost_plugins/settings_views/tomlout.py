@@ -62,20 +62,38 @@ def _comment(text: str) -> str:
     return "".join(char if 0x20 <= ord(char) < 0x7F or char == "\t" else _string(char)[1:-1] for char in text)
 
 
-def document(rows: Iterable[tuple[str | None, str, Any, str]], header: list[str]) -> str:
+def _parts(section: "str | tuple[str, ...] | None") -> tuple[str, ...]:
+    if section is None:
+        return ()
+    return tuple(section) if isinstance(section, tuple) else tuple(p for p in section.split(".") if p)
+
+
+def _header(parts: tuple[str, ...]) -> str:
+    return ".".join("*" if part == "*" else key(part) for part in parts)
+
+
+def document(rows: Iterable[tuple["str | tuple[str, ...] | None", str, Any, str]], header: list[str]) -> str:
     """``rows`` of (section, name, value, comment) as a TOML document, top-level keys first.
 
-    A None value is written commented out (``# name = (unset)``).
+    A section is a dotted string or a tuple of parts (a part may hold dots:
+    ``("profiles", "a.b")`` is ``[profiles."a.b"]``). A None value is written
+    commented out (``# name = (unset)``); so is a per-name setting's default
+    (a ``*`` part), in the table above it: ``# [profiles.*] isolated = false``.
     """
     top: list[str] = []
-    by_section: dict[str, list[str]] = {}
+    by_section: dict[tuple[str, ...], list[str]] = {}
     for section, name, val, comment in rows:
-        line = (f"# {key(name)} = (unset)" if val is None else f"{key(name)} = {value(val)}")
-        into = top if section is None else by_section.setdefault(section, [])
+        parts = _parts(section)
+        shown = "(unset)" if val is None else value(val)
+        if "*" in parts:
+            line = f"# [{_header(parts)}] {key(name)} = {shown}"
+            parts = parts[:parts.index("*")]
+        else:
+            line = f"# {key(name)} = (unset)" if val is None else f"{key(name)} = {shown}"
+        into = top if not parts else by_section.setdefault(parts, [])
         into.append(f"{line}  # {_comment(comment)}" if comment else line)
     out = [f"# {_comment(line)}" for line in header]
     out.extend(top)
-    for section, lines in sorted(by_section.items(), key=lambda item: (item[0] != "endpoints", item[0])):
-        header_key = ".".join(key(part) for part in section.split("."))
-        out.extend(["", f"[{header_key}]", *lines])
+    for parts, lines in sorted(by_section.items(), key=lambda item: (item[0] != ("endpoints",), item[0])):
+        out.extend(["", f"[{_header(parts)}]", *lines])
     return "\n".join(out) + "\n"

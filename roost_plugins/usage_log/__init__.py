@@ -1,10 +1,11 @@
 """The opt-in usage log: one JSON line per successful probe in ``<config>/usage-log.ndjson``.
 
 Built on the ``roost_probe_completed`` observer hook, so it sees exactly the
-live probes (never cache reads). Enabled by the marker file
-``<config>/usage-log.enabled`` (``roost config usage-log on``), by
-``CLAUDE_LB_USAGE_LOG=1|true|yes|on`` or by ``usage_log = true`` in
-config.toml. Each record is written with the state backend's single-write
+live probes (never cache reads). On when the ``usage_log`` setting resolves
+true: ``CLAUDE_LB_USAGE_LOG=1|true|yes|on`` (``0|false|no|off`` turns it
+off for the process), a team's ``usage_log``, the marker file
+``<config>/usage-log.enabled`` (``roost config usage-log on``; the file
+layer, over config.toml) or ``usage_log = true`` in config.toml. Each record is written with the state backend's single-write
 append, so concurrent roost processes never interleave lines; the log is never
 rotated (``truncate()`` empties it). ``roost report`` reads it.
 
@@ -62,14 +63,23 @@ def location(ctx: "RoostContext") -> str:
 
 
 def state(ctx: "RoostContext") -> UsageLogState:
-    """Whether the log is on, and which switch turned it on (any one is enough)."""
+    """Whether the log is on: the resolved ``usage_log`` setting, which reads the marker too.
+
+    Precedence is every setting's (docs/observability.md): env > team > file,
+    where the file layer is the marker (``roost config usage-log on``) over
+    config.toml's ``usage_log``; ``source`` names the layer that decided.
+    """
     from roost_core.api import TRUTHY
 
+    resolved = ctx.settings.resolve("usage_log")
     marker = marker_path(ctx).is_file()
     environment = ctx.env.get("CLAUDE_LB_USAGE_LOG", "").strip().lower() in TRUTHY
-    config = not environment and bool(ctx.settings.get("usage_log"))
-    source = "marker" if marker else "environment" if environment else "config" if config else None
-    return UsageLogState(source is not None, source, marker, environment, config)
+    enabled = bool(resolved.value)
+    layer = {"env": "environment", "team": "config", "flag": "flag"}.get(resolved.origin)
+    if resolved.origin == "file":
+        layer = "marker" if resolved.source else "config"
+    config = enabled and layer == "config"  # config.toml's (or the team's) usage_log = true decided
+    return UsageLogState(enabled, layer if enabled else None, marker, environment, config)
 
 
 def is_enabled(ctx: "RoostContext") -> bool:
@@ -200,12 +210,19 @@ def build_command():
     @json_option
     @pass_roost
     def usage_log_cmd(rctx: "RoostContext", action: str) -> None:
-        """Turn the per-probe usage log on or off, or show its state (default: status)."""
+        """Turn the per-probe usage log on or off, or show its state (default: status).
+
+        'on' writes the marker <config dir>/usage-log.enabled, 'off' deletes it;
+        'roost config' then shows usage_log = true (file, marker). CLAUDE_LB_USAGE_LOG
+        or a team's usage_log win over the marker; the marker wins over config.toml.
+        """
         if action != "status":
             set_marker(rctx, action == "on")
         data = _status_data(rctx)
         if action == "off" and data["enabled"]:
             rctx.warn(f"the marker is gone, but the log stays on through {_source_label(data)}")
+        elif action == "on" and not data["enabled"]:
+            rctx.warn(f"the marker is written, but the log stays off through {rctx.settings.where('usage_log')}")
         rctx.out.emit(data, {"action": action}, text="on" if data["enabled"] else "off")
         if not rctx.out.json_mode:
             rctx.out.say(_describe(data))
@@ -226,5 +243,7 @@ def roost_register_settings() -> Any:
     from roost_core.api import Setting
 
     # A bool like any other: 1/true/yes/on, 0/false/no/off (or empty); anything else is VALIDATION.
-    return Setting(False, name="usage_log", type="bool", env="CLAUDE_LB_USAGE_LOG",
-                   doc="Append one JSON record per probe to usage-log.ndjson (also: roost config usage-log on).")
+    return Setting(False, name="usage_log", type="bool", env="CLAUDE_LB_USAGE_LOG", marker=MARKER,
+                   doc="Append one JSON record per probe to usage-log.ndjson. `roost config usage-log on` "
+                       "writes the marker `<config dir>/usage-log.enabled`, which reads as `true` in the file "
+                       "layer (over config.toml's value; env and team win over it).")
