@@ -19,7 +19,8 @@ from ..errors import RoostError
 from ..passive import Evidence
 from ..profiles import alias_roots
 from ..records import Classification, Health, HealthRecord, ProbeOutcome, Profile
-from .local import Local, build_record, cred_mtime_ns, iso, local_verdict, read_local, usage_from_dict
+from .local import (Local, build_record, cred_mtime_ns, iso, local_verdict, read_local, unrefreshable,
+                    usage_from_dict)
 
 if TYPE_CHECKING:
     from ..context import RoostContext
@@ -234,7 +235,7 @@ def _cap_at_expiry(local: Local, health: Health, until: float | None) -> float |
 def build_entry(old: dict[str, Any] | None, probed: Probed) -> tuple[dict[str, Any], HealthRecord]:
     """The new cache entry for a probe, merged with the entry on disk (backoff, last good usage)."""
     old = old or {}
-    verdict, now = probed.verdict, probed.checked_at
+    verdict, now = unrefreshable(probed.local, probed.verdict), probed.checked_at  # a 401 token_expired too
     previous = old.get("backoff")
     previous = previous if type(previous) is int and previous > 0 else 0  # a damaged count starts over
     failures = previous + 1 if verdict.health is Health.NETWORK_ERROR else 0

@@ -153,15 +153,16 @@ def local_verdict(ctx: "RoostContext", local: Local, now: float, *, classify: bo
         outcome = ProbeOutcome(source="local", local_expired=True)
         verdict = ctx.host.classify(profile=local.profile, outcome=outcome, now=now, ctx=ctx)
         if verdict is not None:
-            return _unrefreshable(local, verdict)
-    return _unrefreshable(local, Classification(Health.AUTH_EXPIRED, None, error="access token expired",
+            return unrefreshable(local, verdict)
+    return unrefreshable(local, Classification(Health.AUTH_EXPIRED, None, error="access token expired",
                                                 classifier="engine",
                                                 reasons=["local: stored expiresAt is in the past; no request was made"]))
 
 
-def _unrefreshable(local: Local, verdict: Classification) -> Classification:
+def unrefreshable(local: Local, verdict: Classification) -> Classification:
     """auth_expired stays auth_expired, but without a refresh token its fix is a new sign-in, not refresh."""
-    if verdict.health is not Health.AUTH_EXPIRED or local.creds is None or local.creds.refresh_token:
+    if verdict.health is not Health.AUTH_EXPIRED or local.creds is None or local.creds.refresh_token \
+            or (verdict.error or "").startswith(NO_REFRESH_TOKEN):
         return verdict
     from ..refresh import relogin_fix
 

@@ -44,3 +44,24 @@ def test_a_refreshable_expired_profile_still_says_refresh(roost_env):
     proc = roost_env.run("status")
     lines = {line.split("│")[1].strip(): line for line in proc.stderr.splitlines() if line.count("│") > 3}
     assert "roost refresh" in lines["old"] and "claude login" in lines["solo"]
+
+
+def test_a_401_token_expired_without_a_refresh_token_says_sign_in_too(world):
+    """The server says the token expired (clock skew) but the file holds no refresh token."""
+    from roost_plugins.fakeserver import Scenario
+
+    path = world.make_profile("skew")
+    oauth = world.credentials("skew")["claudeAiOauth"]
+    world.fake.add_account("skew", access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
+                           usage=Scenario.token_expired())
+    document = json.loads(path.read_text())
+    del document["claudeAiOauth"]["refreshToken"]
+    path.write_text(json.dumps(document))
+    rc, out = world.run_json("probe")
+    assert rc == 0
+    (row,) = out["data"]
+    assert row["health"] == "auth_expired" and "claude login" in row["error"] and "roost add skew --force" in row["error"]
+    rc, out = world.run_json("status")  # from the cache now
+    assert out["data"][0]["error"] == row["error"]
+    proc = world.run("pick")
+    assert proc.returncode == 2 and "refresh" not in proc.stderr and "sign skew in again" in proc.stderr
