@@ -181,12 +181,15 @@ def check_config_file(ctx: Any) -> CheckResult:
     teams = [settings.team, *sorted(team for team in settings.teams if team != settings.team)]
     for team in teams:  # every team's values, not only the one in use now
         scoped = settings if team == settings.team else replace(settings, team=team)
-        for spec in settings.specs():  # the core's and every plugin's declared settings
-            try:
-                scoped.resolve(spec)
-            except RoostError as err:
-                if err.message not in bad:
-                    bad.append(err.message)
+        for declared in settings.specs():  # the core's and every plugin's declared settings
+            # a per-name setting ([profiles.NAME] isolated): each NAME's value too
+            named = [declared.named(n) for n in scoped.names(declared)] if declared.per_name else []
+            for spec in (declared, *named):
+                try:
+                    scoped.resolve(spec)
+                except RoostError as err:
+                    if err.message not in bad:
+                        bad.append(err.message)
     if bad:
         details["errors"] = bad
         return CheckResult("config-file", "fail", "; ".join(bad), details)

@@ -130,3 +130,21 @@ def test_a_bad_profiles_value_is_validation_naming_key_plugin_and_source(world):
     (world.config / "config.toml").write_text('[profiles.work]\nisolated = 1\n')
     rc, out = world.run_json("config")
     assert rc == 4 and out["error"]["details"]["key"] == "profiles.work.isolated", json.dumps(out)
+
+
+def config_check(world) -> dict:
+    rc, out = world.run_json("doctor", "--skip-network")
+    checks = out["data"] if "data" in out else out["error"]["details"]["checks"]
+    [check] = [c for c in checks if c["name"] == "config-file"]
+    return check
+
+
+def test_doctor_checks_each_profiles_value(world):
+    world.make_profile("work")
+    world.config.mkdir(parents=True)
+    (world.config / "config.toml").write_text('[profiles]\nshare = ["CLAUDE.md"]\n[profiles.work]\nisolated = "yes"\n')
+    check = config_check(world)
+    assert check["level"] == "fail" and "profiles.work.isolated (plugin profiles)" in check["message"], check
+    (world.config / "config.toml").write_text('[profiles]\nshare = ["CLAUDE.md"]\n[profiles.work]\nisolated = true\n')
+    check = config_check(world)
+    assert check["level"] == "ok", check  # [profiles] is a declared table now: not an unknown key
