@@ -23,8 +23,8 @@ def test_status_show_and_pick_say_sign_in_again(roost_env):
     assert login in row["error"] and "roost add solo --force" in row["error"]
     proc = roost_env.run("status")
     assert "claude login" in proc.stderr and "roost refresh" not in proc.stderr
-    proc = roost_env.run("show", "solo")
-    shown = " ".join(proc.stderr.split())  # the Error row wraps at spaces
+    proc = roost_env.run("show", "solo", COLUMNS="1000")  # a long tmp path must not fold inside the hint
+    shown = " ".join(proc.stderr.split())
     assert proc.returncode == 0 and proc.stdout.strip() == "auth_expired"
     assert login in shown and "roost add solo --force" in shown and "roost refresh" not in shown
     proc = roost_env.run("pick")
