@@ -37,6 +37,7 @@ def pick_figures(rel, runs) -> dict:
     }
 
 
+@pytest.mark.long(10)
 def test_g2_hundred_concurrent_picks(rel):
     setup_fleet(rel)
     probes_before = rel.fake.count("GET", "/api/oauth/usage")
