@@ -6,7 +6,6 @@ the user's real files or the internet. Plain helpers live in ``roostkit``.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -28,46 +27,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     for tree in ("roost_core", "roost_plugins", "plugins/roost-redis/src"):
         if (root / tree).is_dir():
             compileall.compile_dir(str(root / tree), quiet=2)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "long(seconds): takes 10 s or more (about SECONDS here); dealt out first")
-
-
-def _seconds(item: pytest.Item) -> float:
-    marker = item.get_closest_marker("long")
-    return float(marker.args[0]) if marker and marker.args else 0.0
-
-
-@pytest.hookimpl(trylast=True)  # after -m's deselection: the shares are dealt from what runs
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the long tests at the head of each xdist worker's first share, balanced by their seconds.
-
-    xdist's worksteal scheduler deals the collection out in contiguous equal shares, one per
-    worker, in this order. A 90 s test that a worker reaches near the end stretches the run by
-    its length; at the head of a share, while the other workers run the short tests, it costs
-    nothing. Every worker computes the same order (the collections must match).
-    """
-    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
-    longs = sorted((item for item in items if item.get_closest_marker("long")), key=_seconds, reverse=True)
-    if not longs:
-        return
-    short = [item for item in items if not item.get_closest_marker("long")]
-    heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
-    loads = [0.0] * workers
-    for item in longs:  # longest first, each to the least loaded share
-        share = loads.index(min(loads))
-        heads[share].append(item)
-        loads[share] += _seconds(item)
-    ordered: list[pytest.Item] = []
-    remaining, taken = len(items), 0
-    for share in range(workers):  # the shares' sizes as worksteal computes them
-        size = remaining // (workers - share)
-        remaining -= size
-        fill = max(0, size - len(heads[share]))
-        ordered += heads[share] + short[taken:taken + fill]
-        taken += fill
-    items[:] = ordered + short[taken:]
 
 
 @pytest.fixture

@@ -54,7 +54,6 @@ def run_ci(tmp_path: Path, tests: dict[str, str]) -> subprocess.CompletedProcess
     ({"test_ok.py": "def test_ok():\n    pass\n", "test_broken.py": "import roost_no_such_module\n"}, 2),
     ({"test_nothing.py": "# no tests here\n"}, 5),
 ])
-@pytest.mark.long(17)
 def test_ci_run_passes_pytest_failures_through(tmp_path, tests, expected):
     proc = run_ci(tmp_path, tests)
     assert proc.returncode == expected, proc.stdout + proc.stderr

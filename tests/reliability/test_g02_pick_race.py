@@ -37,7 +37,6 @@ def pick_figures(rel, runs) -> dict:
     }
 
 
-@pytest.mark.long(10)
 def test_g2_hundred_concurrent_picks(rel):
     setup_fleet(rel)
     probes_before = rel.fake.count("GET", "/api/oauth/usage")

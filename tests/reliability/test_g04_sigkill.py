@@ -215,7 +215,6 @@ def campaign(rel, request) -> tuple[list[KillCase], dict]:
     return request.config.stash[CAMPAIGN]
 
 
-@pytest.mark.long(47)
 def test_g4_every_kill_point_and_100_random_kills_leave_files_whole(rel, request):
     cases, stats = campaign(rel, request)
     structural = [(c.point, p) for c in cases for p in c.problems if "lost after the response" not in p]

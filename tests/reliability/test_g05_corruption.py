@@ -126,7 +126,6 @@ def readers(results: dict[str, dict], baseline_cases: list[dict]) -> dict[str, l
     return found
 
 
-@pytest.mark.long(23)
 def test_g5_every_state_file_x_12_corruptions_x_every_command(rel, request):
     """Every command that reads a file (learned by tracing opens) x every corruption of that file."""
     build_template(rel)

@@ -132,7 +132,6 @@ def rotations_under_lease(rel, children: dict[str, list[tuple[float, float]]]) -
     return bad
 
 
-@pytest.mark.long(42)
 def test_g7_no_rotation_of_a_leased_profile_in_100_races(rel):
     groups = fleet(rel)
     fig = race_rounds(rel, groups, rounds=5)
@@ -147,7 +146,6 @@ def test_g7_no_rotation_of_a_leased_profile_in_100_races(rel):
     assert fig["skipped_leased"] and rel.fake.rotations, "no real race happened: " + message
 
 
-@pytest.mark.long(13)
 def test_g7_negative_control_without_locks_rotates_under_a_child(rel):
     groups = fleet(rel, delay=2.0, count=3)  # a long POST: the child surely starts while it is in flight
     fig = race_rounds(rel, groups, rounds=1, driver=True, seed=11, post_delay=2.0)

@@ -94,7 +94,6 @@ def collect(procs):
         return list(pool.map(lambda p: p.finish(60), procs))
 
 
-@pytest.mark.long(11)
 def test_g9_hostile_token_endpoint(rel):
     before = {}
     for name, (how, _, _) in CASES.items():

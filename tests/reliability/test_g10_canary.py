@@ -16,8 +16,6 @@ from __future__ import annotations
 import json
 import sys
 
-import pytest
-
 from roost_plugins.fakeserver import Reply, Scenario
 
 DUMP_CHILD = ("import json, os, sys; "
@@ -25,7 +23,6 @@ DUMP_CHILD = ("import json, os, sys; "
               "'proc_environ': open('/proc/self/environ', 'rb').read().decode('utf-8', 'replace')}) + '\\n')")
 
 
-@pytest.mark.long(39)
 def test_g10_no_canary_anywhere(rel):
     for name in ("a", "b", "c", "d"):
         rel.profile(name)

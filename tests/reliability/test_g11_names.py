@@ -109,7 +109,6 @@ def check_names(rel, names: list[str], goal: str) -> None:
     assert not problems, message + "\n" + "\n".join(problems[:15])
 
 
-@pytest.mark.long(35)
 def test_g11_500_hostile_names(rel):
     check_names(rel, SPECIALS + generate(500 - len(SPECIALS)), "G11")
 

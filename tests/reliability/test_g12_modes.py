@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import stat
 
-import pytest
-
 from relkit import files
 
 UMASKS = (0o000, 0o022, 0o077)
@@ -49,7 +47,6 @@ def build_under_umask(rel, mask: int) -> tuple[object, list[str], str]:
     return world, failures + problems, replaced_mode
 
 
-@pytest.mark.long(17)
 def test_g12_modes_under_umask_000_022_077(rel):
     counts, problems, replaced = {}, [], {}
     for mask in UMASKS:

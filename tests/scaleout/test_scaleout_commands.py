@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import sys
 
-import pytest
-
 from fleetkit.fixtures import fleet, key_file, needs_redis, redis_server  # noqa: F401 (fixtures)
 from fleetkit.machines import canary, check
 
@@ -27,7 +25,6 @@ def events(machine, *args):
     return [(row["event"], row["profile"]) for row in history["data"]]
 
 
-@pytest.mark.long(15)
 def test_every_state_command_is_shared_between_two_machines(fleet, tmp_path):
     a, b, fake = fleet.a, fleet.b, fleet.fake
     fleet.seed(a, "p", "q")

@@ -81,7 +81,6 @@ def posts_per_token(fake) -> Counter:
 
 # -- Sentinel, end to end ------------------------------------------------------------------------
 
-@pytest.mark.long(16)
 def test_sentinel_fleet_refreshes_across_a_failover_and_holds_refresh_after_it(tmp_path, sentinel_cluster,
                                                                                 key_file, fake):
     world = sentinel_fleet(tmp_path / "fleet", sentinel_cluster, key_file, fake, ["a", "b"])
@@ -234,7 +233,6 @@ def _kill_primary_after_a_rotation(tmp_path, key_file, fake, **options):
         raise
 
 
-@pytest.mark.long(11)
 def test_negative_control_without_wait_a_killed_primary_loses_the_rotation(tmp_path, key_file, fake):
     world, rotated, cluster = _kill_primary_after_a_rotation(tmp_path, key_file, fake, min_replicas=0)
     try:
@@ -263,7 +261,6 @@ def _refresh_once_settled(machine, name: str, within_s: float = 15.0):
         time.sleep(0.5)
 
 
-@pytest.mark.long(11)
 def test_with_wait_the_same_fault_loses_nothing(tmp_path, key_file, fake):
     world, rotated, cluster = _kill_primary_after_a_rotation(tmp_path, key_file, fake)
     try:
@@ -281,7 +278,6 @@ def test_with_wait_the_same_fault_loses_nothing(tmp_path, key_file, fake):
         cluster.stop()
 
 
-@pytest.mark.long(12)
 def test_a_killed_primary_still_counts_as_a_replica_until_it_is_back(tmp_path, sentinel_cluster, key_file, fake):
     """After a SIGKILL the Sentinels list the dead primary as a (down) replica of the new one; the next
     failover may promote it once it is back, so a rotation made meanwhile without WAIT would be lost
@@ -412,7 +408,6 @@ def _explain(world, fake, tokens) -> str:
 
 
 @pytest.mark.parametrize("machines_n,failovers", [(8, 20), pytest.param(8, 60, marks=pytest.mark.stress)])
-@pytest.mark.long(94)
 def test_eight_machines_through_twenty_failovers(tmp_path, sentinel_cluster, key_file, fake, machines_n, failovers):
     world, names, elapsed = _failover_loop(tmp_path, sentinel_cluster, key_file, fake, machines_n, failovers,
                                            kills_every=4)

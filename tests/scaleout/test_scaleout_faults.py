@@ -156,7 +156,6 @@ def _stored_refresh_token(machine, name):
 
 
 @pytest.mark.parametrize("cycles", [100, pytest.param(500, marks=pytest.mark.stress)])
-@pytest.mark.long(20)
 def test_redis_restarts_with_persistence_lose_no_rotation(fleet, cycles):
     fake, redis = fleet.fake, fleet.redis
     fleet.seed(fleet.a, "p")
@@ -216,7 +215,6 @@ def test_wrong_password_is_a_clear_unavailable(fleet):
         redis_py.Redis(port=fleet.redis.port, password="s3cret-pw").config_set("requirepass", "")
 
 
-@pytest.mark.long(10)
 def test_an_acl_user_limited_to_the_prefix_runs_the_fleet(fleet):
     """The ACL of docs/SCALE-OUT.md is enough for every command the fleet runs."""
     a, b, fake = fleet.a, fleet.b, fleet.fake

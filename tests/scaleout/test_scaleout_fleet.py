@@ -34,7 +34,6 @@ def health_of(payload, name):
     raise AssertionError(f"{name} not in {payload}")
 
 
-@pytest.mark.long(10)
 def test_two_machines_behave_as_one_fleet(fleet):
     a, b, fake = fleet.a, fleet.b, fleet.fake
     fleet.seed(a, "p", cli=True)

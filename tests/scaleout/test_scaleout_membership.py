@@ -12,8 +12,6 @@ import os
 import sys
 import time
 
-import pytest
-
 from fleetkit.fixtures import fleet, key_file, needs_redis, redis_server  # noqa: F401 (fixtures)
 from fleetkit.machines import canary, check, wait_for_lease
 
@@ -119,7 +117,6 @@ def test_remove_is_refused_while_any_machine_holds_a_lease(fleet):
     assert names(b) == []
 
 
-@pytest.mark.long(12)
 def test_rename_moves_the_record_for_the_whole_fleet(fleet):
     a, b = fleet.a, fleet.b
     fleet.seed(a, "p")
@@ -140,7 +137,6 @@ def test_rename_moves_the_record_for_the_whole_fleet(fleet):
     assert (fleet.fake.token_posts, fleet.fake.reuse_count) == (2, 0)
 
 
-@pytest.mark.long(11)
 def test_retiring_a_copy_that_still_holds_a_refresh_token_keeps_it_aside(fleet):
     a, b = fleet.a, fleet.b
     fleet.seed(a, "p")
@@ -166,7 +162,6 @@ def test_a_local_login_the_store_does_not_know_is_kept_before_the_store_wins(fle
     assert "refreshToken" not in b.credentials("p")["claudeAiOauth"]
 
 
-@pytest.mark.long(12)
 def test_status_and_pick_say_degraded_in_their_json_meta(fleet):
     a = fleet.a
     fleet.seed(a, "p")

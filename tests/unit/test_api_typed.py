@@ -41,7 +41,6 @@ def _mypy(*args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.skipif(importlib.util.find_spec("mypy") is None,
                     reason="mypy is not installed (pip install -e '.[test]' installs it)")
-@pytest.mark.long(26)
 def test_the_core_the_built_in_plugins_and_the_redis_plugin_are_mypy_clean():
     """Every module judged: the API, what it re-exports and the engines among them (KERNEL_AND_ENGINES),
     each built-in plugin, and roost-redis, which stands on roost_core.api like any third party.
