@@ -3,7 +3,9 @@
 A probe source is called through ``_call_source`` only: a deadline it
 ignores, an exception it raises or a token it echoes never reaches the cache.
 A 401 re-reads the credentials file (another process may have rotated the
-token) and re-probes with the new token, following a few rotations in a row.
+token) and re-probes with the new token, following a few rotations in a row;
+when the file still holds the probed token, it first waits for a refresh in
+flight (its lock) to write the new one.
 A warm cache never imports httpx.
 """
 
@@ -92,10 +94,17 @@ async def _probe_one(ctx: "RoostContext", source: Any, client: Any, gate: asynci
         extra: list[float] = []
         # Another process may have rotated the token: re-read before concluding auth_dead. While
         # the file keeps changing under a busy refresher, follow it (a few times, within the deadline).
+        waited = False
         for _ in range(MAX_REPROBES):
             if outcome.status != 401:
                 break
             fresh = read_local(ctx, local.profile)
+            if not waited and fresh.token == local.token:
+                # A rotation may be in flight elsewhere: the token endpoint has answered (the old
+                # token is dead) but the new one is not written yet. Wait for its refresh lock.
+                waited = True
+                await _wait_for_rotation(ctx, local.profile, deadline - (time.monotonic() - started) - MIN_REPROBE_S)
+                fresh = read_local(ctx, local.profile)
             left = deadline - (time.monotonic() - started)
             if not fresh.token or fresh.token == local.token or fresh.expired(ctx.now()):
                 notes.append("HTTP 401; re-read the credentials file: the token is unchanged")
@@ -111,6 +120,26 @@ async def _probe_one(ctx: "RoostContext", source: Any, client: Any, gate: asynci
     verdict = _classify(ctx, local, outcome)
     verdict.reasons = notes + verdict.reasons
     return Probed(local, outcome, verdict, ctx.now(), extra)
+
+
+async def _wait_for_rotation(ctx: "RoostContext", profile: Profile, budget: float) -> None:
+    """Wait up to ``budget`` s for a refresh of ``profile`` that holds its lock (in any process, or on
+    any machine of a fleet) to finish; an uncontended lock returns at once. Never raises: a lock still
+    held at the end leaves the 401 as it was."""
+    if budget <= 0:
+        return
+    import asyncio
+
+    from ..refresh import refresh_lock
+
+    def wait() -> None:
+        try:
+            with refresh_lock(ctx, profile, budget):
+                pass
+        except (RoostError, OSError):
+            pass
+
+    await asyncio.to_thread(wait)
 
 
 async def _wait_for_others(ctx: "RoostContext", plan: Plan, progress: Any) -> None:

@@ -290,6 +290,39 @@ def test_401_stops_following_rotations_after_a_few(roost_env, health_ctx, api):
     assert record.health is Health.AUTH_DEAD and len(api.calls) == 4  # the first probe and three re-probes
 
 
+def test_401_waits_for_a_refresh_in_flight_before_believing_it(roost_env, health_ctx, api):
+    """The token endpoint has rotated the token (the probed one is dead) but the refresher has not
+    written the new one yet: the probe waits for its refresh lock, reads again and re-probes."""
+    import threading
+    import time
+
+    from roost_core.refresh import refresh_lock
+
+    ps = profiles(roost_env, "a")
+    first = token(roost_env, "a")
+    rotated = "sk-ant-oat01-ROTATEDwhilethelockwasheld000000000"
+    held, written = threading.Event(), threading.Event()
+
+    def refresher() -> None:
+        with refresh_lock(health_ctx(), ps[0], 5.0):
+            held.set()
+            time.sleep(0.4)
+            roost_env.make_profile("a", access=rotated)
+            written.set()
+
+    api.set("a", httpx.Response(401, json={"type": "error", "error": {"type": "authentication_error"}}))
+    api.answers[rotated] = httpx.Response(200, json=ok_body(session=33.0))
+    thread = threading.Thread(target=refresher)
+    thread.start()
+    assert held.wait(5)
+    try:
+        record = get_records(health_ctx(), ps)[0]
+    finally:
+        thread.join(10)
+    assert written.is_set() and record.health is Health.OK and record.session_pct == 33.0
+    assert api.calls == [first, rotated]
+
+
 def test_401_with_unchanged_token_is_auth_dead(roost_env, health_ctx, api):
     ps = profiles(roost_env, "a")
     api.set("a", httpx.Response(401, json={"error": {"type": "authentication_error", "message": "Invalid"}}))
