@@ -70,7 +70,7 @@ class Output:
         if self.json_mode:
             payload: dict[str, Any] = {"data": data}
             if error is not None:
-                payload["error"] = {"code": error.code, "message": error.message, "details": error.details}
+                payload["error"] = _error_body(error)
             payload["meta"] = self._meta(meta)
             self._write_json(payload)
         elif text is not None:
@@ -80,8 +80,7 @@ class Output:
 
     def error(self, err: RoostError, meta: dict[str, Any] | None = None) -> None:
         if self.json_mode:
-            body = {"code": err.code, "message": err.message, "details": err.details}
-            self._write_json({"error": body, "meta": self._meta(meta)})
+            self._write_json({"error": _error_body(err), "meta": self._meta(meta)})
             self.stdout.flush()
         else:
             self.say(f"roost: error: {err.message}")
@@ -114,3 +113,8 @@ class Output:
         if message not in self._said:
             self._said.add(message)
             self.say(f"roost: warning: {message}")
+
+
+def _error_body(err: RoostError) -> dict[str, Any]:
+    """An error as the envelope carries it: code, message, details."""
+    return {"code": err.code, "message": err.message, "details": err.details}
