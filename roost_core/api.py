@@ -233,7 +233,41 @@ _EXPORTS: dict[str, str] = {
     "plain_table": ".render:plain_table",
 }
 
-__all__ = sorted(_EXPORTS)
+# Spelled out (not sorted(_EXPORTS)) so type checkers see which names are public: a renamed
+# import below ("summary as passive_summary") is exported only by being listed here.
+__all__ = [
+    "ALREADY_FRESH", "ANY_KIND", "ANY_TOKEN", "AUDIT_COLUMNS", "AuditEvent", "AuthRequired", "CLAUDE_JSON",
+    "COMPLETE_VAR", "CREDENTIALS_FILE", "Candidate", "CheckResult", "Classification", "Conflict",
+    "CredentialStore", "CredentialStoreFactory", "Credentials", "CredentialsError", "DEFAULT_PROFILE",
+    "DURATION", "DoctorCheck", "Documents", "ENTRY_POINT_GROUP", "EXPORT_VAR", "ExitCode",
+    "FileCredentialStore", "FleetMembership", "Forbidden", "Health", "HealthRecord", "HttpResult",
+    "IdentityAccount", "JsonDocuments", "KEYCHAIN_MARKER", "KEYCHAIN_SERVICE", "Lease", "LeaseHeld", "Locks",
+    "Logs", "NOTHING_TO_REFRESH", "NotFound", "OAUTH_KEY", "PASSIVE_DOC", "PASSIVE_DOC_VERSION", "PERCENT",
+    "PICKS_LOG", "PROJECT_NAME", "PassiveEvidence", "PassiveSource", "PendingGrant", "PickOptions",
+    "PickRequest", "PlatformStatus", "ProbeOutcome", "ProbeSource", "Profile", "ProfileCredentialStore",
+    "REFRESHED", "Ranking", "RateLimited", "RefreshAmbiguous", "RefreshGuard", "RefreshNotAttempted",
+    "RefreshRejected", "RefreshResult", "Renderer", "RoostContext", "RoostError", "SETTINGS", "SKIPPED_LEASED",
+    "SKIPPED_NOT_DUE", "Scored", "Setting", "SettingType", "Settings", "StateBackend", "StateBackendBase",
+    "StateBackendFactory", "StatusFeed", "StoredCredentials", "Strategy", "TRUTHY", "Timeout", "TokenGrant",
+    "TokenRefresher", "Unavailable", "Usage", "ValidationError", "__version__", "accounts_of", "acquire_lease",
+    "append_audit", "append_line", "atomic_write", "boot_id", "check_endpoint", "check_expected",
+    "check_number", "clean_line", "clean_text", "clean_tree", "clear_last_pick", "complete_profiles",
+    "config_dir_string", "configured_status_feed", "credential_store", "current_platform", "default_add_source",
+    "discover_profiles", "drop_all_health", "drop_health", "ensure_not_leased", "ensure_private_dir",
+    "env_platform", "epoch_seconds", "explain_cell", "filesystem_of", "find_renderer", "format_duration",
+    "fsync_dir", "get_records", "health_entries", "health_meta", "holds_only_identity", "hookimpl",
+    "identity_source_for", "import_identity_block", "is_due", "is_valid_name", "iso_time", "json_option",
+    "keychain_account", "keychain_service", "load_config_file", "needs_login", "network_kind", "number_setting",
+    "observe_probes", "parse_audit_line", "parse_duration", "parse_number", "parse_time", "pass_roost",
+    "passive_describe", "passive_forget", "passive_profiles_of", "passive_readings_of", "passive_summary",
+    "plain_table", "plan_probe_run", "platform_header_line", "platform_status", "probe_budget_meta",
+    "probe_many", "probe_raw_many", "probe_traced", "process_start", "profile_dir", "read_credentials",
+    "read_identity_block", "read_local", "redact", "refresh_lock", "refresh_profile", "refresh_token_of",
+    "register_completion_shells", "release_lease", "remove_stale_temps", "render", "renderer_formats",
+    "request_async", "request_sync", "run_cli", "run_pick", "scrub", "server_duration", "set_lease_child",
+    "shared_accounts", "signals_deferred", "summary_line", "team_option", "to_epoch", "utc_now_iso",
+    "validate_name", "verify_written", "windows_retry", "write_user_file",
+]
 
 
 def __getattr__(name: str) -> Any:
