@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from .config import Settings
 from .output import Output
-from .paths import Paths
 
 if TYPE_CHECKING:  # the host is built on first use: no context -> plugins -> hookspecs import at load
+    from .config import Settings
+    from .paths import Paths
     from .plugins import PluginHost
     from .interfaces import StateBackend
     from .records import Profile
@@ -40,12 +40,17 @@ class RoostContext:
     clock: Callable[[], float] = time.time
     host_override: "PluginHost | None" = None
 
+    # Paths and settings are imported on first use: `roost --version` needs neither.
     @cached_property
-    def paths(self) -> Paths:
+    def paths(self) -> "Paths":
+        from .paths import Paths
+
         return Paths.from_env(self.env)
 
     @cached_property
-    def settings(self) -> Settings:
+    def settings(self) -> "Settings":
+        from .config import Settings
+
         settings = Settings.load(self.paths.config_file, self.env, self.team)
         # Plugins' declared settings come from this run's host (its disabled plugins), when first needed.
         settings.declared = lambda plugin=None: self.host.declared_settings(plugin)
