@@ -13,8 +13,14 @@ COMMANDS_GROUP = "roost.commands"  # command name = the module of the command.* 
 
 __all__ = ["__version__", "hookimpl", "PROJECT_NAME", "ENTRY_POINT_GROUP"]
 
+TYPE_CHECKING = False  # no typing import: it costs the hot path ~5 ms
+if TYPE_CHECKING:  # the marker's type, for a plugin's mypy (else @hookimpl is an untyped decorator)
+    import pluggy
 
-def __getattr__(name: str):  # no typing import: it costs the hot path ~5 ms
+    hookimpl: pluggy.HookimplMarker
+
+
+def __getattr__(name: str) -> object:
     if name == "hookimpl":
         import pluggy
 

@@ -54,15 +54,21 @@ def test_the_core_the_built_in_plugins_and_the_redis_plugin_are_mypy_clean_and_a
     # acquire_lease: a renamed export (leases.acquire), public only through __all__
     plugin.write_text("from roost_core.api import Ranking, Setting, acquire_lease, hookimpl\n"
                       "wrong: int = Ranking\n"
-                      "reveal_type(Setting(1, name='n').key)\n")
+                      "reveal_type(Setting(1, name='n').key)\n"
+                      "@hookimpl\n"
+                      "def roost_register_strategies() -> int:\n"
+                      "    return 1\n"
+                      "reveal_type(roost_register_strategies)\n")
     run = _mypy("roost_core", "roost_plugins", str(Path("plugins", "roost-redis", "src", "roost_redis")), str(plugin))
     lines = (run.stdout + run.stderr).splitlines()
     mine = [line for line in lines if line.startswith(str(plugin))]
     assert not [line for line in lines if line not in mine], run.stdout + run.stderr
     assert any('"type[Ranking]", variable has type "int"' in line for line in mine), run.stdout
     assert any(re.search(r'Revealed type is "(builtins\.)?str"', line) for line in mine), run.stdout
+    # @hookimpl keeps the function's own type (an untyped marker makes every hook Any under --strict)
+    assert any(re.search(r'Revealed type is "def \(\) -> (builtins\.)?int"', line) for line in mine), run.stdout
     assert not any("explicitly export" in line or "Any" in line for line in mine), run.stdout
-    assert len(mine) == 2, run.stdout
+    assert len(mine) == 3, run.stdout
 
 
 def test_py_typed_ships_with_the_package():

@@ -10,6 +10,8 @@ lists it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from roost_core.api import hookimpl
 from roost_core.api import format_duration, parse_duration
 from roost_core.api import ValidationError
@@ -20,7 +22,7 @@ from .formula import DEFAULT_HORIZON_S, binding_window, describe
 __version__ = "0.1.0"
 
 
-def horizon_from(options: dict) -> float:
+def horizon_from(options: dict[str, Any]) -> float:
     raw = options.get("horizon", DEFAULT_HORIZON_S)
     try:
         horizon = parse_duration(raw)
@@ -53,12 +55,12 @@ class ResetAware:
 
 
 @hookimpl
-def roost_register_strategies():
+def roost_register_strategies() -> ResetAware:
     return ResetAware()
 
 
 @hookimpl
-def roost_register_settings():
+def roost_register_settings() -> Setting:
     return Setting(DEFAULT_HORIZON_S, name="horizon", type="duration", section="plugins.reset-aware",
                    env="CLAUDE_LB_RESET_AWARE_HORIZON", minimum=1,
                    doc="How far ahead reset-aware counts headroom (windows resetting within it reopen).")
