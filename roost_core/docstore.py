@@ -6,8 +6,9 @@ The files backend's documents and locks, and any backend's local copies
 * ``<directory>/<name>.json``, rewritten atomically under a per-document
   filelock; a corrupt one is reported through ``warn`` (read as empty) and
   rebuilt at once, even by a command that only reads it (``_rebuild``);
-* filelocks in ``<directory>/locks/`` (hashed names, 0700 dir): a lock
-  held past ``timeout`` is CONFLICT.
+* lock files in ``<directory>/locks/`` (hashed names, 0700 dir; ``flock``, as
+  filelock takes them, see ``hold_lock_file``): a lock held past ``timeout``
+  is CONFLICT.
 """
 
 from __future__ import annotations
@@ -157,20 +158,18 @@ class JsonDocuments:
 
     @contextlib.contextmanager
     def lock(self, name: str, timeout: float) -> Iterator[None]:
-        from filelock import FileLock, Timeout
-
         lock_dir = ensure_private_dir(ensure_private_dir(self.directory) / "locks")
-        lock = FileLock(str(lock_dir / lock_file_name(name)), timeout=timeout, mode=0o600)
+        path = str(lock_dir / lock_file_name(name))
         try:
-            lock.acquire()
-        except Timeout:
+            release = hold_lock_file(path, timeout)
+        except TimeoutError:
             raise Conflict(f"another roost process holds the {name.split(':')[0]} lock "
                            f"(waited {round(timeout, 2):g}s); retry later", details={"lock": name}) from None
         except OSError as exc:  # a symlink planted at the lock path (never followed), a directory, EACCES
             if exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EFBIG):  # the disk, not the file
-                raise RoostError(f"cannot write {lock.lock_file}: {exc.strerror}", details={"lock": name},
+                raise RoostError(f"cannot write {path}: {exc.strerror}", details={"lock": name},
                                  exit_code=ExitCode.UNAVAILABLE) from None
-            raise RoostError(f"cannot use the lock file {lock.lock_file}: {exc.strerror}; it must be a "
+            raise RoostError(f"cannot use the lock file {path}: {exc.strerror}; it must be a "
                              "regular file roost can create: remove it", details={"lock": name},
                              exit_code=ExitCode.UNAVAILABLE) from None
         self._held.add(name)
@@ -178,7 +177,73 @@ class JsonDocuments:
             yield
         finally:
             self._held.discard(name)
-            lock.release()
+            release()
+
+
+_CONTENDED = frozenset({errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES})
+
+
+def hold_lock_file(path: str, timeout: float) -> Callable[[], None]:
+    """Take the exclusive lock on the file ``path`` within ``timeout`` seconds; returns its release.
+
+    On POSIX this is what filelock's ``UnixFileLock`` does (``flock`` on the file, never
+    followed through a symlink, left in place on release), without importing filelock, whose
+    logging, decimal and settings modules cost ~30 ms on every command that takes a lock (a
+    lease before each ``roost exec``). Processes using either interoperate. On Windows
+    filelock takes it (msvcrt); on a filesystem without ``flock`` filelock's soft lock
+    (``<path>.soft``, created exclusively) does, as filelock itself would fall back. TimeoutError
+    when the lock stays held; OSError when the path cannot be a lock file.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return _filelock_hold(path, timeout, soft=False)
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or device planted at the path
+            raise OSError(errno.EINVAL, "not a regular file")
+        if not _flock_within(fcntl, fd, timeout):
+            raise TimeoutError(path)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in (errno.ENOSYS, errno.EOPNOTSUPP):  # no flock on this filesystem
+            return _filelock_hold(path + ".soft", timeout, soft=True)
+        raise
+    except BaseException:
+        os.close(fd)
+        raise
+    return lambda: os.close(fd)  # closing the descriptor releases the flock
+
+
+def _flock_within(fcntl: Any, fd: int, timeout: float) -> bool:
+    """Poll a non-blocking flock (5 ms, doubling to 50 ms) until it is ours or ``timeout`` passes."""
+    import time
+
+    deadline, pause = time.monotonic() + max(timeout, 0.0), 0.005
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError as exc:
+            if exc.errno not in _CONTENDED:
+                raise
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 0.05)
+
+
+def _filelock_hold(path: str, timeout: float, soft: bool) -> Callable[[], None]:
+    from filelock import FileLock, SoftFileLock, Timeout
+
+    lock = (SoftFileLock if soft else FileLock)(path, timeout=timeout, mode=0o600)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise TimeoutError(path) from None
+    return lock.release
 
 
 # -- the parsed copy of a large document --------------------------------------------------

@@ -17,7 +17,7 @@ ROOST_TEST_PAUSE_AT=OP:K:SECONDS
 ROOST_TEST_TRACE=PATH
     Append one line per event to PATH: ``monotonic pid event detail``
     (opens, writes, fsyncs, replaces, mkdir/rmdir of lock directories,
-    filelock attempt/acquire/release, HTTP send/recv/body, kill). Each line is one O_APPEND
+    lock file attempt/acquire/release, HTTP send/recv/body, kill). Each line is one O_APPEND
     write, so many processes can share one trace file.
 
 The variables are removed from os.environ at start-up, so children that roost
@@ -244,12 +244,36 @@ def _patch_filelock(module, points: _Points) -> None:
     lock_class.acquire, lock_class.release = acquire, release
 
 
+def _patch_docstore(module, points: _Points) -> None:
+    """roost's own lock files (``hold_lock_file``: flock, as filelock takes them on POSIX)."""
+    raw_hold = module.hold_lock_file
+
+    def hold_lock_file(path, timeout):
+        points.trace("lock_try", str(path))
+        try:
+            release = raw_hold(path, timeout)
+        except BaseException as exc:
+            points.trace("lock_fail", f"{path} {type(exc).__name__}")
+            raise
+        points.trace("lock_acq", str(path))
+
+        def traced_release():
+            letting_go = points._time.monotonic()  # before the unlock, as for filelock above
+            release()
+            points.trace("lock_rel", str(path), at=letting_go)
+
+        return traced_release
+
+    module.hold_lock_file = hold_lock_file
+
+
 def _install_import_hooks(points: _Points) -> None:
     import importlib.abc
 
     patchers = {
         "httpx._transports.default": lambda m: _patch_httpx(m, points),
-        "filelock": lambda m: _patch_filelock(m, points),
+        "filelock": lambda m: _patch_filelock(m, points),  # where roost falls back to it (no flock)
+        "roost_core.docstore": lambda m: _patch_docstore(m, points),
     }
 
     class Finder(importlib.abc.MetaPathFinder):
