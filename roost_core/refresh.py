@@ -4,7 +4,7 @@ A refresh token is single-use: two POSTs with it cost the user the profile.
 So (docs/refresh.md, "The refresh algorithm"):
 
 1. read and validate the file; refuse a leased profile;
-2. take roost's filelock for the file (keyed on its realpath, so symlinked
+2. take roost's lock file for it (keyed on its realpath, so symlinked
    profiles share it), then the backend's ``guard_refresh`` locks, all within
    ``lock_wait`` (longer than the POST deadline) or CONFLICT;
 3. finish a refresh a killed run completed (the backend's journal), then
