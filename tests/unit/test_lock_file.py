@@ -91,3 +91,16 @@ def test_without_flock_filelock_s_soft_lock_takes_the_lock(tmp_path, monkeypatch
     release()
     assert not (tmp_path / "x.lock.soft").exists()
     hold_lock_file(str(path), 0.2)()
+
+
+def test_without_fcntl_as_on_windows_filelock_takes_the_same_path(tmp_path, monkeypatch):
+    import filelock
+
+    monkeypatch.setitem(sys.modules, "fcntl", None)  # `import fcntl` fails, as on Windows
+    taken = []
+    real_acquire = filelock.FileLock.acquire
+    monkeypatch.setattr(filelock.FileLock, "acquire",
+                        lambda self, *a, **k: (taken.append(self.lock_file), real_acquire(self, *a, **k))[1])
+    release = hold_lock_file(str(tmp_path / "x.lock"), 1)
+    release()
+    assert taken == [str(tmp_path / "x.lock")]
