@@ -4,7 +4,7 @@ The files backend's documents and locks, and any backend's local copies
 (roost-redis mirrors its store with it):
 
 * ``<directory>/<name>.json``, rewritten atomically under a per-document
-  filelock; a corrupt one is reported through ``warn`` (read as empty) and
+  lock file; a corrupt one is reported through ``warn`` (read as empty) and
   rebuilt at once, even by a command that only reads it (``_rebuild``);
 * lock files in ``<directory>/locks/`` (hashed names, 0700 dir; ``flock``, as
   filelock takes them, see ``hold_lock_file``): a lock held past ``timeout``
