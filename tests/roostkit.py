@@ -79,6 +79,15 @@ class RoostEnv(SandboxTree):
     def credentials(self, name: str) -> dict[str, Any]:
         return json.loads((self.profiles / name / ".credentials.json").read_text())
 
+    def make_account(self, name: str, *, usage: Any = None, **kwargs: Any) -> Path:
+        """``make_profile``, and the fake server (the ``world`` fixture's) answering for its login's
+        tokens with ``usage`` (a ``Scenario``; None: the fake's default)."""
+        path = self.make_profile(name, **kwargs)
+        oauth = self.credentials(name)["claudeAiOauth"]
+        self.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],  # type: ignore[attr-defined]
+                              usage=usage)
+        return path
+
     def run(self, *args: str, env: dict[str, str] | None = None, input: str | None = None,
             timeout: float = 60, **overrides: str) -> subprocess.CompletedProcess:
         """Run the real ``roost`` executable."""

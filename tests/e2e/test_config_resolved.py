@@ -14,10 +14,7 @@ from roost_plugins.fakeserver import Scenario
 
 
 def add(world, name: str, scenario: Scenario) -> None:
-    world.make_profile(name)
-    oauth = world.credentials(name)["claudeAiOauth"]
-    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
-                           usage=scenario)
+    world.make_account(name, usage=scenario)
 
 
 def samples(world) -> int:

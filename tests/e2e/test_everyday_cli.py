@@ -5,16 +5,12 @@ from __future__ import annotations
 import json
 import re
 import sys
-from pathlib import Path
 
 from roost_plugins.fakeserver import Scenario
 
 
 def add(world, name: str, scenario: Scenario) -> None:
-    world.make_profile(name)
-    oauth = world.credentials(name)["claudeAiOauth"]
-    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
-                           usage=scenario)
+    world.make_account(name, usage=scenario)
 
 
 def test_report_shows_a_no_samples_row_for_a_profile_without_samples(world):

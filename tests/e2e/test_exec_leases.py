@@ -26,10 +26,7 @@ UNTIL = ("import os, sys, time; print('started', flush=True)\n"
 
 
 def _account(world, name: str) -> None:
-    world.make_profile(name)
-    oauth = world.credentials(name)["claudeAiOauth"]
-    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
-                           usage=Scenario.ok())
+    world.make_account(name, usage=Scenario.ok())
 
 
 def _leases(world) -> dict:

@@ -15,10 +15,7 @@ PY = sys.executable
 
 
 def _account(world, name: str, usage: Scenario | None = None) -> None:
-    world.make_profile(name)
-    oauth = world.credentials(name)["claudeAiOauth"]
-    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
-                           usage=usage or Scenario.ok())
+    world.make_account(name, usage=usage or Scenario.ok())
 
 
 def _exec_lines(world) -> list[list[str]]:

@@ -10,7 +10,6 @@ what keeps the start-up figures is what these runs leave out.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
 import pytest
@@ -39,10 +38,7 @@ def _banned(modules: set[str], banned: tuple[str, ...]) -> list[str]:
 @pytest.fixture
 def warm(world):
     for name in ("a", "b", "c"):
-        world.make_profile(name)
-        oauth = world.credentials(name)["claudeAiOauth"]
-        world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
-                               usage=Scenario.ok(weekly=10.0, session=5.0))
+        world.make_account(name, usage=Scenario.ok(weekly=10.0, session=5.0))
     assert world.run("pick").returncode == 0  # probes all three: the cache is warm from here on
     world.probes = world.fake.count("GET", "/api/oauth/usage")
     return world

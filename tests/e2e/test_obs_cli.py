@@ -12,8 +12,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
-
 from roost_plugins.fakeserver import Scenario
 
 ROOST = str(Path(sys.executable).parent / "roost")
@@ -23,10 +21,7 @@ USAGE_KEYS = {"ts", "profile", "health", "session_pct", "weekly_pct", "sonnet_pc
 
 
 def add(world, name: str, scenario: Scenario) -> None:
-    world.make_profile(name)
-    oauth = world.credentials(name)["claudeAiOauth"]
-    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
-                           usage=scenario)
+    world.make_account(name, usage=scenario)
 
 
 def usage_lines(world) -> list[dict]:

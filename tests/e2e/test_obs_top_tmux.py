@@ -58,10 +58,7 @@ def tmux():
 
 def test_top_starts_redraws_and_exits_cleanly(world, tmux, tmp_path):
     for name, weekly in (("alpha", 12), ("beta", 64)):
-        world.make_profile(name)
-        oauth = world.credentials(name)["claudeAiOauth"]
-        world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
-                               usage=Scenario.ok(session=5, weekly=weekly))
+        world.make_account(name, usage=Scenario.ok(session=5, weekly=weekly))
     env = {k: v for k, v in world.env().items() if k not in ("COLUMNS", "LINES")}
     env["TERM"] = "xterm-256color"
     script = tmp_path / "run-top.sh"

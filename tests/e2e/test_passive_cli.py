@@ -20,10 +20,7 @@ USAGE = "/api/oauth/usage"
 
 
 def account(world, name: str) -> None:
-    world.make_profile(name)
-    oauth = world.credentials(name)["claudeAiOauth"]
-    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
-                           usage=Scenario.ok())
+    world.make_account(name, usage=Scenario.ok())
 
 
 def by_name(envelope: dict) -> dict:
@@ -223,16 +220,22 @@ sys.stdout.flush()
 """
 
 
-def test_exec_passes_stream_json_through_and_reads_rate_limit_events(two, tmp_path):
-    payload = stream_json(rate_limit_event("rejected", "five_hour", 1.0, resets_in=1800))
+def exec_claude_stream(world, tmp_path, payload: bytes) -> subprocess.CompletedProcess:
+    """The real ``roost exec --no-lease -- claude -p hi --output-format stream-json``, with a fake
+    ``claude`` on PATH that writes ``payload``."""
     script = tmp_path / "bin" / "claude"
-    script.parent.mkdir()
+    script.parent.mkdir(exist_ok=True)
     script.write_text(CHILD.format(python=sys.executable, payload=payload))
     script.chmod(0o755)
-    env = two.env(PATH=f"{script.parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    proc = subprocess.run([str(Path(sys.executable).parent / "roost"), "exec", "--no-lease", "--",
+    env = world.env(PATH=f"{script.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    return subprocess.run([str(Path(sys.executable).parent / "roost"), "exec", "--no-lease", "--",
                            "claude", "-p", "hi", "--output-format", "stream-json"],
                           env=env, capture_output=True, timeout=60)
+
+
+def test_exec_passes_stream_json_through_and_reads_rate_limit_events(two, tmp_path):
+    payload = stream_json(rate_limit_event("rejected", "five_hour", 1.0, resets_in=1800))
+    proc = exec_claude_stream(two, tmp_path, payload)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == payload  # every byte, unchanged
     picked = json.loads((two.config / "passive.json").read_text())["profiles"]

@@ -5,26 +5,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-from test_passive_cli import CHILD, USAGE, account, status
+from test_passive_cli import USAGE, account, exec_claude_stream, status
 
 from roost_plugins.fakeserver.passive_docs import rate_limit_event, stop_failure_event, stream_json
 
 
 def _exec_stream(world, tmp_path, payload: bytes) -> str:
     """roost exec of a fake ``claude -p --output-format stream-json`` writing ``payload``; the picked name."""
-    script = tmp_path / "bin" / "claude"
-    script.parent.mkdir(exist_ok=True)
-    script.write_text(CHILD.format(python=sys.executable, payload=payload))
-    script.chmod(0o755)
-    env = world.env(PATH=f"{script.parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    proc = subprocess.run([str(Path(sys.executable).parent / "roost"), "exec", "--no-lease", "--",
-                           "claude", "-p", "hi", "--output-format", "stream-json"],
-                          env=env, capture_output=True, timeout=60)
+    proc = exec_claude_stream(world, tmp_path, payload)
     assert proc.returncode == 0 and proc.stdout == payload, proc.stderr
     (name,) = json.loads((world.config / "passive.json").read_text())["profiles"]
     return name

@@ -68,10 +68,8 @@ def mac(world, tmp_path):
 
 
 def _account(world, name: str, **kwargs) -> dict:
-    world.make_profile(name, **kwargs)
-    oauth = world.credentials(name)["claudeAiOauth"]
-    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"])
-    return oauth
+    world.make_account(name, **kwargs)
+    return world.credentials(name)["claudeAiOauth"]
 
 
 def service_of(world, name: str) -> str:

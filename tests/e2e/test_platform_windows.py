@@ -13,9 +13,7 @@ from test_integ_update import checkout, push_upstream, roost as roost_in  # noqa
 
 
 def _account(world, name: str, **kwargs) -> None:
-    world.make_profile(name, **kwargs)
-    oauth = world.credentials(name)["claudeAiOauth"]
-    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"])
+    world.make_account(name, **kwargs)
 
 
 def _windows(world, tmp_path):

@@ -15,9 +15,7 @@ from roost_plugins.fakeserver import TokenBehaviour
 
 
 def _account(world, name: str, **kwargs) -> None:
-    world.make_profile(name, **kwargs)
-    oauth = world.credentials(name)["claudeAiOauth"]
-    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"])
+    world.make_account(name, **kwargs)
 
 
 def _raw(world, name: str) -> bytes:

@@ -19,9 +19,7 @@ ROOST = str(Path(sys.executable).parent / "roost")
 
 
 def _account(world, name: str, **kwargs) -> None:
-    world.make_profile(name, **kwargs)
-    oauth = world.credentials(name)["claudeAiOauth"]
-    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"])
+    world.make_account(name, **kwargs)
 
 
 def _spawn(world, *args: str, **env: str) -> subprocess.Popen:

@@ -34,10 +34,7 @@ CASES = [
 def lived_in(world):
     """Two healthy profiles, a warm cache and a last pick: every document but passive.json exists."""
     for name in ("a", "b"):
-        world.make_profile(name)
-        creds = world.credentials(name)["claudeAiOauth"]
-        world.fake.add_account(name, access_token=creds["accessToken"], refresh_token=creds["refreshToken"],
-                               usage=Scenario.ok())
+        world.make_account(name, usage=Scenario.ok())
     for argv in (("status",), ("pick",), ("exec", "--", "true")):
         proc = world.run(*argv)
         assert proc.returncode == 0, proc.stderr

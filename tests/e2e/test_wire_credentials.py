@@ -14,10 +14,7 @@ from roost_plugins.fakeserver import Scenario, TokenBehaviour
 
 
 def account(world, name: str, usage: Scenario | None = None, **kw) -> None:
-    world.make_profile(name, **kw)
-    oauth = world.credentials(name)["claudeAiOauth"]
-    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
-                           usage=usage or Scenario.ok())
+    world.make_account(name, usage=usage or Scenario.ok(), **kw)
 
 
 class Holder:

@@ -14,10 +14,7 @@ PY = sys.executable
 
 
 def account(world, name: str, usage: Scenario, **kw) -> None:
-    world.make_profile(name, **kw)
-    oauth = world.credentials(name)["claudeAiOauth"]
-    world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
-                           usage=usage)
+    world.make_account(name, usage=usage, **kw)
 
 
 def by_name(data) -> dict:

@@ -63,10 +63,7 @@ def _imported(world, *args: str) -> str:
 
 def test_pick_in_a_pipe_draws_no_progress_and_warm_pick_loads_none(world):
     for name in ("a", "b"):
-        world.make_profile(name)
-        oauth = world.credentials(name)["claudeAiOauth"]
-        world.fake.add_account(name, access_token=oauth["accessToken"], refresh_token=oauth["refreshToken"],
-                               usage=Scenario.ok())
+        world.make_account(name, usage=Scenario.ok())
     # Probes both, but stderr is a pipe: no progress display is looked up or drawn. (httpx itself
     # imports rich for its own CLI whenever a probe runs; that is not roost's display.)
     cold = _imported(world, "pick")
