@@ -19,8 +19,10 @@ from roost_plugins.fakeserver import Scenario
 from roost_plugins.fakeserver.passive_docs import statusline_document, stop_failure_event
 
 # filelock: a warm pick takes no lock; httpx/rich/asyncio: nothing is probed or drawn;
-# the probe engine: the fan-out and raw probes load only when a probe runs.
-NEVER = ("filelock", "httpx", "httpcore", "rich", "asyncio", "roost_core.probe.fanout", "roost_core.probe.raw")
+# the probe engine: the fan-out and raw probes load only when a probe runs; email (~9 ms, with
+# socket and random): only a Retry-After given as an HTTP-date needs its date parser.
+NEVER = ("filelock", "httpx", "httpcore", "rich", "asyncio", "email", "roost_core.probe.fanout",
+         "roost_core.probe.raw")
 # statusline and hook also stay off click, pluggy and the probe package altogether.
 NEVER_PASSIVE = NEVER + ("click", "pluggy", "roost_core.probe", "roost_core.cli")
 
@@ -39,6 +41,8 @@ def _banned(modules: set[str], banned: tuple[str, ...]) -> list[str]:
 def warm(world):
     for name in ("a", "b", "c"):
         world.make_account(name, usage=Scenario.ok(weekly=10.0, session=5.0))
+    # An expired login, as pools have: judged locally (the classifier plugins load), never probed.
+    world.make_account("old", usage=Scenario.ok(), expires_in=-60)
     assert world.run("pick").returncode == 0  # probes all three: the cache is warm from here on
     world.probes = world.fake.count("GET", "/api/oauth/usage")
     return world
