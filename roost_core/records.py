@@ -246,8 +246,9 @@ class PickResult:
     record: HealthRecord | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "health": self.health.value,
-                "strategy": self.strategy, "rationale": self.rationale}
+        """``pick --json``'s item: ``health`` is the picked profile's whole record (its state in ``health.health``)."""
+        record = self.record or HealthRecord(self.name, self.health)
+        return {"name": self.name, "health": record.to_dict(), "strategy": self.strategy, "rationale": self.rationale}
 
 
 @record

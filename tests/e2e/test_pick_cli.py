@@ -72,7 +72,7 @@ def test_each_builtin_strategy(world, strategy, expected):
           c=Scenario.ok(weekly=60, session=59, overage=5))
     rc, out = world.run_json("pick", "--strategy", strategy)
     assert rc == 0 and out["data"]["name"] == expected
-    assert out["data"]["strategy"] == strategy and out["data"]["health"] == "ok"
+    assert out["data"]["strategy"] == strategy and out["data"]["health"]["health"] == "ok"
     assert out["data"]["rationale"].startswith(strategy)
 
 

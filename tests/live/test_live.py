@@ -110,7 +110,7 @@ def test_pick_and_which(fleet, read_only):
     assert proc.returncode in (0, 2, 5, 6, 9), proc.stderr
     if proc.returncode == 0:
         data = json.loads(proc.stdout)["data"]
-        assert data["name"] in fleet and data["health"] in HEALTH_STATES
+        assert data["name"] in fleet and data["health"]["health"] in HEALTH_STATES
 
 
 def test_doctor(fleet, read_only):
