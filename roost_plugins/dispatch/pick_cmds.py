@@ -66,7 +66,7 @@ class PickCommand(click.Command):
 
 
 _COUNT_FLAG = click.option("--count", "-n", "pick_count", type=click.IntRange(min=1), default=1, show_default=True,
-                           help="Return up to N profiles in strategy order (only the first updates stickiness).")
+                           help="Return up to N profiles in strategy order (pick: only the first updates stickiness).")
 
 _PICK_FLAGS: list[Callable[[Callable[..., Any]], Callable[..., Any]]] = [
     click.option("--strategy", "pick_strategy", metavar="NAME", cls=StrategyOption,

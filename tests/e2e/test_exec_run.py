@@ -53,6 +53,19 @@ def test_var_name_and_no_config_dir(one):
     assert one.run("exec", "--var-name", "1BAD", "--", "true").returncode == 4
 
 
+def test_var_name_drops_an_inherited_profile_variable(one):
+    """A caller's AXIOM_CLAUDE_PROFILE (an earlier `eval "$(roost pick --export)"`, a nested exec)
+    would name another account to the child, and passive health trusts it before CLAUDE_CONFIG_DIR."""
+    script = "import os; print(os.environ.get('AXIOM_CLAUDE_PROFILE'), os.environ.get('WHO'))"
+    proc = one.run("exec", "--var-name", "WHO", "--", PY, "-c", script, AXIOM_CLAUDE_PROFILE="stale")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["None", "solo"]
+    proc = one.run("exec", "--dry-run", "--json", "--var-name", "WHO", "--no-config-dir", "--", "claude",
+                   AXIOM_CLAUDE_PROFILE="stale")
+    out = json.loads(proc.stdout)["data"]
+    assert out["unset"] == ["AXIOM_CLAUDE_PROFILE"] and out["command"] == "env -u AXIOM_CLAUDE_PROFILE WHO=solo claude"
+
+
 def test_exit_code_passes_through_and_is_audited(one):
     proc = one.run("exec", "--", "sh", "-c", "exit 3")
     assert proc.returncode == 3 and proc.stdout == ""
@@ -125,6 +138,15 @@ def test_pick_failure_is_the_pick_exit_code(world):
     proc = world.run("exec", "--", "true")
     assert proc.returncode == 9 and "Traceback" not in proc.stderr  # no profiles at all
     assert [(line[2], line[4], line[6], line[8]) for line in _exec_lines(world)] == [("", "9", "true", "UNAVAILABLE")]
+
+
+def test_a_fallback_run_is_noted_as_pick_notes_it(world):
+    _account(world, "a", Scenario.unauthorized())
+    _account(world, "b", Scenario.unauthorized())
+    proc = world.run("exec", "--fallback", "b", "--", "true")
+    assert proc.returncode == 0 and "fallback" in proc.stderr, proc.stderr
+    ((_, event, profile, *_, note),) = _exec_lines(world)
+    assert (event, profile, note) == ("exec", "b", "fallback")
 
 
 def test_a_failed_pick_is_audited_as_one_exec_line(world):

@@ -154,12 +154,22 @@ def _validate(opts: PickOptions, command: tuple[str, ...], var_name: str, timeou
 def child_env(rctx: RoostContext, profile: Profile, plan: _Plan) -> dict[str, str]:
     """roost's environment plus the profile's name and directory (never a token)."""
     env = dict(rctx.env)
+    for name in _stale_vars(rctx, plan):
+        env.pop(name, None)
     env[plan.var_name] = profile.name
     if plan.set_config_dir:
         env.update(config_dir_vars(profile))
-    else:
-        env.pop(STORE_VAR, None)  # it would pick a credential store behind roost's back
     return env
+
+
+def _stale_vars(rctx: RoostContext, plan: _Plan) -> list[str]:
+    """Inherited variables that would name another account to the child: the credential-store
+    selector without a config dir (it would pick a store behind roost's back), and, under
+    --var-name, an AXIOM_CLAUDE_PROFILE left by the caller (passive health trusts it first)."""
+    stale = [] if plan.set_config_dir else [STORE_VAR]
+    if plan.var_name != EXPORT_VAR:
+        stale.append(EXPORT_VAR)
+    return [name for name in stale if name in rctx.env]
 
 
 def config_dir_vars(profile: Profile) -> dict[str, str]:
@@ -191,7 +201,7 @@ def _dry_run(rctx: RoostContext, opts: PickOptions, plan: _Plan) -> int:
         outcome.warnings.append(message)
     profile = rctx.profile(outcome.results[0].name)
     assignments = {plan.var_name: profile.name}
-    unset = [] if plan.set_config_dir or STORE_VAR not in rctx.env else [STORE_VAR]
+    unset = _stale_vars(rctx, plan)
     if plan.set_config_dir:
         assignments.update(config_dir_vars(profile))
     line = " ".join([*(["env", *(f"-u {name}" for name in unset)] if unset else []),
@@ -218,7 +228,9 @@ def _run_with_retries(rctx: RoostContext, opts: PickOptions, plan: _Plan) -> int
     attempt = 0
     while True:
         profile = rctx.profile(outcome.results[0].name)
-        note = f"retry={attempt}/{plan.retries}" if attempt else ""
+        # "fallback" as pick writes it: stats and history can tell a --fallback run from a pick.
+        note = " ".join(filter(None, ["fallback" if outcome.fallback_used else "",
+                                      f"retry={attempt}/{plan.retries}" if attempt else ""]))
         rc, started = _run_once(rctx, profile, outcome.strategy, plan, note)
         if rc == 0 or not started or attempt >= plan.retries or not _throttled_now(rctx, profile):
             return rc
