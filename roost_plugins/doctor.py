@@ -52,12 +52,24 @@ def _as_result(item: Any, check_name: str) -> CheckResult:
     return CheckResult(str(get("name", check_name)), level, str(get("message", "")), dict(get("details") or {}))
 
 
-def run_check(rctx: RoostContext, name: str, check: Any) -> list[CheckResult]:
-    """Run one check in isolation; its declared ``level`` caps what it may report."""
+def _config_error(rctx: RoostContext) -> str | None:
+    """config.toml's own error (malformed, a bad value), or None."""
+    try:
+        rctx.settings
+    except RoostError as err:
+        return err.message
+    return None
+
+
+def run_check(rctx: RoostContext, name: str, check: Any, config_error: str | None = None) -> list[CheckResult]:
+    """Run one check in isolation; its declared ``level`` caps what it may report. A check that
+    fails only because it needs the broken config.toml is skipped: config-file reports it once."""
     try:
         raw = check.run(rctx)
     except RoostError as err:
-        raw = CheckResult(name, "fail", err.message, err.details)
+        raw = (CheckResult(name, "skip", "needs config.toml, which is broken (see config-file)", err.details)
+               if config_error is not None and err.message == config_error and name != "config-file"
+               else CheckResult(name, "fail", err.message, err.details))
     except Exception as exc:  # a plugin's bug is a finding, not a crash of doctor
         raw = CheckResult(name, "fail", f"check {name!r} crashed: {type(exc).__name__}: {exc}")
     results = [_as_result(item, name) for item in (raw if isinstance(raw, (list, tuple)) else [raw])
@@ -74,11 +86,12 @@ def run_doctor(rctx: RoostContext, skip_network: bool) -> list[CheckResult]:
     # Local checks first, network ones last; registration order otherwise.
     ordered = sorted(checks.items(), key=lambda item: bool(getattr(item[1], "needs_network", False)))
     results: list[CheckResult] = []
+    config_error = _config_error(rctx)
     for name, check in ordered:
         if skip_network and getattr(check, "needs_network", False):
             results.append(CheckResult(name, "skip", "skipped (--skip-network)"))
             continue
-        results.extend(run_check(rctx, name, check))
+        results.extend(run_check(rctx, name, check, config_error))
     return results
 
 

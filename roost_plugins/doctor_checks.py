@@ -161,6 +161,27 @@ def _unknown_plugin_and_team_keys(data: dict[str, Any], settings: Any) -> list[s
     return found
 
 
+def _unknown_strategies(ctx: Any, settings: Any, teams: list[str | None]) -> list[str]:
+    """A strategy name is checked against the installed strategy plugins (the resolver cannot know
+    them): `strategy = "bogus"` would otherwise pass here and fail every pick with exit 4."""
+    from roost_core.api import RoostError
+
+    try:
+        installed = ctx.host.registry("strategy")
+    except RoostError:
+        return []  # a broken plugin setup is the plugins check's finding
+    found = []
+    for team in teams:
+        scoped = settings if team == settings.team else replace(settings, team=team)
+        try:
+            name, where = scoped.get("strategy"), scoped.where("strategy")
+        except RoostError:
+            continue  # already reported by the resolver
+        if name not in installed and not where.startswith("default"):
+            found.append(f"unknown strategy {name!r} (set by {where}); available: {', '.join(sorted(installed))}")
+    return found
+
+
 def check_config_file(ctx: Any) -> CheckResult:
     from roost_core.api import RoostError, Settings, load_config_file
 
@@ -190,6 +211,7 @@ def check_config_file(ctx: Any) -> CheckResult:
                 except RoostError as err:
                     if err.message not in bad:
                         bad.append(err.message)
+    bad += [msg for msg in _unknown_strategies(ctx, settings, teams) if msg not in bad]
     if bad:
         details["errors"] = bad
         return CheckResult("config-file", "fail", "; ".join(bad), details)

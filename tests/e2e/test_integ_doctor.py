@@ -108,7 +108,22 @@ def test_unreachable_endpoint_and_malformed_config_are_reported_not_crashed(roos
     rows = _by_name(out["error"]["details"]["checks"])
     assert rows["config-file"]["level"] == "fail" and "malformed" in rows["config-file"]["message"]
     assert rows["usage-endpoint"]["level"] == "fail" and "connect" in rows["usage-endpoint"]["message"]
-    assert rows["status-page"]["level"] == "warn"  # WARN-level check: never a FAIL
+    assert rows["status-page"]["level"] != "fail"  # WARN-level check: never a FAIL (here: needs the config)
+    # The broken file is one finding: checks that need it are skipped, not failed with its message.
+    assert rows["profiles"]["level"] == "skip" and "config-file" in rows["profiles"]["message"]
+    assert sorted(out["error"]["details"]["failed"]) == ["config-file", "token-endpoint", "usage-endpoint"]
+
+
+def test_an_unknown_strategy_in_config_fails_the_config_check(roost_env):
+    """The resolver cannot know the installed strategies; without this doctor said 'parses' and every pick
+    was exit 4."""
+    roost_env.make_profile("work")
+    roost_env.config.mkdir(parents=True)
+    (roost_env.config / "config.toml").write_text('strategy = "sticky"\n[teams.ops]\nstrategy = "bogus"\n')
+    rc, out = roost_env.run_json("doctor", "--skip-network")
+    rows = _by_name(out["error"]["details"]["checks"])
+    assert rc == 9 and rows["config-file"]["level"] == "fail"
+    assert "unknown strategy 'bogus'" in rows["config-file"]["message"] and "teams.ops" in rows["config-file"]["message"]
 
 
 def test_site_plugin_adds_checks_and_a_crashing_one_is_isolated(healthy, tmp_path):
