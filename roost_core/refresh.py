@@ -68,7 +68,8 @@ class RefreshResult:
 # -- reading ------------------------------------------------------------------
 
 def read_credentials(ctx: "RoostContext", profile: "Profile") -> Credentials:
-    """The parsed file; NOT_FOUND when missing, VALIDATION when unreadable or malformed."""
+    """The parsed file; NOT_FOUND when missing, VALIDATION when unreadable or malformed,
+    AUTH_REQUIRED when it holds no claude login (logged out)."""
     try:
         data = ctx.state.read_credentials(profile)
     except FileNotFoundError:
@@ -80,11 +81,21 @@ def read_credentials(ctx: "RoostContext", profile: "Profile") -> Credentials:
         raise ValidationError(f"cannot read the credentials of {profile.name!r}: {exc.strerror}",
                               details={"profile": profile.name}) from None
     creds = Credentials.parse(data, f"profile {profile.name!r}")
-    if not creds.oauth:
-        raise CredentialsError(f"profile {profile.name!r} holds no claudeAiOauth login",
-                               details={"profile": profile.name})
+    if not creds.oauth:  # only mcpOAuth, or claudeAiOauth null or {}: logged out, not bad input
+        raise _no_login(profile)
     creds.name_unit_mixup(profile.name, ctx.warn)
     return creds
+
+
+def _no_login(profile: "Profile") -> RoostError:
+    """A parsable file without a claude login: ``auth_dead`` (as status calls it), exit 2 with the
+    profile's sign-in fix, like a wiped file; nothing is sent and nothing is written."""
+    from .errors import AuthRequired
+
+    fix = relogin_fix(profile)
+    return AuthRequired(f"profile {profile.name!r}: logged out (its credentials file holds no claudeAiOauth "
+                        f"login). Fix: {fix}",
+                        details={"profile": profile.name, "health": "auth_dead", "reason": "no_login", "fix": fix})
 
 
 def relogin_fix(profile: "Profile") -> str:
@@ -105,8 +116,9 @@ def _require_refresh_token(creds: Credentials, profile: "Profile") -> str:
         raise CredentialsError(f"{profile.credentials_path}: refreshToken is not a string (a malformed file)",
                                details={"profile": profile.name, "reason": "malformed"})
     if not token:  # a login problem (AUTH_REQUIRED), not bad input
-        raise AuthRequired(f"profile {profile.name!r} has no refresh token: {relogin_fix(profile)}",
-                           details={"profile": profile.name, "reason": "no_refresh_token"})
+        fix = relogin_fix(profile)
+        raise AuthRequired(f"profile {profile.name!r} has no refresh token: {fix}",
+                           details={"profile": profile.name, "reason": "no_refresh_token", "fix": fix})
     return token
 
 
