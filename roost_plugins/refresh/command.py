@@ -103,8 +103,12 @@ def _refresh_one(rctx: RoostContext, name: str, jitter: float) -> int:
 
 def _refresh_many(rctx: RoostContext, *, force: bool, window: float | None, jitter: float) -> int:
     profiles = rctx.profiles()
-    if not profiles:
-        rctx.warn(f"no profiles found under {rctx.paths.profiles_tree}")
+    if not profiles:  # like status and pick: nothing to act on is UNAVAILABLE, not a quiet success
+        from roost_core.api import Unavailable
+
+        tree = rctx.paths.profiles_tree
+        raise Unavailable(f"no profiles found in {tree} (import one with 'roost add NAME')",
+                          details={"reason": "no_profiles", "profiles_dir": str(tree)})
     _warn_if_shared(rctx, profiles)
     # The cached verdicts, read once: with many profiles, a read per profile re-reads the whole document.
     health = None if force else health_entries(rctx)

@@ -73,6 +73,14 @@ def test_no_or_conflicting_target_is_validation(world, args):
     assert world.fake.token_posts == 0
 
 
+@pytest.mark.parametrize("selector", [("--all",), ("--expired",), ("--soon", "1h")])
+def test_no_profiles_at_all_is_unavailable(world, selector):
+    """As status and pick say it: nothing to act on is exit 9, not a quiet success."""
+    rc, out = world.run_json("refresh", *selector)
+    assert rc == 9 and out["error"]["code"] == "UNAVAILABLE" and out["error"]["details"]["reason"] == "no_profiles"
+    assert world.fake.token_posts == 0
+
+
 def test_unknown_and_invalid_names(world):
     assert world.run("refresh", "nobody").returncode == 3
     assert world.run("refresh", "../x").returncode == 4
