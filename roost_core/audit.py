@@ -32,6 +32,14 @@ def format_event(event: AuditEvent) -> str:
     return "\t".join(values)
 
 
+def finite_float(text: str) -> float:
+    """``float(text)``, or ValueError for NaN and ±inf (``nan``, ``inf``, ``1e400``): a damaged field."""
+    value = float(text)
+    if value - value != 0.0:  # NaN and ±inf only (no math import on the pick path)
+        raise ValueError(f"not a finite number: {text!r}")
+    return value
+
+
 def parse_line(line: str) -> AuditEvent | None:
     parts = line.rstrip("\n").split("\t")
     if len(parts) != len(COLUMNS):
@@ -42,7 +50,7 @@ def parse_line(line: str) -> AuditEvent | None:
         return AuditEvent(
             ts=raw["ts"], event=raw["event"], profile=raw["profile"], strategy=raw["strategy"],
             rc=int(raw["rc"]) if raw["rc"] else None,
-            duration_s=float(raw["duration_s"]) if raw["duration_s"] else None,
+            duration_s=finite_float(raw["duration_s"]) if raw["duration_s"] else None,
             argv0=raw["argv0"], pid=int(raw["pid"] or 0), note=raw["note"])
     except (ValueError, KeyError):
         return None

@@ -37,8 +37,40 @@ def _for_people(text: str) -> str:
     return clean_text(text, 0)
 
 
-def dumps(payload: Any) -> str:
-    return json.dumps(payload, default=_default, ensure_ascii=False)
+_INF = float("inf")
+
+
+def dumps(payload: Any, ensure_ascii: bool = False) -> str:
+    """The payload as one line of strict JSON: never NaN or Infinity, which strict parsers refuse.
+
+    Readers drop non-finite numbers from files and servers; should one get
+    through anyway, the payload is dumped again with null in its place (only
+    then: the normal path costs one ``json.dumps``).
+    """
+    try:
+        return json.dumps(payload, default=_default, ensure_ascii=ensure_ascii, allow_nan=False)
+    except ValueError:  # a NaN or an infinity (or a circular reference, which fails again below)
+        return json.dumps(_finite(payload, set()), default=_finite_default, ensure_ascii=ensure_ascii,
+                          allow_nan=False)
+
+
+def _finite(value: Any, path: set[int]) -> Any:
+    """A copy of ``value`` with every NaN and infinity (values and keys) replaced by None."""
+    if isinstance(value, float):
+        return value if -_INF < value < _INF else None
+    if not isinstance(value, (dict, list, tuple)) or id(value) in path:
+        return value  # a cycle is left as it is: json says "Circular reference detected"
+    path.add(id(value))
+    try:
+        if isinstance(value, dict):
+            return {_finite(k, path) if isinstance(k, float) else k: _finite(v, path) for k, v in value.items()}
+        return [_finite(item, path) for item in value]
+    finally:
+        path.discard(id(value))
+
+
+def _finite_default(obj: Any) -> Any:
+    return _finite(_default(obj), set())
 
 
 @dataclass
@@ -90,7 +122,7 @@ class Output:
         try:
             self.stdout.write(dumps(payload) + "\n")  # the text is encoded whole before any byte is written
         except UnicodeEncodeError:
-            self.stdout.write(json.dumps(payload, default=_default) + "\n")
+            self.stdout.write(dumps(payload, ensure_ascii=True) + "\n")
 
     def _write(self, text: str) -> None:
         try:

@@ -24,5 +24,6 @@ def filter_options(command: F) -> F:
 
 
 def say_no_events(rctx: RoostContext, profile: str | None, since: float | None) -> None:
-    """The line a person sees when picks.log has nothing to report."""
-    rctx.out.say("No events in picks.log" + (" match the filters." if profile or since else " yet."))
+    """The line a person sees when picks.log has nothing to report (``--since 0`` is a filter too)."""
+    filtered = profile is not None or since is not None
+    rctx.out.say("No events in picks.log" + (" match the filters." if filtered else " yet."))

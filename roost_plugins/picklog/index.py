@@ -38,7 +38,7 @@ from .scan import COL_PROFILE, LogScan
 if TYPE_CHECKING:
     from .stats import Tally
 
-VERSION = 2
+VERSION = 3  # 3: NaN and infinite durations are malformed lines (an index of 2 may hold them)
 HEAD_BYTES = 64
 CHUNK = 1 << 20
 SUFFIX = ".index.json"

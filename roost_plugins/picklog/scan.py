@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from math import isfinite
 from typing import Any, Iterator
 
 from roost_core.api import AUDIT_COLUMNS, PICKS_LOG, RoostContext, plain_table, render, utc_now_iso, validate_name
@@ -33,7 +34,7 @@ class LogScan:
         """(split fields, raw line) of every well-formed line that passes the filter, oldest first.
 
         Well-formed means what ``parse_audit_line`` accepts: the right number
-        of columns, an ISO timestamp, numeric rc/duration/pid where present.
+        of columns, an ISO timestamp, numeric rc/duration/pid where present (a finite duration).
         """
         for line in ctx.state.iter_lines(PICKS_LOG):
             parts = self.parse(line)
@@ -61,8 +62,8 @@ class LogScan:
             datetime.fromisoformat(parts[COL_TS].replace("Z", "+00:00"))
             if parts[COL_RC]:
                 int(parts[COL_RC])
-            if parts[COL_DURATION]:
-                float(parts[COL_DURATION])
+            if parts[COL_DURATION] and not isfinite(float(parts[COL_DURATION])):
+                raise ValueError("a NaN or infinite duration")  # damaged, as parse_audit_line says
             if parts[COL_PID]:
                 int(parts[COL_PID])
         except ValueError:

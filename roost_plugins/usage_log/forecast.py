@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from math import isfinite
 from typing import Sequence
 
 MIN_SAMPLES = 3
@@ -78,15 +79,26 @@ class Projection:
 
 
 def parse_epoch(value: str | float | None) -> float | None:
-    """ISO 8601 (``Z`` or offset) or epoch seconds → epoch seconds; None when unreadable."""
+    """ISO 8601 (``Z`` or offset) or epoch seconds → epoch seconds; None when unreadable
+    (NaN, ±inf and an int too big for a float included)."""
     if value is None or value == "":
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+        return number if isfinite(number) else None
     try:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
+
+
+def mean(values: Sequence[float]) -> float:
+    """The mean of finite ``values``, finite even where their sum overflows (1e308 + 1e308)."""
+    total = sum(values) / len(values)
+    return total if isfinite(total) else sum(v / len(values) for v in values)
 
 
 def starts_new_window(prev: Point, cur: Point) -> bool:
@@ -112,7 +124,8 @@ def current_window(points: Sequence[Point]) -> list[Point]:
 
 
 def least_squares_slope(points: Sequence[Point]) -> float | None:
-    """Slope (value per second) of the ordinary least-squares line; None if all times are equal."""
+    """Slope (value per second) of the ordinary least-squares line; None if all times are equal
+    or the arithmetic overflows (values near the ends of the float range)."""
     n = len(points)
     if n < 2:
         return None
@@ -122,7 +135,8 @@ def least_squares_slope(points: Sequence[Point]) -> float | None:
     if sxx == 0:
         return None
     sxy = sum((p.t - mean_t) * (p.value - mean_v) for p in points)
-    return sxy / sxx
+    slope = sxy / sxx
+    return slope if isfinite(slope) else None
 
 
 def project(points: Sequence[Point], now: float | None = None, target: float = TARGET) -> Projection:

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from array import array
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence, TypeGuard
+from math import isfinite
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 from roost_core.api import hookimpl
 
 from roost_plugins import usage_log
 
 from . import forecast
-from .forecast import Point, parse_epoch
+from .forecast import Point, mean, parse_epoch
 
 if TYPE_CHECKING:
     from roost_core.api import RoostContext
@@ -41,8 +42,16 @@ def _in_window(records: Iterable[dict[str, Any]], since: float | None,
         yield name, t, item
 
 
-def _is_number(value: Any) -> TypeGuard[int | float]:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _number(value: Any) -> float | None:
+    """A sample's value as a float; None when it is no reading: not a number, a bool, NaN, ±inf
+    (``NaN``, ``Infinity``, ``1e400`` in the log) or an int too big for a float (skipped like a null)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if isfinite(number) else None
 
 
 def collect(records: Iterable[dict[str, Any]], metric: str, since: float | None = None,
@@ -52,27 +61,36 @@ def collect(records: Iterable[dict[str, Any]], metric: str, since: float | None 
     series: dict[str, list[Point]] = {}
     for name, t, item in _in_window(records, since, profile):
         points = series.setdefault(name, [])
-        value = item.get(metric)
-        if _is_number(value):
+        value = _number(item.get(metric))
+        if value is not None:
             resets = parse_epoch(item.get(reset_field)) if reset_field else None
-            points.append(Point(t, float(value), resets))
+            points.append(Point(t, value, resets))
     for points in series.values():
         points.sort(key=lambda p: p.t)
     return series
 
 
 def _iso(epoch: float | None) -> str | None:
+    """The instant as ISO 8601; None when there is none, or none a datetime can show (past year 9999)."""
     from roost_core.api import utc_now_iso
 
-    return None if epoch is None else utc_now_iso(epoch)
+    if epoch is None:
+        return None
+    try:
+        return utc_now_iso(epoch)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _rounded(value: float | None, digits: int) -> float | None:
+    return None if value is None or not isfinite(value) else round(value, digits)
 
 
 def projection_dict(projection: forecast.Projection) -> dict[str, Any]:
-    per_hour = projection.slope_per_hour
     return {"status": projection.status, "label": projection.label,
-            "eta_s": None if projection.eta_s is None else round(projection.eta_s, 1),
+            "eta_s": _rounded(projection.eta_s, 1),
             "eta_at": _iso(projection.eta_at),
-            "slope_per_hour": None if per_hour is None else round(per_hour, 4),
+            "slope_per_hour": _rounded(projection.slope_per_hour, 4),
             "window_samples": projection.window_samples, "window_start": _iso(projection.window_start)}
 
 
@@ -81,7 +99,7 @@ def figures(name: str, metric: str, values: Sequence[float], first_t: float | No
     """A row's figures from its values in time order (no sparkline, no projection)."""
     return {"profile": name, "metric": metric, "samples": len(values),
             "min": min(values, default=None), "max": max(values, default=None),
-            "avg": round(sum(values) / len(values), 2) if values else None,
+            "avg": round(mean(values), 2) if values else None,
             "latest": values[-1] if values else None,
             "first_at": _iso(first_t), "latest_at": _iso(last_t),
             "sparkline": None, "projection": None}
@@ -108,12 +126,12 @@ def lean_rows(records: Iterable[dict[str, Any]], metric: str, since: float | Non
     series: dict[str, tuple[array, array, list[bool]]] = {}
     for name, t, item in _in_window(records, since, profile):
         times, values, in_order = series.setdefault(name, (array("d"), array("d"), [True]))
-        value = item.get(metric)
-        if _is_number(value):
+        value = _number(item.get(metric))
+        if value is not None:
             if times and t < times[-1]:
                 in_order[0] = False
             times.append(t)
-            values.append(float(value))
+            values.append(value)
     for name in names:
         series.setdefault(name, (array("d"), array("d"), [True]))
     rows = []
@@ -192,7 +210,7 @@ def run_report(rctx: "RoostContext", metric: str, since: float | None, profile: 
         rctx.out.say(plain_table(headers, [[r[h] if r["samples"] or h in ("profile", "samples") else "no samples"
                                             if h == "min" else None for h in headers] for r in rows]))
     if not any(r["samples"] for r in rows):
-        rctx.out.say(_empty_hint(rctx, log_state.enabled, bool(since or profile)))
+        rctx.out.say(_empty_hint(rctx, log_state.enabled, since is not None or profile is not None))
 
 
 def build_command():

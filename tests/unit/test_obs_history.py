@@ -162,3 +162,43 @@ def test_scan_accepts_exactly_what_audit_parses(parts, keep_ts):
 
     accepted = list(LogScan().fields(Ctx()))
     assert bool(accepted) == (audit.parse_line(line) is not None)
+
+
+def _strict(text: str) -> dict:
+    """JSON as a strict parser reads it: NaN, Infinity and -Infinity are errors."""
+    def refuse(constant: str):
+        raise AssertionError(f"{constant} in --json output")
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("bad", ["NaN", "nan", "inf", "-Infinity", "1e400"])
+def test_a_non_finite_duration_is_a_damaged_line(ctx, roost_env, bad):
+    good = [event(i, kind="exec", rc=0, duration=2.0) for i in range(3)]
+    damaged = audit.format_event(event(9, kind="exec", rc=0, duration=1.0)).split("\t")
+    damaged[audit.COLUMNS.index("duration_s")] = bad
+    roost_env.config.mkdir(parents=True, exist_ok=True)
+    (roost_env.config / "picks.log").write_text(
+        "".join(audit.format_event(e) + "\n" for e in good) + "\t".join(damaged) + "\n")
+    assert audit.parse_line("\t".join(damaged)) is None  # the one owner of the format agrees
+    for args in (["history"], ["stats"], ["stats", "--since", "1d"]):  # stats: through its index, and not
+        c = ctx(json_mode=True)
+        code, out, _ = invoke(c, *args, "--json")
+        body = _strict(out)
+        assert code == 0 and body["meta"]["skipped_lines"] == 1, args
+    assert [r["duration_s"] for r in _strict(invoke(ctx(json_mode=True), "history", "--json")[1])["data"]] == [2.0] * 3
+    stats = _strict(invoke(ctx(json_mode=True), "stats", "--json")[1])["data"]
+    assert stats["exec"]["total"] == 3 and stats["exec"]["p50_s"] == 2.0 and stats["exec"]["p95_s"] == 2.0
+    code, out, err = invoke(ctx(), "stats")
+    assert code == 0 and "nan" not in err.lower() and "inf" not in err.lower()
+
+
+@pytest.mark.parametrize("command", ["history", "stats"])
+def test_since_0_is_a_filter_that_matches_nothing(ctx, command):
+    write(ctx(), [event(i) for i in range(3)])
+    for since in ("0", "0s", "1s"):
+        code, out, err = invoke(ctx(now=T0 + 3600), command, "--since", since)
+        assert code == 0 and out == "" and err.strip() == "No events in picks.log match the filters.", since
+    code, _, err = invoke(ctx(), command)
+    assert code == 0 and "No events" not in err
+    code, _, err = invoke(ctx(), command, "--since", "0", "--profile", "nobody")
+    assert "match the filters" in err

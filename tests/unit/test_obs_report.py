@@ -128,3 +128,64 @@ def test_command_empty_explains_how_to_turn_it_on(ctx):
     code, out, _ = invoke(ctx(json_mode=True), "report", "--json")
     assert json.loads(out) == {"data": [], "meta": json.loads(out)["meta"]}
     assert json.loads(out)["meta"]["usage_log_enabled"] is False
+
+
+def _strict(text: str):
+    """JSON as a strict parser reads it: NaN, Infinity and -Infinity are errors."""
+    def refuse(constant: str):
+        raise AssertionError(f"{constant} in --json output")
+    return json.loads(text, parse_constant=refuse)
+
+
+def write_raw(roost_env, lines: list[str]) -> None:
+    roost_env.config.mkdir(parents=True, exist_ok=True)
+    (roost_env.config / usage_log.USAGE_LOG).write_text("".join(line + "\n" for line in lines))
+
+
+NON_FINITE = ["NaN", "Infinity", "-Infinity", "1e400", "-1e400", "1" + "0" * 400]  # the last: an int no float holds
+
+
+def test_non_finite_values_are_skipped_like_any_unreadable_value(ctx, roost_env):
+    lines = [json.dumps(sample(T0 + i * 600, "a", weekly_pct=10.0 + i)) for i in range(4)]
+    for i, bad in enumerate(NON_FINITE):
+        lines.append(f'{{"ts":"{utc_now_iso(T0 + 3000 + i)}","profile":"a","weekly_pct":{bad},'
+                     f'"weekly_resets_at":{bad}}}')
+    lines.append('{"ts":"2026-12-08T03:05:47Z","profile":"b","weekly_pct":NaN}')  # the audit's line
+    write_raw(roost_env, lines)
+    for args in (["report"], ["report", "--sparkline"], ["report", "--sparkline", "--project"]):
+        code, out, err = invoke(ctx(), *args)
+        assert code == 0 and out == "", (args, err)
+        assert "nan" not in err.lower() and "inf" not in err.lower()
+        assert "no samples" in err  # b: its one value was NaN
+        code, out, _ = invoke(ctx(json_mode=True), *args, "--json")
+        a, b = _strict(out)["data"]
+        assert code == 0 and (a["samples"], a["min"], a["max"], a["avg"], a["latest"]) == (4, 10.0, 13.0, 11.5, 13.0)
+        assert b["samples"] == 0 and b["avg"] is None
+    (a, _) = report.build_report([json.loads(line) for line in lines], "weekly_pct", now=T0 + 3600,
+                                 sparkline=True, project=True)
+    assert a["sparkline"] == "▁▃▆█" and a["projection"]["status"] == "projected"
+
+
+def test_values_at_the_ends_of_the_float_range_never_overflow():
+    """Finite values whose sum or spread overflows: the avg, bars and projection stay finite, or null."""
+    records = [sample(T0 + i * 600, "a", weekly_pct=v)
+               for i, v in enumerate([-1.7e308, -1.7e308, 1.7e308, 1.7e308, 50.0, 60.0, 70.0])]
+    (a,) = report.build_report(records, "weekly_pct", now=T0 + 3600, sparkline=True, project=True)
+    assert a["avg"] == 25.71 and a["sparkline"] == "▁▁██▅▅▅"
+    overflowing = [sample(T0 + i * 600, "a", weekly_pct=v, weekly_resets_at=None)
+                   for i, v in enumerate([-1.7e308, -1.7e308, 50.0])]  # the fit's mean is -inf
+    (f,) = report.build_report(overflowing, "weekly_pct", now=T0 + 3600, project=True)
+    assert f["projection"]["status"] == "flat" and f["projection"]["slope_per_hour"] is None
+    far = [sample(T0 + i * 600, "a", weekly_pct=v, weekly_resets_at=None)
+           for i, v in enumerate([-1e20, -1e20 + 1e6, -1e20 + 2e6])]  # 100 % in two billion years
+    (r,) = report.build_report(far, "weekly_pct", now=T0 + 3600, project=True)
+    assert r["projection"]["status"] == "projected" and r["projection"]["eta_at"] is None
+    json.dumps([a, f, r], allow_nan=False)
+
+
+def test_since_0_is_a_filter_that_matches_nothing(ctx, roost_env):
+    write_log(roost_env, climbing("a", 10, 6, 3))
+    on = {"CLAUDE_LB_USAGE_LOG": "1"}
+    for since in ("0", "1s"):
+        code, out, err = invoke(ctx(**on), "report", "--since", since)
+        assert code == 0 and "No usage samples match the filters." in err and "roost probe" not in err, since

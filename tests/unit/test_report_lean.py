@@ -29,3 +29,11 @@ def test_lean_rows_equal_the_full_path():
             assert lean_rows(records, metric, since, profile, names) == full(records, metric, since, profile, names)
     in_order = sorted(records, key=lambda r: r["ts"])
     assert lean_rows(in_order, "weekly_pct") == full(in_order, "weekly_pct")
+
+
+def test_lean_rows_skip_non_finite_values_like_the_full_path():
+    bad = [float("nan"), float("inf"), -float("inf"), 10 ** 400]  # NaN, Infinity, 1e400 and a huge int, as json reads them
+    records = [record(i, i * 60, "p0", [bad[i // 2 % 4], float(i)][i % 2]) for i in range(16)]
+    rows = lean_rows(records, "weekly_pct", names=["p0"])
+    assert rows == full(records, "weekly_pct", names=["p0"])
+    assert (rows[0]["samples"], rows[0]["min"], rows[0]["max"], rows[0]["avg"]) == (8, 1.0, 15.0, 8.0)

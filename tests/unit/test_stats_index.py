@@ -145,6 +145,26 @@ def test_a_corrupt_or_foreign_index_is_rebuilt(ctx, roost_env):
         assert json.loads(stored.read_text())["version"] == index.VERSION
 
 
+def test_non_finite_durations_are_malformed_and_an_index_that_kept_them_is_read_again(ctx, roost_env):
+    from array import array
+
+    log = roost_env.config / "picks.log"
+    damaged = [line(i).replace(f"\t{round(i / 9, 3)}\t", f"\t{bad}\t") for i, bad in ((1, "nan"), (3, "inf"))]
+    assert all(bad in text for bad, text in zip(("nan", "inf"), damaged))
+    log.write_text(damaged[0] + damaged[1] + lines(4, 40))
+    via_index, full = both(ctx)
+    assert via_index == full and full[1] == 2 and full[0]["events"] == 36
+    assert full[0]["exec"]["p50_s"] == full[0]["exec"]["p50_s"]  # not NaN
+    # An index written before NaN durations were malformed lines (version 2) holds them: not used.
+    stored = roost_env.config / "picks.log.index.json"
+    doc = json.loads(stored.read_text())
+    doc["version"] = 2
+    for tally in doc["generations"][0]["profiles"].values():
+        tally["durations"] = index._packed(array("d", [float("nan")] * 40))
+    stored.write_text(json.dumps(doc))
+    assert both(ctx) == (full, full)
+
+
 def test_carriage_returns_and_bad_bytes_read_as_the_text_reader_reads_them(ctx, roost_env):
     log = roost_env.config / "picks.log"
     log.write_bytes(lines(0, 5).encode() + b"\xff\xfe broken\r\n" + line(5).encode().replace(b"\n", b"\r")
