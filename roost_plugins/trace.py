@@ -2,7 +2,9 @@
 
 The request envelope (URL, headers with the bearer cut to its last 4
 characters), the raw response (status, headers, body) and the classifier's
-decision with its reasons. Redaction holds in text and JSON alike: the
+decision with its reasons. No request is made when the verdict is local (an
+expired or unusable token) or while a usage-endpoint 429 holds the account
+back (``--force`` probes anyway): the dump then says so and why. Redaction holds in text and JSON alike: the
 engine already cuts every token it knows (and anything shaped like one) out
 of the response, and the dump is scrubbed once more before it is printed.
 """
@@ -24,6 +26,13 @@ def _response(outcome: Any) -> dict[str, Any] | None:
             "elapsed_s": round(outcome.elapsed_s, 4)}
 
 
+def _held(outcome: Any, verdict: Any, record: Any) -> bool:
+    """No request because a usage 429 holds the account back (not a local verdict)."""
+    from roost_core.api import Health
+
+    return outcome is None and verdict.health is Health.RATE_LIMITED and record.next_probe_at is not None
+
+
 def trace_data(ctx: Any, name: str, timeout: float | None, force: bool = False) -> dict[str, Any]:
     from roost_core.api import probe_traced
 
@@ -31,18 +40,27 @@ def trace_data(ctx: Any, name: str, timeout: float | None, force: bool = False) 
 
     profile = ctx.profile(name)
     passive = passive_summary(ctx, name, ctx.now())  # what the running claude reported before this probe
-    # Over budget too, but not into a usage-endpoint 429 block unless --force.
+    # Over budget too, but not into a usage-endpoint 429 block unless --force (docs/health.md, "Commands").
     outcome, verdict, record = probe_traced(ctx, profile, timeout=timeout, force=force)
     last = passive["last_observed_at"]
+    before = f" (the last passive reading was at {last})" if last else " (no passive reading)"
+    if outcome is not None:
+        decided, why, note = "probe", "trace probed just now, which is now the freshest evidence" + before, None
+    elif _held(outcome, verdict, record):
+        note = verdict.reasons[0] if verdict.reasons else "no request was made: a usage 429 holds the account back"
+        decided = "cache"
+        when = f" at {record.checked_at}" if record.checked_at else ""
+        why = (f"no request was made: the usage endpoint's 429{when} holds the account back until "
+               f"{record.next_probe_at}, and that 429 decided{before}; --force probes anyway")
+    else:
+        decided, note = "local", "no request was made: the verdict is local (from the credentials file)"
+        why = "no request was made: the credentials file alone decided" + before
     return {
-        "evidence": {"decided_by": "probe",
-                     "why": "trace forces a probe, which is now the freshest evidence"
-                            + (f" (the last passive reading was at {last})" if last else " (no passive reading)"),
-                     "passive": passive},
+        "evidence": {"decided_by": decided, "why": why, "passive": passive},
         "profile": name,
         "request": outcome.request if outcome is not None else None,
         "response": _response(outcome),
-        "note": None if outcome is not None else "no request was made: the verdict is local",
+        "note": note,
         "classification": {"health": verdict.health.value, "ttl_s": verdict.ttl_s, "error": verdict.error,
                            "retry_after_s": verdict.retry_after_s, "classifier": verdict.classifier,
                            "reasons": list(verdict.reasons),

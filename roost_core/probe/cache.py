@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 AUTO, LIVE, FORCE = "auto", "live", "force"
 # Health-document section: account (alias root) -> epoch before which a usage 429 forbids probing it.
 BLOCKED = "blocked"
+# Beside it, the 429 that set each block: account -> {"until", "checked_at", "retry_after_s"}. A record
+# served while the block holds carries these even when its cache entry was dropped (invalidate, a refresh)
+# or the account's 429 came through another of its names. A separate section so that an older roost
+# sharing the document (a fleet) still reads ``blocked`` as it always did.
+BLOCKED_BY = "blocked_by"
+BLOCKED_429_ERROR = "usage endpoint rate limited (429)"
 
 
 def _verdict_record(local: Local, verdict: Classification, now: float) -> HealthRecord:
@@ -142,11 +148,40 @@ def blocked_until(doc: dict[str, Any], key: str, now: float) -> float | None:
     return float(until) if isinstance(until, (int, float)) and not isinstance(until, bool) and until > now else None
 
 
+def _epoch_or_none(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def blocked_by(doc: dict[str, Any], key: str, until: float) -> dict[str, float | None]:
+    """``{checked_at, retry_after_s}`` of the 429 that set this account's block (``until``); both None
+    when unknown (a block written by an older roost, or one another 429 has replaced since)."""
+    info = healthcache.section(doc, BLOCKED_BY).get(key)
+    if not isinstance(info, dict) or _epoch_or_none(info.get("until")) != until:
+        return {"checked_at": None, "retry_after_s": None}
+    return {"checked_at": _epoch_or_none(info.get("checked_at")),
+            "retry_after_s": _epoch_or_none(info.get("retry_after_s"))}
+
+
+def held_record(local: Local, entry: dict[str, Any] | None, until: float, info: dict[str, float | None],
+                now: float) -> HealthRecord:
+    """The record of a profile a usage 429 holds back: its cached rate_limited record when there is one,
+    else one built from the block's own memory (the 429's checked_at and retry_after_s), so a dropped
+    entry loses none of the evidence; ``next_probe_at`` is the block's end either way."""
+    record = _cached_record(entry or {}, valid=healthcache.is_valid(entry, now, local.mtime_ns))
+    if record is None or record.health is not Health.RATE_LIMITED:
+        record = build_record(local, Health.RATE_LIMITED, error=BLOCKED_429_ERROR,
+                              retry_after_s=info["retry_after_s"], checked_at=info["checked_at"],
+                              valid_until=_cap_at_expiry(local, Health.RATE_LIMITED, until), source="cache",
+                              stale=True)
+    record.next_probe_at = iso(until)
+    return record
+
+
 def _reserve(ctx: "RoostContext", plan: Plan, deadline: float, limit: int) -> list[Profile]:
     """Take budget slots and in-flight marks under the document lock; return what may be probed."""
     granted: list[Profile] = []
     over: dict[str, dict[str, Any]] = {}
-    held: dict[str, float] = {}
+    held: dict[str, tuple[float, dict[str, float | None]]] = {}
     roots = alias_roots(ctx.profiles())
 
     def edit(doc: dict[str, Any]) -> dict[str, Any]:
@@ -165,7 +200,7 @@ def _reserve(ctx: "RoostContext", plan: Plan, deadline: float, limit: int) -> li
             key = roots.get(name, name)  # symlinked names are one account: one budget, one 429 block
             until = blocked_until(doc, key, now)
             if until is not None and plan.mode != FORCE:
-                held[name] = until
+                held[name] = until, blocked_by(doc, key, until)
                 continue
             used = len(healthcache.probe_times(doc, key, now)) + len(stamps.get(key, ()))
             if limit > 0 and used >= limit:
@@ -186,20 +221,15 @@ def _reserve(ctx: "RoostContext", plan: Plan, deadline: float, limit: int) -> li
         plan.waiting.clear()
     for name, use in over.items():
         _say_over_budget(ctx, plan, name, use)
-    for name, until in held.items():
-        _hold_back(ctx, plan, name, until)
+    for name, (until, info) in held.items():
+        _hold_back(ctx, plan, name, until, info)
     return granted
 
 
-def _hold_back(ctx: "RoostContext", plan: Plan, name: str, until: float) -> None:
+def _hold_back(ctx: "RoostContext", plan: Plan, name: str, until: float, info: dict[str, float | None]) -> None:
     """No probe before a usage 429's next probe time: serve what is known (stale), say when."""
     local = plan.locals[name]
-    entry = healthcache.entries(ctx).get(name)
-    record = _cached_record(entry or {}, valid=healthcache.is_valid(entry, plan.now, local.mtime_ns))
-    if record is None or record.health is not Health.RATE_LIMITED:
-        record = build_record(local, Health.RATE_LIMITED, error="usage endpoint rate limited (429)",
-                              source="cache", stale=True)
-    record.next_probe_at = iso(until)
+    record = held_record(local, healthcache.entries(ctx).get(name), until, info, plan.now)
     if plan.mode == LIVE:
         ctx.warn(f"not probing {name!r}: the usage endpoint answered 429; next probe at {iso(until)} "
                  f"(in {format_duration(until - plan.now)}; --force probes anyway)")
@@ -277,6 +307,7 @@ def _commit(ctx: "RoostContext", probed: list[Probed]) -> None:
         now = ctx.now()
         blocked = {k: v for k, v in healthcache.section(doc, BLOCKED).items()
                    if isinstance(v, (int, float)) and v > now}
+        causes = {k: v for k, v in healthcache.section(doc, BLOCKED_BY).items() if k in blocked}
         extra: dict[str, list[float]] = {}
         for item in probed:
             name = item.local.profile.name
@@ -284,12 +315,16 @@ def _commit(ctx: "RoostContext", probed: list[Probed]) -> None:
             inflight.pop(name, None)
             if item.extra_probe_times:
                 extra[name] = item.extra_probe_times
+            key = roots.get(name, name)
             if item.outcome is not None and item.record.next_probe_at:
-                blocked[roots.get(name, name)] = item.checked_at + (item.verdict.ttl_s or 0.0)
+                blocked[key] = item.checked_at + (item.verdict.ttl_s or 0.0)
+                causes[key] = {"until": blocked[key], "checked_at": item.checked_at,
+                               "retry_after_s": item.verdict.retry_after_s}
             elif item.outcome is not None and item.outcome.status is not None:
-                blocked.pop(roots.get(name, name), None)  # the endpoint answers again (a forced probe)
+                blocked.pop(key, None)  # the endpoint answers again (a forced probe)
+                causes.pop(key, None)
         return {**doc, "version": healthcache.VERSION, "profiles": profiles, "inflight": inflight,
-                BLOCKED: blocked, "probes": healthcache.with_probe_times(doc, extra, now)}
+                BLOCKED: blocked, BLOCKED_BY: causes, "probes": healthcache.with_probe_times(doc, extra, now)}
 
     try:
         ctx.state.update_doc(healthcache.DOC, edit)

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 from .. import healthcache
 from ..profiles import alias_roots
 from ..records import Classification, Health, HealthRecord, ProbeOutcome, Profile
-from .cache import FORCE, _settings, blocked_until, plan_run
+from .cache import BLOCKED_429_ERROR, FORCE, _settings, blocked_by, blocked_until, held_record, plan_run
 from .fanout import _call_source, _skip_absent_sniffio, execute, probe_source
-from .local import build_record, iso, read_local
+from .local import iso, read_local
 
 if TYPE_CHECKING:
     from ..context import RoostContext
@@ -50,19 +50,27 @@ def raw_result(name: str, outcome: ProbeOutcome) -> dict[str, Any]:
 
 
 def held_back(ctx: "RoostContext", profile: Profile, now: float) -> tuple[Classification, HealthRecord] | None:
-    """The verdict and record for an account a usage 429 holds back until its next probe time."""
-    until = blocked_until(healthcache.read(ctx), alias_roots(ctx.profiles()).get(profile.name, profile.name), now)
+    """The verdict and record for an account a usage 429 holds back until its next probe time.
+
+    No request is made: the first reason says so and why, for ``trace`` and ``probe --raw``. The
+    verdict's ``retry_after_s`` is the 429's own (the record's too), as when it was probed.
+    """
+    doc = healthcache.read(ctx)
+    key = alias_roots(ctx.profiles()).get(profile.name, profile.name)
+    until = blocked_until(doc, key, now)
     if until is None:
         return None
-    why = f"usage endpoint answered 429: no probe before {iso(until)} (--force probes anyway)"
-    verdict = Classification(Health.RATE_LIMITED, until - now, error="usage endpoint rate limited (429)",
-                             reasons=[why], classifier="engine")
-    entry = healthcache.entries(ctx).get(profile.name)
-    record = healthcache.record_of(entry) if entry else None
-    if record is None or record.health is not Health.RATE_LIMITED:
-        record = build_record(read_local(ctx, profile), Health.RATE_LIMITED, error=verdict.error, source="cache",
-                              stale=True)
-    record.next_probe_at = iso(until)
+    info = blocked_by(doc, key, until)
+    record = held_record(read_local(ctx, profile), healthcache.entries(ctx, doc).get(profile.name), until, info, now)
+    retry_after = info["retry_after_s"] if info["retry_after_s"] is not None else record.retry_after_s
+    checked = iso(info["checked_at"]) if info["checked_at"] is not None else record.checked_at
+    reasons = [f"no request was made: the usage endpoint asked roost to wait until {iso(until)} (429); "
+               "--force probes anyway"]
+    if checked is not None:
+        reasons.append(f"the 429 came at {checked}" + (f" with retry-after {retry_after:.0f}s" if retry_after else "")
+                       + "; the next probe is that plus 5-15 % (docs/wire.md)")
+    verdict = Classification(Health.RATE_LIMITED, until - now, error=BLOCKED_429_ERROR, reasons=reasons,
+                             classifier="engine", retry_after_s=retry_after)
     return verdict, record
 
 

@@ -1,7 +1,7 @@
 """The eight-state classifier (docs/health.md, "The eight states"), as a trylast roost_classify.
 
 Order, first match wins: network exception -> local expiry (no request was
-made) -> HTTP 200 with utilisation -> 401 -> 403 scope check -> 429 ->
+made) -> HTTP 200 with utilisation (a malformed one is unknown) -> 401 -> 403 scope check -> 429 ->
 unknown. Every verdict carries the reasons trace and --explain print.
 TTLs: ok 5 min; rate_limited retry-after (or 60 s) plus a random 5-15 %; session/weekly limit until
 the window's resets_at; auth_dead and auth_expired until the credentials
@@ -119,14 +119,20 @@ def _until(resets_at: str | None, now: float, what: str) -> tuple[float, str]:
 
 
 def classify_200(outcome: ProbeOutcome, now: float) -> Classification:
-    from roost_plugins.anthropic.usage import parse_usage
+    from roost_plugins.anthropic.usage import malformed, parse_usage
 
-    usage = parse_usage(outcome.json())
+    body = outcome.json()
+    usage = parse_usage(body)
     if usage is None:
         problem = outcome.json_problem() if hasattr(outcome, "json_problem") else None
         return _verdict(Health.UNKNOWN, UNKNOWN_TTL, "HTTP 200 but the body is not a JSON object"
                         + (f" ({problem})" if problem else ""),
                         error="malformed usage body")
+    wrong = malformed(body)
+    if wrong is not None:  # e.g. an exhausted session sent as "100" must not read as a healthy profile
+        return _verdict(Health.UNKNOWN, UNKNOWN_TTL, f"HTTP 200 but {wrong[0]} ({wrong[1]})",
+                        f"unknown for {UNKNOWN_TTL:.0f}s: no figure of this body is trusted",
+                        error=f"malformed usage body: {wrong[0]}")
     # Weekly first: when both windows are spent, the weekly reset is when the profile is usable again.
     if usage.weekly_pct is not None and usage.weekly_pct >= 100:
         ttl, why = _until(usage.weekly_resets_at, now, "seven_day")

@@ -4,7 +4,10 @@ The endpoint's shape drifts: every window may be an object, null or absent,
 unknown keys appear often, Pro/Team/Enterprise bodies carry little, and the
 ``limits[]`` list gives ``resets_at`` as ISO text or epoch seconds. Parsing
 therefore never raises on odd values: a figure that is not a number reads as
-None.
+None. Whether a body is too wrong to classify at all is ``malformed()``'s
+decision (docs/health.md, "Malformed bodies"): a known window of the wrong
+shape, or a utilisation that is not a non-negative number, makes it
+``unknown`` instead of a healthy-looking ``ok``.
 
 Since 2026-12 the flat ``seven_day_opus``/``seven_day_sonnet`` keys are always
 null and model-scoped weekly limits appear only in ``limits[]`` (docs/wire.md).
@@ -66,12 +69,63 @@ def normalise_time(value: Any) -> str | None:
         return None
 
 
+def percent(value: Any) -> float | None:
+    """A utilisation: a finite number at least 0 (above 100 is an exhausted window); else None."""
+    pct = number(value)
+    return pct if pct is not None and pct >= 0 else None
+
+
+def iso_time(value: Any) -> str | None:
+    """A flat window's ``resets_at``: ISO 8601 text only, as ISO UTC; a number (``12`` would be
+    1970) or unparsable text is no reset time. Epoch numbers are a ``limits[]`` form (docs/wire.md)."""
+    return normalise_time(value) if isinstance(value, str) else None
+
+
 def _window(body: dict[str, Any], key: str) -> tuple[float | None, str | None] | None:
     """(utilization, resets_at) of a flat window, or None when missing/null/not an object."""
     window = body.get(key)
     if not isinstance(window, dict):
         return None
-    return number(window.get("utilization")), normalise_time(window.get("resets_at"))
+    return percent(window.get("utilization")), iso_time(window.get("resets_at"))
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (int, float)):
+        return "a number out of range"  # NaN, Infinity (1e400), 10**400
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def malformed(body: dict[str, Any]) -> tuple[str, str] | None:
+    """Why a 200 usage body cannot be classified, or None (docs/health.md, "Malformed bodies").
+
+    Returns ``(problem, detail)``: ``problem`` names the field ("five_hour.utilization is not
+    a number"), ``detail`` says what was there. Only the four flat windows are checked: a window
+    present and neither null nor an object, or a ``utilization`` present, not null and not a
+    finite non-negative number (a boolean is no number). A bad ``resets_at`` only reads as null.
+    """
+    for key in WINDOWS:
+        window = body.get(key)
+        if window is None:
+            continue
+        if not isinstance(window, dict):
+            return f"{key} is not an object", _json_type(window)
+        value = window.get("utilization")
+        if value is None:
+            continue
+        pct = number(value)
+        if pct is None:
+            return f"{key}.utilization is not a number", _json_type(value)
+        if pct < 0:
+            return f"{key}.utilization is negative", f"{pct:g}"
+    return None
 
 
 def _limits(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -108,7 +162,7 @@ def limit_entries(body: dict[str, Any]) -> list[dict[str, Any]]:
     for limit in _limits(body):
         name, ident = _model(limit)
         entries.append({"kind": _text(limit.get("kind")), "model": name, "model_id": ident,
-                        "pct": number(limit.get("percent")), "resets_at": normalise_time(limit.get("resets_at")),
+                        "pct": percent(limit.get("percent")), "resets_at": normalise_time(limit.get("resets_at")),
                         "active": limit.get("is_active") is True})
     return entries
 
@@ -152,13 +206,15 @@ def overage(body: dict[str, Any]) -> tuple[dict[str, Any] | None, float | None]:
 
     Overage switched off (``is_enabled: false``) is no overage data: overage_pct is None whatever
     figures the block still carries (Anthropic sends ``utilization: null`` then, but a stale 100
-    must not gate --max-cost or rank last in lowest-overage). The block itself is kept as sent.
+    must not gate --max-cost or rank last in lowest-overage). So is an ``is_enabled`` that is
+    present but not a JSON boolean (``"false"``, ``1``): roost cannot tell whether overage is on.
+    Absent or null, the figures are read. The block itself is kept as sent.
     """
     extra = body.get("extra_usage")
     if not isinstance(extra, dict):
         return None, None
     block = {key: extra.get(key) for key in OVERAGE_KEYS if key in extra}
-    if extra.get("is_enabled") is False:
+    if extra.get("is_enabled") is not None and extra.get("is_enabled") is not True:
         return block, None
     pct = number(extra.get("utilization"))
     if pct is None:
@@ -186,7 +242,7 @@ def parse_usage(body: Any) -> Usage | None:
             usage.weekly_resets_at = window[1]
     block, usage.overage_pct = overage(body)
     usage.overage = block
-    usage.overage_enabled = bool(block.get("is_enabled")) if block is not None else None
+    usage.overage_enabled = block.get("is_enabled") is True if block is not None else None  # only JSON true
     usage.model_limits = model_limits(body)
     usage.binding_limit = binding_limit(entries)
     return usage

@@ -76,3 +76,27 @@ def test_the_block_outlives_a_refresh_of_the_token(world):
     rc, out = world.run_json("status")
     assert out["data"][0]["health"] == "rate_limited" and out["data"][0]["next_probe_at"] == record["next_probe_at"]
     assert usage_calls(world) == calls  # the 429 is keyed to the account, not to the token
+
+
+def test_after_invalidate_the_held_record_keeps_the_429s_evidence_and_trace_says_why(world):
+    """invalidate --all drops the entry, not the hold: status/show/trace still carry the 429's
+    retry_after_s and checked_at, and trace says plainly that it made no request and why."""
+    started, record = blocked_world(world)
+    calls = usage_calls(world)
+    assert world.run("invalidate", "--all").returncode == 0
+    rc, status = world.run_json("status")
+    rc, show = world.run_json("show", "p")
+    for served in (status["data"][0], show["data"]):
+        assert served["health"] == "rate_limited" and served["source"] == "cache"
+        assert served["retry_after_s"] == 3600 and served["next_probe_at"] == record["next_probe_at"]
+        assert served["checked_at"] == served["observed_at"] == record["checked_at"]
+        assert served["valid_until"] == record["next_probe_at"]
+    rc, trace = world.run_json("trace", "p")
+    data = trace["data"]
+    assert data["request"] is None and data["classification"]["retry_after_s"] == 3600
+    assert data["note"] == (f"no request was made: the usage endpoint asked roost to wait until "
+                            f"{record['next_probe_at']} (429); --force probes anyway")
+    assert data["evidence"]["decided_by"] == "cache" and "freshest" not in data["evidence"]["why"]
+    proc = world.run("trace", "p")
+    assert "asked roost to wait until" in proc.stderr and "verdict is local" not in proc.stderr, proc.stderr
+    assert usage_calls(world) == calls

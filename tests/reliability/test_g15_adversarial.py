@@ -559,7 +559,7 @@ def test_g15_decided_edges(rel):
     rel.profile("p")
     rel.profile("l")
     body = usage_body()
-    body["five_hour"] = [body["five_hour"]]  # a window of the wrong shape reads as no reading
+    body["five_hour"] = [body["five_hour"]]  # a window of the wrong shape: a malformed body (unknown)
     rel.fake.force_usage("l", Reply.json(200, body))
     outcomes = {
         "--max-cost 150": rel.run("pick", "--max-cost", "150", "--json").rc,
@@ -573,11 +573,12 @@ def test_g15_decided_edges(rel):
     }
     listed = {r["name"]: r for r in rel.run("probe", "--force", "--json").json()["data"]}
     print(f"G15 decided edges: {outcomes}; five_hour as a list -> {listed['l']['health']} "
-          f"(session {listed['l'].get('session_pct')})")
+          f"({listed['l'].get('error')})")
     assert outcomes == {"--max-cost 150": 0, "--max-cost 1001": 4, "--max-cost nan": 4, "exec --lease-for 0": 4,
                         "exec --lease-for 1s": 0, "CLAUDE_LB_TIMEOUT=0": 4, "CLAUDE_LB_LOCK_STALE=0": 4,
                         "CLAUDE_LB_LOCK_STALE=10": 0}
-    assert listed["l"]["health"] == "ok" and listed["l"].get("session_pct") is None
+    assert listed["l"]["health"] == "unknown" and listed["l"].get("session_pct") is None
+    assert listed["l"]["error"] == "malformed usage body: five_hour is not an object"
 
 
 def _hostile_body(rng) -> bytes:

@@ -137,3 +137,46 @@ def test_body_over_cap_and_broken_source_are_unknown():
 
 def test_hook_is_trylast():
     assert roost_classify.roost_impl["trylast"] is True
+
+
+@pytest.mark.parametrize("body,error", [
+    ({"five_hour": {"utilization": "lots", "resets_at": 12}, "seven_day": "x", "extra_usage": 5},
+     "malformed usage body: five_hour.utilization is not a number"),
+    ({"five_hour": {"utilization": "100"}, "seven_day": {"utilization": "50.0"}},
+     "malformed usage body: five_hour.utilization is not a number"),
+    ({"five_hour": {"utilization": -5, "resets_at": None}, "seven_day": {"utilization": 20.0, "resets_at": None}},
+     "malformed usage body: five_hour.utilization is negative"),
+    ({"five_hour": {"utilization": 10.0}, "seven_day": [{"utilization": 100}]},
+     "malformed usage body: seven_day is not an object"),
+    ({"five_hour": {"utilization": 10.0}, "seven_day": {"utilization": False}},
+     "malformed usage body: seven_day.utilization is not a number"),
+])
+def test_malformed_200_is_unknown_naming_the_field(body, error):
+    """docs/health.md "Malformed bodies": these used to classify ok (one with a 1970 session reset,
+    one an exhausted session sent as "100" reading as healthy, one with session_pct -5)."""
+    verdict = classify_outcome(outcome(body=body), NOW)
+    assert verdict.health is Health.UNKNOWN and verdict.ttl_s == 60
+    assert verdict.error == error and verdict.usage is None
+    assert error.split(": ", 1)[1] in verdict.reasons[0]
+
+
+def test_a_bad_resets_at_is_ignored_not_1970():
+    verdict = classify_outcome(outcome(body=usage(session=100.0, session_reset=12)), NOW)
+    assert verdict.health is Health.SESSION_LIMIT and verdict.ttl_s == 300  # "resets_at missing"
+    assert verdict.usage.session_resets_at is None
+    ok = classify_outcome(outcome(body=usage(session_reset=12, weekly_reset="junk")), NOW)
+    assert ok.health is Health.OK and ok.usage.session_resets_at is None and ok.usage.weekly_resets_at is None
+
+
+def test_above_100_and_null_figures_stay_classified_as_before():
+    assert classify_outcome(outcome(body=usage(session=130.0)), NOW).health is Health.SESSION_LIMIT
+    body = {"five_hour": {"utilization": None, "resets_at": None}, "seven_day": None, "seven_day_opus": None}
+    assert classify_outcome(outcome(body=body), NOW).health is Health.OK
+
+
+def test_string_is_enabled_gives_no_overage():
+    body = {**usage(), "extra_usage": {"is_enabled": "false", "monthly_limit": 1000, "used_credits": 900,
+                                       "utilization": 90.0}}
+    verdict = classify_outcome(outcome(body=body), NOW)
+    assert verdict.health is Health.OK
+    assert verdict.usage.overage_enabled is False and verdict.usage.overage_pct is None

@@ -120,3 +120,70 @@ def test_disabled_overage_is_no_overage_data(extra):
     usage = parse_usage({"extra_usage": extra})
     assert usage.overage_pct is None and usage.overage_enabled is False
     assert usage.overage == extra
+
+
+@pytest.mark.parametrize("flag", ["false", "true", "", 0, 1, [], {}])
+def test_is_enabled_that_is_not_a_boolean_is_no_overage_signal(flag):
+    """Only a JSON true turns overage on: "false" (a string) used to read as enabled, and its 90 %
+    then gated pick --max-cost. Any other non-boolean is unknown: not enabled, no overage figure."""
+    extra = {"is_enabled": flag, "monthly_limit": 1000, "used_credits": 900, "utilization": 90.0}
+    usage = parse_usage({"extra_usage": extra})
+    assert usage.overage_enabled is False and usage.overage_pct is None
+    assert usage.overage == extra  # the block as sent
+
+
+def test_is_enabled_true_reads_the_figures_and_absent_or_null_keeps_reading_them():
+    extra = {"monthly_limit": 1000, "used_credits": 900, "utilization": 90.0}
+    on = parse_usage({"extra_usage": {**extra, "is_enabled": True}})
+    assert on.overage_enabled is True and on.overage_pct == 90.0
+    for body in ({"extra_usage": extra}, {"extra_usage": {**extra, "is_enabled": None}}):
+        usage = parse_usage(body)
+        assert usage.overage_enabled is False and usage.overage_pct == 90.0
+
+
+@pytest.mark.parametrize("resets_at", [12, 1777903200, 1777903200000, 12.5, True, "soon", [], {}])
+def test_a_flat_window_resets_at_that_is_not_iso_text_is_no_reset_time(resets_at):
+    """A flat window's resets_at is ISO 8601 text; a number used to become 1970-01-01T00:00:12Z."""
+    usage = parse_usage({"five_hour": {"utilization": 10.0, "resets_at": resets_at},
+                         "seven_day": {"utilization": 20.0, "resets_at": resets_at}})
+    assert usage.session_resets_at is None and usage.weekly_resets_at is None
+    assert (usage.session_pct, usage.weekly_pct) == (10.0, 20.0)
+
+
+def test_limits_keep_epoch_resets_and_a_negative_percent_is_no_reading():
+    """limits[] documents epoch seconds (docs/wire.md): kept. A negative percent reads as unknown."""
+    usage = parse_usage({"limits": [{"kind": "session", "percent": -5, "resets_at": 1777903200},
+                                    {"kind": "weekly_all", "percent": 30, "resets_at": 1777903200}]})
+    assert usage.session_pct is None and usage.weekly_pct == 30.0
+    assert usage.weekly_resets_at == "2026-05-04T14:00:00Z"
+
+
+@pytest.mark.parametrize("body,problem", [
+    ({"five_hour": {"utilization": "lots", "resets_at": 12}, "seven_day": "x", "extra_usage": 5},
+     "five_hour.utilization is not a number"),
+    ({"five_hour": {"utilization": "100"}, "seven_day": {"utilization": "50.0"}}, "five_hour.utilization is not a number"),
+    ({"five_hour": {"utilization": -5}, "seven_day": {"utilization": 20.0}}, "five_hour.utilization is negative"),
+    ({"five_hour": {"utilization": 10.0}, "seven_day": "x"}, "seven_day is not an object"),
+    ({"five_hour": [{"utilization": 10.0}]}, "five_hour is not an object"),
+    ({"seven_day": {"utilization": True}}, "seven_day.utilization is not a number"),
+    ({"seven_day_opus": {"utilization": float("inf")}}, "seven_day_opus.utilization is not a number"),
+    ({"seven_day_sonnet": {"utilization": 10 ** 400}}, "seven_day_sonnet.utilization is not a number"),
+    ({"seven_day_sonnet": 0}, "seven_day_sonnet is not an object"),
+])
+def test_malformed_names_the_field(body, problem):
+    from roost_plugins.anthropic.usage import malformed
+
+    assert malformed(body)[0] == problem
+
+
+@pytest.mark.parametrize("body", [
+    MAX_BODY, {}, {"five_hour": None, "extra_usage": None},
+    {"five_hour": {"utilization": None, "resets_at": 12}, "seven_day": {}},
+    {"five_hour": {"utilization": 0, "resets_at": None}, "seven_day": {"utilization": 250.0, "resets_at": "junk"}},
+    {"tangelo": "x", "seven_day_oauth_apps": 3, "limits": "nope", "extra_usage": 5},
+])
+def test_well_formed_bodies_are_not_malformed(body):
+    """Null/absent windows and utilisations, unknown keys, above-100 figures, odd resets_at: fine."""
+    from roost_plugins.anthropic.usage import malformed
+
+    assert malformed(body) is None

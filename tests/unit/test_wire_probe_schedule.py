@@ -76,6 +76,88 @@ def test_the_block_is_per_account_symlinks_share_it(roost_env, health_ctx, api):
     assert route.call_count == calls + 1  # only b was asked
 
 
+def _blocked(roost_env, health_ctx, api, retry_after="3600"):
+    """Profile a, probed ok, then a usage 429: (profiles, the 429 record, the probe time)."""
+    answers, route = api
+    ps = profiles(roost_env, health_ctx, "a")
+    get_records(health_ctx(), ps)
+    answers.append(httpx.Response(429, headers={"retry-after": retry_after}))
+    checked = health_ctx.clock.now
+    record = asyncio.run(probe_many(health_ctx(), ps))[0]
+    assert record.health is Health.RATE_LIMITED and record.retry_after_s == float(retry_after)
+    return ps, record, checked
+
+
+@pytest.mark.parametrize("drop", ["all", "one"])
+def test_a_429_record_keeps_its_evidence_after_invalidate(roost_env, health_ctx, api, drop):
+    """invalidate drops the entry but the 429 hold stays (the account's budget): the record served
+    meanwhile still says when the 429 came and what it asked (retry_after_s: the 429's own value)."""
+    from roost_core.probe.local import iso
+
+    ps, record, checked = _blocked(roost_env, health_ctx, api)
+    calls = api[1].call_count
+    health_ctx.clock.advance(120)
+    if drop == "all":
+        healthcache.drop_all(health_ctx())
+    else:
+        healthcache.drop(health_ctx(), "a")
+    for served in (get_records(health_ctx(), ps)[0], asyncio.run(probe_many(health_ctx(), ps))[0]):
+        assert served.health is Health.RATE_LIMITED and served.source == "cache"
+        assert served.retry_after_s == 3600.0
+        assert served.checked_at == served.observed_at == iso(checked) == record.checked_at
+        assert served.next_probe_at == served.valid_until == record.next_probe_at
+    assert api[1].call_count == calls
+
+
+def test_a_symlinked_name_held_by_its_account_429_carries_that_429(roost_env, health_ctx, api):
+    answers, route = api
+    profiles(roost_env, health_ctx, "a")
+    (roost_env.profiles / "a1").mkdir(mode=0o700)
+    os.symlink(roost_env.profiles / "a" / ".credentials.json", roost_env.profiles / "a1" / ".credentials.json")
+    everyone = discover(health_ctx().paths)
+    answers.append(httpx.Response(429, headers={"retry-after": "600"}))
+    record = asyncio.run(probe_many(health_ctx(), [p for p in everyone if p.name == "a"]))[0]
+    a1 = get_records(health_ctx(), [p for p in everyone if p.name == "a1"])[0]
+    assert a1.health is Health.RATE_LIMITED and a1.retry_after_s == 600.0
+    assert a1.checked_at == record.checked_at and a1.next_probe_at == record.next_probe_at
+
+
+def test_trace_under_a_429_hold_makes_no_request_and_says_why(roost_env, health_ctx, api):
+    """trace respects the hold unless --force, and its dump says so: the note names the wait, the
+    evidence is the 429 (not "a probe"), retry_after_s and checked_at are the 429's, after an invalidate too."""
+    from roost_plugins.trace import trace_data
+
+    ps, record, checked = _blocked(roost_env, health_ctx, api)
+    calls = api[1].call_count
+    for step in ("cached", "invalidated"):
+        if step == "invalidated":
+            healthcache.drop_all(health_ctx())
+        outcome, verdict, traced = probe_traced(health_ctx(), ps[0])
+        assert outcome is None and verdict.retry_after_s == 3600.0 and traced.retry_after_s == 3600.0
+        data = trace_data(health_ctx(), "a", None)
+        assert data["request"] is None and data["response"] is None
+        assert data["note"] == (f"no request was made: the usage endpoint asked roost to wait until "
+                                f"{record.next_probe_at} (429); --force probes anyway")
+        assert data["evidence"]["decided_by"] == "cache"
+        assert "429" in data["evidence"]["why"] and "freshest" not in data["evidence"]["why"]
+        assert data["classification"]["retry_after_s"] == 3600.0
+        assert data["record"]["retry_after_s"] == 3600.0 and data["record"]["checked_at"] == record.checked_at
+    assert api[1].call_count == calls
+    forced = trace_data(health_ctx(), "a", None, force=True)
+    assert forced["response"]["status"] == 200 and forced["evidence"]["decided_by"] == "probe"
+    assert forced["note"] is None and api[1].call_count == calls + 1
+
+
+def test_trace_of_a_local_verdict_says_it_is_local(roost_env, health_ctx, api):
+    from roost_plugins.trace import trace_data
+
+    roost_env.make_profile("x", expires_in=-60)
+    data = trace_data(health_ctx(), "x", None)
+    assert data["request"] is None and data["evidence"]["decided_by"] == "local"
+    assert "verdict is local" in data["note"] and "probe" not in data["evidence"]["why"]
+    assert api[1].call_count == 0
+
+
 def test_a_rejected_refresh_token_makes_an_expired_profile_auth_dead(roost_env, health_ctx, api):
     roost_env.make_profile("d", expires_in=-60)
     ps = discover(health_ctx().paths)
