@@ -189,9 +189,6 @@ def classify_outcome(outcome: ProbeOutcome, now: float) -> Classification:
         return _verdict(Health.AUTH_EXPIRED, None, f"HTTP 401 error.details.error_code=token_expired{said}",
                         "the access token expired (clock skew?): a refresh cures it",
                         error="access token expired (token_expired)")
-    if status == 401 and message and "token has expired" in message.lower():
-        return _verdict(Health.AUTH_EXPIRED, None, f"HTTP 401 says the access token has expired{said}",
-                        "the server's clock decides (skew?): a refresh cures it", error="access token expired")
     if status == 401:
         return _verdict(Health.AUTH_DEAD, None, f"HTTP 401{said}", "dead until a new login or refresh changes the file",
                         error=message or "authentication failed")

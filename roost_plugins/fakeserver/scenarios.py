@@ -309,7 +309,7 @@ class Scenario:
     @classmethod
     def unauthorized(cls, message: str = EXPIRED_MESSAGE) -> "Scenario":
         """401 with the standard ``authentication_error`` envelope (by default the server-side
-        expiry message: roost's ``auth_expired``; ``invalid_credentials`` is the dead one)."""
+        expiry message; roost's ``auth_dead`` like every 401 without ``token_expired``)."""
         return cls("unauthorized", {"message": message})
 
     @classmethod

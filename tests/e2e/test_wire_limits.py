@@ -78,8 +78,7 @@ def _rejected_as_expired(world, name: str, answer: Scenario) -> None:
     assert by_name(out["data"])[name]["health"] == "auth_expired", out
 
 
-@pytest.mark.parametrize("answer", [Scenario.token_expired(), Scenario.unauthorized()],
-                         ids=["error_code", "message"])  # error.details.error_code, or "OAuth token has expired"
+@pytest.mark.parametrize("answer", [Scenario.token_expired()], ids=["error_code"])  # error.details.error_code
 @pytest.mark.parametrize("how", [("refresh", "--expired"), ("pick", "--auto-refresh"),
                                  ("exec", "--auto-refresh", "--", "true")])
 def test_the_hint_for_a_server_expired_token_refreshes_it(world, how, answer):

@@ -93,14 +93,13 @@ def test_401_token_expired_is_auth_expired_and_other_401s_stay_dead():
     assert classify_outcome(outcome(401, dead), NOW).health is Health.AUTH_DEAD
 
 
-def test_401_saying_the_token_has_expired_is_auth_expired_without_an_error_code():
-    """The server-side expiry body seen on api.anthropic.com OAuth calls (no error.details): refreshable."""
-    said = {"type": "error", "error": {"type": "authentication_error", "message":
-                                       "OAuth token has expired. Please obtain a new token or refresh your existing token."},
-            "request_id": "req_1"}
+def test_401_saying_the_token_has_expired_without_an_error_code_is_auth_dead():
+    """A 401 is auth_dead (the health table); only error.details.error_code "token_expired" says more.
+    The server's message is kept as the record's error."""
+    message = "OAuth token has expired. Please obtain a new token or refresh your existing token."
+    said = {"type": "error", "error": {"type": "authentication_error", "message": message}, "request_id": "req_1"}
     verdict = classify_outcome(outcome(401, said), NOW)
-    assert verdict.health is Health.AUTH_EXPIRED and verdict.ttl_s is None
-    assert "has expired" in verdict.reasons[0]
+    assert verdict.health is Health.AUTH_DEAD and verdict.ttl_s is None and verdict.error == message
     revoked = {"type": "error", "error": {"type": "authentication_error", "message": "OAuth token has been revoked"}}
     assert classify_outcome(outcome(401, revoked), NOW).health is Health.AUTH_DEAD
 
