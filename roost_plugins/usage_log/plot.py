@@ -43,6 +43,7 @@ SINGLE_SAMPLE_PAD_S = 1800.0  # one instant has no width: show an hour around it
 MAX_X_TICKS = 6
 TIME_STEPS_S = (60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800)
 PERCENT_STEP = 25.0
+MAX_Y_TICKS = 8
 DASH_ON, DASH_OFF = 4, 3  # reset markers, in pixels
 
 
@@ -179,7 +180,17 @@ def percent_range(series: Mapping[str, Sequence[Point]]) -> tuple[float, float]:
     values = [p.value for points in series.values() for p in points]
     low = min([0.0, *values])
     high = max([100.0, *values])
-    return math.floor(low / PERCENT_STEP) * PERCENT_STEP, math.ceil(high / PERCENT_STEP) * PERCENT_STEP
+    step = percent_step(high - low)
+    rounded = math.floor(low / step) * step, math.ceil(high / step) * step
+    return rounded if all(map(math.isfinite, rounded)) else (low, high)
+
+
+def percent_step(span: float) -> float:
+    """25 %, or a power of ten times it: a damaged log's 1e9 % draws 8 ticks, not 40 million."""
+    step = PERCENT_STEP
+    while span / step > MAX_Y_TICKS:
+        step *= 10
+    return step
 
 
 def time_step(span: float) -> float:
@@ -202,8 +213,8 @@ def x_ticks(scale: Scale) -> tuple[Tick, ...]:
 
 
 def y_ticks(scale: Scale) -> tuple[Tick, ...]:
-    steps = int(round((scale.v1 - scale.v0) / PERCENT_STEP))
-    values = [scale.v0 + i * PERCENT_STEP for i in range(steps + 1)]
+    step = percent_step(scale.v1 - scale.v0)
+    values = [scale.v0 + i * step for i in range(int(round((scale.v1 - scale.v0) / step)) + 1)]
     return tuple(Tick(scale.y(v), Label(scale.box.left - 6, scale.y(v) + FONT_SIZE / 3, f"{v:g} %", "end"))
                  for v in values)
 

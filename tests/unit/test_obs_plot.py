@@ -96,6 +96,14 @@ def test_single_sample_gets_a_time_span_and_values_over_100_widen_the_axis():
     assert chart.y_ticks[-1].label.text == "150 %" and y > chart.plot.top
 
 
+@pytest.mark.parametrize("value", [1e9, 1e308, 1.79e308])
+def test_an_absurd_value_from_a_damaged_log_draws_a_few_ticks(value):
+    """A 25 % step over 0..1e9 is 40 million ticks (the command never finished); the step grows by tens."""
+    chart = plot.build_chart({"a": [Point(T0, 5.0), Point(T0 + 60, value)]}, "weekly_pct")
+    assert 2 <= len(chart.y_ticks) <= plot.MAX_Y_TICKS + 1
+    assert plot.render_svg(chart)
+
+
 def test_no_data_is_an_empty_chart_with_a_note():
     chart = plot.build_chart({}, "weekly_pct")
     assert chart.series == () and chart.x_ticks == () and chart.drawn == 0
