@@ -58,8 +58,10 @@ def _not_probed(local: Local, why: str = "not probed yet") -> HealthRecord:
 def cached_records(ctx: "RoostContext", profiles: list[Profile]) -> list[HealthRecord]:
     """Health from the cache and the credentials files only: no network, no writes."""
     now = ctx.now()
-    entries = healthcache.entries(ctx)
+    doc = healthcache.read(ctx)
+    entries = healthcache.entries(ctx, doc)
     evidence = Evidence.load(ctx)
+    roots: dict[str, str] | None = None
     records = []
     for profile in profiles:
         entry = entries.get(profile.name)
@@ -78,6 +80,13 @@ def cached_records(ctx: "RoostContext", profiles: list[Profile]) -> list[HealthR
         standin = evidence.stand_in(local, entry, now) if newer else None
         if standin is not None:
             records.append(standin)
+            continue
+        if roots is None:  # symlinked names are one account: one 429 block
+            roots = alias_roots(ctx.profiles())
+        key = roots.get(profile.name, profile.name)
+        until = blocked_until(doc, key, now)
+        if until is not None:  # a 429 hold outlives invalidate: offline reads show it too
+            records.append(held_record(local, entry, until, blocked_by(doc, key, until), now))
             continue
         records.append(_cached_record(entry or {}, valid=False) or _not_probed(local))
     return records

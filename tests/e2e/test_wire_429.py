@@ -86,7 +86,8 @@ def test_after_invalidate_the_held_record_keeps_the_429s_evidence_and_trace_says
     assert world.run("invalidate", "--all").returncode == 0
     rc, status = world.run_json("status")
     rc, show = world.run_json("show", "p")
-    for served in (status["data"][0], show["data"]):
+    rc, offline = world.run_json("show", "p", "--offline")  # the cache-only read sees the hold too
+    for served in (status["data"][0], show["data"], offline["data"]):
         assert served["health"] == "rate_limited" and served["source"] == "cache"
         assert served["retry_after_s"] == 3600 and served["next_probe_at"] == record["next_probe_at"]
         assert served["checked_at"] == served["observed_at"] == record["checked_at"]
