@@ -26,6 +26,13 @@ def redact(token: str | None) -> str:
     return "…" + token[-4:] if len(token) > 8 else "…"
 
 
+def redact_token_shapes(text: str) -> str:
+    """``text`` with anything shaped like an Anthropic token (``sk-ant-...``) cut to its last 4 characters."""
+    import re
+
+    return re.sub(r"sk-ant-[A-Za-z0-9]+-[A-Za-z0-9_\-]{4,}", lambda m: redact(m.group(0)), text)
+
+
 def _in_seconds(number: float) -> bool:
     """An expiresAt this small is seconds, not milliseconds: a unit mix-up seen in the wild."""
     return 0 < number < 10**11

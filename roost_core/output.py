@@ -28,8 +28,19 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
+def _no_tokens(text: str) -> str:
+    """The last line of defence: a token in a message (click echoing a stray argument, a plugin's
+    error) is cut to its last 4 characters before it reaches stdout or stderr."""
+    if "sk-ant-" not in text:
+        return text
+    from .credentials import redact_token_shapes
+
+    return redact_token_shapes(text)
+
+
 def _for_people(text: str) -> str:
     """Text for a terminal: server and file strings in it lose escape sequences and control characters."""
+    text = _no_tokens(text)
     if text.isascii() and all(c >= " " or c in "\n\t" for c in text) and "\x7f" not in text:
         return text
     from .textsafe import clean_text
@@ -149,4 +160,4 @@ class Output:
 
 def _error_body(err: RoostError) -> dict[str, Any]:
     """An error as the envelope carries it: code, message, details."""
-    return {"code": err.code, "message": err.message, "details": err.details}
+    return {"code": err.code, "message": _no_tokens(err.message), "details": err.details}

@@ -6,13 +6,10 @@ both for the profile's known tokens and for anything shaped like one.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
-from ..credentials import redact
+from ..credentials import redact, redact_token_shapes
 from ..records import ProbeOutcome
-
-TOKEN_PATTERN = re.compile(r"sk-ant-[A-Za-z0-9]+-[A-Za-z0-9_\-]{4,}")
 
 
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
@@ -24,7 +21,7 @@ def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
         for secret in secrets:
             if secret and len(secret) >= 8:
                 value = value.replace(secret, redact(secret))
-        return TOKEN_PATTERN.sub(lambda m: redact(m.group(0)), value)
+        return redact_token_shapes(value)
 
     return scrub_decoded(text, secrets, plain)
 

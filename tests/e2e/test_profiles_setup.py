@@ -245,6 +245,13 @@ def test_setup_token_profile(world, base):
     assert not (world.profiles / "ci2").exists()
     proc = world.run("add", "ci3", "--setup-token", input="two tokens\n")
     assert proc.returncode == 4
+    # A token put in argv anyway is refused, and the refusal (click's "unexpected extra argument")
+    # shows its last 4 characters only, in text and in JSON.
+    stray = "sk-ant-oat01-" + "StrayArgvToken" * 4 + "wxyz"
+    for mode in ((), ("--json",)):
+        proc = world.run(*mode, "add", "ci4", "--setup-token", stray, input="")
+        assert proc.returncode == 4 and "…wxyz" in proc.stdout + proc.stderr
+        assert stray[:20] not in proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize("kind", ["fifo", "dir", "big"])

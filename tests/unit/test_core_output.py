@@ -61,3 +61,16 @@ def test_finite_payloads_are_dumped_as_before_and_a_cycle_still_fails():
     loop[1]["loop"] = loop
     with pytest.raises(ValueError):  # a bug in the caller, as before: no RecursionError from the retry
         dumps(loop)
+
+
+def test_no_message_carries_a_whole_token():
+    """The last line of defence: whatever put a token in an error or a line for people, only its
+    last 4 characters leave (text and JSON)."""
+    token = "sk-ant-oat01-" + "x1Y2z3" * 8 + "tail"
+    out, err = io.StringIO(), io.StringIO()
+    Output(json_mode=True, stdout=out, stderr=err).error(RoostError(f"bad argument ({token})"))
+    Output(stdout=out, stderr=err).error(RoostError(f"bad argument ({token})"))
+    Output(stdout=out, stderr=err).say(f"said {token}")
+    assert token[:20] not in out.getvalue() + err.getvalue()
+    assert strict(out.getvalue())["error"]["message"] == "bad argument (…tail)"
+    assert err.getvalue().count("…tail") == 2
