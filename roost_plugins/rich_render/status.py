@@ -242,6 +242,19 @@ def _model_limits(limits: list[dict[str, Any]], now: float) -> Any:
     return table
 
 
+_PROBE_SOURCES = ("probe", "cache", "local")
+
+
+def _account_cell(data: dict[str, Any]) -> str | None:
+    """The signed-in account (email, else its uuid) and the profiles that share its quota."""
+    account = data.get("account") or {}
+    who = data.get("email") or account.get("account_uuid")
+    if not who:
+        return None
+    shared = data.get("shares_quota_with") or []
+    return who + (f" (one account with {', '.join(shared)}: one quota)" if shared else "")
+
+
 def render_show(data: dict[str, Any], meta: dict[str, Any], ctx: Any) -> None:
     from rich.table import Table
     from rich.text import Text
@@ -254,6 +267,7 @@ def render_show(data: dict[str, Any], meta: dict[str, Any], ctx: Any) -> None:
     _row(grid, "Health", health_cell(data, now))
     _row(grid, "Error", data.get("error"))
     _row(grid, "Plan", data.get("plan"))
+    _row(grid, "Account", _account_cell(data))
     _row(grid, "Token expires", f"{data.get('expires_at') or '—'} (in {until(data.get('expires_at'), now)})")
     cache = data.get("cache") or {}
     age = cache.get("age_s")
@@ -284,4 +298,6 @@ def render_show(data: dict[str, Any], meta: dict[str, Any], ctx: Any) -> None:
     if data.get("model_limits"):
         console.print(_model_limits(data["model_limits"], now))
     if data.get("reasons"):
-        console.print(Text("Why: " + "; ".join(data["reasons"]), style="dim"))
+        # A passive reading decided: the cached probe's reasons are history, not why (Evidence says why).
+        label = "Why: " if data.get("source") in _PROBE_SOURCES else "Last probe said: "
+        console.print(Text(label + "; ".join(data["reasons"]), style="dim"))

@@ -373,3 +373,23 @@ def test_parallel_processes_share_probes_and_never_corrupt_the_cache(world):
     assert [world.fake.count_token(token(world, n)) for n in "abc"] == [1, 1, 1]
     doc = json.loads((world.config / "health.json").read_text())
     assert set(doc["profiles"]) == {"a", "b", "c"} and doc["inflight"] == {}
+
+
+def test_show_text_names_the_account_and_says_a_passive_reading_decided(world):
+    """show's table on stderr: the signed-in email (and who shares its quota); when a passive reading
+    decided, the cached probe's reasons are labelled as the last probe's, not as why."""
+    from roost_plugins.fakeserver.passive_docs import statusline_document
+
+    fleet(world, a=Scenario.ok(session=30, weekly=40), b=Scenario.ok())
+    for name in ("a", "b"):  # one account signed in twice
+        (world.profiles / name / ".claude.json").write_text(json.dumps(
+            {"oauthAccount": {"emailAddress": "me@example.com", "accountUuid": "acct-1"}}))
+    assert world.run("status").returncode == 0  # a probe is cached
+    proc = world.run("show", "a")
+    assert proc.returncode == 0 and "me@example.com (one account with b: one quota)" in proc.stderr, proc.stderr
+    assert "Why: " in proc.stderr and "Last probe said" not in proc.stderr
+    reading = world.run("statusline", input=json.dumps(statusline_document(100.0, 40.0)), AXIOM_CLAUDE_PROFILE="a")
+    assert reading.returncode == 0
+    proc = world.run("show", "a")
+    assert "session_limit" in proc.stderr and "statusline" in proc.stderr, proc.stderr
+    assert "Last probe said: " in proc.stderr and "Why: " not in proc.stderr
