@@ -159,8 +159,16 @@ def _fetch(root: str, upstream: str) -> tuple[bool, str | None]:
     except OSError as exc:
         return False, f"git fetch failed: {exc}"
     if proc.returncode != 0:
-        return False, (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+        return False, git_failure(proc.stderr, proc.returncode)
     return True, None
+
+
+def git_failure(stderr: str, returncode: int) -> str:
+    """git's own reason: its first ``fatal:``/``error:`` line (the last line is often advice,
+    "... and the repository exists."), else its first line, else the exit status."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    said = [line for line in lines if line.startswith(("fatal:", "error:"))]
+    return (said or lines or [f"exit {returncode}"])[0]
 
 
 # -- advice and reinstall ----------------------------------------------------------

@@ -73,7 +73,16 @@ def test_fetch_failure_is_tolerated(repos):
     git(installed, "remote", "set-url", "origin", str(installed.parent / "gone.git"))
     state = up.git_state(installed, fetch=True)
     assert state.fetched is False and state.fetch_error
+    # git's reason, not its closing advice ("... and the repository exists.")
+    assert state.fetch_error.startswith("fatal:") and "repository exists" not in state.fetch_error
     assert state.behind == 1  # still compared with what was last fetched
+
+
+def test_git_failure_is_its_first_fatal_line():
+    advice = ("fatal: 'gone.git' does not appear to be a git repository\nfatal: Could not read from remote "
+              "repository.\n\nPlease make sure you have the correct access rights\nand the repository exists.\n")
+    assert up.git_failure(advice, 128) == "fatal: 'gone.git' does not appear to be a git repository"
+    assert up.git_failure("warning: odd\n", 1) == "warning: odd" and up.git_failure("", 2) == "exit 2"
 
 
 def test_no_upstream_and_dirty(tmp_path, git_env):
