@@ -2,7 +2,8 @@
 
 AUTO serves a valid cache entry (TTL not passed, credentials file unchanged)
 and waits for a probe another process has in flight; LIVE probes every
-profile; FORCE also ignores the budget. The budget is ``probe_budget`` probes
+profile; NO_CACHE (``--no-cache``) also ignores the budget but not a usage
+429's hold; FORCE (``--force``) ignores both. The budget is ``probe_budget`` probes
 per account per rolling hour, shared through the health document. A batch
 touches the document at most twice: one update reserves budget slots and
 in-flight marks, one merges the results with what is on disk at that moment.
@@ -25,7 +26,8 @@ from .local import (Local, build_record, cred_mtime_ns, iso, local_verdict, read
 if TYPE_CHECKING:
     from ..context import RoostContext
 
-AUTO, LIVE, FORCE = "auto", "live", "force"
+AUTO, LIVE, NO_CACHE, FORCE = "auto", "live", "no-cache", "force"
+OVER_BUDGET = (NO_CACHE, FORCE)  # the modes that probe a spent budget anyway
 # Health-document section: account (alias root) -> epoch before which a usage 429 forbids probing it.
 BLOCKED = "blocked"
 # Beside it, the 429 that set each block: account -> {"until", "checked_at", "retry_after_s"}. A record
@@ -214,7 +216,7 @@ def _reserve(ctx: "RoostContext", plan: Plan, deadline: float, limit: int) -> li
             used = len(healthcache.probe_times(doc, key, now)) + len(stamps.get(key, ()))
             if limit > 0 and used >= limit:
                 over[name] = healthcache.budget(doc, key, now, limit)
-                if plan.mode != FORCE:
+                if plan.mode not in OVER_BUDGET:
                     continue
             granted.append(profile)
             stamps.setdefault(key, []).append(now)
@@ -239,7 +241,7 @@ def _hold_back(ctx: "RoostContext", plan: Plan, name: str, until: float, info: d
     """No probe before a usage 429's next probe time: serve what is known (stale), say when."""
     local = plan.locals[name]
     record = held_record(local, healthcache.entries(ctx).get(name), until, info, plan.now)
-    if plan.mode == LIVE:
+    if plan.mode in (LIVE, NO_CACHE):  # asked to probe: say why not
         ctx.warn(f"not probing {name!r}: the usage endpoint answered 429; next probe at {iso(until)} "
                  f"(in {format_duration(until - plan.now)}; --force probes anyway)")
     plan.records[name] = record
@@ -247,7 +249,7 @@ def _hold_back(ctx: "RoostContext", plan: Plan, name: str, until: float, info: d
 
 def _say_over_budget(ctx: "RoostContext", plan: Plan, name: str, use: dict[str, Any]) -> None:
     spent = f"{use['used']}/{use['limit']} probes in the last hour"
-    if plan.mode == FORCE:
+    if plan.mode in OVER_BUDGET:
         ctx.warn(f"profile {name!r} is over its probe budget ({spent}); probing anyway because it was forced")
         return
     local = plan.locals[name]
@@ -359,12 +361,12 @@ def get_records(ctx: "RoostContext", profiles: list[Profile], *, force: bool = F
                 timeout: float | None = None) -> list[HealthRecord]:
     """Records in ``profiles`` order: the cache where valid, live probes for the rest.
 
-    ``force`` probes every profile, over budget too (``--no-cache``);
-    ``offline`` never probes. A warm cache imports no HTTP library.
+    ``force`` probes every profile, over budget too (``--no-cache``), but never one a usage 429
+    holds back (only ``probe --force`` and ``trace --force`` override that); ``offline`` never probes. A warm cache imports no HTTP library.
     """
     if offline:
         return cached_records(ctx, profiles)
-    plan = plan_run(ctx, profiles, FORCE if force else AUTO)
+    plan = plan_run(ctx, profiles, NO_CACHE if force else AUTO)
     if plan.to_probe:
         import asyncio
 

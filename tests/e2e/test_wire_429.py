@@ -53,6 +53,12 @@ def test_a_one_hour_429_schedules_the_next_probe_3_to_9_minutes_after_the_deadli
     assert out["data"]["next_probe_at"] == record["next_probe_at"]
     proc = world.run("show", "p")
     assert "Next probe" in proc.stderr
+    # --no-cache ignores the cache and the budget, not the server's wait: served held, with a warning.
+    for argv in (("status", "--no-cache"), ("status", "--refresh"), ("pick", "--no-cache")):
+        proc = world.run(*argv)
+        assert "next probe at" in proc.stderr and "--force" in proc.stderr, (argv, proc.stderr)
+    rc, out = world.run_json("status", "--no-cache")
+    assert out["data"][0]["health"] == "rate_limited" and out["data"][0]["next_probe_at"] == record["next_probe_at"]
     assert usage_calls(world) == calls
     # --force overrides (trace --force too).
     world.fake.set_chain_usage("p", Scenario.ok(session=13, weekly=35))
