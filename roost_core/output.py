@@ -59,10 +59,20 @@ def dumps(payload: Any, ensure_ascii: bool = False) -> str:
     then: the normal path costs one ``json.dumps``).
     """
     try:
-        return json.dumps(payload, default=_default, ensure_ascii=ensure_ascii, allow_nan=False)
+        text = json.dumps(payload, default=_default, ensure_ascii=ensure_ascii, allow_nan=False)
     except ValueError:  # a NaN or an infinity (or a circular reference, which fails again below)
-        return json.dumps(_finite(payload, set()), default=_finite_default, ensure_ascii=ensure_ascii,
+        text = json.dumps(_finite(payload, set()), default=_finite_default, ensure_ascii=ensure_ascii,
                           allow_nan=False)
+    return text if text.isascii() else _escape_c1(text)
+
+
+def _escape_c1(text: str) -> str:
+    """C1 controls (U+0080-U+009F; U+009B is a CSI to some terminals) as \\u escapes: json escapes
+    only C0, and JSON on a terminal must not steer it. They occur only inside strings, so the
+    result is the same JSON."""
+    import re
+
+    return re.sub("[\x80-\x9f]", lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def _finite(value: Any, path: set[int]) -> Any:

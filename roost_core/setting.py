@@ -189,9 +189,9 @@ def as_percent(value: Any) -> float:
 def as_list(value: Any) -> list[str]:
     if isinstance(value, str):
         return [v for v in (p.strip() for p in value.split(",")) if v]
-    if not isinstance(value, (list, tuple)):
-        raise ValueError("expected a list of names or a comma-separated string")
-    return [str(v) for v in value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of names (strings) or a comma-separated string")
+    return list(value)
 
 
 def as_table(value: Any) -> dict[str, Any]:

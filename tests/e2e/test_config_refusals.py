@@ -11,7 +11,7 @@ def _config(world, text: str) -> None:
     (world.config / "config.toml").write_text(text)
 
 
-@pytest.mark.parametrize("value", ["5", "{a = 1}"])  # every hostile value, through status: G15's config fuzz
+@pytest.mark.parametrize("value", ["5", "{a = 1}", "[5]", "[\"ok\", true]"])  # G15 config fuzz, through status
 def test_a_bad_plugins_disable_stops_every_command_that_uses_plugins(world, value):
     world.make_profile("p")
     _config(world, f"[plugins]\ndisable = {value}\n")

@@ -74,3 +74,10 @@ def test_no_message_carries_a_whole_token():
     assert token[:20] not in out.getvalue() + err.getvalue()
     assert strict(out.getvalue())["error"]["message"] == "bad argument (…tail)"
     assert err.getvalue().count("…tail") == 2
+
+
+def test_c1_controls_are_escaped_in_json():
+    """json escapes C0 only; a C1 CSI (U+009B) from a server string must not reach a terminal raw."""
+    text = dumps({"currency": "\x9b2J", "name": "é ✓"})
+    assert "\x9b" not in text and "\\u009b2J" in text and "é ✓" in text
+    assert strict(text) == {"currency": "\x9b2J", "name": "é ✓"}
