@@ -54,8 +54,8 @@ def captured_warnings(ctx: "RoostContext") -> Iterator[io.StringIO]:
 class Landing:
     """Redraws the frame as each probe of the tick lands (the rows fill in; the title counts them)."""
 
-    def __init__(self, frame: "Frame", redraw: Callable[["Frame"], None]) -> None:
-        self.frame, self.redraw = frame, redraw
+    def __init__(self, frame: "Frame", redraw: Callable[["Frame"], None], ctx: "RoostContext | None" = None) -> None:
+        self.frame, self.redraw, self.ctx = frame, redraw, ctx
         self.total = self.done = 0
 
     def _draw(self) -> None:
@@ -71,7 +71,16 @@ class Landing:
         self.done += 1
         if record is not None:
             self.frame.data = [record.to_dict() if r["name"] == name else r for r in self.frame.data]
+            self._follow_rows()
         self._draw()
+
+    def _follow_rows(self) -> None:
+        """The summary counts the rows on screen, and the clock says when they last changed."""
+        from roost_core.api import HealthRecord, summary_line, utc_now_iso
+
+        self.frame.meta["summary"] = summary_line([HealthRecord.from_dict(r) for r in self.frame.data])
+        if self.ctx is not None:
+            self.frame.meta["updated_at"] = utc_now_iso(self.ctx.now())
 
     def end(self) -> None:
         self.frame.meta["probing"] = None
@@ -250,7 +259,7 @@ def run_live(ctx: "RoostContext", interval: float, iterations: int | None, platf
 
         def tick() -> None:
             nonlocal shown
-            shown = snapshot(ctx, platform, Landing(shown, draw))
+            shown = snapshot(ctx, platform, Landing(shown, draw, ctx))
             draw(shown)
 
         run_loop(tick, interval, iterations, stop)

@@ -103,3 +103,15 @@ def test_json_mode_prints_one_envelope_per_tick(monkeypatch):
     top.run_top(c, 0.5, 2, False)
     lines = [json.loads(line) for line in c.out.stdout.getvalue().splitlines()]
     assert len(lines) == 2 and lines[0]["data"][0]["name"] == "alpha" and "summary" in lines[0]["meta"]
+
+
+def test_landing_keeps_the_summary_and_clock_with_the_rows():
+    """As probes land the rows change, and the summary under them and the header's clock follow."""
+    shown = frame()
+    drawn: list[tuple[str, str]] = []
+    clock = ctx()
+    clock.clock = lambda: T0 + 65
+    landing = top.Landing(shown, lambda f: drawn.append((f.meta["summary"], f.meta["updated_at"])), clock)
+    landing.begin(1)
+    landing.landed("beta", HealthRecord("beta", Health.SESSION_LIMIT, session_pct=100.0))
+    assert drawn[-1] == ("2 profiles: 1 ok, 1 session_limit", "2026-05-04T12:01:05.000Z")
