@@ -77,6 +77,7 @@ def test_progress_keeps_its_text_without_colour_under_no_color(world, tmux, tmp_
     coloured = tmux("capture-pane", "-p", "-e", "-t", "top")
     line = next(l for l in coloured.splitlines() if PROGRESS.search(l))
     assert not re.search(r"\x1b\[[0-9;]*3[0-9]m|\x1b\[[0-9;]*38;", line), repr(line)
+    assert re.search("[━─]{24}", line), repr(line)  # the bar too, its track drawn in characters
 
 
 def test_no_progress_in_a_pipe_or_for_json(world):
