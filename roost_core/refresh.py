@@ -377,6 +377,12 @@ def _persist(ctx: "RoostContext", profile: "Profile", new: Credentials, replaces
             pending = None  # could not keep a copy: still try the credentials themselves
     try:
         ctx.state.write_credentials(profile, new.dumps())
+    except RoostError as err:  # e.g. claude held its storage lock past our wait: the token is spent
+        if pending is not None:
+            err.message += (f"; the refresh itself went through: the new tokens are kept in {pending} and "
+                            f"the next refresh of {profile.name!r} finishes the write")
+            err.details.update(profile=profile.name, pending_grant=True)
+        raise
     except OSError as exc:
         kept = (f"the new tokens are kept in {pending} and the next refresh of {profile.name!r} "
                 "will finish the write") if pending is not None else "the new tokens could not be saved anywhere"

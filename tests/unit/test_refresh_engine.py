@@ -331,6 +331,28 @@ def test_write_failure_keeps_the_grant_in_the_pending_file_and_the_next_run_fini
     assert any("interrupted" in w for w in ctx.warnings)
 
 
+def test_claude_holding_its_storage_lock_past_the_wait_says_the_grant_is_kept(ctx, roost_env, stub, monkeypatch):
+    """The token is already spent when the write waits on claude's lock: the Conflict must say the
+    refresh went through and where the new tokens are, and the next run writes them with no POST."""
+    from roost_core.errors import Conflict
+
+    profile = _profile(ctx, roost_env)
+    raw = _raw(roost_env)
+
+    def held(p, data):
+        raise Conflict("claude is refreshing this profile (lock .storage-write.lock is held); retry later")
+
+    monkeypatch.setattr(ctx.state, "write_credentials", held)
+    with pytest.raises(Conflict) as info:
+        refresh.refresh_profile(ctx, profile)
+    assert "went through" in info.value.message and info.value.details["pending_grant"] is True
+    assert _raw(roost_env) == raw and journal.pending_path(profile).exists()
+    monkeypatch.undo()
+    monkeypatch.setattr(AnthropicRefresher, "refresh", lambda self, token, c: stub.refresh(token, c))
+    assert refresh.refresh_profile(ctx, profile).status == "already_fresh" and len(stub.calls) == 1
+    assert roost_env.credentials("a")["claudeAiOauth"]["refreshToken"] == NEW_REFRESH
+
+
 def _pending(profile, document: dict, replaces: str | None) -> None:
     document = dict(document, **{journal.PENDING_KEY: {"replaces": journal.digest(replaces), "at": 0}})
     journal.pending_path(profile).write_text(json.dumps(document))
