@@ -34,6 +34,11 @@ def two(world):
     return world
 
 
+def write_config(world, text: str) -> None:
+    world.config.mkdir(parents=True, exist_ok=True)
+    (world.config / "config.toml").write_text(text)
+
+
 def status(world) -> dict:
     rc, out = world.run_json("status", "--no-platform-status")
     assert rc == 0, out
@@ -295,16 +300,150 @@ def test_claude_setup_apply_creates_a_missing_file_and_writes_a_shared_base_once
     (base / "settings.json").write_text(json.dumps({"theme": "dark"}))
     for name in ("work", "home"):
         (two.profiles / name / "settings.json").symlink_to(base / "settings.json")
-    account(two, "solo")  # its own settings.json does not exist yet
+    account(two, "solo")  # its settings.json link does not exist yet: it shares the base all the same
     rc, out = two.run_json("claude-setup", "--apply")
     assert rc == 0
     actions = {tuple(r["profiles"]): (r["action"], r["shared"]) for r in out["data"]}
-    assert actions == {("home", "work"): ("updated", True), ("solo",): ("created", False)}
-    for name in ("work", "home"):
-        assert (two.profiles / name / "settings.json").is_symlink()  # the links stay links
+    assert actions == {("home", "solo", "work"): ("updated", True)}
+    for name in ("work", "home", "solo"):  # the links stay links; solo's is roost's link, made now
+        link = two.profiles / name / "settings.json"
+        assert link.is_symlink() and os.readlink(link) == str(base / "settings.json")
     shared = json.loads((base / "settings.json").read_text())
     assert shared["theme"] == "dark" and "roost statusline" in shared["statusLine"]["command"]
-    assert "roost statusline" in json.loads((two.profiles / "solo" / "settings.json").read_text())["statusLine"]["command"]
+    isolated = two.profiles / "iso"
+    account(two, "iso")
+    write_config(two, "[profiles.iso]\nisolated = true\n")  # shares nothing: a file of its own is created
+    rc, out = two.run_json("claude-setup", "iso", "--apply")
+    assert rc == 0 and [(r["action"], r["shared"]) for r in out["data"]] == [("created", False)]
+    own = isolated / "settings.json"
+    assert not own.is_symlink() and "roost statusline" in json.loads(own.read_text())["statusLine"]["command"]
+
+
+def test_claude_setup_apply_links_profiles_that_share_the_base_before_writing_it_once(two):
+    """The audit's case: profiles sharing settings by default whose link is not there yet (no exec since
+    add) lose the base settings for good if roost writes a standalone file for them."""
+    base = two.home / ".claude"
+    base.mkdir()
+    (base / "settings.json").write_text(json.dumps({"theme": "dark"}))
+    rc, out = two.run_json("claude-setup", "--apply")
+    assert rc == 0, out
+    assert [(r["profiles"], r["action"], r["shared"], r["path"]) for r in out["data"]] == [
+        (["home", "work"], "updated", True, str(base / "settings.json"))]
+    for name in ("work", "home"):
+        assert os.readlink(two.profiles / name / "settings.json") == str(base / "settings.json")
+    assert json.loads((base / "settings.json").read_text())["theme"] == "dark"
+    rc, out = two.run_json("claude-setup", "--remove")
+    assert rc == 0 and [r["action"] for r in out["data"]] == ["removed"]
+    assert json.loads((base / "settings.json").read_text()) == {"theme": "dark"}
+    assert (two.profiles / "work" / "settings.json").is_symlink()
+
+
+def test_claude_setup_apply_creates_the_base_file_for_profiles_that_would_share_it(two):
+    base = two.home / ".claude"
+    base.mkdir()  # claude's base directory, no settings.json in it yet
+    account(two, "iso")
+    write_config(two, "[profiles.iso]\nisolated = true\n")
+    rc, out = two.run_json("claude-setup", "--apply")
+    assert rc == 0, out
+    rows = {tuple(r["profiles"]): (r["action"], r["shared"], r["path"]) for r in out["data"]}
+    assert rows == {("home", "work"): ("created", True, str(base / "settings.json")),
+                    ("iso",): ("created", False, str(two.profiles / "iso" / "settings.json"))}
+    assert os.readlink(two.profiles / "work" / "settings.json") == str(base / "settings.json")
+    assert "roost hook" in (base / "settings.json").read_text()
+    assert not (two.profiles / "iso" / "settings.json").is_symlink()
+
+
+def test_claude_setup_leaves_no_base_file_when_no_profile_shares_it(two):
+    base = two.home / ".claude"
+    base.mkdir()
+    write_config(two, "[profiles]\nshare = [\"CLAUDE.md\"]\n")  # settings.json is not shared
+    rc, out = two.run_json("claude-setup", "--apply")
+    assert rc == 0 and {r["action"] for r in out["data"]} == {"created"} and not any(r["shared"] for r in out["data"])
+    assert not os.path.lexists(base / "settings.json")
+    assert all((two.profiles / n / "settings.json").is_file() for n in ("work", "home"))
+
+
+def test_claude_setup_remove_deletes_the_file_roost_created_so_the_base_links_again(two):
+    account(two, "solo")  # no base settings.json: solo gets a file of its own
+    rc, out = two.run_json("claude-setup", "solo", "--apply")
+    assert rc == 0 and out["data"][0]["action"] == "created" and out["data"][0]["shared"] is False
+    own = two.profiles / "solo" / "settings.json"
+    assert own.is_file()
+    rc, out = two.run_json("claude-setup", "solo", "--remove")
+    assert rc == 0 and out["data"][0]["action"] == "removed" and out["data"][0]["deleted"] is True
+    assert not os.path.lexists(own)  # no {} left to keep the base out
+    assert [p.name for p in (two.profiles / "solo").iterdir() if p.name.startswith(".roost-claude")] == []
+    base = two.home / ".claude"
+    base.mkdir()
+    (base / "settings.json").write_text(json.dumps({"theme": "dark"}))
+    proc = two.run("exec", "--no-lease", "--avoid", "work", "--avoid", "home", "--", sys.executable, "-c", "pass")
+    assert proc.returncode == 0, proc.stderr
+    assert os.readlink(own) == str(base / "settings.json")  # the next exec links the base
+
+
+def test_claude_setup_remove_keeps_a_users_own_file_it_did_not_create(two):
+    own = two.profiles / "work" / "settings.json"
+    own.write_text("{}")  # the user's own (empty) file: roost did not make it
+    assert two.run_json("claude-setup", "work", "--apply")[0] == 0
+    rc, out = two.run_json("claude-setup", "work", "--remove")
+    assert rc == 0 and out["data"][0]["action"] == "removed" and out["data"][0]["deleted"] is False
+    assert own.is_file() and json.loads(own.read_text()) == {} and "base" in out["data"][0]["note"]
+
+
+def test_claude_setup_never_writes_through_a_users_own_link(two, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    mine = elsewhere / "mysettings.json"
+    mine.write_text('{"theme": "light"}')
+    (two.profiles / "work" / "settings.json").symlink_to(mine)
+    rc, out = two.run_json("claude-setup", "work", "--apply")
+    assert rc == 4 and out["data"][0]["action"] == "refused" and out["data"][0]["shared"] is False
+    assert "not roost's link" in out["data"][0]["error"] and str(mine) in out["data"][0]["error"]
+    assert mine.read_text() == '{"theme": "light"}' and os.listdir(elsewhere) == ["mysettings.json"]
+    gone = elsewhere / "gone.json"
+    (two.profiles / "home" / "settings.json").symlink_to(gone)  # dangling: its target is never created
+    proc = two.run("claude-setup", "--apply")
+    assert proc.returncode == 4 and "Traceback" not in proc.stderr
+    assert "refused" in proc.stdout and str(gone) in proc.stdout
+    assert not os.path.lexists(gone) and mine.read_text() == '{"theme": "light"}'
+    assert (two.profiles / "home" / "settings.json").is_symlink()
+
+
+def test_claude_setup_refuses_one_profiles_link_and_still_sets_up_the_others(two, tmp_path):
+    mine = tmp_path / "mysettings.json"
+    mine.write_text("{}")
+    (two.profiles / "work" / "settings.json").symlink_to(mine)
+    rc, out = two.run_json("claude-setup", "--apply")
+    assert rc == 4 and out["meta"]["failed"] == 1
+    rows = {tuple(r["profiles"]): r["action"] for r in out["data"]}
+    assert rows == {("home",): "created", ("work",): "refused"}
+    assert mine.read_text() == "{}"
+
+
+@pytest.mark.parametrize("document, key", [
+    ({"hooks": {"StopFailure": "notalist", "Stop": []}}, "hooks.StopFailure"),
+    ({"hooks": ["x"], "model": "opus"}, "hooks"),
+    ({"statusLine": "~/bin/line"}, "statusLine"),
+    ({"statusLine": {"type": "command", "command": ["~/bin/line"]}}, "statusLine.command"),
+])
+def test_claude_setup_refuses_a_key_it_must_merge_into_with_the_wrong_type(two, document, key):
+    own = two.profiles / "work" / "settings.json"
+    own.write_text(json.dumps(document))
+    proc = two.run("claude-setup", "work", "--apply")
+    assert proc.returncode == 4 and "Traceback" not in proc.stderr
+    assert str(own) in proc.stdout and f"key {key} is" in proc.stdout
+    assert json.loads(own.read_text()) == document
+    assert not [n for n in os.listdir(own.parent) if n.endswith(".roost-backup")]  # nothing written, no backup
+
+
+def test_claude_setup_remove_keeps_a_malformed_hooks_key(two):
+    own = two.profiles / "work" / "settings.json"
+    own.write_text(json.dumps({"hooks": {"StopFailure": "notalist"}, "statusLine": {
+        "type": "command", "command": "/opt/roost/bin/roost statusline --then 'mine'"}}))
+    rc, out = two.run_json("claude-setup", "work", "--remove")
+    assert rc == 0 and out["data"][0]["action"] == "removed"
+    assert json.loads(own.read_text()) == {"hooks": {"StopFailure": "notalist"},
+                                           "statusLine": {"type": "command", "command": "mine"}}
 
 
 def test_claude_setup_never_writes_through_a_link_to_a_link(two, tmp_path):
@@ -316,6 +455,12 @@ def test_claude_setup_never_writes_through_a_link_to_a_link(two, tmp_path):
     proc = two.run("claude-setup", "work", "--apply")
     assert proc.returncode == 4 and "link" in proc.stderr + proc.stdout
     assert real.read_text() == "{}"
+    base = two.home / ".claude"  # roost's own link, to a base file that is itself a link (dotfiles)
+    base.mkdir()
+    (base / "settings.json").symlink_to(real)
+    rc, out = two.run_json("claude-setup", "home", "--apply")
+    assert rc == 4 and os.readlink(two.profiles / "home" / "settings.json") == str(base / "settings.json")
+    assert "itself a link" in out["data"][0]["error"] and real.read_text() == "{}"
 
 
 def test_doctor_reports_passive_wiring_and_the_last_reading(two):
