@@ -77,7 +77,8 @@ def remember(ctx: "RoostContext", token: str, profile: str, reason: str) -> None
 
 def describe(entry: dict[str, Any], fix: str | None = None) -> str:
     """Why the stored refresh token cannot be used, with the fix (the two invalid_grants kept apart);
-    ``fix``: the profile's own sign-in hint where the caller knows the profile."""
+    ``fix``: the profile's own sign-in hint (``refresh.relogin_fix``: its name and directory). Every
+    caller in roost passes it; without it the fix names no profile (never a literal placeholder)."""
     reason = entry.get("reason")
     if reason == "logged_out":
         return LOGGED_OUT
@@ -88,4 +89,4 @@ def describe(entry: dict[str, Any], fix: str | None = None) -> str:
     else:
         what = "invalid_grant: it is spent, revoked or expired"
     return (f"its refresh token was rejected earlier ({what}); "
-            + (fix or "run claude login for this account, then roost add NAME --force"))
+            + (fix or "sign this profile in again with claude login"))

@@ -221,7 +221,7 @@ def _model_limit(record: "HealthRecord", model: str, block: dict[str, Any]) -> N
     word = model.lower()
     limits = [dict(m) for m in record.model_limits or [] if isinstance(m, dict)]
     named = [m for m in limits if word in str(m.get("model") or "").lower().replace("-", " ").split()]
-    for entry in named or [{"model": model, "active": False}]:
+    for entry in named or [{"model": model, "id": None, "active": False}]:
         entry.update(pct=float(block["pct"]), resets_at=iso(resets) if isinstance(resets, (int, float)) else None)
         entry["active"] = bool(entry.get("active")) or block["pct"] >= 100
         if not named:

@@ -165,40 +165,82 @@ def _require_ok_rung(record: HealthRecord, opts: Resolved, now: datetime) -> str
     return f"not ok: {record.health.value} (--require-ok)" if opts.require_ok and record.health is not Health.OK else None
 
 
+# Model families as the limits[] names and the flat seven_day_<family> windows spell them; only
+# opus and sonnet have a flat window (opus_pct, sonnet_pct).
+MODEL_FAMILIES = ("opus", "sonnet", "haiku")
+FLAT_FAMILIES = (("opus", "opus_pct"), ("sonnet", "sonnet_pct"))
+
+
 def _model_words(label: str) -> list[str]:
-    return re.split(r"[^a-z0-9.]+", label.lower())
+    """The lower-case words of a model name or id: "claude-opus-4.5" and "Claude Opus 4.5" give the same."""
+    return [w for w in re.split(r"[^a-z0-9.]+", label.lower()) if w]
 
 
-def _matches(label: str, wanted: str) -> bool:
-    return " ".join(label.lower().split()) == wanted or wanted in _model_words(label)
+def _limit_names(limit: dict[str, Any]) -> list[str]:
+    """A model_limits entry's display name and id (entries cached before the id was kept have no id)."""
+    return [str(limit[key]) for key in ("model", "id") if limit.get(key)]
+
+
+def _limit_pct(limit: dict[str, Any]) -> float | None:
+    percent = limit.get("pct", limit.get("percent"))  # "percent": records cached before 2026-12
+    return float(percent) if isinstance(percent, (int, float)) and not isinstance(percent, bool) else None
+
+
+def _names_match(names: Iterable[str], wanted: list[str]) -> bool:
+    """NAME (its words) against a limit's display name and id: the same words, one word of either
+    (``opus`` matches "Claude Opus 4.7" and "claude-opus-4-7"), or a limit named for a whole family
+    ("Opus", as a passive reading records it) whose word is one of NAME's."""
+    for name in names:
+        words = _model_words(name)
+        if words and (words == wanted or (len(wanted) == 1 and wanted[0] in words)
+                      or (len(words) == 1 and words[0] in MODEL_FAMILIES and words[0] in wanted)):
+            return True
+    return False
+
+
+def _limits(record: HealthRecord) -> list[dict[str, Any]]:
+    return [limit for limit in record.model_limits or [] if isinstance(limit, dict)]
+
+
+def _flat_families(record: HealthRecord, wanted: list[str]) -> list[tuple[str, float]]:
+    """The flat family figures (opus_pct, sonnet_pct) NAME asks for: the family's word is one of its
+    words. Only while no limits[] entry with a figure names that family: then the flat figure is a
+    copy of such an entry (docs/wire.md, rule 3) and the entries decide, one model each."""
+    found = []
+    for family, attr in FLAT_FAMILIES:
+        pct = getattr(record, attr)
+        if pct is None or family not in wanted:
+            continue
+        if any(family in _model_words(name) for limit in _limits(record) if _limit_pct(limit) is not None
+               for name in _limit_names(limit)):
+            continue
+        found.append((family, float(pct)))
+    return found
 
 
 def model_usage(record: HealthRecord, model: str) -> list[tuple[str, float, str | None]]:
-    """(label, percent, resets_at) of every limit this record reports for ``model``.
+    """(label, percent, resets_at) of every limit this record reports for ``model`` (docs/pick.md).
 
-    ``opus``/``sonnet`` read the per-model figures; any name is also matched
-    against the model-scoped ``limits[]`` entries, whole display name or one
-    word of it (``opus`` matches "Claude Opus 4.7"), case-insensitively.
+    The model-scoped ``limits[]`` entries match by display name or id, case-insensitively, as the
+    same words or one word of either (``opus`` matches "Claude Opus 4.7"); a NAME whose words hold
+    ``opus``/``sonnet`` also reads that family's flat figure while no entry names the family.
     """
-    wanted = " ".join(model.lower().split())
+    wanted = _model_words(model)
     found: list[tuple[str, float, str | None]] = []
-    for limit in record.model_limits or []:  # the limits[] entries first: they name the model
-        label = str(limit.get("model") or "")
-        percent = limit.get("pct", limit.get("percent"))  # "percent": records cached before 2026-12
-        if isinstance(percent, (int, float)) and not isinstance(percent, bool) and _matches(label, wanted):
-            found.append((label, float(percent), limit.get("resets_at")))
-    flat = {"opus": record.opus_pct, "sonnet": record.sonnet_pct}.get(wanted)
-    if flat is not None:
-        found.append((wanted, float(flat), record.weekly_resets_at))
+    for limit in _limits(record):  # the limits[] entries first: they name the model
+        pct = _limit_pct(limit)
+        if pct is not None and _names_match(_limit_names(limit), wanted):
+            found.append((_limit_names(limit)[0], pct, limit.get("resets_at")))
+    found += [(family, pct, record.weekly_resets_at) for family, pct in _flat_families(record, wanted)]
     return found
 
 
 def models_seen(records: Iterable[HealthRecord]) -> list[str]:
-    """Every model name the records report a limit for (sorted, case-insensitively unique)."""
+    """Every model name and id the records report a limit for (sorted, case-insensitively unique)."""
     seen: dict[str, str] = {}
     for record in records:
-        names = [str(m.get("model")) for m in record.model_limits or [] if m.get("model")]
-        names += [n for n, pct in (("opus", record.opus_pct), ("sonnet", record.sonnet_pct)) if pct is not None]
+        names = [name for limit in _limits(record) for name in _limit_names(limit)]
+        names += [family for family, attr in FLAT_FAMILIES if getattr(record, attr) is not None]
         for name in names:
             seen.setdefault(name.lower(), name)
     return sorted(seen.values(), key=str.lower)
@@ -208,10 +250,12 @@ def unknown_model_warning(records: list[HealthRecord], model: str | None) -> str
     """The warning for a --model NAME no profile reports a limit for (it then filters nothing)."""
     if model is None:
         return None
-    wanted = " ".join(model.lower().split())
+    wanted = _model_words(model)
+    for record in records:
+        if any(_names_match(_limit_names(limit), wanted) for limit in _limits(record)) \
+                or _flat_families(record, wanted):
+            return None
     seen = models_seen(records)
-    if any(_matches(name, wanted) for name in seen):
-        return None
     listed = ", ".join(seen) if seen else "none yet"
     return f"--model {model}: no profile reports a limit for this model (models seen: {listed})"
 

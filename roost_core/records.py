@@ -59,7 +59,8 @@ class Usage:
     weekly_resets_at: str | None = None
     overage_enabled: bool | None = None
     overage: dict[str, Any] | None = None
-    # Model-scoped limits from limits[]: [{"model": "Fable", "pct": 100.0, "resets_at": iso|None, "active": bool}]
+    # Model-scoped limits from limits[]: [{"model": "Fable", "id": "claude-fable" | None, "pct": 100.0,
+    #   "resets_at": iso | None, "active": bool}] ("model": the display name, else the id).
     model_limits: list[dict[str, Any]] = field(default_factory=list)
     # The limits[] entry is_active marks: {"kind", "model", "pct", "resets_at"}; None when none is.
     binding_limit: dict[str, Any] | None = None

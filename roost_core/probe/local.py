@@ -138,7 +138,9 @@ def local_verdict(ctx: "RoostContext", local: Local, now: float, *, classify: bo
         return None
     rejected = deadtoken.lookup(ctx, local.creds.refresh_token) if local.creds else None
     if rejected is not None:  # an expiry no refresh can cure is not auth_expired
-        why = deadtoken.describe(rejected)
+        from ..refresh import relogin_fix  # the fix names this profile and its directory, as refresh's does
+
+        why = deadtoken.describe(rejected, relogin_fix(local.profile))
         return Classification(Health.AUTH_DEAD, None, error=why, classifier="engine",
                               reasons=[f"local: the access token expired and {why}; no request was made"])
     if not local.expired(now):

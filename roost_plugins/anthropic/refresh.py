@@ -42,13 +42,15 @@ _TOKEN_CHARS = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: a be
 _ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
 DEFAULT_RETRY_AFTER_S = 60.0
 # invalid_grant's error_description, kept apart: (what happened, the fix). Both need a new login.
+# The refresher does not know the profile: the core replaces the fix with one that names it and its
+# directory (roost_core.refresh.relogin_fix), so no placeholder name is written here.
 GRANT_REASONS = {
     "refresh_token_invalid": ("Refresh token not found or invalid: it was spent (rotated away) or revoked",
-                              "run claude login for this account, then roost add NAME --force"),
+                              "sign this account in again with claude login"),
     "refresh_token_expired": ("Refresh token expired: the account was idle too long",
-                              "run claude login for this account (it was idle too long), then roost add NAME --force"),
+                              "sign this account in again with claude login (it was idle too long)"),
     "invalid_grant": ("it is spent, revoked or expired",
-                      "run claude login for this account, then roost add NAME --force"),
+                      "sign this account in again with claude login"),
 }
 
 

@@ -168,8 +168,10 @@ def limit_entries(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def model_limits(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """The model-scoped limits as records carry them: ``{model, pct, resets_at, active}``."""
-    return [{"model": e["model"], "pct": e["pct"], "resets_at": e["resets_at"], "active": e["active"]}
+    """The model-scoped limits as records carry them: ``{model, id, pct, resets_at, active}``
+    (``model`` the display name, else the id; ``id`` the model's id, or None)."""
+    return [{"model": e["model"], "id": e["model_id"], "pct": e["pct"], "resets_at": e["resets_at"],
+             "active": e["active"]}
             for e in limit_entries(body) if e["model"] is not None]
 
 

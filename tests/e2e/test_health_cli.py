@@ -232,7 +232,7 @@ def test_show_has_overage_block_and_model_limits(world):
     assert rc == 0 and data["health"] == "ok" and data["overage_pct"] == 40.0 and data["overage_enabled"] is True
     assert data["overage"] == {"is_enabled": True, "monthly_limit": 5000, "used_credits": 2000.0,
                                "utilization": 40.0, "currency": "USD"}
-    assert data["model_limits"] == [{"model": "Opus", "pct": 30.0, "resets_at": "2026-07-14T08:00:00Z",
+    assert data["model_limits"] == [{"model": "Opus", "id": None, "pct": 30.0, "resets_at": "2026-07-14T08:00:00Z",
                                      "active": False}]
     assert data["reasons"] and data["cache"]["budget"]["used"] == 1
     proc = world.run("show", "a")

@@ -83,8 +83,8 @@ def test_limits_fill_missing_flat_windows_and_give_model_limits():
     usage = parse_usage(body)
     assert usage.session_pct == 11.0 and usage.session_resets_at == "2026-05-04T14:00:00Z"
     assert usage.weekly_pct == 9.0 and usage.weekly_resets_at == "2026-07-14T08:00:00Z"
-    assert usage.model_limits == [{"model": "ExampleModel", "pct": 100.0, "resets_at": "2026-05-04T14:00:00Z",
-                                   "active": True}]
+    assert usage.model_limits == [{"model": "ExampleModel", "id": None, "pct": 100.0,
+                                   "resets_at": "2026-05-04T14:00:00Z", "active": True}]
 
 
 def test_limits_win_over_flat_windows_and_flat_fills_the_rest():

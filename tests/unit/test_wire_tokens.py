@@ -37,3 +37,16 @@ def test_reason_parser_tolerates_anything():
     for body in (b"", b"[]", b"{\"error_description\": 5}", b"\xff", b"{\"error_description\": \"REFRESH  TOKEN EXPIRED\"}"):
         assert invalid_grant_reason(body) in ("invalid_grant", "refresh_token_expired")
     assert invalid_grant_reason(b"{\"error_description\": \"REFRESH  TOKEN EXPIRED\"}") == "refresh_token_expired"
+
+
+def test_no_fix_carries_a_placeholder_profile_name():
+    """The refresher cannot name the profile (the core's relogin_fix does): its fixes, and the dead-token
+    reason without a caller's fix, say no literal NAME."""
+    from roost_core import deadtoken
+    from roost_plugins.anthropic.refresh import GRANT_REASONS
+
+    for reason, (what, fix) in GRANT_REASONS.items():
+        assert "NAME" not in fix and "claude login" in fix
+        assert "NAME" not in deadtoken.describe({"reason": reason})
+    described = deadtoken.describe({"reason": "refresh_token_expired"}, "sign p in again")
+    assert "idle too long" in described and described.endswith("sign p in again")

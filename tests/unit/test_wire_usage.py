@@ -28,8 +28,8 @@ def test_limits_only_body_gives_every_figure():
     usage = parse_usage({"limits": [SESSION, WEEKLY, FABLE]})
     assert (usage.session_pct, usage.weekly_pct) == (37.0, 62.0)
     assert usage.session_resets_at == "2026-12-07T14:00:00Z" and usage.weekly_resets_at == "2026-12-10T09:00:00Z"
-    assert usage.model_limits == [{"model": "Fable", "pct": 100.0, "resets_at": "2026-12-03T12:13:20Z",
-                                   "active": True}]
+    assert usage.model_limits == [{"model": "Fable", "id": "claude-fable-4", "pct": 100.0,
+                                   "resets_at": "2026-12-03T12:13:20Z", "active": True}]
     assert usage.binding_limit == {"kind": "weekly_scoped", "model": "Fable", "pct": 100.0,
                                    "resets_at": "2026-12-03T12:13:20Z"}
 
@@ -63,6 +63,20 @@ def test_sonnet_and_opus_from_limits_when_the_name_matches(model, field):
     assert getattr(usage, field) == 44.0
     other = "opus_pct" if field == "sonnet_pct" else "sonnet_pct"
     assert getattr(usage, other) is None
+
+
+@pytest.mark.parametrize("model, name, ident", [
+    ({"id": "claude-opus-4.5", "display_name": "Claude Opus 4.5"}, "Claude Opus 4.5", "claude-opus-4.5"),
+    ({"id": "claude-opus-4.5", "display_name": None}, "claude-opus-4.5", "claude-opus-4.5"),
+    ({"id": None, "display_name": "Fable"}, "Fable", None),
+    ({"id": 7, "display_name": "Fable"}, "Fable", None),  # an id that is not text is no id
+])
+def test_model_limits_keep_the_models_id_beside_its_name(model, name, ident):
+    """scope.model.id is kept in model_limits (``id``), so --model can match it."""
+    entry = {**FABLE, "scope": {"model": model}}
+    (limit,) = parse_usage({"limits": [entry]}).model_limits
+    assert (limit["model"], limit["id"]) == (name, ident)
+    assert set(limit) == {"model", "id", "pct", "resets_at", "active"}
 
 
 def test_fable_at_100_is_not_a_weekly_limit_but_named_as_binding():
