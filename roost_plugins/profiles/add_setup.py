@@ -77,6 +77,13 @@ def kept_to_restore(rctx: "RoostContext", name: str) -> "KeptDir":
     return kept
 
 
+def kept_isolated(kept: "KeptDir | None") -> bool:
+    """Whether the profile was ``--isolated`` when ``remove`` kept its files (its marker went with them)."""
+    from .removal import kept_isolated as recorded
+
+    return kept is not None and recorded(kept.path)
+
+
 def read_token(rctx: "RoostContext") -> str:
     """The setup token from stdin (hidden prompt on a terminal); never from argv."""
     if sys.stdin is None:

@@ -124,6 +124,9 @@ def add_cmd(rctx: RoostContext, name: str, source: Path | None, force: bool, iso
         raise ValidationError("--setup-token reads the token from stdin; it does not take --from")
     policy = add_setup.share_policy(rctx, name, target_dir, isolated)  # a bad [profiles] config fails first
     kept = add_setup.kept_to_restore(rctx, name) if restore else None
+    if not isolated and add_setup.kept_isolated(kept):  # restore keeps the profile's --isolated
+        isolated = True
+        policy = add_setup.share_policy(rctx, name, target_dir, isolated)
     given = source is not None
     if setup_token:
         data, creds, shown_source = add_setup.setup_token_login(rctx, name)

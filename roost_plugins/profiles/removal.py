@@ -27,7 +27,7 @@ from typing import Any
 
 from roost_core.api import CLAUDE_JSON, ensure_private_dir, holds_only_identity
 
-from .setup import MARKER, is_roost_link
+from .setup import MARKER, is_roost_link, read_marker, roost_bases
 
 CREDENTIALS = ".credentials.json"
 REMOVED = "removed"
@@ -74,15 +74,29 @@ def _owned_file(directory: Path, name: str) -> bool:
 
 
 def plan(directory: Path, base: Path) -> Dismantle:
+    """Sort the entries: roost's links (into ``base`` or a base the marker records), roost's files, the rest.
+
+    The marker of an isolated profile goes with the kept files, so that
+    ``add NAME --restore`` keeps the choice; with nothing else kept it is deleted.
+    """
     out = Dismantle(Path(directory))
+    bases = roost_bases(out.directory, base)
     for name in sorted(os.listdir(directory)):
-        if is_roost_link(out.directory / name, base):
+        if any(is_roost_link(out.directory / name, b) for b in bases):
             out.unlinked.append(name)
         elif _owned_file(out.directory, name):
             out.deleted.append(name)
         else:
             out.kept.append(name)
+    if out.kept and MARKER in out.deleted and kept_isolated(out.directory):
+        out.deleted.remove(MARKER)
+        out.kept = sorted([*out.kept, MARKER])
     return out
+
+
+def kept_isolated(directory: Path) -> bool:
+    """Whether roost's marker in ``directory`` (a profile, or a kept directory) records ``--isolated``."""
+    return read_marker(directory).get("isolated") is True
 
 
 def describe(directory: Path, names: list[str]) -> list[str]:
@@ -248,15 +262,22 @@ def latest_kept(roots: "Path | list[Path]", name: str) -> KeptDir | None:
 def restore_into(kept: Path, directory: Path) -> tuple[list[str], list[str]]:
     """Move a kept directory's entries back; an entry whose name is taken stays kept.
 
-    Returns (restored, left). The kept directory goes once it is empty.
+    Returns (restored, left). roost's marker is not moved back (``add`` has
+    read its ``isolated`` already and records it anew); it is deleted with
+    the kept directory, once that is otherwise empty.
     """
     restored, left = [], []
+    record = os.path.lexists(Path(kept) / MARKER) and _owned_file(Path(kept), MARKER)
     for entry in sorted(os.listdir(kept)):
+        if entry == MARKER and record:
+            continue
         if os.path.lexists(directory / entry):
             left.append(entry)
             continue
         move_entry(kept / entry, directory / entry)
         restored.append(entry)
     if not left:
+        if record:
+            delete_entry(Path(kept) / MARKER)
         os.rmdir(kept)
     return restored, left

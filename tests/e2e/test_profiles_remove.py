@@ -53,7 +53,7 @@ def test_remove_keeps_the_users_files_and_never_follows_a_link(roost_env, base):
     rc, out = roost_env.run_json("remove", "work")
     assert rc == 0, out
     data = out["data"]
-    assert data["deleted"] == [".credentials.json"]
+    assert data["deleted"] == [".credentials.json", ".roost-profile.json"]  # the marker records the base
     assert data["unlinked"] == ["CLAUDE.md", "agents", "settings.json"]
     assert data["kept"] == [".claude.json", "backups", "notes", "projects"]
     kept = Path(data["kept_in"])
@@ -252,3 +252,39 @@ def test_a_directory_kept_by_an_earlier_version_is_listed_and_restored_in_place(
     assert (roost_env.profiles / "work" / "projects" / "-home-me" / "s.jsonl").read_text() == "old session\n"
     assert not old.exists()
     assert [k["profile"] for k in roost_env.run_json("removed")[1]["data"]] == ["other"]
+
+
+def test_restore_keeps_the_profiles_isolated_choice(roost_env, base):
+    src = roost_env.make_profile("iso-src")
+    assert roost_env.run("add", "iso", "--isolated", "--from", str(src)).returncode == 0
+    profile = roost_env.profiles / "iso"
+    (profile / "projects" / "-home-me").mkdir(parents=True)
+    (profile / "projects" / "-home-me" / "s.jsonl").write_text("session\n")
+    rc, out = roost_env.run_json("remove", "iso")
+    assert rc == 0, out
+    kept = Path(out["data"]["kept_in"])
+    assert out["data"]["kept"] == [".roost-profile.json", "projects"]
+    assert json.loads((kept / ".roost-profile.json").read_text())["isolated"] is True
+    rc, out = roost_env.run_json("add", "iso", "--restore", "--from", str(src))  # no --isolated
+    assert rc == 0, out
+    assert out["data"]["isolated"] is True and out["data"]["shared"] == [] and out["data"]["restored"] == ["projects"]
+    assert [p.name for p in profile.iterdir() if p.is_symlink()] == []
+    assert json.loads((profile / ".roost-profile.json").read_text())["isolated"] is True
+    assert not kept.exists() and (profile / "projects" / "-home-me" / "s.jsonl").read_text() == "session\n"
+    rc, out = roost_env.run_json("list")
+    assert out["meta"]["profiles"][0]["isolated"] is True
+    proc = roost_env.run("exec", "--no-lease", "--", "sh", "-c", 'ls "$CLAUDE_CONFIG_DIR"')
+    assert proc.returncode == 0 and proc.stdout.split() == ["projects"], proc.stderr
+
+
+def test_a_shared_profile_restores_shared_and_a_bare_isolated_one_keeps_nothing(roost_env, base):
+    src = roost_env.make_profile("src")
+    assert roost_env.run("add", "bare", "--isolated", "--from", str(src)).returncode == 0
+    rc, out = roost_env.run_json("remove", "bare")
+    assert rc == 0 and out["data"]["kept"] == [] and ".roost-profile.json" in out["data"]["deleted"]
+    used_profile(roost_env, "work")
+    rc, out = roost_env.run_json("remove", "work")
+    assert ".roost-profile.json" not in out["data"]["kept"]
+    rc, out = roost_env.run_json("add", "work", "--restore", "--from", str(src))
+    assert rc == 0 and out["data"]["isolated"] is False
+    assert os.readlink(roost_env.profiles / "work" / "agents") == str(base / "agents")

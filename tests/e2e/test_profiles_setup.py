@@ -270,3 +270,74 @@ def test_add_from_takes_regular_files_only(world, kind):
     assert time.monotonic() - started < 10 and not (world.profiles / "x").exists()
     proc = world.run("add", "x", "--from", "/dev/zero", timeout=20)
     assert proc.returncode == 4 and "not a regular file" in proc.stderr
+
+
+def test_a_changed_base_moves_roosts_links_and_leaves_everything_else(world, base):
+    """[profiles] base changed after add: roost's links (recorded base) follow it at the next exec;
+    a real file, a link of the user's, and the old base itself are never touched."""
+    login(world, "work", email="me@example.com", uuid="acct-1")
+    assert world.run("add", "work").returncode == 0
+    profile = world.profiles / "work"
+    (profile / "keybindings.json").write_text('{"mine": true}\n')  # the profile's own file
+    os.symlink(base / "agents", profile / "commands")  # the user's link into the old base, another name
+    (world.root / "my-rules").mkdir()
+    os.symlink(world.root / "my-rules", profile / "rules")  # the user's link elsewhere
+    alt = world.root / "altbase"
+    (alt / "commands").mkdir(parents=True)
+    (alt / "CLAUDE.md").write_text("# alt rules\n")
+    (alt / "settings.json").write_text('{"theme": "alt"}\n')
+    (alt / "keybindings.json").write_text("{}\n")
+    (alt / "rules").mkdir()
+    old_digest, alt_digest = tree_digest(base), tree_digest(alt)
+    world.config.mkdir(parents=True, exist_ok=True)
+    (world.config / "config.toml").write_text(f'[profiles]\nbase = "{alt}"\n')
+    seen = child_view(world, 'cat "$CLAUDE_CONFIG_DIR/CLAUDE.md" "$CLAUDE_CONFIG_DIR/settings.json"')
+    assert seen == '# alt rules\n{"theme": "alt"}\n'
+    assert os.readlink(profile / "CLAUDE.md") == str(alt / "CLAUDE.md")
+    assert os.readlink(profile / "settings.json") == str(alt / "settings.json")
+    assert not os.path.lexists(profile / "agents")  # roost's link; the new base has no agents/
+    assert (profile / "keybindings.json").read_text() == '{"mine": true}\n' and not (
+        profile / "keybindings.json").is_symlink()
+    assert os.readlink(profile / "commands") == str(base / "agents")
+    assert os.readlink(profile / "rules") == str(world.root / "my-rules")
+    assert json.loads((profile / ".roost-profile.json").read_text())["linked_from"] == [str(alt)]
+    assert not [p.name for p in profile.iterdir() if p.name.endswith(".roost-tmp")]
+    assert tree_digest(base) == old_digest and tree_digest(alt) == alt_digest
+    # Back to the default base: roost's links follow again.
+    (world.config / "config.toml").write_text("")
+    assert child_view(world, 'cat "$CLAUDE_CONFIG_DIR/CLAUDE.md"') == "# my rules\n"
+    assert os.readlink(profile / "agents") == str(base / "agents")
+    assert os.readlink(profile / "commands") == str(base / "agents")
+    assert os.readlink(profile / "rules") == str(world.root / "my-rules")
+
+
+def test_remove_after_a_base_change_unlinks_roosts_links_into_the_recorded_base(world, base):
+    login(world, "work", email="me@example.com", uuid="acct-1")
+    assert world.run("add", "work").returncode == 0
+    alt = world.root / "altbase"
+    alt.mkdir()
+    world.config.mkdir(parents=True, exist_ok=True)
+    (world.config / "config.toml").write_text(f'[profiles]\nbase = "{alt}"\n')
+    rc, out = world.run_json("remove", "work")
+    assert rc == 0, out
+    assert out["data"]["unlinked"] == ["CLAUDE.md", "agents", "settings.json"] and out["data"]["kept"] == []
+    assert (base / "CLAUDE.md").read_text() == "# my rules\n" and (base / "agents" / "reviewer.md").exists()
+
+
+def test_a_profile_without_a_record_keeps_links_into_another_base(world, base):
+    """A profile an earlier roost made records no base: only links into the base in effect are roost's;
+    the first exec records that base (docs/profiles.md)."""
+    login(world, "work", email="me@example.com", uuid="acct-1")
+    assert world.run("add", "work").returncode == 0
+    profile = world.profiles / "work"
+    (profile / ".roost-profile.json").unlink(missing_ok=True)  # as an earlier roost left it
+    alt = world.root / "altbase"
+    alt.mkdir()
+    (alt / "CLAUDE.md").write_text("# alt rules\n")
+    (alt / "hooks").mkdir()
+    world.config.mkdir(parents=True, exist_ok=True)
+    (world.config / "config.toml").write_text(f'[profiles]\nbase = "{alt}"\n')
+    assert child_view(world, 'cat "$CLAUDE_CONFIG_DIR/CLAUDE.md"') == "# my rules\n"  # left alone
+    assert os.readlink(profile / "CLAUDE.md") == str(base / "CLAUDE.md")
+    assert os.readlink(profile / "hooks") == str(alt / "hooks")
+    assert json.loads((profile / ".roost-profile.json").read_text())["linked_from"] == [str(alt)]

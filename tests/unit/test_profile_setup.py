@@ -198,3 +198,86 @@ def test_a_users_credentials_alias_into_the_base_is_never_taken_away(layout):
     report = ensure_links(profile, SharePolicy(base, DEFAULT_SHARE, isolated=True))
     assert report.unlinked == []
     assert os.path.islink(profile / ".credentials.json") and os.path.islink(profile / ".claude.json")
+
+
+def test_a_changed_base_moves_roosts_links_only(layout, tmp_path):
+    old, profile = layout
+    ensure_links(profile, SharePolicy(old, DEFAULT_SHARE))
+    assert json.loads((profile / ".roost-profile.json").read_text())["linked_from"] == [str(old)]
+    os.symlink(old / "agents", profile / "hooks")  # the user's: into the old base, another name
+    new = tmp_path / "new"
+    (new / "agents").mkdir(parents=True)
+    (new / "CLAUDE.md").write_text("new rules\n")
+    report = ensure_links(profile, SharePolicy(new, DEFAULT_SHARE))
+    assert sorted(report.linked) == ["CLAUDE.md", "agents"] and report.unlinked == ["settings.json"]
+    assert report.own == ["hooks"] and os.readlink(profile / "hooks") == str(old / "agents")
+    assert os.readlink(profile / "agents") == str(new / "agents")
+    assert json.loads((profile / ".roost-profile.json").read_text())["linked_from"] == [str(new)]
+    assert sorted(os.listdir(profile)) == [".roost-profile.json", "CLAUDE.md", "agents", "hooks"]
+    assert (old / "settings.json").read_text() == "{}" and (old / "agents" / "a.md").exists()
+
+
+def test_an_interrupted_base_change_is_finished_and_a_changed_link_is_left(layout, tmp_path):
+    from roost_plugins.profiles.setup import _relink
+
+    old, profile = layout
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "CLAUDE.md").write_text("new\n")
+    (new / "settings.json").write_text("{}")
+    os.symlink(old / "CLAUDE.md", profile / "CLAUDE.md")  # linked from old ...
+    os.symlink(new / "settings.json", profile / "settings.json")  # ... and already from new
+    write_marker(profile, linked_from=[str(old), str(new)], isolated=False)
+    report = ensure_links(profile, SharePolicy(new, ("CLAUDE.md", "settings.json")))
+    assert report.linked == ["CLAUDE.md"] and report.present == ["settings.json"]
+    assert json.loads((profile / ".roost-profile.json").read_text()) == {"isolated": False,
+                                                                        "linked_from": [str(new)]}
+    # The link changed under roost's feet (the user's now): it stays, no temp link is left.
+    assert not _relink(profile / "CLAUDE.md", str(old / "CLAUDE.md"), new / "CLAUDE.md")
+    assert os.readlink(profile / "CLAUDE.md") == str(new / "CLAUDE.md")
+    assert not [n for n in os.listdir(profile) if n.endswith(".roost-tmp")]
+
+
+def test_a_marker_roost_cannot_read_is_left_alone(layout, tmp_path):
+    old, profile = layout
+    (profile / ".roost-profile.json").write_text("{not json")
+    os.symlink(old / "CLAUDE.md", profile / "CLAUDE.md")
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "CLAUDE.md").write_text("new\n")
+    report = ensure_links(profile, SharePolicy(new, ("CLAUDE.md",)))
+    assert report.own == ["CLAUDE.md"] and os.readlink(profile / "CLAUDE.md") == str(old / "CLAUDE.md")
+    assert (profile / ".roost-profile.json").read_text() == "{not json"
+
+
+def test_an_isolated_profiles_marker_goes_with_its_kept_files_and_stays_there(layout, tmp_path):
+    base, profile = layout
+    write_marker(profile, isolated=True)
+    (profile / ".credentials.json").write_text("{}")
+    (profile / "projects").mkdir()
+    dismantle = profile_removal.plan(profile, base)
+    assert dismantle.kept == [".roost-profile.json", "projects"] and dismantle.deleted == [".credentials.json"]
+    kept = profile_removal.set_aside(dismantle, tmp_path / "removed", "p", now=0)
+    assert profile_removal.kept_isolated(kept)
+    profile.mkdir()
+    assert profile_removal.restore_into(kept, profile) == (["projects"], [])
+    assert not kept.exists() and not (profile / ".roost-profile.json").exists()
+
+
+def test_a_marker_written_meanwhile_keeps_its_keys(layout, monkeypatch):
+    """exec records the base while an add records --isolated: neither write loses the other's key."""
+    from roost_plugins.profiles import setup as profile_setup
+
+    base, profile = layout
+    real, calls = profile_setup._marker_bytes, []
+
+    def concurrent(path):
+        calls.append(path)
+        if len(calls) == 3:  # between exec's read and its rename (only_if), an add writes the marker
+            (profile / ".roost-profile.json").write_text('{"isolated": true}\n')
+        return real(path)
+
+    monkeypatch.setattr(profile_setup, "_marker_bytes", concurrent)
+    ensure_links(profile, SharePolicy(base, DEFAULT_SHARE))
+    doc = json.loads((profile / ".roost-profile.json").read_text())
+    assert doc == {"isolated": True, "linked_from": [str(base)]} and len(calls) == 5  # read, retried
