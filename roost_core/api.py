@@ -180,21 +180,22 @@ _EXPORTS: dict[str, str] = {
     "request_async": ".http:request_async",
     "check_endpoint": ".http:check_endpoint",
     # the engines' results, for views (top, trace, explain)
-    "get_records": ".probe:get_records",
+    "get_records": ".probe.cache:get_records",
     "needs_login": ".probe.local:needs_login",
+    "is_logged_out": ".deadtoken:is_logged_out",
     "observe_probes": ".progress:observing",
-    "read_local": ".probe:read_local",
-    "probe_traced": ".probe:probe_traced",
+    "read_local": ".probe.local:read_local",
+    "probe_traced": ".probe.raw:probe_traced",
     "scrub": ".probe.scrub:scrub",  # the function, not the submodule of the same name
-    "iso_time": ".probe:iso",
+    "iso_time": ".probe.local:iso",
     "to_epoch": ".durations:to_epoch",
     "health_meta": ".summary:health_meta",
     "health_entries": ".healthcache:entries",
     "drop_all_health": ".healthcache:drop_all",
-    "probe_many": ".probe:probe_many",
-    "probe_raw_many": ".probe:probe_raw_many",
-    "probe_budget_meta": ".probe:budget_meta",
-    "plan_probe_run": ".probe:plan_run",
+    "probe_many": ".probe.fanout:probe_many",
+    "probe_raw_many": ".probe.raw:probe_raw_many",
+    "probe_budget_meta": ".probe.cache:budget_meta",
+    "plan_probe_run": ".probe.cache:plan_run",
     "passive_describe": ".passive:describe",
     "passive_forget": ".passive:forget",
     "configured_status_feed": ".platform:configured_feed",
@@ -256,7 +257,7 @@ __all__ = [
     "discover_profiles", "drop_all_health", "drop_health", "ensure_not_leased", "ensure_private_dir",
     "env_platform", "epoch_seconds", "explain_cell", "filesystem_of", "find_renderer", "format_duration",
     "fsync_dir", "get_records", "health_entries", "health_meta", "holds_only_identity", "hookimpl",
-    "identity_source_for", "import_identity_block", "is_due", "is_valid_name", "iso_time", "json_option",
+    "identity_source_for", "import_identity_block", "is_due", "is_logged_out", "is_valid_name", "iso_time", "json_option",
     "keychain_account", "keychain_service", "load_config_file", "needs_login", "network_kind", "number_setting",
     "observe_probes", "parse_audit_line", "parse_duration", "parse_number", "parse_time", "pass_roost",
     "passive_describe", "passive_forget", "passive_profiles_of", "passive_readings_of", "passive_summary",
@@ -379,11 +380,12 @@ if TYPE_CHECKING:  # pragma: no cover - each name typed for mypy and IDEs ("X as
         platform_status as platform_status,
     )
     from .plugins import ANY_KIND as ANY_KIND
-    from .probe import (
-        budget_meta as probe_budget_meta, get_records as get_records, iso as iso_time, plan_run as plan_probe_run,
-        probe_many as probe_many, probe_raw_many as probe_raw_many, probe_traced as probe_traced,
-        read_local as read_local,
-    )
+    # From the modules, not the lazy package: its PEP 562 __getattr__ would type them Any.
+    from .probe.cache import budget_meta as probe_budget_meta, get_records as get_records, plan_run as plan_probe_run
+    from .probe.fanout import probe_many as probe_many
+    from .probe.local import iso as iso_time, read_local as read_local
+    from .probe.raw import probe_raw_many as probe_raw_many, probe_traced as probe_traced
+    from .deadtoken import is_logged_out as is_logged_out
     from .probe.local import needs_login as needs_login
     from .probe.scrub import scrub as scrub
     from .profiles import (

@@ -112,12 +112,24 @@ class UnknownSetting(ValidationError, KeyError):
         return self.message
 
 
-def _dig(table: Any, path: tuple[str, ...]) -> tuple[bool, Any]:
-    for part in path:
-        if not isinstance(table, dict) or part not in table:
+def _dig(table: Any, path: tuple[str, ...], where: tuple[str, ...] | None = None) -> tuple[bool, Any]:
+    """``table[path[0]][path[1]]...``. With ``where`` (the table's own path in config.toml), a
+    table on the way that the file gives as a plain value (``[plugins] weighted = 3``) is VALIDATION
+    naming it, not silently no setting at all."""
+    for depth, part in enumerate(path):
+        if not isinstance(table, dict):
+            if where is not None:
+                _not_a_table((*where, *path[:depth]), table)
+            return False, None
+        if part not in table:
             return False, None
         table = table[part]
     return True, table
+
+
+def _not_a_table(path: tuple[str, ...], value: Any) -> None:
+    name = ".".join(path)
+    raise ValidationError(f"config.toml: [{name}] must be a table, not {value!r}", details={"key": name})
 
 
 def load_config_file(path: Path) -> dict[str, Any]:
@@ -201,14 +213,14 @@ class Settings:
         if spec.env and self.env.get(spec.env, "") != "":
             return self.env[spec.env], "env", spec.env
         if spec.team and self.team:
-            found, value = _dig(self.teams.get(self.team, {}), spec.team_path)
+            found, value = _dig(self.teams.get(self.team, {}), spec.team_path, ("teams", self.team))
             if found:
                 return value, "team", self.team
         if spec.marker and self.path is not None:
             marker = self.path.parent / spec.marker
             if marker.is_file():
                 return True, "file", str(marker)
-        found, value = _dig(self.file, (*spec.table, spec.name))
+        found, value = _dig(self.file, (*spec.table, spec.name), ())
         if found:
             return value, "file", None
         if spec.name == "state_backend" and spec.plugin == "core":

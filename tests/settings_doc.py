@@ -49,6 +49,9 @@ the same way:
   (`flag --NAME`, `env VAR`, `team NAME`, `file`):
   `bad value for stickiness (plugin core) from flag --stickiness: 'nan' (...)`.
   A secret's bad value is shown as `'****'` (a string: at most its last 4 characters).
+  A table a setting lives in, given as a plain value (`[plugins] weighted = 3`,
+  `[teams] ops = 5`), is VALIDATION too (`config.toml: [plugins.weighted] must be
+  a table, not 3`), never an empty table whose settings silently keep their defaults.
   The same check runs wherever the setting is read; a plugin's observer that
   reads a bad value (`usage_log` during a pick) is reported as a warning and the
   pick goes on.

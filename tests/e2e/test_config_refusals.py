@@ -35,3 +35,18 @@ def test_a_bad_picks_log_limit_is_refused_before_anything_runs(world, tmp_path, 
     assert not (tmp_path / "ran").exists()  # exec refused before the child
     assert not (world.config / "picks.log").exists()
     assert world.run("exec", "--dry-run", "--", "true").returncode == 0  # a dry run writes no log line
+
+
+@pytest.mark.parametrize("text, argv, table", [
+    ("[plugins]\nweighted = 3\n", ("pick", "--strategy", "weighted"), "plugins.weighted"),
+    ("[state]\nredis = 'x'\n", ("config",), "state.redis"),
+    ("[teams]\nops = 5\n", ("--team", "ops", "pick"), "teams.ops"),
+])
+def test_a_table_given_as_a_plain_value_is_refused_naming_it(world, text, argv, table):
+    """It used to read as an empty table: every setting in it silently at its default."""
+    world.make_profile("p")
+    _config(world, text)
+    proc = world.run(*argv)
+    assert proc.returncode == 4 and f"[{table}] must be a table" in proc.stderr, proc.stderr
+    proc = world.run("doctor", "--skip-network", "--json")
+    assert proc.returncode == 9 and f"[{table}] must be a table" in proc.stdout

@@ -50,6 +50,10 @@ def test_the_core_the_built_in_plugins_and_the_redis_plugin_are_mypy_clean_and_a
     modules = sorted({"roost_core.api", *exported_modules(), *KERNEL_AND_ENGINES})
     assert all((ROOT / (m.replace(".", "/") + ".py")).is_file() or (ROOT / m.replace(".", "/")).is_dir()
                for m in modules)  # every module named is in the packages judged below
+    import roost_core.api as api
+
+    every = tmp_path / "every_name.py"  # each public name as a plugin sees it: a real type, never Any
+    every.write_text("from roost_core import api\n" + "".join(f"reveal_type(api.{n})\n" for n in api.__all__))
     plugin = tmp_path / "plugin_typed.py"
     # acquire_lease: a renamed export (leases.acquire), public only through __all__
     plugin.write_text("from roost_core.api import Ranking, Setting, acquire_lease, hookimpl\n"
@@ -59,10 +63,15 @@ def test_the_core_the_built_in_plugins_and_the_redis_plugin_are_mypy_clean_and_a
                       "def roost_register_strategies() -> int:\n"
                       "    return 1\n"
                       "reveal_type(roost_register_strategies)\n")
-    run = _mypy("roost_core", "roost_plugins", str(Path("plugins", "roost-redis", "src", "roost_redis")), str(plugin))
+    run = _mypy("roost_core", "roost_plugins", str(Path("plugins", "roost-redis", "src", "roost_redis")), str(plugin),
+                str(every))
     lines = (run.stdout + run.stderr).splitlines()
     mine = [line for line in lines if line.startswith(str(plugin))]
-    assert not [line for line in lines if line not in mine], run.stdout + run.stderr
+    revealed = [line for line in lines if line.startswith(str(every))]
+    assert not [line for line in lines if line not in mine and line not in revealed], run.stdout + run.stderr
+    assert len(revealed) == len(api.__all__), run.stdout
+    untyped = [api.__all__[int(line.split(":")[1]) - 2] for line in revealed if line.endswith('Revealed type is "Any"')]
+    assert not untyped, f"typed as Any for a plugin's mypy: {untyped}"
     assert any('"type[Ranking]", variable has type "int"' in line for line in mine), run.stdout
     assert any(re.search(r'Revealed type is "(builtins\.)?str"', line) for line in mine), run.stdout
     # @hookimpl keeps the function's own type (an untyped marker makes every hook Any under --strict)
