@@ -144,7 +144,11 @@ def load_config_file(path: Path) -> dict[str, Any]:
 
     try:
         return tomllib.loads(raw.decode("utf-8-sig"))  # a BOM (Notepad writes one) is not a syntax error
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ValidationError(f"malformed config file {path}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at line "
+                              f"{line}); save it as UTF-8", details={"path": str(path), "line": line}) from None
+    except tomllib.TOMLDecodeError as exc:
         raise ValidationError(f"malformed config file {path}: {exc}", details={"path": str(path)}) from None
 
 

@@ -141,7 +141,7 @@ def status_cmd(rctx: RoostContext, no_cache: bool, no_platform_status: bool, tim
     from roost_core.api import get_records
 
     timeout = _timeout(timeout)
-    if fmt != "text" and not rctx.out.json_mode:
+    if fmt != "text":  # checked in --json mode too (--json then wins over a valid format)
         from roost_core.api import find_renderer, renderer_formats
 
         if find_renderer(rctx, "status", fmt) is None:

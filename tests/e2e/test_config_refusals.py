@@ -50,3 +50,11 @@ def test_a_table_given_as_a_plain_value_is_refused_naming_it(world, text, argv, 
     assert proc.returncode == 4 and f"[{table}] must be a table" in proc.stderr, proc.stderr
     proc = world.run("doctor", "--skip-network", "--json")
     assert proc.returncode == 9 and f"[{table}] must be a table" in proc.stdout
+
+
+def test_a_config_that_is_not_utf8_names_the_line(world):
+    world.make_profile("p")
+    world.config.mkdir(parents=True, exist_ok=True, mode=0o700)
+    (world.config / "config.toml").write_bytes(b'strategy = "sticky"\n\n\xff\xfe = 1\n')
+    proc = world.run("pick")
+    assert proc.returncode == 4 and "not UTF-8 text (byte 0xff at line 3)" in proc.stderr, proc.stderr

@@ -170,6 +170,8 @@ def test_status_openmetrics_parses(world):
     assert weekly == {"good": 91.0}
     assert proc.stdout.endswith("# EOF\n")
     assert world.run("status", "--format", "nonsense").returncode == 4
+    rc, out = world.run_json("status", "--format", "nonsense")  # a bad value is one in --json mode too
+    assert rc == 4 and out["error"]["code"] == "VALIDATION"
 
 
 def test_top_plain_output_repeats_without_hammering(world):
