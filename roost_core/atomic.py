@@ -53,18 +53,21 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600, *,
     return _replace(_link_target(Path(path)), data, mode, only_if)
 
 
-def write_user_file(path: Path, data: bytes, mode: int = 0o600, *, force: bool = False) -> None:
+def write_user_file(path: Path, data: bytes, mode: int = 0o600, *, force: bool = False,
+                    force_flag: str | None = None) -> None:
     """Write ``data`` at a path the user named (snapshot, plot): never through a link.
 
     A new file is made with O_CREAT|O_EXCL|O_NOFOLLOW in the destination's
     directory and renamed over the name, so a symlink planted there (say in a
     shared sticky directory) is replaced, never its target. A destination that
-    is a symlink is refused unless ``force`` (then the link itself is replaced).
+    is a symlink is refused unless ``force`` (then the link itself is replaced); ``force_flag``
+    names the caller's flag for that in the refusal (``snapshot --force``).
     """
     path = Path(path)
     if not force and os.path.islink(path):
+        hint = f"; {force_flag} replaces the link itself" if force_flag else ""
         raise ValidationError(f"{path} is a symbolic link; refusing to write through it (remove the "
-                              "link or name another path; snapshot --force replaces the link itself)")
+                              f"link or name another path{hint})")
     _replace(path, data, mode)
 
 

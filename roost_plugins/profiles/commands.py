@@ -23,6 +23,7 @@ from roost_core.api import (
     default_add_source,
     drop_health,
     ensure_private_dir,
+    is_logged_out,
     json_option,
     pass_roost,
     profile_dir,
@@ -135,6 +136,9 @@ def add_cmd(rctx: RoostContext, name: str, source: Path | None, force: bool, iso
         data, creds, shown_source = _login_to_import(rctx, source, given)
         if not creds.oauth:
             raise CredentialsError(f"{shown_source} holds no claudeAiOauth login; sign in with 'claude login' first")
+        if is_logged_out(creds):  # claude wiped it after a failed refresh: imported, but it cannot work
+            rctx.warn(f"{shown_source} is logged out (claude emptied its tokens); profile {name!r} will be "
+                      f"auth_dead until you run 'claude login' and then 'roost add {name} --force'")
     target = target_dir / CREDENTIALS_FILE
     rctx.profiles()  # a shared store's profiles appear in the tree first
     if target_dir.exists() and not target_dir.is_dir():  # a user's file: roost never replaces it
@@ -242,8 +246,11 @@ def snapshot_cmd(rctx: RoostContext, name: str, out_path: Path, force: bool) -> 
         raise ValidationError("refusing to write a snapshot over a live profile's credentials")
     if not out_path.parent.is_dir():
         raise NotFound(f"directory {out_path.parent} does not exist")
-    write_user_file(out_path, data, 0o600, force=force)
-    expiry = creds.expires_at_iso()
+    write_user_file(out_path, data, 0o600, force=force, force_flag="snapshot --force")
+    if is_logged_out(creds):
+        rctx.warn(f"profile {name!r} is logged out (claude emptied its tokens): the snapshot holds no usable "
+                  "token; run 'claude login' for it first")
+    expiry = None if is_logged_out(creds) else creds.expires_at_iso()
     rctx.out.emit({"name": name, "path": str(out_path), "expires_at": expiry}, {"leased": False},
                   text=str(out_path))
     rctx.out.say(SNAPSHOT_WARNING.format(expiry=f" ({expiry})" if expiry else ""))

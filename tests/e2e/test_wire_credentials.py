@@ -151,6 +151,21 @@ def test_a_wiped_file_is_logged_out_everywhere_without_a_post(world, argv):
     assert world.credentials("w") == WIPED  # never rewritten
 
 
+def test_snapshot_and_add_of_a_wiped_file_say_logged_out(world, tmp_path):
+    """Both copy it as asked, and say it cannot work (a snapshot used to promise 'until 1970')."""
+    world.make_profile("w", document=WIPED)
+    out = tmp_path / "snap.json"
+    rc, data = world.run_json("snapshot", "w", str(out))
+    proc = world.run("snapshot", "w", str(tmp_path / "snap2.json"))
+    assert rc == 0 and data["data"]["expires_at"] is None and json.loads(out.read_text()) == WIPED
+    assert "logged out" in proc.stderr and "1970" not in proc.stderr, proc.stderr
+    source = tmp_path / "wiped.json"
+    source.write_text(json.dumps(WIPED))
+    os.chmod(source, 0o600)
+    proc = world.run("add", "w2", "--from", str(source))
+    assert proc.returncode == 0 and "is logged out" in proc.stderr and "roost add w2 --force" in proc.stderr
+
+
 def test_refresh_of_a_wiped_file_says_logged_out(world):
     world.make_profile("w", document=WIPED)
     proc = world.run("refresh", "w")

@@ -51,7 +51,7 @@ def test_g15_snapshot_never_writes_through_a_planted_symlink(rel):
     victim, link = _planted_link(rel)
     refused = rel.run("snapshot", "a", str(link))
     assert refused.rc == 4, refused
-    assert "symbolic link" in refused.stderr
+    assert "symbolic link" in refused.stderr and "snapshot --force replaces the link itself" in refused.stderr
     assert victim.read_text() == "another user's file\n"
     assert link.is_symlink()
     forced = rel.run("snapshot", "a", str(link), "--force", "--json")
@@ -68,11 +68,16 @@ def test_g15_snapshot_never_writes_through_a_planted_symlink(rel):
 
 
 def test_g15_write_user_file_makes_a_new_file_beside_the_name(tmp_path):
-    from roost_core.api import write_user_file
+    from roost_core.api import ValidationError, write_user_file
 
     victim = tmp_path / "victim"
     victim.write_text("v")
     (tmp_path / "out").symlink_to(victim)
+    try:  # a caller without a --force names none
+        write_user_file(tmp_path / "out", b"new")
+        raise AssertionError("wrote through a symlink")
+    except ValidationError as refused:
+        assert "--force" not in refused.message and victim.read_text() == "v"
     write_user_file(tmp_path / "out", b"new", force=True)
     assert victim.read_text() == "v" and (tmp_path / "out").read_bytes() == b"new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "victim"]  # no temp file left
