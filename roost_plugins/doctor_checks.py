@@ -245,8 +245,10 @@ def check_profiles_dir(ctx: Any) -> CheckResult:
     return CheckResult("profiles-dir", "ok", f"{len(profiles)} profile(s) in {tree}: {names}", details)
 
 
-def _credential_findings(creds: Any, now: float, name: str) -> tuple[list[str], list[str], list[str]]:
-    """(fail, warn, note) sentences about a parsed credentials file."""
+def _credential_findings(creds: Any, now: float, name: str,
+                         fleet: bool = False) -> tuple[list[str], list[str], list[str]]:
+    """(fail, warn, note) sentences about a parsed credentials file. ``fleet``: the file is this
+    machine's copy of a shared store's login, which never holds the refresh token (the store does)."""
     fails: list[str] = []
     warns: list[str] = []
     notes: list[str] = []
@@ -261,7 +263,7 @@ def _credential_findings(creds: Any, now: float, name: str) -> tuple[list[str], 
         fails.append("no access token")
     creds.name_unit_mixup(name, warns.append)
     remaining = creds.seconds_to_expiry(now)
-    refreshable = bool(creds.refresh_token)
+    refreshable = bool(creds.refresh_token) or fleet
     if remaining is None:
         warns.append("no expiresAt: roost cannot tell when the token expires")
     elif remaining <= 0 and not refreshable:
@@ -274,14 +276,15 @@ def _credential_findings(creds: Any, now: float, name: str) -> tuple[list[str], 
         if not refreshable:
             warns.append("no refresh token: the login cannot be renewed and dies at expiry")
     if refreshable and (remaining is None or remaining > 0):
-        notes.append("refreshable")
+        notes.append("refreshable (the fleet store holds its refresh token)" if fleet and not creds.refresh_token
+                     else "refreshable")
     scopes = creds.oauth.get("scopes")
     if isinstance(scopes, list) and scopes and "user:inference" not in scopes:
         warns.append("scopes lack user:inference: Claude Code treats this login as signed out")
     return fails, warns, notes
 
 
-def check_one_profile(profile: Any, now: float) -> CheckResult:
+def check_one_profile(profile: Any, now: float, fleet: bool = False) -> CheckResult:
     from roost_core.api import Credentials, CredentialsError
 
     name = f"profile:{profile.name}"
@@ -315,7 +318,7 @@ def check_one_profile(profile: Any, now: float) -> CheckResult:
                            f"(re-import with `roost add {profile.name} --force --from FILE`)", details)
     details.update(plan=creds.plan, expires_at=creds.expires_at_iso(), has_refresh_token=bool(creds.refresh_token),
                    expired=creds.is_expired(now))
-    f, w, n = _credential_findings(creds, now, profile.name)
+    f, w, n = _credential_findings(creds, now, profile.name, fleet)
     fails += f
     warns += w
     notes += n
@@ -375,7 +378,8 @@ def check_profiles(ctx: Any) -> list[CheckResult]:
 
     profiles = ctx.profiles()
     now = ctx.now()
-    results = [check_one_profile(p, now) for p in profiles]
+    fleet = ctx.shared_state is not None
+    results = [check_one_profile(p, now, fleet) for p in profiles]
     orphans = _orphan_dirs(ctx.paths.profiles_tree, {p.name for p in profiles})
     if orphans:
         from roost_core.api import current_platform

@@ -72,6 +72,9 @@ def test_expiry_and_refresh_token(roost_env):
     del doc["claudeAiOauth"]["refreshToken"]
     p.credentials_path.write_text(json.dumps(doc))
     assert dc.check_one_profile(p, now).level == "warn"
+    # A fleet machine's copy never holds the refresh token (the shared store does): no warning for it.
+    fleet = dc.check_one_profile(p, now, fleet=True)
+    assert fleet.level == "ok" and "fleet store holds its refresh token" in fleet.message
 
 
 def test_scopes_without_inference_warn(roost_env):
