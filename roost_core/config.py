@@ -217,14 +217,15 @@ class Settings:
         if spec.env and self.env.get(spec.env, "") != "":
             return self.env[spec.env], "env", spec.env
         if spec.team and self.team:
-            found, value = _dig(self.teams.get(self.team, {}), spec.team_path, ("teams", self.team))
+            strict = None if spec.instance else ("teams", self.team)  # [profiles] share is no profile "share"
+            found, value = _dig(self.teams.get(self.team, {}), spec.team_path, strict)
             if found:
                 return value, "team", self.team
         if spec.marker and self.path is not None:
             marker = self.path.parent / spec.marker
             if marker.is_file():
                 return True, "file", str(marker)
-        found, value = _dig(self.file, (*spec.table, spec.name), ())
+        found, value = _dig(self.file, (*spec.table, spec.name), None if spec.instance else ())
         if found:
             return value, "file", None
         if spec.name == "state_backend" and spec.plugin == "core":

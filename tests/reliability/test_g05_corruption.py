@@ -100,7 +100,10 @@ def judge(case: dict, result: dict, baseline: dict[str, int]) -> str | None:
             return None if health not in (None, "ok") else f"show says {health} for a damaged profile"
         if case["command"] == "snapshot" and rc in (0, 3, 4):
             return None  # a byte-for-byte copy of whatever is there, or a clear refusal
-        if case["command"] in AIMED_AT_P and rc not in (3, 4):
+        # "nan" parses to a JSON object with no claudeAiOauth: a logged-out file, which refresh calls
+        # AUTH_REQUIRED (2, with the sign-in fix), as status calls it auth_dead.
+        allowed = (2, 3, 4) if case["kind"] == "nan" and case["command"] == "refresh" else (3, 4)
+        if case["command"] in AIMED_AT_P and rc not in allowed:
             return f"exit {rc}, want 3 or 4 for a damaged profile"
         if case["command"] not in AIMED_AT_P and rc not in (base, 2, 3, 4, 9):
             return f"exit {rc}, healthy world {base}"
