@@ -88,7 +88,9 @@ def exec_cmd(rctx: RoostContext, pick_opts: PickOptions, timeout: float | None, 
 
     The exit code is the command's (124 on --timeout, 126/127 when it cannot
     be started). Every run is logged to picks.log, one whose pick failed too
-    (rc = the pick's exit code); --dry-run writes nothing.
+    (rc = the pick's exit code); --dry-run writes nothing. stdout is the
+    command's: --json prints the envelope only for --dry-run and for errors
+    before the command starts.
     """
     argv = _validate(pick_opts, command, var_name, timeout)
     if lease_for is not None and lease_for <= 0:  # 0 once silently meant the default (30 min)
