@@ -166,8 +166,9 @@ def install_completion(ctx: click.Context, shell: str | None = None) -> None:
                      "Open a new shell to use it.")
     else:
         how = "added a line to" if changed else "already sourced from"
+        load = f". {plan.rc_file}" if shell == "pwsh" else f"source {plan.rc_file}"  # pwsh has no source
         rctx.out.say(f"Installed {shell} completion at {plan.script_path}; {how} {plan.rc_file}. "
-                     f"Open a new shell (or source {plan.rc_file}) to use it.")
+                     f"Open a new shell (or run `{load}`) to use it.")
 
 
 @click.command("completion")

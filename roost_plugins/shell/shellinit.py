@@ -21,18 +21,24 @@ from roost_core.api import RoostContext, ValidationError, hookimpl, json_option,
 
 from .detect import SHELLS, normalize_shell, shell_for_printing
 
-HEADER = ("roost shellinit ({shell}): every `claude` runs as `roost exec --auto-refresh -- claude ...`.\n"
+HEADER = ("roost shellinit ({shell}): every `claude` runs as `roost exec --auto-refresh -- claude ...`,\n"
+          "except signing in and out (`claude auth login|logout`, `claude setup-token`, `claude login|logout`),\n"
+          "which act on the account you name, never a picked one.\n"
           "Bypass once with `{bypass}`; remove the shellinit line from your shell rc to revert.")
 
 _POSIX_BODY = """\
 {comment}
 function claude {{
     local __roost_claude
-    __roost_claude="$({lookup} claude)"
+    __roost_claude="$({lookup} claude)" || __roost_claude=""
     if [ -z "$__roost_claude" ]; then
         printf '%s\\n' "claude: command not found (wrapper from roost shellinit)" >&2
         return 127
     fi
+    case "${{1-}}" in
+        login|logout|setup-token) command "$__roost_claude" "$@"; return ;;
+        auth) case "${{2-}}" in login|logout) command "$__roost_claude" "$@"; return ;; esac ;;
+    esac
     command {roost} exec --auto-refresh -- "$__roost_claude" "$@"
 }}
 """
@@ -44,6 +50,10 @@ function claude --description 'claude through roost exec --auto-refresh (roost s
     if test -z "$__roost_claude"
         echo "claude: command not found (wrapper from roost shellinit)" >&2
         return 127
+    end
+    if contains -- "$argv[1]" login logout setup-token; or begin; test "$argv[1]" = auth; and contains -- "$argv[2]" login logout; end
+        command $__roost_claude[1] $argv
+        return $status
     end
     command {roost} exec --auto-refresh -- $__roost_claude[1] $argv
 end
@@ -57,6 +67,12 @@ function claude {{
     if (-not $__roostClaude) {{
         Write-Error 'claude: command not found (wrapper from roost shellinit)'
         $global:LASTEXITCODE = 127
+        return
+    }}
+    $__roostSignIn = ($args.Count -gt 0 -and @('login', 'logout', 'setup-token') -contains $args[0]) -or
+        ($args.Count -gt 1 -and $args[0] -eq 'auth' -and @('login', 'logout') -contains $args[1])
+    if ($__roostSignIn) {{
+        & $__roostClaude.Source @args
         return
     }}
     $__roostExe = {roost}

@@ -121,6 +121,41 @@ def test_wrapper_detects_its_shell_and_reports_missing_claude(shell, tmp_path, s
     assert not log.exists()  # roost is never started without a claude to run
 
 
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_a_missing_claude_is_127_with_its_message_under_set_e(shell, tmp_path, stub_roost, roost_env):
+    """The lookup's own failure must not end an errexit shell silently with 1."""
+    _need(shell)
+    stub, log = stub_roost
+    env = roost_env.env(PATH=os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep)
+                                             if not (Path(p) / "claude").exists()))
+    script = tmp_path / f"errexit.{shell}"
+    script.write_text(f"set -eu\neval \"$({_q(ROOST)} shellinit --shell {shell} --roost-path {_q(str(stub))})\"\n"
+                      "claude x || echo \"status=$?\"\n")
+    proc = subprocess.run([shell, *(["-f"] if shell == "zsh" else []), str(script)], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "status=127", (proc.stdout, proc.stderr)
+    assert "claude: command not found" in proc.stderr and not log.exists()
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+@pytest.mark.parametrize("args", [["auth", "login"], ["auth", "logout"], ["setup-token"], ["login"], ["logout"]])
+def test_signing_in_and_out_bypasses_roost(shell, args, tmp_path, fake_bin, stub_roost, roost_env):
+    """`CLAUDE_CONFIG_DIR=<tree>/NAME claude auth login`, as roost's hints say, signs in that profile:
+    through roost exec it would act on whichever profile was picked (or not run at all)."""
+    _need(shell)
+    stub, log = stub_roost
+    quote = _fq if shell == "fish" else _q
+    init = f"{quote(ROOST)} shellinit --shell {shell} --roost-path {quote(str(stub))}"
+    env = roost_env.env(PATH=f"{fake_bin}{os.pathsep}{os.environ['PATH']}", CLAUDE_CONFIG_DIR="/chosen/profile")
+    proc = run_in_shell(shell, tmp_path, init, args, env)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["argv"] == args and out["CLAUDE_CONFIG_DIR"] == "/chosen/profile"
+    assert not log.exists()  # roost never started
+    proc = run_in_shell(shell, tmp_path, init, ["auth", "status"], env)  # anything else goes through roost
+    assert proc.returncode == 0 and json.loads(log.read_text().splitlines()[0])[:2] == ["exec", "--auto-refresh"]
+
+
 def test_shellinit_json_and_bad_shell(roost_env):
     rc, out = roost_env.run_json("shellinit", "--shell", "zsh")
     assert rc == 0 and out["data"]["shell"] == "zsh" and "whence -p claude" in out["data"]["script"]
