@@ -271,7 +271,8 @@ def describe(record: "HealthRecord", ev: "Evidence", now: float) -> str:
     """Which evidence decided ``record`` and why (show, trace, pick --explain)."""
     if record.evidence:
         return record.evidence
-    what = {"probe": "a probe just now", "cache": "the cached probe", "local": "the credentials file alone"}
+    what = {"probe": "a probe just now", "cache": "the cached probe", "local": "the credentials file alone",
+            "store": "the state store withholding the credentials"}
     base = what.get(record.source, record.source)
     seen = f" from {record.observed_at}" if record.observed_at and record.source != "probe" else ""
     other = probe_evidence(record, ev, now)

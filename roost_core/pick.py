@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn
 
 from . import audit, lastpick
-from .errors import AuthRequired, Forbidden, RateLimited, RoostError, Unavailable, ValidationError
+from .errors import AuthRequired, Conflict, Forbidden, RateLimited, RoostError, Unavailable, ValidationError
 from .names import validate_name
 from .recordbase import record
 from .records import (AUTH_BAD, THROTTLED, AuditEvent, Candidate, Health, HealthRecord, LastPick,
@@ -143,6 +143,8 @@ def recovery_time(record: HealthRecord) -> datetime | None:
 def _health_rung(record: HealthRecord, opts: Resolved, now: datetime) -> str | None:
     if record.health in AUTH_BAD:
         return f"health={record.health.value}"
+    if record.withheld:  # the state store withholds its credentials for now (its record says why)
+        return f"withheld: {record.error}"
     if record.health in THROTTLED:
         until = recovery_time(record)
         if until is None or until > now:
@@ -366,6 +368,11 @@ def diagnose(records: list[HealthRecord], decision: Decision, opts: Resolved, tr
     if not considered:
         return Unavailable("no profile left after --avoid/--max-cost/--model",
                            details={**details, "reason": "all_filtered"})
+    if all(r.withheld for r in considered):
+        first = considered[0]
+        return Conflict(f"no profile can be used right now: {first.error}"
+                        + (f" ({len(considered) - 1} more withheld)" if len(considered) > 1 else ""),
+                        details={**details, "reason": "all_withheld"})
     healths = {r.health for r in considered}
     earliest = _earliest(considered)
     when = f"; earliest recovery {earliest}" if earliest else ""
@@ -475,7 +482,8 @@ def evidence_text(record: HealthRecord) -> str:
 EVIDENCE_WORDS = {"probe": "a probe just now (no newer passive reading)",
                   "cache": "the cached probe (still valid, no newer passive reading)",
                   "cache (stale)": "the last cached probe (stale: nothing newer could be had)",
-                  "local": "the credentials file alone"}
+                  "local": "the credentials file alone",
+                  "store": "the state store, which withholds the credentials for now"}
 
 
 def binding_text(limit: Any) -> str | None:

@@ -32,6 +32,9 @@ class Health(str, Enum):
 
 THROTTLED = frozenset({Health.RATE_LIMITED, Health.SESSION_LIMIT, Health.WEEKLY_LIMIT})
 AUTH_BAD = frozenset({Health.AUTH_DEAD, Health.AUTH_EXPIRED})
+# The ``source`` of a record that stands on the state store withholding the profile's credentials for
+# now (a shared store's rotation not yet on a replica): ``unknown``, never cached, out of picks.
+WITHHELD_SOURCE = "store"
 
 
 @record(frozen=True)
@@ -177,6 +180,11 @@ class HealthRecord:
     # {"extra": the usage body's extra_usage block (is_enabled, monthly_limit, used_credits, utilization,
     # currency; raw values)}, or None when the account has no overage surface (Pro/Team) or no usage was read.
     usage: dict[str, Any] | None = None
+
+    @property
+    def withheld(self) -> bool:
+        """The state store withholds this profile's credentials for now: not to be picked."""
+        return self.health is Health.UNKNOWN and self.source == WITHHELD_SOURCE
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -19,7 +19,7 @@ from ..durations import format_duration
 from ..errors import RoostError
 from ..passive import Evidence
 from ..profiles import alias_roots
-from ..records import Classification, Health, HealthRecord, ProbeOutcome, Profile
+from ..records import WITHHELD_SOURCE, Classification, Health, HealthRecord, ProbeOutcome, Profile
 from .local import (Local, build_record, cred_mtime_ns, iso, local_verdict, read_local, unrefreshable,
                     usage_from_dict)
 
@@ -40,7 +40,8 @@ BLOCKED_429_ERROR = "usage endpoint rate limited (429)"
 
 def _verdict_record(local: Local, verdict: Classification, now: float) -> HealthRecord:
     return build_record(local, verdict.health, usage=verdict.usage, error=verdict.error,
-                        retry_after_s=verdict.retry_after_s, checked_at=now, source="local")
+                        retry_after_s=verdict.retry_after_s, checked_at=now,
+                        source=WITHHELD_SOURCE if local.withheld else "local")
 
 
 def _cached_record(entry: dict[str, Any], valid: bool) -> HealthRecord | None:

@@ -40,6 +40,9 @@ class Local:
     creds: Credentials | None = None
     problem: str | None = None
     unavailable: str | None = None  # the credential store cannot answer now (a locked macOS keychain)
+    # ... and withholds the profile until it can (a shared state store's rotation not yet on a replica):
+    # its record is ``unknown`` with source WITHHELD_SOURCE, which pick drops.
+    withheld: bool = False
 
     @property
     def token(self) -> str | None:
@@ -78,6 +81,7 @@ def read_local(ctx: "RoostContext", profile: Profile) -> Local:
         if err.details.get("profile") != profile.name or "store" not in err.details:
             raise  # the state backend itself is down: the command says so
         local.unavailable = err.message  # this profile only: the others are still read and probed
+        local.withheld = bool(err.details.get("withheld"))
         return local
     try:
         local.creds = Credentials.parse(data, "credentials file")

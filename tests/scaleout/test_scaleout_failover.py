@@ -167,14 +167,15 @@ def test_unreplicated_rotation_stays_in_the_journal_and_blocks_others_until_a_re
         assert proc.returncode == 0, err
         assert "no replica confirmed" in err
         rc, status = a.run_json("state", "status")
-        assert status["data"]["unreplicated"] == [{"profile": "p", "version": 2}], status
+        assert [(u["profile"], u["version"], u["host"], u["this_machine"], u["in_journal"])
+                for u in status["data"]["unreplicated"]] == [("p", 2, "host-a", True, True)], status
         assert any("not yet on a replica" in w for w in status["data"]["warnings"]), status
         rc, doctor = a.run_json("doctor")
         checks = doctor["data"]["checks"] if isinstance(doctor["data"], dict) else doctor["data"]
         check_ = next(c for c in checks if c["name"] == "state-redis-replication")
         assert check_["level"] == "warn" and "p v2" in check_["message"], check_
         rc, other = b.run_json("refresh", "p", CLAUDE_LB_LOCK_WAIT="1")
-        assert rc == 7 and "rotation is in flight" in other["error"]["message"], other  # not used before replicated
+        assert rc == 7 and "withheld" in other["error"]["message"], other  # not used before replicated
     finally:
         os.kill(replica.proc.pid, signal.SIGCONT)
     sentinel_cluster.wait_stable(strict=False)

@@ -26,7 +26,7 @@ import socket
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 from roost_core.api import Conflict, LeaseHeld, RoostError, StateBackendBase
 
@@ -82,7 +82,7 @@ class RedisBackend(StateBackendBase):
         self.creds = CredentialStore(self.script, self.call, self.keys, self.sealer, self.local, self.journal,
                                      self.host, paths.profiles_tree, warn, durable=self.conn.script_durable,
                                      needed=self.conn.required_replicas, on_rollback=self._rolled_back,
-                                     wait_timeout=settings.wait_timeout)
+                                     wait_timeout=settings.wait_timeout, on_journal_commit=self._journal_committed)
         self.leases = LeaseIndex(self.script, self.keys, now, warn)
         self.epoch = EpochGuard(self.store_info, self.local.seen_epoch, self.local.remember_epoch,
                                 self._join_restore, settings.display_url)
@@ -142,6 +142,20 @@ class RedisBackend(StateBackendBase):
         from .failover import rolled_back
 
         rolled_back(self, profile, store_v, seen_v, pushed)
+
+    def _journal_committed(self, profile: str) -> None:
+        """A rotation from the journal (a run cut off after its POST) reached the store only now: drop
+        the profile's shared health entry, as the core does after a refresh writes, so no machine keeps
+        serving a verdict on the spent credentials (or picks a profile whose rotation is withheld)."""
+        from types import SimpleNamespace
+
+        from roost_core.api import drop_health
+
+        try:
+            drop_health(cast(Any, SimpleNamespace(state=self)), profile)  # it uses only ctx.state
+        except (RoostError, OSError) as exc:
+            self.warn(f"committed the journalled credentials of {profile!r} but could not drop its cached "
+                      f"health ({getattr(exc, 'message', None) or exc})")
 
     def _check_primary(self) -> None:
         """Once per run, before a refresh lock: notice a failover (and hold refresh after it)."""
@@ -436,8 +450,8 @@ class RedisBackend(StateBackendBase):
         except (BackendDown, StoreNotReady) as exc:
             if self.held_refresh(profile.name) is not None:
                 raise
-            data = self.creds.read_mirror(profile)
             self.degrade(exc)
+            data = self.creds.read_mirror(profile)  # withheld: this machine's own unreplicated rotation
             if data is None:
                 return profile.credentials_path.read_bytes()
             return data

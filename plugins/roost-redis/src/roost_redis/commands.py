@@ -23,7 +23,7 @@ import click
 
 from roost_core.api import hookimpl
 from roost_core.api import DURATION, json_option, pass_roost
-from roost_core.api import ExitCode, ValidationError
+from roost_core.api import ExitCode, RoostError, ValidationError
 
 
 def _redis_backend(rctx: Any) -> Any:
@@ -148,7 +148,13 @@ def sync_cmd(rctx: Any) -> None:
             rctx.warn(f"the store names a profile {name!r} that is not a valid name here; skipped")
             continue
         created = name not in had
-        backend.creds.read(Profile(name, tree / name))
+        try:
+            backend.creds.read(Profile(name, tree / name))
+        except RoostError as exc:
+            if not exc.details.get("withheld"):
+                raise
+            rctx.warn(exc.message)  # a rotation not replicated yet: this machine's copy stays as it was
+            continue
         synced.append({"name": name, "created": created, "version": backend.creds.reads[name].v})
     rctx.out.emit(synced, {"profiles_dir": str(rctx.paths.profiles_tree)},
                   text="\n".join(item["name"] for item in synced))
@@ -207,9 +213,15 @@ def replication_lines(data: dict[str, Any]) -> list[str]:
         lines.append(f"replicas   {'; '.join(shown) or 'none'}")
     lines.append(f"durable    WAIT {repl['min_replicas']} replica(s), {repl['wait_timeout_s']:g}s"
                  + ("" if repl["min_replicas_setting"] is not None else " (min_replicas: default)"))
-    pending = ", ".join(f"{u['profile']} v{u['version']}" for u in data["unreplicated"])
+    pending = ", ".join(unreplicated_text(u) for u in data["unreplicated"])
     lines.append(f"unreplicated {pending or 'none'}")
     return lines
+
+
+def unreplicated_text(item: dict[str, Any]) -> str:
+    """'p v3 (rotated on host-a)': a rotation stored but not yet confirmed by a replica."""
+    where = "this machine" if item.get("this_machine") else (item.get("host") or "another machine")
+    return f"{item['profile']} v{item['version']} (rotated on {where})"
 
 
 def replication_warnings(data: dict[str, Any]) -> list[str]:
@@ -222,8 +234,9 @@ def replication_warnings(data: dict[str, Any]) -> list[str]:
     if slow:
         warnings.append("replica(s) lagging past wait_timeout: " + ", ".join(r["address"] for r in slow))
     if data["unreplicated"]:
-        warnings.append("rotation(s) stored but not yet on a replica (kept in this machine's journal, re-sent "
-                        "by every run): " + ", ".join(f"{u['profile']} v{u['version']}" for u in data["unreplicated"]))
+        warnings.append("rotation(s) stored but not yet on a replica, withheld from every machine until one "
+                        "confirms them (the machine that rotated keeps them in its journal and re-sends them on "
+                        "each run): " + ", ".join(unreplicated_text(u) for u in data["unreplicated"]))
     return warnings
 
 

@@ -14,7 +14,12 @@ its mirror (for ``restore`` and degraded reads) and the profile directory's
 Durable commits: with replicas, a commit is followed by ``WAIT`` (conn.py)
 and keeps the spend intent, so no machine uses the rotation before a replica
 has it; short of that the journal entry stays (``unreplicated``) and is
-re-sent by every run until a replica confirms it. A store that went back in
+re-sent by every run until a replica confirms it. Meanwhile every read of the
+profile, on every machine, sees the intent outlive the commit (the record is
+past the intent's version) and withholds the record (``withheld``): nothing
+is copied into the tree, status/show/pick report the profile as ``unknown``
+and out of picks, refresh and exec refuse (exit 7). The rotating machine
+keeps it sealed in its journal and mirror only. A store that went back in
 time (a failover to a replica that missed writes) is caught on read: the
 mirror remembers the highest version this machine has seen, and a newer
 mirror is pushed (the same highest-version-wins write as a restore) before
@@ -33,7 +38,7 @@ from typing import Any, Callable
 
 from roost_core.api import atomic_write, ensure_private_dir
 from roost_core.api import OAUTH_KEY, Credentials, CredentialsError
-from roost_core.api import Conflict, NotFound, RoostError
+from roost_core.api import Conflict, ExitCode, NotFound, RoostError, Unavailable
 
 from .client import BackendDown
 from .conn import Durable
@@ -115,13 +120,47 @@ def store_profiles(backend: Any) -> list[str]:
     return sorted({raw.decode("utf-8", "replace") for raw in names})
 
 
+def unreplicated_intent(record: StoredRecord, intent: dict[str, str]) -> bool:
+    """The record holds a rotation no replica has confirmed yet: its spend intent outlived the commit.
+
+    A commit clears its intent at once unless replicas are needed (``keep_intent``); then only a
+    replica's confirmation clears it (``CLEAR_INTENT``). So an intent on a version older than the
+    record is such a rotation. An intent on the record's own version is a rotation in flight (the
+    record is still the one being spent): not this case.
+    """
+    if not intent.get("owner"):
+        return False
+    try:
+        return record.v > int(intent.get("v", ""))
+    except ValueError:
+        return True  # a malformed intent: fail closed (it lapses with its TTL)
+
+
+def withheld(profile: str, record_v: int, host: str, ttl_ms: int, this_host: str) -> Unavailable:
+    """The error every read of an unreplicated rotation raises: exit 7 for refresh/exec/snapshot; for
+    status/show/pick (the core's per-profile ``store`` error, ``withheld``) an ``unknown`` record kept
+    out of picks, re-read on every run (never cached)."""
+    where = "this machine" if host == this_host else (host or "another machine")
+    bound = f"; the hold ends within {max(ttl_ms, 0) // 1000 + 1}s" if ttl_ms > 0 else ""
+    return Unavailable(
+        f"profile {profile!r} is withheld: a rotation on {where} (v{record_v}) is not replicated yet (stored, "
+        f"but no replica has confirmed it) and no machine uses it before one does ({where} re-sends it on each "
+        f"roost run{bound}); retry in a moment",
+        details={"profile": profile, "store": "redis", "reason": "rotation_unreplicated", "withheld": True,
+                 "host": host or None, "version": record_v,
+                 "intent_ttl_s": max(ttl_ms, 0) / 1000 if ttl_ms > 0 else None},
+        exit_code=ExitCode.CONFLICT)
+
+
 class CredentialStore:
     def __init__(self, call_script: Callable[..., Any], call: Callable[..., Any], keys: Keyspace,
                  sealer: Callable[[], Sealer], local: LocalState, journal: Journal, host: str,
                  profiles_tree: Path, warn: Callable[[str], None],
                  durable: Callable[..., Durable] | None = None, needed: Callable[[], int] = lambda: 0,
-                 on_rollback: Callable[[str, int, int, bool], None] = lambda *_: None, wait_timeout: float = 2.0):
+                 on_rollback: Callable[[str, int, int, bool], None] = lambda *_: None, wait_timeout: float = 2.0,
+                 on_journal_commit: Callable[[str], None] = lambda _name: None):
         self._script = call_script
+        self._on_journal_commit = on_journal_commit
         self._durable = durable or (lambda *a: Durable(call_script(*a), 0, 0))
         self._needed = needed
         self._on_rollback = on_rollback
@@ -141,11 +180,31 @@ class CredentialStore:
         raw = self._call("reading credentials", lambda c: c.hgetall(self.keys.cred(profile)))
         return StoredRecord.from_hash(raw) if raw else None
 
+    def fetch_with_intent(self, profile: str) -> tuple[StoredRecord | None, dict[str, str], int]:
+        """The record, then its spend intent and the intent's PTTL (ms), in one round trip.
+
+        The intent is read after the record (one connection, in order): a record seen with a
+        rotation that is not replicated yet is always seen with the intent that guards it,
+        unless a replica confirmed it in between (then the intent is rightly gone).
+        """
+        cred, intent = self.keys.cred(profile), self.keys.intent(profile)
+        raw, raw_intent, pttl = self._call("reading credentials", lambda c: c.pipeline(transaction=False)
+                                           .hgetall(cred).hgetall(intent).pttl(intent).execute())
+        record = StoredRecord.from_hash(raw) if raw else None
+        fields = {k.decode(): v.decode("utf-8", "replace") for k, v in (raw_intent or {}).items()}
+        return record, fields, int(pttl or 0)
+
     def read(self, profile: Any) -> bytes:
-        """The profile's credentials from the store (importing a local login once)."""
-        record = self.fetch(profile.name)
-        if record is not None:
-            record = self._catch_up(profile.name, record)
+        """The profile's credentials from the store (importing a local login once).
+
+        A record whose rotation no replica has confirmed yet is withheld (``withheld``): not
+        opened, mirrored or copied into the tree.
+        """
+        record, intent, ttl_ms = self.fetch_with_intent(profile.name)
+        if record is not None and self._catch_up(profile.name, record):
+            record, intent, ttl_ms = self.fetch_with_intent(profile.name)
+        if record is not None and unreplicated_intent(record, intent):
+            raise withheld(profile.name, record.v, intent.get("host", ""), ttl_ms, self.host)
         if record is None:
             record = self._import(profile)
             if record is None:
@@ -155,41 +214,48 @@ class CredentialStore:
         self._keep_local_copies(profile, record, data)
         return data
 
-    def _catch_up(self, name: str, record: StoredRecord) -> StoredRecord:
-        """The store holds an older version than this machine has seen: push ours first."""
+    def _catch_up(self, name: str, record: StoredRecord) -> bool:
+        """The store holds an older version than this machine has seen: push ours first (True: read again)."""
         mirrored = self.local.mirrored_cred(name)
         try:
             seen = int(mirrored.get("v", 0))
         except (TypeError, ValueError):
-            return record
+            return False
         if seen <= record.v or not mirrored.get("blob"):
-            return record
+            return False
         stored, _ = self.put_if_newer(name, mirrored)
         self._on_rollback(name, record.v, seen, stored)
-        return self.fetch(name) or record
+        return True
 
     def read_mirror(self, profile: Any) -> bytes | None:
-        """The last sealed copy this machine saw (for degraded reads)."""
+        """The last sealed copy this machine saw (for degraded reads).
+
+        A copy that is this machine's own rotation not yet confirmed by a replica is withheld
+        here too, as it is on a read from the store.
+        """
         mirrored = self.local.mirrored_cred(profile.name)
         if not mirrored.get("blob"):
             return None
+        pending = [e for e in self.journal.unreplicated() if e.profile == profile.name]
+        if any(str(e.new_v) == str(mirrored.get("v")) for e in pending):
+            raise withheld(profile.name, int(mirrored.get("v", 0)), self.host, 0, self.host)
         try:
             _, data = self._sealer().open(profile.name, int(mirrored.get("v", 0)), mirrored["blob"].encode())
         except (RoostError, ValueError):
             return None
         return data
 
-    def _keep_local_copies(self, profile: Any, record: StoredRecord, data: bytes) -> None:
-        """Mirror and access-only file; a local failure is a warning, the store already has it."""
+    def _keep_local_copies(self, profile: Any, record: StoredRecord, data: bytes, tree: bool = True) -> None:
+        """Mirror and (``tree``) access-only file; a local failure is a warning, the store already has it."""
         try:
-            self._write_local_copies(profile, record, data)
+            self._write_local_copies(profile, record, data, tree)
         except OSError as exc:
             self._warn(f"could not update this machine's copy of {profile.name!r} "
                        f"({exc.strerror or type(exc).__name__}); the store holds it")
 
-    def _write_local_copies(self, profile: Any, record: StoredRecord, data: bytes) -> None:
+    def _write_local_copies(self, profile: Any, record: StoredRecord, data: bytes, tree: bool = True) -> None:
         self.local.mirror_cred(profile.name, record.to_mirror())
-        if Path(profile.directory).parent != self.profiles_tree:
+        if not tree or Path(profile.directory).parent != self.profiles_tree:
             return  # never rewrite a login outside roost's tree ($CLAUDE_CONFIG_DIR's "default")
         child_copy = access_only(data)
         if child_copy is None:
@@ -272,8 +338,11 @@ class CredentialStore:
             base_v = stone.v if stone else None
         entry, updated_ms = self.commit(profile.name, data, mark, fence=fence, rotation_id=rotation_id,
                                         base_v=base_v)
+        # A rotation no replica has confirmed is kept sealed (journal, mirror) but not copied into the
+        # tree: a claude pointed at it would use it first. The next read after a replica confirms does it.
         self._keep_local_copies(profile, StoredRecord(entry.new_v, entry.blob.encode("ascii"), entry.new_fp,
-                                                      entry.expires_at_ms, entry.fence, updated_ms), data)
+                                                      entry.expires_at_ms, entry.fence, updated_ms), data,
+                                tree=not (entry.unreplicated and rotation_id is not None))
         return entry.new_v
 
     def commit(self, profile: str, data: bytes, mark: ReadMark, *, fence: int, rotation_id: str | None = None,
@@ -306,20 +375,23 @@ class CredentialStore:
         elif journal:
             entry.unreplicated = True
             self.journal.write(entry)
+            withheld_note = " (no machine, this one included, uses them before)" if rotation_id is not None else ""
             self._warn(f"the new credentials of {profile!r} (v{new_v}) are stored, but no replica confirmed them "
                        f"within {self.wait_timeout:g}s; kept in this machine's journal and re-sent by every roost run "
-                       "until one does (no other machine uses them before)")
+                       f"until one does{withheld_note}")
         else:
             self._warn(f"the credentials of {profile!r} (v{new_v}) are stored, but no replica confirmed them yet")
         return entry, updated_ms
 
     def _settled(self, entry: JournalEntry, journal: bool = True) -> None:
-        """A replica has the rotation (or none is needed): drop its journal entry and its intent."""
-        if journal:
-            self.journal.remove(entry)
+        """A replica has the rotation (or none is needed): clear its intent, then drop its journal entry
+        (in that order: an intent left by a failed clear would withhold the profile with nobody to
+        re-send it; a journal entry left behind is re-sent, answers "already committed" and settles)."""
         if entry.unreplicated or self._needed():  # the commit kept the intent (keep_intent)
             self._script("clear_intent", "clearing a spend intent", [self.keys.intent(entry.profile)],
                          [entry.rotation_id])
+        if journal:
+            self.journal.remove(entry)
 
     def send(self, entry: JournalEntry) -> tuple[int, int, int, bool]:
         """The commit script (then WAIT when replicas are needed):
@@ -347,6 +419,34 @@ class CredentialStore:
                        "confirmed it yet; the next run pushes it again if the store loses it")
         return stored, int(done.result[1])
 
+    def unreplicated_in_store(self, names: list[str]) -> list[dict[str, Any]]:
+        """Every profile whose stored rotation no replica has confirmed yet, from the store itself
+        (so every machine can list them, not only the one that rotated)."""
+        if not names:
+            return []
+
+        def run(client: Any) -> list[Any]:
+            pipe = client.pipeline(transaction=False)
+            for name in names:
+                pipe.hmget(self.keys.cred(name), ["v", "updated_ms"]).hgetall(self.keys.intent(name)) \
+                    .pttl(self.keys.intent(name))
+            return pipe.execute()
+
+        replies = self._call("reading spend intents", run)
+        found = []
+        for index, name in enumerate(names):
+            (raw_v, raw_updated), raw_intent, pttl = replies[3 * index: 3 * index + 3]
+            if raw_v is None:
+                continue
+            intent = {k.decode(): v.decode("utf-8", "replace") for k, v in (raw_intent or {}).items()}
+            record = StoredRecord(int(raw_v), b"", "", 0, 0, int(raw_updated or 0))
+            if unreplicated_intent(record, intent):
+                host = intent.get("host", "")
+                found.append({"profile": name, "version": record.v, "host": host or None,
+                              "this_machine": host == self.host,
+                              "intent_ttl_s": int(pttl) / 1000 if pttl and int(pttl) > 0 else None})
+        return found
+
     def tombstone(self, name: str) -> Tombstone | None:
         return Tombstone.parse(self._call("reading a tombstone",
                                           lambda c: c.hget(self.keys.removed, self.keys.profile_id(name))))
@@ -360,6 +460,8 @@ class CredentialStore:
                 notes.append(f"unreadable redis journal entry {path}; left in place")
                 continue
             status, stored_v, _, replicated = self.send(entry)
+            if status == 1:  # stored only now: health cached for the spent credentials is stale fleet-wide
+                self._on_journal_commit(entry.profile)
             if status == 0:
                 aside = self.journal.set_aside(entry)
                 notes.append(f"journalled credentials of {entry.profile!r} (spent v{entry.expected_v}) conflict "

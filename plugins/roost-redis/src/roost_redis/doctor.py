@@ -3,7 +3,8 @@
 Reports: store reachable, initialised and not reset; persistence good enough
 that an acknowledged rotation survives a crash (AOF + ``appendfsync always``,
 read with CONFIG GET when the ACL allows it); TLS off loopback; local journal
-entries pending or set aside; profiles used directly by a bare claude.
+entries pending or set aside; replicas, their lag, and every rotation not yet
+on a replica (read from the store, naming the machine that rotated it).
 """
 
 from __future__ import annotations

@@ -120,8 +120,27 @@ def store_status(backend: "StoreOps") -> dict[str, Any]:
         "pending_journal": sum(1 for _ in backend.journal.entries()),
         "journal_conflicts": [str(p) for p in backend.journal.conflicts()],
         "replication": replication,
-        "unreplicated": [{"profile": e.profile, "version": e.new_v} for e in backend.journal.unreplicated()],
+        "unreplicated": unreplicated_rotations(backend, sorted(v.decode() for v in profiles.values())),
     }
+
+
+def unreplicated_rotations(backend: "StoreOps", names: list[str]) -> list[dict[str, Any]]:
+    """Rotations stored but not yet confirmed by a replica: every one the store shows (its spend
+    intent outlived the commit, naming the machine that rotated), so any machine lists them, plus
+    this machine's own journal entries the store no longer shows that way (re-sent on its next run).
+
+    Each: ``{profile, version, host, this_machine, intent_ttl_s, in_store, in_journal}``.
+    """
+    listed = {(u["profile"], u["version"]): {**u, "in_store": True, "in_journal": False}
+              for u in backend.creds.unreplicated_in_store(names)}
+    for entry in backend.journal.unreplicated():
+        key = (entry.profile, entry.new_v)
+        if key in listed:
+            listed[key]["in_journal"] = True
+        else:
+            listed[key] = {"profile": entry.profile, "version": entry.new_v, "host": entry.host or backend.host,
+                           "this_machine": True, "intent_ttl_s": None, "in_store": False, "in_journal": True}
+    return [listed[key] for key in sorted(listed)]
 
 
 def replication_status(backend: "StoreOps") -> dict[str, Any]:
