@@ -111,14 +111,20 @@ def current_platform(ctx: "RoostContext") -> str:
 # -- claude's naming ----------------------------------------------------------------
 
 def config_dir_string(directory: Path | str) -> str:
-    """The one string roost gives claude for a profile: absolute, NFC, no trailing separator.
+    """The one string roost gives claude for a profile: absolute, NFC (where that path exists), no
+    trailing separator.
 
     claude hashes the variable's raw text (not a resolved path), so exec
     exports exactly this as CLAUDE_CONFIG_DIR and CLAUDE_SECURESTORAGE_CONFIG_DIR
     and the keychain store names the item from it.
     """
-    text = os.path.abspath(os.fspath(directory))
-    text = _nfc(text)
+    raw = os.path.abspath(os.fspath(directory))
+    text = _nfc(raw)
+    if text != raw and not os.path.exists(text) and os.path.exists(raw):
+        # A file system that keeps names as written (Linux, NTFS) has no NFC twin of an NFD name:
+        # claude must get the path that exists (it hashes NFC of the text itself, so the
+        # keychain name, which only macOS uses, is the same either way).
+        text = raw
     while len(text) > 1 and text[-1] in (os.sep, os.altsep or os.sep) and not text.endswith(":" + os.sep):
         text = text[:-1]
     return text

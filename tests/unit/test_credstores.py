@@ -49,6 +49,17 @@ def test_config_dir_string_is_absolute_nfc_without_trailing_separator(tmp_path, 
     assert keychain_service(config_dir_string("/Users/nanako/.claude-work/")).endswith("7d296157")
 
 
+def test_an_nfd_directory_on_a_file_system_that_keeps_names_is_given_as_it_exists(tmp_path):
+    """Linux and NTFS keep an NFD name as written: its NFC twin does not exist, and claude pointed at
+    it would run logged out. The path that exists is given (claude hashes NFC of it all the same)."""
+    decomposed = tmp_path / "cafe\u0301"
+    decomposed.mkdir()
+    assert not (tmp_path / "caf\u00e9").exists()  # this file system keeps names as written
+    assert config_dir_string(decomposed) == str(decomposed)
+    (tmp_path / "caf\u00e9").mkdir()  # an NFC twin that exists (macOS: always) is preferred
+    assert config_dir_string(decomposed) == str(tmp_path / "caf\u00e9")
+
+
 def test_account_is_user_else_os_name_else_fallback(monkeypatch):
     assert keychain_account({"USER": "nanako"}) == "nanako"
     import getpass
