@@ -350,13 +350,15 @@ def check_orphan_dir(directory: Path, platform: str = sys.platform,
         service = keychain_service(directory)
         details["keychain_item"] = service
         if keychain(service):
+            from roost_core.api import KEYCHAIN_MARKER
+
+            marker = directory / KEYCHAIN_MARKER
             details["keychain"] = "present"
             return CheckResult(name, "warn", (
                 f"{directory} has no .credentials.json, but the macOS keychain holds {service!r} for it: "
-                "Claude Code moved this login into the keychain. roost reads only the file, so it skips "
-                "this profile; the login is safe, keep the directory. Sign in there again with "
-                f"`CLAUDE_CONFIG_DIR={directory} claude login` (or `roost add {directory.name} --force "
-                "--from FILE`) to bring the file back."), details)
+                "Claude Code moved this login into the keychain. roost reads a keychain login only for a "
+                "profile it marked, so it skips this one; the login is safe, keep the directory. Mark it "
+                f"and it is a profile again: `printf '%s\\n' '{service}' > {marker} && chmod 600 {marker}`."), details)
     return CheckResult(name, "warn", (
         f"{directory} has no .credentials.json, so roost skips it. To use it, sign in there with "
         f"`CLAUDE_CONFIG_DIR={directory} claude login` or import a file with "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
 import time
 
 import pytest
@@ -99,6 +100,14 @@ def test_missing_file_on_macos_explains_the_keychain_never_deletion(tmp_path):
     assert asked == [dc.keychain_service(directory)]
     assert result.level == "warn" and asked[0] in result.message and "keep the directory" in result.message
     assert "rm " not in result.message and "delete" not in result.message.lower()
+    # The fix it gives works: run as written, the directory is a profile again (read from the keychain).
+    command = result.message.split("`")[1]
+    subprocess.run(["sh", "-c", command], check=True)
+    marker = directory / ".roost-keychain"
+    assert marker.read_text() == asked[0] + "\n" and (marker.stat().st_mode & 0o777) == 0o600
+    from roost_core.api import Paths, discover_profiles
+
+    assert [p.name for p in discover_profiles(Paths({"CLAUDE_LB_PROFILES_DIR": str(tmp_path), "HOME": str(tmp_path)}))] == ["work"]
     plain = dc.check_orphan_dir(directory, platform="linux", keychain=lambda s: pytest.fail("no keychain on linux"))
     assert plain.level == "warn" and f"CLAUDE_CONFIG_DIR={directory} claude login" in plain.message
 
