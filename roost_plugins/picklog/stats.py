@@ -117,8 +117,8 @@ def percentiles(parts: Iterable[array]) -> tuple[float | None, float | None]:
         ordered = sorted(chain.from_iterable(parts))
         return _round(percentile(ordered, 0.50)), _round(percentile(ordered, 0.95))
     if counts is None:  # mostly distinct and many: select the ranks, never a list of them all
-        at = _ranked(parts, n)
-        return _round(_percentile_at(at, n, 0.50)), _round(_percentile_at(at, n, 0.95))
+        ranked = _ranked(parts, n)
+        return _round(_percentile_at(ranked, n, 0.50)), _round(_percentile_at(ranked, n, 0.95))
     keys = sorted(counts)
     cumulative, running = [], 0
     for key in keys:
