@@ -21,7 +21,7 @@ import pytest
 
 from fleetkit.fixtures import (SENTINEL_MISSING, fleet, key_file, needs_sentinel, redis_server,  # noqa: F401
                                sentinel_cluster)
-from fleetkit.machines import Fleet, check
+from fleetkit.machines import Fleet, check, rotation_no_replica_confirms
 from fleetkit.sentinel import SentinelCluster
 from roostkit import ROOST
 
@@ -153,19 +153,7 @@ def test_unreplicated_rotation_stays_in_the_journal_and_blocks_others_until_a_re
                            wait_timeout="0.5s")
     a, b = world.machines
     world.seed(a, "p")
-    mark = a.root / "stop.mark"
-    proc = a.popen("refresh", "p", "--json", **a.hooks("journal", mark=mark))
-    deadline = time.monotonic() + 30
-    while not (mark.exists() and mark.read_text().strip()):
-        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
-        time.sleep(0.05)
-    replica = sentinel_cluster.replica()
-    os.kill(replica.proc.pid, signal.SIGSTOP)  # the commit's WAIT now falls short
-    try:
-        os.kill(proc.pid, signal.SIGCONT)
-        _, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0, err
-        assert "no replica confirmed" in err
+    with rotation_no_replica_confirms(a, sentinel_cluster):
         rc, status = a.run_json("state", "status")
         assert [(u["profile"], u["version"], u["host"], u["this_machine"], u["in_journal"])
                 for u in status["data"]["unreplicated"]] == [("p", 2, "host-a", True, True)], status
@@ -176,8 +164,6 @@ def test_unreplicated_rotation_stays_in_the_journal_and_blocks_others_until_a_re
         assert check_["level"] == "warn" and "p v2" in check_["message"], check_
         rc, other = b.run_json("refresh", "p", CLAUDE_LB_LOCK_WAIT="1")
         assert rc == 7 and "withheld" in other["error"]["message"], other  # not used before replicated
-    finally:
-        os.kill(replica.proc.pid, signal.SIGCONT)
     sentinel_cluster.wait_stable(strict=False)
     check(a.run("state", "sync"))  # re-sent, replicated, intent cleared
     rc, status = a.run_json("state", "status")

@@ -20,12 +20,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from pathlib import Path
 
 from fleetkit.fixtures import (SENTINEL_MISSING, key_file, needs_redis, needs_sentinel, redis_server,  # noqa: F401
                                sentinel_cluster)
-from fleetkit.machines import Fleet, check
+from fleetkit.machines import Fleet, check, rotation_no_replica_confirms
 
 pytestmark = needs_redis
 
@@ -159,18 +158,7 @@ def test_an_unreplicated_rotation_is_used_and_reported_nowhere_until_a_replica_h
     a, b = world.machines
     world.seed(a, "p")
     a_before, b_before = access_token(a, "p"), access_token(b, "p")
-    mark = a.root / "stop.mark"
-    proc = a.popen("refresh", "p", "--json", **a.hooks("journal", mark=mark))
-    deadline = time.monotonic() + 30
-    while not (mark.exists() and mark.read_text().strip()):
-        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
-        time.sleep(0.05)
-    replica = sentinel_cluster.replica()
-    os.kill(replica.proc.pid, signal.SIGSTOP)  # the commit's WAIT now falls short
-    try:
-        os.kill(proc.pid, signal.SIGCONT)
-        out, err = proc.communicate(timeout=60)
-        assert proc.returncode == 0 and "no replica confirmed" in err, err
+    with rotation_no_replica_confirms(a, sentinel_cluster) as (out, err):
         new_access = fake.live_access_token("p")
         assert json.loads(out)["data"]["status"] == "refreshed" and new_access != a_before
 
@@ -195,8 +183,6 @@ def test_an_unreplicated_rotation_is_used_and_reported_nowhere_until_a_replica_h
         rc, status = a.run_json("state", "status")
         (item,) = status["data"]["unreplicated"]
         assert item["this_machine"] and item["in_store"] and item["in_journal"], item
-    finally:
-        os.kill(replica.proc.pid, signal.SIGCONT)
     sentinel_cluster.wait_stable(strict=False)
 
     # The replica is back, but only a re-send confirms it: b still withholds until a runs again.

@@ -7,12 +7,13 @@ mirrors, journals) is shared: only the store is.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from roostkit import ROOST, RoostEnv, canary  # noqa: F401 (canary: re-exported for the tests)
 
@@ -129,3 +130,28 @@ def wait_for_lease(redis: Any, child: subprocess.Popen, timeout: float = 20.0) -
     while not store.zcard("roost:leases"):
         assert time.monotonic() < deadline and child.poll() is None, "the exec never took its lease"
         time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def rotation_no_replica_confirms(machine: Machine, cluster: Any, profile: str = "p") -> Iterator[tuple[str, str]]:
+    """``machine`` refreshes ``profile``, paused right after its POST; the replica is stopped before
+    the commit (whose WAIT then falls short) and resumed on leaving. Yields the refresh's (stdout, stderr)
+    once it has finished with exit 0 and said no replica confirmed it."""
+    import os
+    import signal
+
+    mark = machine.root / "stop.mark"
+    proc = machine.popen("refresh", profile, "--json", **machine.hooks("journal", mark=mark))
+    deadline = time.monotonic() + 30
+    while not (mark.exists() and mark.read_text().strip()):
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    replica = cluster.replica()
+    os.kill(replica.proc.pid, signal.SIGSTOP)
+    try:
+        os.kill(proc.pid, signal.SIGCONT)
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0 and "no replica confirmed" in err, err
+        yield out, err
+    finally:
+        os.kill(replica.proc.pid, signal.SIGCONT)
