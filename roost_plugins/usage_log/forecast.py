@@ -17,15 +17,18 @@ before it:
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from math import isfinite
-from typing import Sequence
+from typing import Iterator, overload
 
 MIN_SAMPLES = 3
 RESET_SHIFT_TOLERANCE_S = 600.0
 FLAT_SLOPE_PER_S = 1e-9  # below this the line is treated as flat (an ETA of decades)
 TARGET = 100.0
+NAN = float("nan")  # Samples.resets: no reset time known
 
 # Which window a metric lives in, as the usage-log record names its reset.
 RESET_FIELD = {
@@ -53,6 +56,70 @@ class Point:
     t: float
     value: float
     resets_at: float | None = None
+
+
+class Samples(Sequence[Point]):
+    """One profile's points as ``array('d')`` columns: 16 or 24 bytes a sample, not a Point object.
+
+    A Sequence of Points (each made when it is read) that ``project`` and the
+    plot take like a list; ``roost report`` keeps one per profile while it
+    streams the log (docs/performance.md). A reset time not known is NaN in
+    ``resets`` (``parse_epoch`` never returns NaN); ``resets`` is None when
+    not kept at all (every point's ``resets_at`` is then None).
+    ``sort()`` orders by time as ``sorted(points, key=t)`` does (stable).
+    """
+
+    __slots__ = ("times", "values", "resets", "_ordered")
+
+    def __init__(self, times: array | None = None, values: array | None = None, resets: array | None = None,
+                 *, keep_resets: bool = False) -> None:
+        self.times = array("d") if times is None else times
+        self.values = array("d") if values is None else values
+        self.resets = array("d") if resets is None and keep_resets else resets
+        self._ordered = True
+
+    def append(self, t: float, value: float, resets_at: float | None = None) -> None:
+        if self._ordered and self.times and t < self.times[-1]:
+            self._ordered = False
+        self.times.append(t)
+        self.values.append(value)
+        if self.resets is not None:
+            self.resets.append(NAN if resets_at is None else resets_at)
+
+    def sort(self) -> None:
+        """Order by time; samples with the same time keep the order they came in."""
+        if self._ordered:
+            return
+        order = sorted(range(len(self.times)), key=self.times.__getitem__)
+        self.times = array("d", map(self.times.__getitem__, order))  # no list of floats on the way
+        self.values = array("d", map(self.values.__getitem__, order))
+        if self.resets is not None:
+            self.resets = array("d", map(self.resets.__getitem__, order))
+        self._ordered = True
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    @overload
+    def __getitem__(self, index: int) -> Point: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> "Samples": ...
+
+    def __getitem__(self, index: int | slice) -> "Point | Samples":
+        resets = self.resets
+        if isinstance(index, slice):
+            return Samples(self.times[index], self.values[index], None if resets is None else resets[index])
+        reset = None if resets is None else resets[index]
+        return Point(self.times[index], self.values[index], None if reset is None or reset != reset else reset)
+
+    def __iter__(self) -> Iterator[Point]:
+        if self.resets is None:
+            for t, value in zip(self.times, self.values):
+                yield Point(t, value)
+        else:
+            for t, value, reset in zip(self.times, self.values, self.resets):
+                yield Point(t, value, None if reset != reset else reset)
 
 
 @dataclass(frozen=True)
@@ -112,15 +179,32 @@ def starts_new_window(prev: Point, cur: Point) -> bool:
 
 def window_starts(points: Sequence[Point]) -> list[int]:
     """Indexes (into time-ordered ``points``) where a window begins; always starts with 0."""
+    starts = []
+    prev = None
+    for i, cur in enumerate(points):
+        if prev is None or starts_new_window(prev, cur):
+            starts.append(i)
+        prev = cur
+    return starts
+
+
+def last_window_start(points: Sequence[Point]) -> int:
+    """``window_starts(points)[-1]`` (0 when empty), found walking back from the newest sample."""
+    cur = None
+    for i in range(len(points) - 1, 0, -1):
+        prev = points[i - 1]
+        if starts_new_window(prev, points[i] if cur is None else cur):
+            return i
+        cur = prev
+    return 0
+
+
+def current_window(points: Sequence[Point]) -> Sequence[Point]:
+    """The samples since the last reset (``points`` ordered by time): a list, or Samples from Samples."""
     if not points:
         return []
-    return [0] + [i for i in range(1, len(points)) if starts_new_window(points[i - 1], points[i])]
-
-
-def current_window(points: Sequence[Point]) -> list[Point]:
-    """The samples since the last reset (``points`` ordered by time)."""
-    starts = window_starts(points)
-    return list(points[starts[-1]:]) if starts else []
+    window = points[last_window_start(points):]
+    return window if isinstance(window, Samples) else list(window)
 
 
 def least_squares_slope(points: Sequence[Point]) -> float | None:
@@ -143,9 +227,10 @@ def project(points: Sequence[Point], now: float | None = None, target: float = T
     """ETA of the current window's fitted burn rate to ``target`` (default 100 %).
 
     ``now`` (epoch seconds, default: the last sample's time) is where the ETA
-    is counted from; an ETA already in the past is 0.
+    is counted from; an ETA already in the past is 0. ``points`` as Samples
+    must be sorted (``Samples.sort``); only the current window is then copied.
     """
-    ordered = sorted(points, key=lambda p: p.t)
+    ordered = points if isinstance(points, Samples) else sorted(points, key=lambda p: p.t)
     window = current_window(ordered)
     if len(ordered) >= 2 and ordered[-1].value < ordered[-2].value:
         # Going down right now: nothing is burning towards 100 %, whatever the window holds.

@@ -1,8 +1,11 @@
 """``roost report --plot FILE.svg|FILE.png``: the report's series as a chart.
 
 One geometry model (``Chart``: canvas coordinates of every line, marker,
-tick and label) is built from the points ``report.collect`` already keeps,
-then drawn by one of two dumb renderers:
+tick and label) is built from the points ``roost report`` already keeps,
+then drawn by one of two dumb renderers. A series' coordinates are computed
+when they are drawn, one profile at a time, and the SVG is written piece by
+piece into one buffer: a 100 MB log is some 400,000 points, and a chart that
+held them all as tuples took 250 MB (docs/performance.md).
 
 * SVG is written by hand as SVG 1.1 text: no dependency, and byte-identical
   for the same input (fixed float formatting, nothing taken from the clock).
@@ -19,15 +22,14 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping, Sequence
-from xml.sax.saxutils import escape
+from typing import Any, Iterator, Mapping, Sequence
 
 from roost_core.api import NotFound, ValidationError
 
-from .forecast import RESET_SHIFT_TOLERANCE_S, Point, window_starts
+from .forecast import RESET_SHIFT_TOLERANCE_S, Point, Samples, window_starts
 
 FORMATS = {".svg": "svg", ".png": "png"}
 FILE_MODE = 0o644  # a picture of names and percentages: nothing secret, meant to be opened and shared
@@ -73,14 +75,34 @@ class Tick:
 
 @dataclass(frozen=True)
 class Series:
+    """One profile's line: its canvas coordinates are computed each time they are read."""
+
     profile: str
     colour: str
-    segments: tuple[tuple[tuple[float, float], ...], ...]  # one run of (x, y) per usage window
-    resets: tuple[float, ...]  # canvas x of each reset time inside the time range
+    points: Sequence[Point] = field(repr=False)  # ordered by time
+    scale: Scale = field(repr=False)
 
     @property
     def samples(self) -> int:
-        return sum(len(run) for run in self.segments)
+        return len(self.points)
+
+    def runs(self) -> Iterator[tuple[tuple[float, float], ...]]:
+        """(x, y) of the points, one run per usage window, oldest first."""
+        points, x, y = self.points, self.scale.x, self.scale.y
+        bounds = [*window_starts(points), len(points)]
+        for lo, hi in zip(bounds, bounds[1:]):
+            yield tuple((x(p.t), y(p.value)) for p in points[lo:hi])
+
+    @property
+    def segments(self) -> tuple[tuple[tuple[float, float], ...], ...]:
+        """Every run of ``runs()``."""
+        return tuple(self.runs())
+
+    @property
+    def resets(self) -> tuple[float, ...]:
+        """Canvas x of each reset time inside the time range."""
+        scale = self.scale
+        return tuple(scale.x(r) for r in reset_times(self.points, scale.t0, scale.t1))
 
 
 @dataclass(frozen=True)
@@ -167,19 +189,33 @@ def pillow() -> tuple[Any, Any, Any]:
 # ---------------------------------------------------------------- geometry
 
 
+def _column(points: Sequence[Point], name: str) -> Sequence[float]:
+    """Each point's ``t`` or ``value``: the Samples' own array, else a list."""
+    if isinstance(points, Samples):
+        return points.times if name == "t" else points.values
+    return [getattr(p, name) for p in points]
+
+
+def _ends(series: Mapping[str, Sequence[Point]], name: str) -> tuple[list[float], list[float]]:
+    """The lows and highs of ``name`` per profile with points, in the mapping's order (the first
+    of equal floats wins in both, as one min/max over all the points would pick it)."""
+    columns = [_column(points, name) for points in series.values() if points]
+    return [min(c) for c in columns], [max(c) for c in columns]
+
+
 def time_range(series: Mapping[str, Sequence[Point]]) -> tuple[float, float] | None:
-    times = [p.t for points in series.values() for p in points]
-    if not times:
+    lows, highs = _ends(series, "t")
+    if not lows:
         return None
-    t0, t1 = min(times), max(times)
+    t0, t1 = min(lows), max(highs)
     return (t0 - SINGLE_SAMPLE_PAD_S, t1 + SINGLE_SAMPLE_PAD_S) if t0 == t1 else (t0, t1)
 
 
 def percent_range(series: Mapping[str, Sequence[Point]]) -> tuple[float, float]:
     """0-100, widened to the next step only if a value lies outside."""
-    values = [p.value for points in series.values() for p in points]
-    low = min([0.0, *values])
-    high = max([100.0, *values])
+    lows, highs = _ends(series, "value")
+    low = min([0.0, *lows])
+    high = max([100.0, *highs])
     step = percent_step(high - low)
     rounded = math.floor(low / step) * step, math.ceil(high / step) * step
     return rounded if all(map(math.isfinite, rounded)) else (low, high)
@@ -222,19 +258,20 @@ def y_ticks(scale: Scale) -> tuple[Tick, ...]:
 def reset_times(points: Sequence[Point], t0: float, t1: float) -> list[float]:
     """Distinct reported resets inside [t0, t1]; the API's jitter on one reset is merged."""
     kept: list[float] = []
-    for reset in sorted({p.resets_at for p in points if p.resets_at is not None}):
+    if isinstance(points, Samples):
+        reported = set() if points.resets is None else {r for r in points.resets if r == r}  # NaN: none known
+    else:
+        reported = {p.resets_at for p in points if p.resets_at is not None}
+    for reset in sorted(reported):
         if not kept or reset - kept[-1] > RESET_SHIFT_TOLERANCE_S:
             kept.append(reset)
     return [r for r in kept if t0 <= r <= t1]
 
 
 def series_for(profile: str, colour: str, points: Sequence[Point], scale: Scale) -> Series:
-    ordered = sorted(points, key=lambda p: p.t)
-    bounds = [*window_starts(ordered), len(ordered)]
-    segments = tuple(tuple((scale.x(p.t), scale.y(p.value)) for p in ordered[lo:hi])
-                     for lo, hi in zip(bounds, bounds[1:]))
-    resets = tuple(scale.x(r) for r in reset_times(ordered, scale.t0, scale.t1))
-    return Series(profile, colour, segments, resets)
+    """``points`` as Samples are already ordered (``Samples.sort``); a list is sorted here."""
+    ordered = points if isinstance(points, Samples) else sorted(points, key=lambda p: p.t)
+    return Series(profile, colour, ordered, scale)
 
 
 def legend_for(series: Sequence[Series], box: Box) -> tuple[LegendEntry, ...]:
@@ -273,6 +310,12 @@ def build_chart(series: Mapping[str, Sequence[Point]], metric: str,
 SVG_DASH = f'stroke-dasharray="{DASH_ON} {DASH_OFF}"'
 
 
+def escape(text: str) -> str:
+    """``xml.sax.saxutils.escape``: &, < and > as entities. Not imported from there: xml.sax pulls in
+    urllib.request and with it ssl, some 8 MB of a plot's peak memory."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
 def _n(value: float) -> str:
     """Fixed formatting, so the same chart is always the same bytes."""
     return f"{value:.1f}"
@@ -287,21 +330,29 @@ def _svg_line(x1: float, y1: float, x2: float, y2: float, attrs: str) -> str:
     return f'<line x1="{_n(x1)}" y1="{_n(y1)}" x2="{_n(x2)}" y2="{_n(y2)}" {attrs}/>'
 
 
-def _svg_series(s: Series, box: Box) -> list[str]:
-    parts = [f'<g class="series" stroke="{s.colour}" fill="none" stroke-width="2"><title>{escape(s.profile)}</title>']
-    runs = [run for run in s.segments if len(run) > 1]
-    if runs:
-        path = " ".join("M " + " L ".join(f"{_n(x)} {_n(y)}" for x, y in run) for run in runs)
-        parts.append(f'<path d="{path}"/>')
-    parts += [f'<circle cx="{_n(x)}" cy="{_n(y)}" r="2.5" fill="{s.colour}"/>'
-              for run in s.segments if len(run) == 1 for x, y in run]
-    parts += [_svg_line(x, box.top, x, box.bottom, f'class="reset" stroke-width="1" {SVG_DASH}')
-              for x in s.resets]
-    parts.append("</g>")
-    return parts
+def _svg_series(s: Series, box: Box) -> Iterator[str]:
+    """The series' lines of SVG text, the path's in pieces (one per window), each line ending in a newline."""
+    yield f'<g class="series" stroke="{s.colour}" fill="none" stroke-width="2"><title>{escape(s.profile)}</title>\n'
+    single: list[tuple[float, float]] = []
+    path = False  # one path for every run of two or more points, none if there is no such run
+    for run in s.runs():
+        if len(run) == 1:
+            single += run
+            continue
+        yield ' M ' if path else '<path d="M '
+        path = True
+        yield " L ".join(f"{_n(x)} {_n(y)}" for x, y in run)
+    if path:
+        yield '"/>\n'
+    for x, y in single:
+        yield f'<circle cx="{_n(x)}" cy="{_n(y)}" r="2.5" fill="{s.colour}"/>\n'
+    for x in s.resets:
+        yield _svg_line(x, box.top, x, box.bottom, f'class="reset" stroke-width="1" {SVG_DASH}') + "\n"
+    yield "</g>\n"
 
 
-def render_svg(chart: Chart) -> bytes:
+def _svg_lines(chart: Chart) -> Iterator[str]:
+    """The document's text in pieces; joined, every line ends in a newline."""
     box = chart.plot
     parts = ['<?xml version="1.0" encoding="UTF-8"?>',
              f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="{chart.width}" '
@@ -317,16 +368,24 @@ def render_svg(chart: Chart) -> bytes:
                   _svg_text(tick.label)]
     parts += [f'<rect class="frame" x="{_n(box.left)}" y="{_n(box.top)}" width="{_n(box.right - box.left)}" '
               f'height="{_n(box.bottom - box.top)}" fill="none" stroke="{INK}"/>', _svg_text(chart.x_caption)]
+    yield from (part + "\n" for part in parts)
     for s in chart.series:
-        parts += _svg_series(s, box)
-    if chart.note:
-        parts.append(_svg_text(chart.note, ' class="note"'))
+        yield from _svg_series(s, box)
+    parts = [_svg_text(chart.note, ' class="note"')] if chart.note else []
     for entry in chart.legend:
         dash = f" {SVG_DASH}" if entry.dashed else ""
         parts += [_svg_line(*entry.swatch, f'class="swatch" stroke="{entry.colour}" stroke-width="2"{dash}'),
                   _svg_text(entry.label, ' class="legend"')]
     parts.append("</svg>")
-    return ("\n".join(parts) + "\n").encode("utf-8")
+    yield from (part + "\n" for part in parts)
+
+
+def render_svg(chart: Chart) -> bytes:
+    """The SVG file's bytes, written piece by piece into one buffer (no list of every line, no second copy)."""
+    out = io.BytesIO()
+    for piece in _svg_lines(chart):
+        out.write(piece.encode("utf-8"))
+    return out.getvalue()
 
 
 # ---------------------------------------------------------------- PNG
@@ -370,7 +429,7 @@ def render_png(chart: Chart) -> bytes:
     for s in chart.series:
         for x in s.resets:
             _png_dashed(draw, x, box.top, x, box.bottom, s.colour)
-        for run in s.segments:
+        for run in s.runs():
             if len(run) > 1:
                 draw.line(list(run), fill=s.colour, width=2, joint="curve")
             else:

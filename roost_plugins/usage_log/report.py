@@ -1,26 +1,28 @@
 """``roost report``: per-profile figures of one metric from the usage log.
 
 Reads ``usage-log.ndjson`` (see roost_plugins.usage_log) in one streaming
-pass, keeping per profile only the (time, value, window reset) points of the
-chosen metric. Figures: samples, min, max, avg, latest; ``--sparkline`` adds
-the series as bars, ``--project`` the burn-rate ETA of the current window
-(forecast.py). The same rows feed ``--json`` and the rich table;
-``--plot`` draws the same series into an SVG/PNG file (plot.py).
+pass, keeping per profile only the times and values of the chosen metric
+(and its window resets for ``--project``/``--plot``) as ``array('d')``
+columns (``forecast.Samples``), never an object per sample. Figures: samples,
+min, max, avg, latest; ``--sparkline`` adds the series as bars, ``--project``
+the burn-rate ETA of the current window (forecast.py). The same rows feed
+``--json`` and the rich table; ``--plot`` draws the same series into an
+SVG/PNG file (plot.py). ``collect`` keeps a Point per sample: the reference
+the streamed path is tested against (tests/unit/test_report_lean.py).
 """
 
 from __future__ import annotations
 
-from array import array
 from pathlib import Path
 from math import isfinite
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
 from roost_core.api import hookimpl
 
 from roost_plugins import usage_log
 
 from . import forecast
-from .forecast import Point, mean, parse_epoch
+from .forecast import Point, Samples, mean, parse_epoch
 
 if TYPE_CHECKING:
     from roost_core.api import RoostContext
@@ -56,7 +58,8 @@ def _number(value: Any) -> float | None:
 
 def collect(records: Iterable[dict[str, Any]], metric: str, since: float | None = None,
             profile: str | None = None) -> dict[str, list[Point]]:
-    """Points of ``metric`` per profile (time-ordered); a profile with only nulls gets []."""
+    """Points of ``metric`` per profile (time-ordered); a profile with only nulls gets [].
+    A Point object per sample: ``gather`` is the same in flat memory."""
     reset_field = forecast.RESET_FIELD[metric]
     series: dict[str, list[Point]] = {}
     for name, t, item in _in_window(records, since, profile):
@@ -105,9 +108,32 @@ def figures(name: str, metric: str, values: Sequence[float], first_t: float | No
             "sparkline": None, "projection": None}
 
 
-def profile_row(name: str, metric: str, points: list[Point], now: float, sparkline: bool,
+def gather(records: Iterable[dict[str, Any]], metric: str, since: float | None = None,
+           profile: str | None = None, names: Iterable[str] = (), resets: bool = False) -> dict[str, Samples]:
+    """``collect`` as ``Samples`` (two or three ``array('d')`` per profile, 16 or 24 bytes a sample, not a
+    Point object), sorted by time only if the log was not. ``resets``: keep the window's reset times
+    (what ``--project`` and ``--plot`` read). ``names``: profiles that get an entry even without samples."""
+    reset_field = forecast.RESET_FIELD[metric] if resets else None
+    series: dict[str, Samples] = {}
+    for name, t, item in _in_window(records, since, profile):
+        samples = series.get(name)
+        if samples is None:
+            samples = series[name] = Samples(keep_resets=reset_field is not None)
+        value = _number(item.get(metric))
+        if value is not None:
+            samples.append(t, value, parse_epoch(item.get(reset_field)) if reset_field else None)
+    for name in names:
+        if name not in series:
+            series[name] = Samples(keep_resets=reset_field is not None)
+    for samples in series.values():
+        samples.sort()  # as collect's stable sort by time
+    return series
+
+
+def profile_row(name: str, metric: str, points: Sequence[Point], now: float, sparkline: bool,
                 project: bool) -> dict[str, Any]:
-    values = [p.value for p in points]
+    """One row from ``points`` ordered by time (a list, or Samples)."""
+    values = points.values if isinstance(points, Samples) else [p.value for p in points]
     row = figures(name, metric, values, points[0].t if points else None, points[-1].t if points else None)
     if sparkline:
         from .sparkline import sparkline as bars
@@ -119,38 +145,20 @@ def profile_row(name: str, metric: str, points: list[Point], now: float, sparkli
 
 
 def lean_rows(records: Iterable[dict[str, Any]], metric: str, since: float | None = None,
-              profile: str | None = None, names: Iterable[str] = ()) -> list[dict[str, Any]]:
-    """``rows_for(collect(...))`` without sparkline or projection, in flat memory: per profile two
-    ``array('d')`` (16 bytes a sample, not a Point object), sorted by time only if the log was not.
-    ``names``: profiles that get a row even without samples."""
-    series: dict[str, tuple[array, array, list[bool]]] = {}
-    for name, t, item in _in_window(records, since, profile):
-        times, values, in_order = series.setdefault(name, (array("d"), array("d"), [True]))
-        value = _number(item.get(metric))
-        if value is not None:
-            if times and t < times[-1]:
-                in_order[0] = False
-            times.append(t)
-            values.append(value)
-    for name in names:
-        series.setdefault(name, (array("d"), array("d"), [True]))
-    rows = []
-    for name in sorted(series):
-        times, values, in_order = series.pop(name)
-        if not in_order[0]:  # as collect's stable sort by time
-            order = sorted(range(len(times)), key=times.__getitem__)
-            times, values = array("d", (times[i] for i in order)), array("d", (values[i] for i in order))
-        rows.append(figures(name, metric, values, times[0] if times else None, times[-1] if times else None))
-    return rows
+              profile: str | None = None, names: Iterable[str] = (), *, now: float = 0.0, sparkline: bool = False,
+              project: bool = False) -> list[dict[str, Any]]:
+    """``rows_for(collect(...))`` in flat memory (``gather``); ``names``: profiles that get a row even
+    without samples."""
+    return rows_for(gather(records, metric, since, profile, names, resets=project), metric, now, sparkline, project)
 
 
 def build_report(records: Iterable[dict[str, Any]], metric: str, now: float, *, since_s: float | None = None,
                  profile: str | None = None, sparkline: bool = False, project: bool = False) -> list[dict[str, Any]]:
     since = None if since_s is None else now - since_s
-    return rows_for(collect(records, metric, since, profile), metric, now, sparkline, project)
+    return lean_rows(records, metric, since, profile, now=now, sparkline=sparkline, project=project)
 
 
-def rows_for(series: dict[str, list[Point]], metric: str, now: float, sparkline: bool = False,
+def rows_for(series: Mapping[str, Sequence[Point]], metric: str, now: float, sparkline: bool = False,
              project: bool = False) -> list[dict[str, Any]]:
     return [profile_row(name, metric, series[name], now, sparkline, project) for name in sorted(series)]
 
@@ -162,7 +170,7 @@ def _empty_hint(ctx: "RoostContext", enabled: bool, filtered: bool) -> str:
     return "No usage samples" + (" match the filters." if filtered else " yet: run 'roost probe' to record some.")
 
 
-def draw(rctx: "RoostContext", path: Path, series: dict[str, list[Point]], metric: str) -> dict[str, Any]:
+def draw(rctx: "RoostContext", path: Path, series: Mapping[str, Sequence[Point]], metric: str) -> dict[str, Any]:
     """Write the plot; its meta. PIL is imported only in here, and only for a .png."""
     from .plot import write_plot
 
@@ -187,15 +195,10 @@ def run_report(rctx: "RoostContext", metric: str, since: float | None, profile: 
     start = None if since is None else now - since
     # A profile without samples still gets its row: "no samples".
     names = [profile] if profile is not None else [p.name for p in rctx.profiles()]
-    plot_meta = None
-    if sparkline or project or plot_path is not None:  # these need every point
-        series = collect(usage_log.read(rctx), metric, start, profile)
-        for name in names:
-            series.setdefault(name, [])
-        rows = rows_for(series, metric, now, sparkline, project)
-        plot_meta = None if plot_path is None else draw(rctx, plot_path, series, metric)
-    else:  # the figures alone: streamed, in flat memory on a large log
-        rows = lean_rows(usage_log.read(rctx), metric, start, profile, names)
+    # Streamed into flat columns per profile; the resets only when the projection or the plot reads them.
+    series = gather(usage_log.read(rctx), metric, start, profile, names, resets=project or plot_path is not None)
+    rows = rows_for(series, metric, now, sparkline, project)
+    plot_meta = None if plot_path is None else draw(rctx, plot_path, series, metric)
     log_state = usage_log.state(rctx)
     meta = {"metric": metric, "count": len(rows), "since_s": since, "profile": profile,
             "sparkline": sparkline, "project": project, "usage_log_enabled": log_state.enabled,
