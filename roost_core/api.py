@@ -101,6 +101,7 @@ _EXPORTS: dict[str, str] = {
     # numbers from outside roost: finite and bounded
     "check_number": ".numbers:check_number",
     "epoch_seconds": ".numbers:epoch_seconds",
+    "finite_number": ".numbers:finite",
     "number_setting": ".numbers:number_setting",
     "parse_number": ".numbers:parse_number",
     "server_duration": ".numbers:server_duration",
@@ -256,7 +257,7 @@ __all__ = [
     "config_dir_string", "configured_status_feed", "credential_store", "current_platform", "default_add_source",
     "discover_profiles", "drop_all_health", "drop_health", "ensure_not_leased", "ensure_private_dir",
     "env_platform", "epoch_seconds", "explain_cell", "filesystem_of", "find_renderer", "format_duration",
-    "fsync_dir", "get_records", "health_entries", "health_meta", "holds_only_identity", "hookimpl",
+    "finite_number", "fsync_dir", "get_records", "health_entries", "health_meta", "holds_only_identity", "hookimpl",
     "identity_source_for", "import_identity_block", "is_due", "is_logged_out", "is_valid_name", "iso_time", "json_option",
     "keychain_account", "keychain_service", "load_config_file", "needs_login", "network_kind", "number_setting",
     "observe_probes", "parse_audit_line", "parse_duration", "parse_number", "parse_time", "pass_roost",
@@ -359,7 +360,8 @@ if TYPE_CHECKING:  # pragma: no cover - each name typed for mypy and IDEs ("X as
     from .mounts import filesystem_of as filesystem_of, network_kind as network_kind
     from .names import is_valid_name as is_valid_name, validate_name as validate_name
     from .numbers import (
-        check_number as check_number, epoch_seconds as epoch_seconds, number_setting as number_setting,
+        check_number as check_number, epoch_seconds as epoch_seconds, finite as finite_number,
+        number_setting as number_setting,
         parse_number as parse_number, server_duration as server_duration,
     )
     from .passive import (

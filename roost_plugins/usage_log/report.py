@@ -17,7 +17,7 @@ from pathlib import Path
 from math import isfinite
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence
 
-from roost_core.api import hookimpl
+from roost_core.api import finite_number, hookimpl
 
 from roost_plugins import usage_log
 
@@ -44,18 +44,6 @@ def _in_window(records: Iterable[dict[str, Any]], since: float | None,
         yield name, t, item
 
 
-def _number(value: Any) -> float | None:
-    """A sample's value as a float; None when it is no reading: not a number, a bool, NaN, ±inf
-    (``NaN``, ``Infinity``, ``1e400`` in the log) or an int too big for a float (skipped like a null)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return number if isfinite(number) else None
-
-
 def collect(records: Iterable[dict[str, Any]], metric: str, since: float | None = None,
             profile: str | None = None) -> dict[str, list[Point]]:
     """Points of ``metric`` per profile (time-ordered); a profile with only nulls gets [].
@@ -64,7 +52,7 @@ def collect(records: Iterable[dict[str, Any]], metric: str, since: float | None 
     series: dict[str, list[Point]] = {}
     for name, t, item in _in_window(records, since, profile):
         points = series.setdefault(name, [])
-        value = _number(item.get(metric))
+        value = finite_number(item.get(metric))
         if value is not None:
             resets = parse_epoch(item.get(reset_field)) if reset_field else None
             points.append(Point(t, value, resets))
@@ -119,7 +107,7 @@ def gather(records: Iterable[dict[str, Any]], metric: str, since: float | None =
         samples = series.get(name)
         if samples is None:
             samples = series[name] = Samples(keep_resets=reset_field is not None)
-        value = _number(item.get(metric))
+        value = finite_number(item.get(metric))
         if value is not None:
             samples.append(t, value, parse_epoch(item.get(reset_field)) if reset_field else None)
     for name in names:
