@@ -105,9 +105,11 @@ def test_missing_file_on_macos_explains_the_keychain_never_deletion(tmp_path):
     subprocess.run(["sh", "-c", command], check=True)
     marker = directory / ".roost-keychain"
     assert marker.read_text() == asked[0] + "\n" and (marker.stat().st_mode & 0o777) == 0o600
-    from roost_core.api import Paths, discover_profiles
+    from roost_core.api import discover_profiles
+    from roost_core.paths import Paths
 
-    assert [p.name for p in discover_profiles(Paths({"CLAUDE_LB_PROFILES_DIR": str(tmp_path), "HOME": str(tmp_path)}))] == ["work"]
+    paths = Paths.from_env({"CLAUDE_LB_PROFILES_DIR": str(directory.parent), "HOME": str(directory.parent)})
+    assert [p.name for p in discover_profiles(paths)] == ["work"]
     plain = dc.check_orphan_dir(directory, platform="linux", keychain=lambda s: pytest.fail("no keychain on linux"))
     assert plain.level == "warn" and f"CLAUDE_CONFIG_DIR={directory} claude login" in plain.message
 

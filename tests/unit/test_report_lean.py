@@ -51,10 +51,10 @@ def test_lean_rows_skip_non_finite_values_like_the_full_path():
 # ---------------------------------------------------------------- --sparkline, --project, --plot
 
 
-def usage_log(seed: int, shuffle: bool) -> list[dict]:
+def usage_log(rng_seed: int, shuffle: bool) -> list[dict]:
     """Three profiles' climbs through resets (by a drop, a moved reset, a sample past its reset), jitter on
     the reset, nulls and junk values, samples at the same instant; shuffled in part when ``shuffle``."""
-    rnd = random.Random(seed)
+    rnd = random.Random(rng_seed)
     lines = []
     for p, every in (("a", 300), ("b", 600), ("c", 900)):
         t, value, reset = T0, 0.0, T0 + 5 * 3600
