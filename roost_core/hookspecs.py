@@ -176,8 +176,11 @@ def roost_prepare_exec(profile: "Profile", env: "Mapping[str, str]", ctx: "Roost
     selector unless ``--no-config-dir``); read-only. Called for each impl:
     a ``RoostError`` stops exec with its exit code before anything started,
     any other exception becomes a warning and the child still starts. The built-in
-    ``profiles`` plugin links the user's shared claude setup here. Register
-    the module under an ``exec.<plugin>`` entry point. Added in 0.6.0.
+    ``profiles`` plugin links the user's shared claude setup here. ``roost
+    claude-setup`` calls it too, with the same ``env`` and no child, so that it
+    writes into the settings.json claude will read: an impl must be safe to run
+    without a child following. Register the module under an ``exec.<plugin>``
+    entry point. Added in 0.6.0.
     """
 
 
