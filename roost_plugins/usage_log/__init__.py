@@ -45,6 +45,7 @@ class UsageLogState:
     marker: bool
     environment: bool
     config: bool
+    off_by: str | None = None  # "environment" | "config": the layer that keeps it off over the marker
 
 
 def marker_path(ctx: "RoostContext") -> Path:
@@ -79,7 +80,8 @@ def state(ctx: "RoostContext") -> UsageLogState:
     if resolved.origin == "file":
         layer = "marker" if resolved.source else "config"
     config = enabled and layer == "config"  # config.toml's (or the team's) usage_log = true decided
-    return UsageLogState(enabled, layer if enabled else None, marker, environment, config)
+    off_by = layer if not enabled and marker and layer in ("environment", "config") else None
+    return UsageLogState(enabled, layer if enabled else None, marker, environment, config, off_by)
 
 
 def is_enabled(ctx: "RoostContext") -> bool:
@@ -164,7 +166,7 @@ def _status_data(ctx: "RoostContext") -> dict[str, Any]:
     current = state(ctx)
     found = stats(ctx)
     data = {"enabled": current.enabled, "source": current.source, "marker": current.marker,
-            "environment": current.environment, "config": current.config,
+            "environment": current.environment, "config": current.config, "off_by": current.off_by,
             "marker_path": str(marker_path(ctx)), "path": found["location"], "bytes": found.get("bytes"),
             "records": found.get("records"), "backend": found.get("backend", ctx.state.name),
             "degraded": bool(found.get("degraded"))}
@@ -192,6 +194,9 @@ def _source_label(data: dict[str, Any]) -> str:
 
 
 def _describe(data: dict[str, Any]) -> str:
+    if not data["enabled"] and data.get("off_by"):  # the marker is on, a higher layer says off
+        switch = _source_label({"source": data["off_by"], "marker_path": data["marker_path"]})
+        return f"Usage log is off: {switch} turns it off over the marker ('roost config usage-log on')."
     if not data["enabled"]:
         return "Usage log is off (turn it on with 'roost config usage-log on')."
     if data["records"] is None:

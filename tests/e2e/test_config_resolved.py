@@ -53,6 +53,9 @@ def test_usage_log_on_shows_in_config_with_the_marker_as_origin_and_probes_log(w
     assert world.run("probe", CLAUDE_LB_USAGE_LOG="0").returncode == 0 and samples(world) == 1
     rc, status = world.run_json("config", "usage-log", "status", CLAUDE_LB_USAGE_LOG="0")
     assert status["data"]["enabled"] is False and status["data"]["marker"] is True
+    assert status["data"]["off_by"] == "environment"
+    proc = world.run("config", "usage-log", "status", CLAUDE_LB_USAGE_LOG="0")  # names the switch that decided
+    assert "CLAUDE_LB_USAGE_LOG turns it off over the marker" in proc.stderr, proc.stderr
     # Off again: the marker goes and config says default.
     assert world.run("config", "usage-log", "off").returncode == 0
     parsed, data, _ = config(world)
