@@ -66,3 +66,18 @@ def test_the_kit_module_imports_nothing_heavy():
             "print(heavy)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
+
+
+def test_the_kits_tokens_never_spell_a_profile_name(tmp_path):
+    """roost cuts any 8-character run of a token from what it prints: a kit token holding the profile's
+    name hid that name in trace, show and errors of every plugin author's test."""
+    from roost_core.testing import Sandbox, fake_token
+    from roost_plugins.fakeserver import FakeAnthropic
+
+    assert "account-a" not in fake_token("access", "account-a") + fake_token("refresh", "account-a")
+    assert fake_token("access", "a") != fake_token("access", "b")
+    with FakeAnthropic() as fake:
+        sandbox = Sandbox(tmp_path / "w", fake, [])
+        sandbox.make_profile("account-a", usage={"session": 30, "weekly": 40})
+        proc = sandbox.run("trace", "account-a")
+    assert proc.returncode == 0 and "trace account-a" in proc.stderr, proc.stderr
