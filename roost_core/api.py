@@ -148,6 +148,7 @@ _EXPORTS: dict[str, str] = {
     "accounts_of": ".identity:accounts_of",
     "clear_last_pick": ".lastpick:clear_if",
     "default_add_source": ".paths:default_add_source",
+    "claude_dir": ".paths:claude_dir",
     "drop_health": ".healthcache:drop",
     "ensure_not_leased": ".leases:ensure_not_leased",
     "holds_only_identity": ".identity:holds_only_identity",
@@ -253,7 +254,7 @@ __all__ = [
     "StateBackendFactory", "StatusFeed", "StoredCredentials", "Strategy", "TRUTHY", "Timeout", "TokenGrant",
     "TokenRefresher", "Unavailable", "Usage", "ValidationError", "__version__", "accounts_of", "acquire_lease",
     "append_audit", "append_line", "atomic_write", "boot_id", "check_endpoint", "check_expected",
-    "check_number", "clean_line", "clean_text", "clean_tree", "clear_last_pick", "complete_profiles",
+    "check_number", "claude_dir", "clean_line", "clean_text", "clean_tree", "clear_last_pick", "complete_profiles",
     "config_dir_string", "configured_status_feed", "credential_store", "current_platform", "default_add_source",
     "discover_profiles", "drop_all_health", "drop_health", "ensure_not_leased", "ensure_private_dir",
     "env_platform", "epoch_seconds", "explain_cell", "filesystem_of", "find_renderer", "format_duration",
@@ -372,7 +373,7 @@ if TYPE_CHECKING:  # pragma: no cover - each name typed for mypy and IDEs ("X as
         DOC as PASSIVE_DOC, VERSION as PASSIVE_DOC_VERSION, profiles_of as passive_profiles_of,
         readings_of as passive_readings_of,
     )
-    from .paths import default_add_source as default_add_source
+    from .paths import claude_dir as claude_dir, default_add_source as default_add_source
     from .pick import (
         EXPORT_VAR as EXPORT_VAR, PickOptions as PickOptions, explain_cell as explain_cell,
         parse_time as parse_time, run_pick as run_pick,

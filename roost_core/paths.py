@@ -55,6 +55,17 @@ def profiles_tree(env: Mapping[str, str]) -> Path:
     return Path(override).expanduser() if override else Path.home() / ".claude-profiles"
 
 
+def claude_dir(env: Mapping[str, str], configured: str | None = None) -> Path:
+    """The user's own claude directory: ``configured`` (``[profiles] base``; a leading ``~`` is
+    $HOME), else ``~/.claude``. One spelling for every plugin that links into it or writes it."""
+    home = Path(env.get("HOME") or Path.home())
+    if configured is None:
+        return home / ".claude"
+    if configured == "~" or configured.startswith("~/"):
+        return home / configured[2:]
+    return Path(configured)
+
+
 def default_add_source() -> Path:
     return Path.home() / ".claude" / ".credentials.json"
 

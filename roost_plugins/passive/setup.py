@@ -204,15 +204,9 @@ def shared_base(rctx: Any) -> Path | None:
     settings = rctx.settings
     if not any(spec.key == "profiles.base" for spec in settings.specs()):
         return None
-    raw = settings.get("profiles.base")
-    home = Path(rctx.env.get("HOME") or Path.home())
-    if raw is None:
-        base = home / ".claude"
-    elif raw == "~" or raw.startswith("~/"):
-        base = home / raw[2:]
-    else:
-        base = Path(raw)
-    return base / SETTINGS
+    from roost_core.api import claude_dir
+
+    return claude_dir(rctx.env, settings.get("profiles.base")) / SETTINGS
 
 
 def settings_target(directory: Path, base: Path | None = None, strict: bool = False) -> Target:

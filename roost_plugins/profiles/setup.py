@@ -112,14 +112,10 @@ def profiles_section(file: Mapping[str, Any]) -> dict[str, Any]:
 
 def base_dir(section: Mapping[str, Any], env: Mapping[str, str]) -> Path:
     """``[profiles] base`` (``~`` expanded against $HOME), else ``~/.claude``."""
-    home = Path(env.get("HOME") or Path.home())
+    from roost_core.api import claude_dir
+
     raw = section.get("base")
-    if raw is None:
-        return home / ".claude"
-    raw = _validated("[profiles] base", as_base, raw)
-    if raw == "~" or raw.startswith("~/"):
-        return home / raw[2:]
-    return Path(raw)
+    return claude_dir(env, None if raw is None else _validated("[profiles] base", as_base, raw))
 
 
 def shared_items(section: Mapping[str, Any]) -> tuple[str, ...]:
